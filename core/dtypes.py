@@ -1,0 +1,78 @@
+"""TensorFlow's DataType enum: names, short names and numpy equivalents."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import ml_dtypes
+import numpy as np
+
+
+@dataclass(frozen=True)
+class DType:
+    """One value of tensorflow.DataType (types.proto)."""
+
+    enum: int
+    name: str  # "DT_FLOAT", as saved_model_cli prints it
+    short: str  # "float32", as tf.dtypes names it
+    numpy: np.dtype | None  # None for strings, resources and variants
+
+    @property
+    def is_ref(self) -> bool:
+        return self.enum > 100
+
+
+# (enum, enum name, short name, numpy dtype) from tensorflow/core/framework/types.proto.
+_TABLE = [
+    (0, "DT_INVALID", "invalid", None),
+    (1, "DT_FLOAT", "float32", np.dtype("<f4")),
+    (2, "DT_DOUBLE", "float64", np.dtype("<f8")),
+    (3, "DT_INT32", "int32", np.dtype("<i4")),
+    (4, "DT_UINT8", "uint8", np.dtype("u1")),
+    (5, "DT_INT16", "int16", np.dtype("<i2")),
+    (6, "DT_INT8", "int8", np.dtype("i1")),
+    (7, "DT_STRING", "string", None),
+    (8, "DT_COMPLEX64", "complex64", np.dtype("<c8")),
+    (9, "DT_INT64", "int64", np.dtype("<i8")),
+    (10, "DT_BOOL", "bool", np.dtype("?")),
+    (11, "DT_QINT8", "qint8", np.dtype("i1")),
+    (12, "DT_QUINT8", "quint8", np.dtype("u1")),
+    (13, "DT_QINT32", "qint32", np.dtype("<i4")),
+    (14, "DT_BFLOAT16", "bfloat16", np.dtype(ml_dtypes.bfloat16)),
+    (15, "DT_QINT16", "qint16", np.dtype("<i2")),
+    (16, "DT_QUINT16", "quint16", np.dtype("<u2")),
+    (17, "DT_UINT16", "uint16", np.dtype("<u2")),
+    (18, "DT_COMPLEX128", "complex128", np.dtype("<c16")),
+    (19, "DT_HALF", "float16", np.dtype("<f2")),
+    (20, "DT_RESOURCE", "resource", None),
+    (21, "DT_VARIANT", "variant", None),
+    (22, "DT_UINT32", "uint32", np.dtype("<u4")),
+    (23, "DT_UINT64", "uint64", np.dtype("<u8")),
+    (24, "DT_FLOAT8_E5M2", "float8_e5m2", np.dtype(ml_dtypes.float8_e5m2)),
+    (25, "DT_FLOAT8_E4M3FN", "float8_e4m3fn", np.dtype(ml_dtypes.float8_e4m3fn)),
+    (26, "DT_INT4", "int4", np.dtype(ml_dtypes.int4)),
+    (27, "DT_UINT4", "uint4", np.dtype(ml_dtypes.uint4)),
+]
+
+_BY_ENUM = {row[0]: DType(*row) for row in _TABLE}
+_BY_NAME = {d.name: d for d in _BY_ENUM.values()} | {d.short: d for d in _BY_ENUM.values()}
+
+
+def dtype(value: int | str) -> DType:
+    """Look a dtype up by enum number, enum name ("DT_FLOAT") or short name ("float32")."""
+    if isinstance(value, int):
+        if value in _BY_ENUM:
+            return _BY_ENUM[value]
+        if value - 100 in _BY_ENUM:  # reference types: DT_FLOAT_REF = 101, ...
+            base = _BY_ENUM[value - 100]
+            return DType(value, base.name + "_REF", base.short + "_ref", base.numpy)
+        return DType(value, f"DT_UNKNOWN_{value}", f"unknown_{value}", None)
+    if value in _BY_NAME:
+        return _BY_NAME[value]
+    raise KeyError(value)
+
+
+def itemsize(value: int | str) -> int | None:
+    """Bytes per element, or None where the size is not fixed (strings, resources)."""
+    np_dtype = dtype(value).numpy
+    return None if np_dtype is None else np_dtype.itemsize

@@ -1,0 +1,77 @@
+"""Give checkpoint keys real names through the object graph.
+
+A TF2 checkpoint key such as ``variables/0/.ATTRIBUTES/VARIABLE_VALUE`` only says where the
+tensor hangs in the object graph. The checkpoint's own TrackableObjectGraph maps each key to
+its node (and so to an object path), and the SavedModel's object graph, whose node ids are
+the same, gives the variable's name, trainability and device. TF1 keys are names already.
+"""
+
+from __future__ import annotations
+
+from .convert import object_paths
+from .model import ObjectGraph, Variable
+
+OBJECT_GRAPH_KEY = "_CHECKPOINTABLE_OBJECT_GRAPH"
+VALUE_ATTR = "VARIABLE_VALUE"
+
+
+def _key_index(trackable) -> tuple[dict[str, tuple[int, str, str]], list[str], dict]:
+    """checkpoint key -> (node id, attribute name, full name); node paths; slot map."""
+    children = [[(c.local_name, c.node_id) for c in n.children] for n in trackable.nodes]
+    paths = object_paths(children)
+    keys = {}
+    slots = {}
+    for node_id, node in enumerate(trackable.nodes):
+        for attr in node.attributes:
+            keys[attr.checkpoint_key] = (node_id, attr.name, attr.full_name)
+        for slot in node.slot_variables:
+            slots[slot.slot_variable_node_id] = (slot.original_variable_node_id, slot.slot_name)
+    return keys, paths, slots
+
+
+def resolve_variables(entries: dict, trackable=None, saved: ObjectGraph | None = None) -> list:
+    """One Variable per user-visible checkpoint entry (``entries``: key -> bundle Entry)."""
+    keys, paths, slots = _key_index(trackable) if trackable is not None else ({}, [], {})
+
+    def name_of(node_id: int, attr: str, full_name: str) -> str:
+        saved_var = _saved_variable(saved, node_id)
+        if saved_var is not None and saved_var.name and attr == VALUE_ATTR:
+            return saved_var.name
+        if full_name:
+            return full_name
+        path = paths[node_id] if node_id < len(paths) else ""
+        return path if attr == VALUE_ATTR else f"{path}/{attr}"
+
+    variables = []
+    for key, entry in entries.items():
+        if key == OBJECT_GRAPH_KEY:
+            continue
+        var = Variable(key=key, name=key, dtype=entry.dtype, shape=entry.shape)
+        var.sliced = bool(entry.slices)
+        if key in keys:
+            node_id, attr, full_name = keys[key]
+            var.name = name_of(node_id, attr, full_name)
+            var.object_id = node_id
+            var.object_path = paths[node_id] if node_id < len(paths) else ""
+            saved_var = _saved_variable(saved, node_id)
+            if saved_var is not None:
+                var.trainable = saved_var.trainable
+                var.device = saved_var.device
+            if node_id in slots:
+                original, var.slot_name = slots[node_id]
+                var.slot_of = _value_name(original, keys, name_of)
+        variables.append(var)
+    return variables
+
+
+def _saved_variable(saved: ObjectGraph | None, node_id: int):
+    if saved is None or not 0 <= node_id < len(saved.nodes):
+        return None
+    return saved.nodes[node_id].variable
+
+
+def _value_name(node_id: int, keys: dict, name_of) -> str | None:
+    for n, attr, full in keys.values():
+        if n == node_id and attr == VALUE_ATTR:
+            return name_of(n, attr, full)
+    return None

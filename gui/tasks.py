@@ -1,0 +1,96 @@
+"""Run slow core functions off the UI thread and hand results back on it.
+
+A slow step is a plain function ``f(*args, progress, cancelled)`` in core; ``TaskRunner``
+runs it on Qt's thread pool. Starting a new task cancels the stale one, whose result is
+then dropped (after Orange3's ConcurrentMixin).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+
+
+class _Signals(QObject):
+    finished = Signal(int, object)
+    failed = Signal(int, object)
+    progressed = Signal(int, float, str)
+
+
+class _Job(QRunnable):
+    def __init__(
+        self, serial: int, fn: Callable, args: tuple, signals: _Signals, stop: threading.Event
+    ):
+        super().__init__()
+        self.serial, self.fn, self.args, self.signals, self.stop = serial, fn, args, signals, stop
+
+    def run(self) -> None:
+        def progress(fraction: float, text: str = "") -> None:
+            if not self.stop.is_set():
+                self.signals.progressed.emit(self.serial, fraction, text)
+
+        try:
+            result = self.fn(*self.args, progress=progress, cancelled=self.stop.is_set)
+        except Exception as e:  # handed to the GUI thread, which shows it as a message
+            self.signals.failed.emit(self.serial, e)
+        else:
+            self.signals.finished.emit(self.serial, result)
+
+
+class TaskRunner(QObject):
+    """Runs one task at a time from the caller's point of view: the newest one wins."""
+
+    finished = Signal(object)  # the result, on the GUI thread
+    failed = Signal(object)  # the exception
+    progressed = Signal(float, str)
+    busy_changed = Signal(bool)
+
+    def __init__(self, parent: QObject | None = None, pool: QThreadPool | None = None):
+        super().__init__(parent)
+        self._pool = pool or QThreadPool.globalInstance()
+        self._signals = _Signals(self)
+        self._signals.finished.connect(self._on_finished)
+        self._signals.failed.connect(self._on_failed)
+        self._signals.progressed.connect(self._on_progressed)
+        self._serial = 0
+        self._stop: threading.Event | None = None
+
+    @property
+    def busy(self) -> bool:
+        return self._stop is not None
+
+    def start(self, fn: Callable[..., Any], *args: Any) -> None:
+        """Run ``fn(*args, progress=..., cancelled=...)``; a running task is cancelled."""
+        self.cancel()
+        self._serial += 1
+        self._stop = threading.Event()
+        self._pool.start(_Job(self._serial, fn, args, self._signals, self._stop))
+        self.busy_changed.emit(True)
+
+    def cancel(self) -> None:
+        if self._stop is not None:
+            self._stop.set()
+            self._stop = None
+            self.busy_changed.emit(False)
+
+    def _current(self, serial: int) -> bool:
+        return serial == self._serial and self._stop is not None
+
+    def _on_finished(self, serial: int, result: object) -> None:
+        if self._current(serial):
+            self._stop = None
+            self.busy_changed.emit(False)
+            self.finished.emit(result)
+
+    def _on_failed(self, serial: int, error: object) -> None:
+        if self._current(serial):
+            self._stop = None
+            self.busy_changed.emit(False)
+            self.failed.emit(error)
+
+    def _on_progressed(self, serial: int, fraction: float, text: str) -> None:
+        if self._current(serial):
+            self.progressed.emit(fraction, text)
