@@ -63,12 +63,15 @@ def _open_folder(folder: Path, progress: Progress) -> Model:
     metas = sorted(folder.glob("*.meta"))
     if metas:
         return _open_file(metas[-1], progress)
+    graphs = sorted(folder.glob("*.pb")) + sorted(folder.glob("*.pbtxt"))
+    if graphs:  # a folder holding a frozen graph
+        return _open_file(graphs[0], progress)
     if not any(folder.iterdir()):
         raise SmlensError(folder, "the folder is empty")
     raise SmlensError(
         folder,
         "not a model folder: found no saved_model.pb, saved_model.pbtxt, "
-        "checkpoint state file, .index or .meta file",
+        "checkpoint state file, .index, .meta, .pb or .pbtxt file",
     )
 
 

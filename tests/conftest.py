@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -26,6 +27,7 @@ class FixtureModels:
         if name not in self._built:
             build, _ = self.builders[name]
             dest = self.root / name
+            shutil.rmtree(dest, ignore_errors=True)  # left by a build that failed
             dest.mkdir(parents=True)
             build(dest)
             self._built[name] = dest

@@ -1,0 +1,39 @@
+"""Checkpoint keys resolved to names through the object graph, optimizer slots included."""
+
+from __future__ import annotations
+
+from smlens.core import open_model
+
+
+def _trackable_graph(prefix: str):
+    import tensorflow as tf
+    from tensorflow.core.protobuf import trackable_object_graph_pb2
+
+    raw = tf.train.load_checkpoint(prefix).get_tensor("_CHECKPOINTABLE_OBJECT_GRAPH")
+    return trackable_object_graph_pb2.TrackableObjectGraph.FromString(raw)
+
+
+def test_slot_variables_name_their_variable_and_slot(models):
+    model = open_model(models.path("ckpt_optimizer"))
+    graph = _trackable_graph(str(model.checkpoint.prefix))
+    key_of = {i: a.checkpoint_key for i, n in enumerate(graph.nodes) for a in n.attributes}
+    expected = {
+        key_of[s.slot_variable_node_id]: (key_of[s.original_variable_node_id], s.slot_name)
+        for n in graph.nodes
+        for s in n.slot_variables
+    }
+    assert {slot[1] for slot in expected.values()} == {"m", "v"}
+    by_key = {v.key: v for v in model.variables}
+    slots = {v.key: v for v in model.variables if v.slot_of is not None}
+    assert set(slots) == set(expected)
+    for key, (original_key, slot_name) in expected.items():
+        assert slots[key].slot_name == slot_name
+        assert slots[key].slot_of == by_key[original_key].name
+    assert {v.name for v in model.variables if v.slot_of is None} >= {"kernel", "bias"}
+
+
+def test_object_paths_follow_the_object_graph(models):
+    model = open_model(models.path("ckpt_optimizer"))
+    kernel = model.variable("net.kernel")
+    assert kernel.name == "kernel" and kernel.key == "net/kernel/.ATTRIBUTES/VARIABLE_VALUE"
+    assert model.variable("kernel") is kernel
