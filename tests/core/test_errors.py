@@ -11,7 +11,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from smlens.core import SmlensError, open_model
 
 
@@ -106,7 +105,7 @@ def test_missing_shard_keeps_the_shapes(models, tmp_path):
     assert [(v.key, v.shape) for v in model.variables] == [
         (v.key, v.shape) for v in intact.variables
     ]
-    with pytest.raises(SmlensError, match="variables.data-"):
+    with pytest.raises(SmlensError, match=r"variables\.data-"):
         model.checkpoint.read(model.variables[0].key)
 
 
