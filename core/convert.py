@@ -163,7 +163,7 @@ def convert_meta_graph(proto) -> MetaGraph:
     )
 
 
-def object_paths(children: list[list[tuple[str, int]]]) -> list[str]:
+def object_paths(children: list[list[tuple[str, int]]], sep: str = ".") -> list[str]:
     """The first path (breadth-first from node 0) that reaches each node: "model.dense.kernel"."""
     paths: list[str | None] = [None] * len(children)
     if not children:
@@ -174,7 +174,7 @@ def object_paths(children: list[list[tuple[str, int]]]) -> list[str]:
         node = queue.popleft()
         for name, child in children[node]:
             if 0 <= child < len(paths) and paths[child] is None:
-                paths[child] = f"{paths[node]}.{name}" if paths[node] else name
+                paths[child] = f"{paths[node]}{sep}{name}" if paths[node] else name
                 queue.append(child)
     return [p if p is not None else f"<unreachable {i}>" for i, p in enumerate(paths)]
 

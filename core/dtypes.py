@@ -50,8 +50,14 @@ _TABLE = [
     (23, "DT_UINT64", "uint64", np.dtype("<u8")),
     (24, "DT_FLOAT8_E5M2", "float8_e5m2", np.dtype(ml_dtypes.float8_e5m2)),
     (25, "DT_FLOAT8_E4M3FN", "float8_e4m3fn", np.dtype(ml_dtypes.float8_e4m3fn)),
-    (26, "DT_INT4", "int4", np.dtype(ml_dtypes.int4)),
-    (27, "DT_UINT4", "uint4", np.dtype(ml_dtypes.uint4)),
+    (26, "DT_FLOAT8_E4M3FNUZ", "float8_e4m3fnuz", np.dtype(ml_dtypes.float8_e4m3fnuz)),
+    (27, "DT_FLOAT8_E4M3B11FNUZ", "float8_e4m3b11fnuz", np.dtype(ml_dtypes.float8_e4m3b11fnuz)),
+    (28, "DT_FLOAT8_E5M2FNUZ", "float8_e5m2fnuz", np.dtype(ml_dtypes.float8_e5m2fnuz)),
+    (29, "DT_INT4", "int4", np.dtype(ml_dtypes.int4)),
+    (30, "DT_UINT4", "uint4", np.dtype(ml_dtypes.uint4)),
+    (31, "DT_INT2", "int2", np.dtype(ml_dtypes.int2)),
+    (32, "DT_UINT2", "uint2", np.dtype(ml_dtypes.uint2)),
+    (33, "DT_FLOAT4_E2M1FN", "float4_e2m1fn", np.dtype(ml_dtypes.float4_e2m1fn)),
 ]
 
 _BY_ENUM = {row[0]: DType(*row) for row in _TABLE}

@@ -29,9 +29,34 @@ def _key_index(trackable) -> tuple[dict[str, tuple[int, str, str]], list[str], d
     return keys, paths, slots
 
 
+def _escape(local_name: str) -> str:
+    """trackable_utils.escape_local_name: how object names appear in checkpoint keys."""
+    return local_name.replace(".", "..").replace("/", ".S")
+
+
+def _saved_key_index(saved: ObjectGraph) -> tuple[dict, list[str], dict]:
+    """The key index rebuilt from the SavedModel's object graph alone, for when the
+    checkpoint's own object graph is unreadable (it lives in a data shard): keys are the
+    escaped first breadth-first path to each variable, as TensorFlow builds them."""
+    children = [node.children for node in saved.nodes]
+    paths = object_paths(children)
+    key_paths = object_paths([[(_escape(n), i) for n, i in c] for c in children], sep="/")
+    keys = {
+        f"{key_paths[node.id]}/.ATTRIBUTES/{VALUE_ATTR}": (node.id, VALUE_ATTR, "")
+        for node in saved.nodes
+        if node.variable is not None
+    }
+    return keys, paths, {}
+
+
 def resolve_variables(entries: dict, trackable=None, saved: ObjectGraph | None = None) -> list:
     """One Variable per user-visible checkpoint entry (``entries``: key -> bundle Entry)."""
-    keys, paths, slots = _key_index(trackable) if trackable is not None else ({}, [], {})
+    if trackable is not None:
+        keys, paths, slots = _key_index(trackable)
+    elif saved is not None:
+        keys, paths, slots = _saved_key_index(saved)
+    else:
+        keys, paths, slots = {}, [], {}
 
     def name_of(node_id: int, attr: str, full_name: str) -> str:
         saved_var = _saved_variable(saved, node_id)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from . import proto
-from .model import MetaGraph
+from .model import FuncRef, Graph, MetaGraph
 
 # saved_model_cli scan's default denylist (tensorflow/python/tools/saved_model_cli.py).
 DENYLIST = frozenset({"ReadFile", "WriteFile", "PrintV2"})
@@ -108,28 +108,30 @@ def op_counts(mg: MetaGraph) -> dict[str, OpCount]:
     return counts
 
 
-def ops_used(mg: MetaGraph) -> set[str]:
-    """The op set saved_model_cli prints, as meta_graph.ops_used_by_graph_def computes it:
-    main-graph ops plus those of functions reached through an op name or a
-    (Stateful)PartitionedCall's ``f``; function names themselves are left out."""
-    library = mg.functions
+def ops_used(graph: Graph) -> set[str]:
+    """The op set saved_model_cli prints, as meta_graph.ops_used_by_graph_def computes it.
+
+    Functions are entered only through a node whose op names one, or through the ``f`` of a
+    (Stateful)PartitionedCall: While bodies and If branches are not followed, and function
+    names themselves are left out.
+    """
     used: set[str] = set()
-    pending: list[str] = []
+    pending = []
 
     def mark(op: str) -> None:
-        if op not in used and op in library:
-            pending.append(op)
+        if op not in used and op in graph.functions:
+            pending.append(graph.functions[op])
         used.add(op)
 
     def visit(node) -> None:
         mark(node.op)
         if node.op in ("PartitionedCall", "StatefulPartitionedCall"):
             f = node.attrs.get("f")
-            mark(getattr(f, "name", ""))
+            mark(f.name if isinstance(f, FuncRef) else "")
 
-    for node in mg.graph.nodes:
+    for node in graph.nodes:
         visit(node)
     while pending:
-        for node in library[pending.pop()].nodes:
+        for node in pending.pop().nodes:
             visit(node)
-    return {op for op in used if op not in library}
+    return {op for op in used if op not in graph.functions}

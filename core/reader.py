@@ -206,9 +206,10 @@ def _attach_checkpoint(model: Model, prefix: Path) -> None:
         try:
             trackable = bundle.trackable_object_graph()
         except SmlensError as e:
-            model.problems.append(
-                Problem("variables", e.path, f"object graph unreadable: {e.message}")
-            )
+            if not any(mg.object_graph for mg in model.meta_graphs):  # else names come from it
+                model.problems.append(
+                    Problem("variables", e.path, f"names unresolved: {e.message}")
+                )
     saved = next((mg.object_graph for mg in model.meta_graphs if mg.object_graph), None)
     visible = bundle.keys()
     entries = {k: bundle.entries[k] for k in visible}

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
+
 from smlens.core import open_model
+from smlens.core.names import resolve_variables
 
 
 def _trackable_graph(prefix: str):
@@ -37,3 +40,16 @@ def test_object_paths_follow_the_object_graph(models):
     kernel = model.variable("net.kernel")
     assert kernel.name == "kernel" and kernel.key == "net/kernel/.ATTRIBUTES/VARIABLE_VALUE"
     assert model.variable("kernel") is kernel
+
+
+@pytest.mark.parametrize("name", ["keras_export", "module_multi_sig", "control_flow"])
+def test_keys_rebuilt_from_the_saved_object_graph_equal_the_checkpoints(models, name):
+    model = open_model(models.path(name))
+    trackable = model.checkpoint.trackable_object_graph()
+    entries = {v.key: model.checkpoint.entries[v.key] for v in model.variables}
+    from_checkpoint = resolve_variables(entries, trackable, model.meta_graphs[0].object_graph)
+    from_saved = resolve_variables(entries, None, model.meta_graphs[0].object_graph)
+    assert [(v.key, v.name, v.object_path) for v in from_saved] == [
+        (v.key, v.name, v.object_path) for v in from_checkpoint
+    ]
+    assert all(v.object_path for v in from_saved)

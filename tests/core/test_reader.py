@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
 from smlens.core import SmlensError, open_model
 
 SAVED_MODELS = ["tf1_multi_tag", "module_multi_sig", "keras_export", "control_flow", "lookup"]
