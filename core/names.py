@@ -8,10 +8,10 @@ the same, gives the variable's name, trainability and device. TF1 keys are names
 
 from __future__ import annotations
 
+from .bundle import OBJECT_GRAPH_KEY
 from .convert import object_paths
 from .model import ObjectGraph, Variable
 
-OBJECT_GRAPH_KEY = "_CHECKPOINTABLE_OBJECT_GRAPH"
 VALUE_ATTR = "VARIABLE_VALUE"
 
 
@@ -67,6 +67,11 @@ def resolve_variables(entries: dict, trackable=None, saved: ObjectGraph | None =
         path = paths[node_id] if node_id < len(paths) else ""
         return path if attr == VALUE_ATTR else f"{path}/{attr}"
 
+    value_names = {
+        node_id: name_of(node_id, attr, full)
+        for node_id, attr, full in keys.values()
+        if attr == VALUE_ATTR
+    }
     variables = []
     for key, entry in entries.items():
         if key == OBJECT_GRAPH_KEY:
@@ -84,7 +89,7 @@ def resolve_variables(entries: dict, trackable=None, saved: ObjectGraph | None =
                 var.device = saved_var.device
             if node_id in slots:
                 original, var.slot_name = slots[node_id]
-                var.slot_of = _value_name(original, keys, name_of)
+                var.slot_of = value_names.get(original)
         variables.append(var)
     return variables
 
@@ -93,10 +98,3 @@ def _saved_variable(saved: ObjectGraph | None, node_id: int):
     if saved is None or not 0 <= node_id < len(saved.nodes):
         return None
     return saved.nodes[node_id].variable
-
-
-def _value_name(node_id: int, keys: dict, name_of) -> str | None:
-    for n, attr, full in keys.values():
-        if n == node_id and attr == VALUE_ATTR:
-            return name_of(n, attr, full)
-    return None
