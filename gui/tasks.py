@@ -7,6 +7,7 @@ then dropped (after Orange3's ConcurrentMixin).
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -30,14 +31,19 @@ class _Job(QRunnable):
     def run(self) -> None:
         def progress(fraction: float, text: str = "") -> None:
             if not self.stop.is_set():
-                self.signals.progressed.emit(self.serial, fraction, text)
+                with contextlib.suppress(RuntimeError):  # the runner was deleted
+                    self.signals.progressed.emit(self.serial, fraction, text)
 
         try:
             result = self.fn(*self.args, progress=progress, cancelled=self.stop.is_set)
         except Exception as e:  # handed to the GUI thread, which shows it as a message
-            self.signals.failed.emit(self.serial, e)
+            self._emit(self.signals.failed, e)
         else:
-            self.signals.finished.emit(self.serial, result)
+            self._emit(self.signals.finished, result)
+
+    def _emit(self, signal, value: object) -> None:
+        with contextlib.suppress(RuntimeError):  # the runner was deleted while this ran
+            signal.emit(self.serial, value)
 
 
 class TaskRunner(QObject):

@@ -1,0 +1,292 @@
+"""The checkpoint's variables as a sortable, filterable table, with the selected one's values."""
+
+from __future__ import annotations
+
+import re
+from functools import partial
+
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QItemSelectionModel,
+    QModelIndex,
+    QSortFilterProxyModel,
+    Qt,
+)
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QSplitter,
+    QTableView,
+    QVBoxLayout,
+)
+
+from smlens.core.model import Model, Shape, Variable
+from smlens.gui.formatting import grouped, human_bytes, short_dtype
+from smlens.gui.panel import Panel
+from smlens.gui.tensor_view import TensorView
+from smlens.gui.theme import current
+
+COLUMNS = ("Name", "Key", "DType", "Shape", "Params", "Bytes", "Trainable", "Slot of")
+NAME, KEY, DTYPE, SHAPE, PARAMS, BYTES, TRAINABLE, SLOT_OF = range(len(COLUMNS))
+NUMERIC = {PARAMS, BYTES}
+SORT_ROLE = Qt.ItemDataRole.UserRole
+
+
+def _shape_key(shape: Shape) -> tuple:
+    return (-1, ()) if shape.dims is None else (len(shape.dims), shape.dims)
+
+
+def filter_pattern(text: str) -> re.Pattern:
+    """The filter as a case-insensitive regex; text that is no valid regex is a substring."""
+    try:
+        return re.compile(text, re.IGNORECASE)
+    except re.error:
+        return re.compile(re.escape(text), re.IGNORECASE)
+
+
+def parameter_count(model: Model) -> int:
+    """Elements of the non-slot variables, each tensor once: Keras exports store every
+    variable under two keys, told apart here by name, dtype, shape and stored checksum."""
+    entries = getattr(model.checkpoint, "entries", {})
+    distinct = {
+        (v.name, v.dtype, v.shape, getattr(entries.get(v.key), "crc32c", v.key)): v.num_elements
+        for v in model.variables
+        if v.slot_of is None
+    }
+    return sum(distinct.values())
+
+
+class VariableTableModel(QAbstractTableModel):
+    """One row per Variable. ``SORT_ROLE`` gives sortable values (numbers for numbers)."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.variables: list[Variable] = []
+
+    def set_variables(self, variables: list[Variable]) -> None:
+        self.beginResetModel()
+        self.variables = list(variables)
+        self.endResetModel()
+
+    def rowCount(self, parent=QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.variables)
+
+    def columnCount(self, parent=QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def headerData(self, section: int, orientation, role: int = Qt.ItemDataRole.DisplayRole):
+        if orientation != Qt.Orientation.Horizontal:
+            return None
+        if role == Qt.ItemDataRole.DisplayRole:
+            return COLUMNS[section]
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            side = Qt.AlignmentFlag.AlignRight if section in NUMERIC else Qt.AlignmentFlag.AlignLeft
+            return int(side | Qt.AlignmentFlag.AlignVCenter)
+        return None
+
+    def data(self, index: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole):
+        var = self.variables[index.row()]
+        col = index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self._text(var, col)
+        if role == SORT_ROLE:
+            return self._sort_value(var, col)
+        if role == Qt.ItemDataRole.TextAlignmentRole and col in NUMERIC:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role == Qt.ItemDataRole.ForegroundRole and var.slot_of is not None:
+            return QColor(current().muted)  # optimizer slots: shown, but secondary
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return self._tooltip(var)
+        return None
+
+    def _text(self, var: Variable, col: int) -> str:
+        if col == NAME:
+            return var.name
+        if col == KEY:
+            return var.key
+        if col == DTYPE:
+            return short_dtype(var.dtype)
+        if col == SHAPE:
+            return str(var.shape)
+        if col == PARAMS:
+            return grouped(var.num_elements)
+        if col == BYTES:
+            return "" if var.nbytes is None else human_bytes(var.nbytes)
+        if col == TRAINABLE:
+            return {True: "yes", False: "no", None: ""}[var.trainable]
+        if var.slot_of is None:
+            return ""
+        return f"{var.slot_of} ({var.slot_name})" if var.slot_name else var.slot_of
+
+    def _sort_value(self, var: Variable, col: int):
+        if col == PARAMS:
+            return var.num_elements
+        if col == BYTES:
+            return -1 if var.nbytes is None else var.nbytes
+        if col == SHAPE:
+            return str(_shape_key(var.shape))
+        return self._text(var, col).lower()
+
+    def _tooltip(self, var: Variable) -> str:
+        lines = [var.name, f"key: {var.key}"]
+        if var.object_path:
+            lines.append(f"object path: {var.object_path}")
+        if var.sliced:
+            lines.append("partitioned: stored as slices")
+        if var.device:
+            lines.append(f"device: {var.device}")
+        return "\n".join(lines)
+
+
+class VariableFilterProxy(QSortFilterProxyModel):
+    """Keeps rows whose name or key matches the pattern; sorts by ``SORT_ROLE``."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setSortRole(SORT_ROLE)
+        self._pattern: re.Pattern | None = None
+
+    def set_filter_text(self, text: str) -> None:
+        self.beginFilterChange()
+        self._pattern = filter_pattern(text) if text else None
+        self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
+
+    def filterAcceptsRow(self, row: int, parent: QModelIndex) -> bool:
+        if self._pattern is None:
+            return True
+        var = self.sourceModel().variables[row]
+        return bool(self._pattern.search(var.name) or self._pattern.search(var.key))
+
+    def lessThan(self, left: QModelIndex, right: QModelIndex) -> bool:
+        a, b = left.data(SORT_ROLE), right.data(SORT_ROLE)
+        if a == b:  # ties keep the name order, so equal sizes stay readable
+            return self.sourceModel().variables[left.row()].name < (
+                self.sourceModel().variables[right.row()].name
+            )
+        return a < b
+
+
+class VariablePanel(Panel):
+    """Variables: name, key, dtype, shape, size, trainable, slot; values of the selected one."""
+
+    title = "Variables"
+    part = "variables"
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.table_model = VariableTableModel(self)
+        self.proxy = VariableFilterProxy(self)
+        self.proxy.setSourceModel(self.table_model)
+
+        self.filter_edit = QLineEdit()
+        self.filter_edit.setPlaceholderText("Filter by name or key (regex)")
+        self.filter_edit.setClearButtonEnabled(True)
+        self.filter_edit.textChanged.connect(self._on_filter_changed)
+        self.count_label = QLabel()
+        self.count_label.setProperty("role", "muted")
+        top = QHBoxLayout()
+        top.addWidget(self.filter_edit, 1)
+        top.addWidget(self.count_label)
+
+        self.table = QTableView()
+        self.table.setModel(self.proxy)
+        self.table.setSortingEnabled(True)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setAlternatingRowColors(True)
+        self.table.setWordWrap(False)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)  # keys differ mid-way
+        self.table.verticalHeader().hide()
+        self.table.verticalHeader().setDefaultSectionSize(22)
+        self.table.horizontalHeader().setHighlightSections(False)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.selectionModel().currentRowChanged.connect(self._on_current_changed)
+
+        self.tensor_view = TensorView()
+        splitter = QSplitter(Qt.Orientation.Vertical)
+        splitter.addWidget(self.table)
+        splitter.addWidget(self.tensor_view)
+        splitter.setStretchFactor(0, 1)
+        splitter.setStretchFactor(1, 2)
+
+        layout = QVBoxLayout(self.body)
+        layout.setContentsMargins(6, 6, 6, 6)
+        layout.addLayout(top)
+        layout.addWidget(splitter, 1)
+
+    def show_model(self, model: Model | None) -> None:
+        self.table_model.set_variables(model.variables if model else [])
+        self.table.sortByColumn(NAME, Qt.SortOrder.AscendingOrder)
+        self._fit_columns()
+        self.tensor_view.set_protected_folder(model.path if model else None)
+        self.tensor_view.clear()
+        self._update_count()
+
+    def select_variable(self, key: str) -> bool:
+        """Select the variable with checkpoint key ``key`` and scroll to it (clearing a
+        filter that hides it). False when the model has no such variable."""
+        rows = [i for i, v in enumerate(self.table_model.variables) if v.key == key]
+        if not rows:
+            return False
+        source = self.table_model.index(rows[0], NAME)
+        if not self.proxy.mapFromSource(source).isValid():
+            self.filter_edit.clear()
+        index = self.proxy.mapFromSource(source)
+        self.table.selectionModel().setCurrentIndex(
+            index,
+            QItemSelectionModel.SelectionFlag.ClearAndSelect
+            | QItemSelectionModel.SelectionFlag.Rows,
+        )
+        self.table.scrollTo(index, QAbstractItemView.ScrollHint.PositionAtCenter)
+        return True
+
+    def selected_variable(self) -> Variable | None:
+        index = self.table.selectionModel().currentIndex()
+        if not index.isValid():
+            return None
+        return self.table_model.variables[self.proxy.mapToSource(index).row()]
+
+    def _fit_columns(self) -> None:
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        self.table.resizeColumnsToContents()
+        for col, cap in ((NAME, 360), (KEY, 380), (SLOT_OF, 260)):
+            header.resizeSection(col, min(header.sectionSize(col) + 12, cap))
+
+    def _on_filter_changed(self, text: str) -> None:
+        self.proxy.set_filter_text(text)
+        self._update_count()
+
+    def _update_count(self) -> None:
+        variables = self.table_model.variables
+        params = parameter_count(self.model) if self.model else 0
+        shown = self.proxy.rowCount()
+        count = f"{len(variables)}" if shown == len(variables) else f"{shown} of {len(variables)}"
+        self.count_label.setText(f"{count} variables · {grouped(params)} parameters")
+
+    def _on_current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        var = self.selected_variable() if current.isValid() else None
+        if var is None:
+            return
+        same_name = sum(v.name == var.name for v in self.table_model.variables)
+        title = var.name if same_name == 1 else f"{var.name}  [{var.key}]"
+        checkpoint = self.model.checkpoint if self.model else None
+        if checkpoint is None:
+            self.tensor_view.show_tensor(title, partial(_no_values, self.model))
+        else:
+            self.tensor_view.show_tensor(title, partial(checkpoint.read, var.key))
+
+
+def _no_values(model: Model | None):
+    problems = [p.message for p in (model.problems if model else []) if p.part == "variables"]
+    raise ValueError(problems[0] if problems else "this model holds no variable values")
+
+
+if __name__ == "__main__":
+    from smlens.gui.preview import preview
+
+    preview(VariablePanel)

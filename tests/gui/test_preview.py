@@ -1,0 +1,40 @@
+"""Every panel opens on its own through gui/preview.py, as ``python -m`` would open it."""
+
+from __future__ import annotations
+
+import pytest
+
+from smlens.gui.asset_panel import AssetPanel
+from smlens.gui.function_panel import FunctionPanel
+from smlens.gui.object_panel import ObjectPanel
+from smlens.gui.op_panel import OpPanel
+from smlens.gui.preview import pin_singletons, preview
+from smlens.gui.signature_panel import SignaturePanel
+from smlens.gui.variable_panel import VariablePanel
+
+pin_singletons()  # PySide6 6.12 on Python 3.11 leaks None's refcount on void calls
+
+PANELS = [SignaturePanel, ObjectPanel, VariablePanel, FunctionPanel, AssetPanel, OpPanel]
+
+
+@pytest.mark.parametrize("name", ["keras_export", "tf1_multi_tag", "ckpt_dtypes"])
+@pytest.mark.parametrize("panel_cls", PANELS, ids=lambda cls: cls.__name__)
+def test_preview_opens_the_panel_on_a_model(qtbot, models, panel_cls, name):
+    path = models.path(name)
+    panel = preview(panel_cls, path, run=False)
+    qtbot.addWidget(panel)
+    assert isinstance(panel, panel_cls) and panel.isVisible()
+    assert panel.model is not None and panel.model.path == path
+    assert str(path) in panel.windowTitle()
+    assert not panel.unavailable
+
+
+def test_every_panel_module_runs_preview_as_main():
+    import importlib
+    import importlib.util
+    import inspect
+
+    for cls in PANELS:
+        source = inspect.getsource(importlib.import_module(cls.__module__))
+        assert f"preview({cls.__name__})" in source.split('if __name__ == "__main__":')[1]
+        assert importlib.util.find_spec(cls.__module__) is not None
