@@ -1,0 +1,46 @@
+"""Pairs of models for the diff benchmark, cached under .bench-cache/ like _models.py."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from _models import CACHE, wide_model
+
+
+def wide_pair(megabytes: int, seed: int = 1, scale: float = 1e-3) -> tuple[Path, Path]:
+    """``wide_model(megabytes)`` and a copy with the same graph whose every value is nudged
+    by ``scale`` times noise from ``seed``, as a short fine-tuning run would."""
+    return wide_model(megabytes), _wide_perturbed(megabytes, seed, scale)
+
+
+def _wide_perturbed(megabytes: int, seed: int, scale: float) -> Path:
+    dest = CACHE / f"wide_{megabytes}mb_seed{seed}"
+    if (dest / ".done").exists():
+        return dest
+    import numpy as np
+    import tensorflow as tf
+
+    layers = 8  # as wide_model builds it, so both exports trace the same graph
+    width = int((megabytes * 2**20 / 4 / layers) ** 0.5)
+
+    class Wide(tf.Module):
+        def __init__(self):
+            super().__init__()
+            base = np.random.default_rng(0)
+            noise = np.random.default_rng(seed)
+            self.kernels = []
+            for i in range(layers):
+                value = base.standard_normal((width, width), dtype=np.float32)
+                value += scale * noise.standard_normal((width, width), dtype=np.float32)
+                self.kernels.append(tf.Variable(value, name=f"k{i}"))
+
+        @tf.function(input_signature=[tf.TensorSpec([None, width], tf.float32)])
+        def __call__(self, x):
+            for k in self.kernels:
+                x = tf.nn.relu(tf.matmul(x, k))
+            return {"y": x}
+
+    module = Wide()
+    tf.saved_model.save(module, str(dest), signatures=module.__call__)
+    (dest / ".done").touch()
+    return dest

@@ -1,0 +1,81 @@
+"""``smlens diff`` with value deltas on two ~400 MB exports (same graph, perturbed values):
+wall time and peak resident memory of the whole command, in a child process.
+
+Targets: under 5 s and under 1 GB. Run: python benchmarks/bench_diff.py [--megabytes N]
+
+The models are built in a child of their own: a child forked from a process that has
+imported TensorFlow starts with that process's resident memory in its peak. Each diff's
+peak comes from wait4() on that child alone.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from _pairs import wide_pair
+
+
+def build(megabytes: int) -> tuple[Path, Path]:
+    """The pair's folders, built (or found in the cache) by a child running --build-only."""
+    out = subprocess.run(
+        [sys.executable, __file__, "--build-only", "--megabytes", str(megabytes)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    a, b = json.loads(out.stdout.splitlines()[-1])
+    return Path(a), Path(b)
+
+
+def run_diff(a: Path, b: Path, *extra: str) -> tuple[float, float, dict]:
+    """Wall seconds, peak RSS in MB, and the --json output of one ``smlens diff``."""
+    cmd = [sys.executable, "-m", "smlens.core.cli", "diff", str(a), str(b), "--json", *extra]
+    start = time.perf_counter()
+    child = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    out = child.stdout.read()
+    _, status, usage = os.wait4(child.pid, 0)
+    elapsed = time.perf_counter() - start
+    child.returncode = os.waitstatus_to_exitcode(status)
+    child.stdout.close()
+    if child.returncode not in (0, 1):
+        raise SystemExit(f"smlens diff exited {child.returncode}")
+    return elapsed, usage.ru_maxrss / 1024, json.loads(out)  # ru_maxrss is in KiB on Linux
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--megabytes", type=int, default=400)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--build-only", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.build_only:
+        print(json.dumps([str(p) for p in wide_pair(args.megabytes)]))
+        return
+    a, b = build(args.megabytes)
+    runs = [run_diff(a, b) for _ in range(args.runs)]
+    diff = runs[-1][2]
+    deltas = diff["value_deltas"]
+    size = sum(p.stat().st_size for p in (a / "variables").iterdir()) / 2**20
+    print(f"two exports with {size:.0f} MB of variables each, {len(deltas)} variables")
+    print(f"  worst severity {diff['worst_severity']}, counts {diff['counts']}")
+    print(f"  tensors read: {sum(d['read'] for d in deltas)} of {len(deltas)}")
+    biggest = max(deltas, key=lambda d: d["count"])
+    print(
+        f"  {biggest['name']}: max |d| {biggest['max_abs']:.3g}, "
+        f"relative L2 {biggest['relative_l2']:.3g}"
+    )
+    times = [t for t, _, _ in runs]
+    print(f"  wall time, whole command: best {min(times):.2f} s, worst {max(times):.2f} s")
+    print(f"  peak RSS: {max(m for _, m, _ in runs):.0f} MB")
+    elapsed, peak, _ = run_diff(a, b, "--no-values")
+    print(f"  --no-values: {elapsed:.2f} s, peak RSS {peak:.0f} MB")
+
+
+if __name__ == "__main__":
+    main()
