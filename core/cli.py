@@ -75,6 +75,35 @@ def _tensor(argv: list[str]) -> int:
     return print_tensor(args.dir, args.name, out=args.out, verify=args.verify)
 
 
+@command("diff")
+def _diff(argv: list[str]) -> int:
+    """what changed between two exports and whether it breaks clients (exit 1 if so)"""
+    from .diff_cli import run_diff
+
+    return run_diff(argv)
+
+
+@command("run")
+def _run(argv: list[str]) -> int:
+    """run a signature in a TensorFlow worker, as saved_model_cli run, with device and timings"""
+    from .run_cli import run_main
+
+    return run_main(argv)
+
+
+@command("scan")
+def _scan(argv: list[str]) -> int:
+    """denylisted ops (saved_model_cli scan) and other file and system ops, with their nodes"""
+    parser = _Parser(prog="smlens scan", description="Find file and system ops in a model.")
+    parser.add_argument("--dir", required=True, help="the SavedModel folder")
+    parser.add_argument("--tag_set", help="comma-separated tags of one MetaGraphDef")
+    parser.add_argument("--op_denylist", help="comma-separated ops (default: saved_model_cli's)")
+    args = parser.parse_args(argv)
+    from .scan import print_scan
+
+    return print_scan(args.dir, tag_set=args.tag_set, op_denylist=args.op_denylist)
+
+
 def _gui(argv: list[str]) -> int:
     parser = _Parser(prog="smlens", description="SavedModel Lens: open a model in the window.")
     parser.add_argument("paths", nargs="*", help="a model to open, or two to compare")
