@@ -16,7 +16,6 @@ import smlens.resources
 from smlens.core.errors import SmlensError
 
 from .main_window import MainWindow
-from .preview import pin_singletons
 from .theme import app_icon, apply_theme, follow_system
 
 log = logging.getLogger("smlens")
@@ -103,7 +102,6 @@ def run_app(paths: list[str], screenshot: str | None = None, view: str | None = 
     elif not _has_display():
         raise SmlensError("$DISPLAY", "not set: no screen for the window (try --screenshot)")
     paths = list(paths) or [str(sample_path())]
-    pin_singletons()
     app = _application()
     window = MainWindow(persist=screenshot is None)
     if view:

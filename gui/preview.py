@@ -5,7 +5,6 @@ After Orange3's WidgetPreview: the few lines every panel's ``__main__`` shares.
 
 from __future__ import annotations
 
-import ctypes
 import sys
 from pathlib import Path
 
@@ -16,18 +15,8 @@ from smlens.core.reader import open_model
 from smlens.gui.theme import apply_theme
 
 
-def pin_singletons() -> None:
-    """PySide6 6.12.0 on CPython < 3.12 drops a reference to None (and at times True or
-    False) on each call of a void C++ method; after some thousand calls the interpreter
-    aborts with "none_dealloc". Give the singletons the immortality 3.12 gives them."""
-    if sys.version_info < (3, 12):
-        for obj in (None, True, False):
-            ctypes.c_ssize_t.from_address(id(obj)).value += 1 << 30  # ob_refcnt, 1st field
-
-
 def application() -> QApplication:
     """The running QApplication, or a new one with the app's look."""
-    pin_singletons()
     app = QApplication.instance()
     if app is None:
         app = QApplication(sys.argv[:1])

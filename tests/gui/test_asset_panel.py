@@ -10,9 +10,6 @@ from PySide6.QtCore import Qt
 
 from smlens.core import open_model
 from smlens.gui.asset_panel import AssetPanel, count_lines, hex_dump, is_binary, preview_file
-from smlens.gui.preview import pin_singletons
-
-pin_singletons()  # PySide6 6.12 on Python 3.11 leaks None's refcount on void calls
 
 
 @pytest.fixture

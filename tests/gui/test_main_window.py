@@ -19,10 +19,7 @@ from smlens.gui import theme
 from smlens.gui.app import install_excepthook, sample_path
 from smlens.gui.main_window import MAX_RECENT, MainWindow
 from smlens.gui.panel import Panel
-from smlens.gui.preview import pin_singletons
 from smlens.gui.problem_bar import SHOWN_LINES
-
-pin_singletons()  # PySide6 6.12 on Python 3.11 leaks None's refcount on void calls
 
 LOAD_MS = 30_000
 

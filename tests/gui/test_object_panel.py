@@ -17,9 +17,6 @@ from smlens.gui.object_panel import (
     SHAPE,
     ObjectPanel,
 )
-from smlens.gui.preview import pin_singletons
-
-pin_singletons()  # PySide6 6.12 on Python 3.11 leaks None's refcount on void calls
 
 
 @pytest.fixture

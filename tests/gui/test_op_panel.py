@@ -11,10 +11,7 @@ from PySide6.QtGui import QColor
 from smlens.core import open_model
 from smlens.core.ops import op_counts
 from smlens.gui.op_panel import FUNCTIONS, MAIN, NOTES, OP, TOTAL, OpPanel
-from smlens.gui.preview import pin_singletons
 from smlens.gui.theme import current
-
-pin_singletons()  # PySide6 6.12 on Python 3.11 leaks None's refcount on void calls
 
 
 @pytest.fixture

@@ -13,9 +13,6 @@ from smlens.core import open_model
 from smlens.gui.app import sample_path
 from smlens.gui.formatting import human_bytes, share, short_dtype
 from smlens.gui.overview_panel import LARGEST, OverviewPanel, distinct_variables
-from smlens.gui.preview import pin_singletons
-
-pin_singletons()  # PySide6 6.12 on Python 3.11 leaks None's refcount on void calls
 
 GRAPH_COUNTS = ["signatures", "functions", "graph_nodes", "function_nodes", "op_types"]
 

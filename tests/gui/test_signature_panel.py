@@ -8,7 +8,6 @@ import pytest
 from PySide6.QtGui import QGuiApplication
 
 from smlens.core import open_model
-from smlens.gui.preview import pin_singletons
 from smlens.gui.signature_panel import (
     DTYPE,
     METHOD,
@@ -19,8 +18,6 @@ from smlens.gui.signature_panel import (
     example_expr,
     signature_snippet,
 )
-
-pin_singletons()  # PySide6 6.12 on Python 3.11 leaks None's refcount on void calls
 
 
 @pytest.fixture

@@ -12,7 +12,6 @@ from PySide6.QtGui import QGuiApplication
 
 from smlens.core import open_model
 from smlens.core.stats import TensorStats, tensor_stats
-from smlens.gui.preview import pin_singletons
 from smlens.gui.tensor_view import (
     COPY_LIMIT,
     TensorView,
@@ -23,8 +22,6 @@ from smlens.gui.tensor_view import (
     slice_2d,
     values_text,
 )
-
-pin_singletons()  # PySide6 6.12 on Python 3.11 leaks None's refcount on void calls
 
 
 @pytest.fixture

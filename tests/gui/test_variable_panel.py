@@ -10,7 +10,6 @@ from PySide6.QtGui import QColor
 from smlens.core import open_model
 from smlens.core.model import Model, Shape, Variable
 from smlens.gui.formatting import short_dtype
-from smlens.gui.preview import pin_singletons
 from smlens.gui.theme import current
 from smlens.gui.variable_panel import (
     BYTES,
@@ -24,8 +23,6 @@ from smlens.gui.variable_panel import (
     VariablePanel,
     parameter_count,
 )
-
-pin_singletons()  # PySide6 6.12 on Python 3.11 leaks None's refcount on void calls
 
 
 @pytest.fixture
