@@ -3,6 +3,10 @@ wall time and peak resident memory of the whole command, in a child process.
 
 Targets: under 5 s and under 1 GB. Run: python benchmarks/bench_diff.py [--megabytes N]
 
+No TensorFlow tool diffs two exports, so the baseline is what a user scripts instead:
+``tf.train.load_checkpoint`` on both, and numpy's max |b - a| for each variable, in one
+process, timed whole like ``smlens diff``.
+
 The models are built in a child of their own: a child forked from a process that has
 imported TensorFlow starts with that process's resident memory in its peak. Each diff's
 peak comes from wait4() on that child alone.
@@ -48,6 +52,29 @@ def run_diff(a: Path, b: Path, *extra: str) -> tuple[float, float, dict]:
     return elapsed, usage.ru_maxrss / 1024, json.loads(out)  # ru_maxrss is in KiB on Linux
 
 
+TF_BASELINE = """
+import sys, numpy as np, tensorflow as tf
+a, b = (tf.train.load_checkpoint(p + "/variables/variables") for p in sys.argv[1:3])
+for key in a.get_variable_to_shape_map():
+    if b.has_tensor(key):
+        x, y = np.asarray(a.get_tensor(key)), np.asarray(b.get_tensor(key))
+        if x.shape == y.shape and x.dtype.kind == "f":
+            float(np.max(np.abs(y - x), initial=0))
+"""
+
+
+def run_tf_baseline(a: Path, b: Path) -> tuple[float, float]:
+    """Wall seconds and peak RSS in MB of the TensorFlow script above."""
+    start = time.perf_counter()
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    cmd = [sys.executable, "-c", TF_BASELINE, str(a), str(b)]
+    child = subprocess.Popen(cmd, stderr=subprocess.DEVNULL, env=env)
+    _, status, usage = os.wait4(child.pid, 0)
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit("the TensorFlow baseline failed")
+    return time.perf_counter() - start, usage.ru_maxrss / 1024
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--megabytes", type=int, default=400)
@@ -75,6 +102,13 @@ def main() -> None:
     print(f"  peak RSS: {max(m for _, m, _ in runs):.0f} MB")
     elapsed, peak, _ = run_diff(a, b, "--no-values")
     print(f"  --no-values: {elapsed:.2f} s, peak RSS {peak:.0f} MB")
+    tf_runs = [run_tf_baseline(a, b) for _ in range(args.runs)]
+    tf_best = min(t for t, _ in tf_runs)
+    print(
+        f"  TensorFlow baseline (load_checkpoint + numpy): best {tf_best:.2f} s, "
+        f"peak RSS {max(m for _, m in tf_runs):.0f} MB"
+    )
+    print(f"  ratio smlens diff / TensorFlow baseline: {min(times) / tf_best:.2f}")
 
 
 if __name__ == "__main__":

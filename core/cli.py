@@ -1,4 +1,5 @@
-"""The ``smlens`` command: ``show | tensor`` over the core, or the window for ``smlens [PATH]``.
+"""The ``smlens`` command: ``show | diff | run | scan | tensor`` over the core, or the window
+for ``smlens [PATH [PATH]]``.
 
 Bad input prints one line naming the file and what is wrong, and exits 2; never a traceback.
 """
