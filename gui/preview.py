@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QApplication, QWidget
 
 from smlens.core.errors import SmlensError
 from smlens.core.reader import open_model
+from smlens.gui._compat import collect_garbage_on_the_ui_thread
 from smlens.gui.theme import apply_theme
 
 
@@ -21,6 +22,7 @@ def application() -> QApplication:
     if app is None:
         app = QApplication(sys.argv[:1])
         apply_theme(app)
+    collect_garbage_on_the_ui_thread()
     return app
 
 

@@ -51,3 +51,14 @@ def test_importing_the_gui_pins_none_against_the_pyside6_refcount_leak():
         widget.setEnabled(True)  # a void C++ call: the leak drops None's count each time
     assert sys.getrefcount(None) > 1 << 29
     assert before - sys.getrefcount(None) < 1 << 29
+
+
+def test_cyclic_garbage_is_collected_only_on_the_ui_thread(qtbot):
+    import gc
+
+    from smlens.gui import _compat
+    from smlens.gui.preview import application
+
+    application()
+    assert not gc.isenabled()  # no collection in whatever worker thread allocates next
+    assert _compat._collector is not None and _compat._collector.timer.isActive()
