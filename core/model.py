@@ -39,7 +39,13 @@ class Shape:
     def __str__(self) -> str:
         if self.dims is None:
             return "<unknown rank>"
-        return "(" + ", ".join("?" if d < 0 else str(d) for d in self.dims) + ")"
+        return format_dims(self.dims)
+
+
+def format_dims(dims) -> str:
+    """A shape as numpy prints it, unknown dims as ?: "(?, 10)", "(10,)", "()"."""
+    text = ", ".join("?" if d is None or d < 0 else str(d) for d in dims)
+    return f"({text},)" if len(dims) == 1 else f"({text})"
 
 
 @dataclass(frozen=True)
@@ -353,6 +359,11 @@ class Asset:
     extra: bool = False  # under assets.extra/
 
 
+def _key_rank(v: Variable) -> tuple:
+    parts = v.object_path.split(".") if v.object_path else v.key.split("/")
+    return (sum(p.startswith("_") for p in parts), len(parts), v.key)
+
+
 @dataclass
 class Model:
     path: Path
@@ -379,7 +390,8 @@ class Model:
         """Find a variable by checkpoint key, resolved name, object path, or a unique
         "/"-suffix of a resolved name ("dense_1/kernel" for "sequential/dense_1/kernel").
 
-        One variable stored under several keys (Keras exports track each twice) counts once.
+        One variable stored under several keys (Keras exports track each twice) counts once,
+        and is found as its first key (see ``distinct_variables``).
         """
         tests = (
             lambda v: v.key == name,
@@ -387,22 +399,56 @@ class Model:
             lambda v: v.object_path == name,
             lambda v: v.name.endswith("/" + name),
         )
+        first = self._first_keys()
         for test in tests:
             hits = [v for v in self.variables if test(v)]
-            if hits and len(self._distinct(hits)) == 1:
-                return min(hits, key=lambda v: (v.object_path.count("."), v.key))
+            firsts = {first[v.key] for v in hits}
+            if len(firsts) == 1:
+                key = firsts.pop()
+                return next(v for v in self.variables if v.key == key)
             if hits:
                 keys = ", ".join(v.key for v in hits[:5])
                 raise KeyError(f"{name!r} names {len(hits)} variables; use a key: {keys}")
         raise KeyError(name)
 
-    def _distinct(self, variables: list[Variable]) -> set:
-        """Variables told apart by name, dtype, shape and stored checksum."""
+    def variable_groups(self) -> list[list[Variable]]:
+        """The variables grouped by the tensor they hold, first key first, in stored order.
+
+        Keras exports track each variable twice (``variables/N`` and ``_all_variables/N``):
+        two object-graph nodes whose checkpoint entries hold the same bytes. Entries are one
+        tensor when they share name, dtype, shape and stored checksum; the name keeps two
+        zero-initialised biases apart. The first key is the one without private (``_``)
+        path parts, then the shortest, as ``tf.saved_model.load(...).variables`` names it.
+        """
+        cached = self.__dict__.get("_groups")
+        if cached is not None and cached[0] is self.variables and cached[1] == len(self.variables):
+            return cached[2]
         entries = getattr(self.checkpoint, "entries", {})
-        return {
-            (v.name, v.dtype, v.shape, getattr(entries.get(v.key), "crc32c", v.key))
-            for v in variables
-        }
+        groups: dict[tuple, list[Variable]] = {}
+        for v in self.variables:
+            crc = getattr(entries.get(v.key), "crc32c", None)
+            ident = (v.name, v.dtype, v.shape, crc) if crc is not None else (v.key,)
+            groups.setdefault(ident, []).append(v)
+        order = {v.key: i for i, v in enumerate(self.variables)}
+        result = sorted(
+            (sorted(g, key=_key_rank) for g in groups.values()), key=lambda g: order[g[0].key]
+        )
+        self.__dict__["_groups"] = (self.variables, len(self.variables), result)
+        return result
+
+    def distinct_variables(self) -> list[Variable]:
+        """One Variable per stored tensor (the first key of each ``variable_groups`` group)."""
+        return [g[0] for g in self.variable_groups()]
+
+    def aliases(self, variable: Variable) -> list[str]:
+        """The other checkpoint keys that store the same tensor as ``variable``."""
+        for group in self.variable_groups():
+            if any(v.key == variable.key for v in group):
+                return [v.key for v in group if v.key != variable.key]
+        return []
+
+    def _first_keys(self) -> dict[str, str]:
+        return {v.key: g[0].key for g in self.variable_groups() for v in g}
 
     def bytes_by_part(self) -> dict[str, int]:
         """Bytes on disk split between graph, variables, assets and other files."""

@@ -50,7 +50,7 @@ def _meta_graph(mg: MetaGraph) -> dict:
     }
 
 
-def _variable(v: Variable) -> dict:
+def _variable(v: Variable, aliases: list[str]) -> dict:
     return {
         "name": v.name,
         "key": v.key,
@@ -63,18 +63,22 @@ def _variable(v: Variable) -> dict:
         "slot_of": v.slot_of,
         "slot_name": v.slot_name,
         "partitioned": v.sliced,
+        "also_stored_as": aliases,
     }
 
 
 def model_summary(model: Model) -> dict:
+    """Variables stored under several keys are listed once, with their other keys."""
+    groups = model.variable_groups()
     return {
         "path": str(model.path),
         "format": model.format,
         "saved_model_schema_version": model.schema_version,
         "fingerprint": asdict(model.fingerprint) if model.fingerprint else None,
         "meta_graphs": [_meta_graph(mg) for mg in model.meta_graphs],
-        "variables": [_variable(v) for v in model.variables],
-        "num_parameters": sum(v.num_elements for v in model.variables if v.slot_of is None),
+        "variables": [_variable(v, [w.key for w in g[1:]]) for g in groups for v in g[:1]],
+        "num_checkpoint_entries": len(model.variables),
+        "num_parameters": sum(v.num_elements for g in groups for v in g[:1] if v.slot_of is None),
         "assets": [asdict(a) for a in model.assets],
         "keras_metadata": model.keras_metadata,
         "bytes": model.bytes_by_part(),

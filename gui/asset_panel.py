@@ -114,11 +114,34 @@ def asset_users(model: Model) -> dict[str, list[str]]:
     for mg in model.meta_graphs:
         for asset in mg.asset_files:
             users.setdefault(asset.filename, []).append(asset.tensor_name)
+        if not mg.asset_files:
+            for tensor, filename in _collection_assets(mg):
+                users.setdefault(filename, []).append(tensor)
         graph = mg.object_graph
         for node in graph.nodes if graph else []:
             if node.asset_index is not None and 0 <= node.asset_index < len(mg.asset_files):
                 users[mg.asset_files[node.asset_index].filename].append(node.path)
-    return users
+    return {name: list(dict.fromkeys(found)) for name, found in users.items()}
+
+
+def _collection_assets(mg) -> list[tuple[str, str]]:
+    """(tensor, file name) from the TF1 ``asset_filepaths`` collection, whose tensors are
+    Consts holding the path the asset had at export time (builder_impl.py)."""
+    collection = mg.collections.get("asset_filepaths")
+    if collection is None or collection.kind != "node_list":
+        return []
+    nodes = {n.name: n for n in mg.graph.nodes}
+    found = []
+    for tensor in dict.fromkeys(collection.values):
+        node = nodes.get(tensor.split(":")[0])
+        value = node.attrs.get("value") if node is not None and node.op == "Const" else None
+        try:
+            raw = value.numpy().item() if value is not None else None
+        except (ValueError, TypeError, AttributeError):
+            raw = None
+        if isinstance(raw, bytes):
+            found.append((tensor, raw.decode("utf-8", "replace").replace("\\", "/").split("/")[-1]))
+    return found
 
 
 class AssetPanel(Panel):
@@ -184,9 +207,17 @@ class AssetPanel(Panel):
         self._runner.cancel()
         self.table_model.clear()
         self.table_model.setHorizontalHeaderLabels(["File", "Size", "Folder", "Used by"])
-        self.table_model.horizontalHeaderItem(1).setTextAlignment(RIGHT)
+        # setHeaderData, not horizontalHeaderItem(): see op_panel
+        self.table_model.setHeaderData(
+            1, Qt.Orientation.Horizontal, RIGHT, Qt.ItemDataRole.TextAlignmentRole
+        )
         for col in (0, 2, 3):
-            self.table_model.horizontalHeaderItem(col).setTextAlignment(Qt.AlignmentFlag.AlignLeft)
+            self.table_model.setHeaderData(
+                col,
+                Qt.Orientation.Horizontal,
+                Qt.AlignmentFlag.AlignLeft,
+                Qt.ItemDataRole.TextAlignmentRole,
+            )
         assets = model.assets if model else []
         users = asset_users(model) if model else {}
         for asset in assets:

@@ -118,6 +118,7 @@ class ObjectPanel(Panel):
 
         self._items: dict[int, QTreeWidgetItem] = {}  # node id -> its expanded (first) row
         self._keys: dict[int, str] = {}
+        self._copies: dict[str, str] = {}
         self._meta: MetaGraph | None = None
 
     def show_model(self, model: Model | None) -> None:
@@ -129,6 +130,12 @@ class ObjectPanel(Panel):
             return
         self.stack.setCurrentWidget(self.tree)
         self._keys = variable_keys(model)
+        self._copies = {  # checkpoint key -> the object path of the same tensor's other node
+            v.key: g[0].object_path if v is not g[0] else g[1].object_path
+            for g in model.variable_groups()
+            if len(g) > 1
+            for v in g
+        }
         self._meta = meta
         graph = meta.object_graph
         root = self._add(None, "(root)", graph.nodes[0], link=False)
@@ -189,6 +196,9 @@ class ObjectPanel(Panel):
             tip.append("concrete functions: " + ", ".join(node.concrete_functions))
         if node.id in self._keys:
             tip.append(f"checkpoint key: {self._keys[node.id]}")
+            same = self._copies.get(self._keys[node.id])
+            if same:
+                tip.append(f"the same tensor as {same} (Keras exports store each variable twice)")
         if link:
             item.setText(NAME, f"{name}  → {node.path}")
             font = item.font(NAME)

@@ -135,7 +135,11 @@ class OpPanel(Panel):
         self.table_model.setHorizontalHeaderLabels(COLUMNS)
         for col in range(len(COLUMNS)):
             align = RIGHT if col in (MAIN, FUNCTIONS, TOTAL) else Qt.AlignmentFlag.AlignLeft
-            self.table_model.horizontalHeaderItem(col).setTextAlignment(align)
+            # setHeaderData, not horizontalHeaderItem(): clear() frees that item under
+            # PySide6's wrapper, and the next clear() corrupts the heap
+            self.table_model.setHeaderData(
+                col, Qt.Orientation.Horizontal, align, Qt.ItemDataRole.TextAlignmentRole
+            )
         for count in self.counts.values():
             self.table_model.appendRow(self._row(count))
         self.table.sortByColumn(TOTAL, Qt.SortOrder.DescendingOrder)

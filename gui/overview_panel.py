@@ -35,19 +35,8 @@ PART_NAMES = {"graph": "Graph", "variables": "Variables", "assets": "Assets", "o
 
 
 def distinct_variables(model: Model) -> list[Variable]:
-    """One Variable per stored tensor, told apart as Model.variable does (name, dtype,
-    shape, checksum): Keras exports store each variable under two keys."""
-    entries = getattr(model.checkpoint, "entries", {})
-
-    def rank(v: Variable) -> tuple:  # the shortest object path names it, as in Model.variable
-        return (v.object_path.count("."), v.key)
-
-    chosen: dict[tuple, Variable] = {}
-    for v in model.variables:
-        ident = (v.name, v.dtype, v.shape, getattr(entries.get(v.key), "crc32c", v.key))
-        if ident not in chosen or rank(v) < rank(chosen[ident]):
-            chosen[ident] = v
-    return list(chosen.values())
+    """One Variable per stored tensor (Model.distinct_variables)."""
+    return model.distinct_variables()
 
 
 def callable_signatures(mg: MetaGraph) -> list[str]:
@@ -184,7 +173,7 @@ class OverviewPanel(Panel):
     def _largest_tree(self) -> QTreeWidget:
         tree = QTreeWidget()
         tree.setObjectName("largestVariables")
-        tree.setHeaderLabels(["Name", "Shape", "Dtype", "Size"])
+        tree.setHeaderLabels(["Name", "Shape", "DType", "Size"])
         tree.setRootIsDecorated(False)
         tree.setAlternatingRowColors(True)
         tree.setUniformRowHeights(True)
@@ -347,7 +336,10 @@ class OverviewPanel(Panel):
         self._rows(self._variables, rows, numbers=True)
         if copies:
             note = self._label(f"{grouped(copies)} stored twice", role="muted")
-            note.setToolTip("Keras exports track each variable under two checkpoint keys.")
+            note.setToolTip(
+                "Keras exports track each variable under two checkpoint keys\n"
+                "(variables/N and _all_variables/N): the same tensor, counted once."
+            )
             self._variables.addWidget(note, len(rows) - 1, 2)
         largest = sorted(variables, key=lambda v: (-(v.nbytes or 0), v.name))[:LARGEST]
         for v in largest:

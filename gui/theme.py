@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QColor, QGuiApplication, QIcon, QPalette
 from PySide6.QtWidgets import QApplication, QStyleFactory
 
@@ -147,6 +147,35 @@ def apply_theme(app: QApplication) -> Theme:
     return _current
 
 
+class _SchemeFollower(QObject):
+    """Re-applies the look on the system's colour-scheme switch; a bound slot, since
+    PySide6 6.12 drops lambda connections made on long-lived objects."""
+
+    def __init__(self, app: QApplication):
+        super().__init__(app)
+        self.app = app
+        app.styleHints().colorSchemeChanged.connect(self._on_color_scheme_changed)
+
+    def _on_color_scheme_changed(self, _scheme) -> None:
+        apply_theme(self.app)
+        restyle_plots(self.app)
+
+
+def restyle_plots(app: QApplication) -> None:
+    """Give plots made before a theme switch the new background and axis colours."""
+    theme = current()
+    for widget in app.allWidgets():
+        if isinstance(widget, pg.PlotWidget):
+            widget.setBackground(theme.base)
+            for name in ("left", "bottom", "right", "top"):
+                axis = widget.getPlotItem().getAxis(name)
+                axis.setPen(theme.text)
+                axis.setTextPen(theme.text)
+
+
 def follow_system(app: QApplication) -> None:
     """Re-apply the look whenever the system switches between light and dark."""
-    app.styleHints().colorSchemeChanged.connect(lambda _scheme: apply_theme(app))
+    if app.property("smlens_follows_scheme"):
+        return
+    app.setProperty("smlens_follows_scheme", True)
+    _SchemeFollower(app)

@@ -30,9 +30,28 @@ from smlens.gui.panel import Panel
 from smlens.gui.tensor_view import TensorView
 from smlens.gui.theme import current
 
-COLUMNS = ("Name", "Key", "DType", "Shape", "Params", "Bytes", "Trainable", "Slot of")
-NAME, KEY, DTYPE, SHAPE, PARAMS, BYTES, TRAINABLE, SLOT_OF = range(len(COLUMNS))
+COLUMNS = (
+    "Name",
+    "DType",
+    "Shape",
+    "Params",
+    "Bytes",
+    "Trainable",
+    "Key",
+    "Slot of",
+    "Also stored as",
+)
+NAME, DTYPE, SHAPE, PARAMS, BYTES, TRAINABLE, KEY, SLOT_OF, ALIASES = range(len(COLUMNS))
 NUMERIC = {PARAMS, BYTES}
+HEADER_TIPS = {
+    NAME: "The variable's name, resolved through the object graph",
+    KEY: "The checkpoint key its values are stored under",
+    PARAMS: "Number of elements",
+    BYTES: "Size of the values in memory",
+    TRAINABLE: "Whether training updates it (from the object graph)",
+    SLOT_OF: "The variable this optimizer slot belongs to",
+    ALIASES: "Other checkpoint keys holding the same tensor (Keras exports store each twice)",
+}
 SORT_ROLE = Qt.ItemDataRole.UserRole
 
 
@@ -49,28 +68,34 @@ def filter_pattern(text: str) -> re.Pattern:
 
 
 def parameter_count(model: Model) -> int:
-    """Elements of the non-slot variables, each tensor once: Keras exports store every
-    variable under two keys, told apart here by name, dtype, shape and stored checksum."""
-    entries = getattr(model.checkpoint, "entries", {})
-    distinct = {
-        (v.name, v.dtype, v.shape, getattr(entries.get(v.key), "crc32c", v.key)): v.num_elements
-        for v in model.variables
-        if v.slot_of is None
-    }
-    return sum(distinct.values())
+    """Elements of the non-slot variables, each tensor once (Model.distinct_variables):
+    Keras exports store every variable under two keys."""
+    return sum(v.num_elements for v in model.distinct_variables() if v.slot_of is None)
 
 
 class VariableTableModel(QAbstractTableModel):
-    """One row per Variable. ``SORT_ROLE`` gives sortable values (numbers for numbers)."""
+    """One row per stored tensor. ``SORT_ROLE`` gives sortable values (numbers for numbers);
+    ``aliases`` holds each row's other checkpoint keys."""
 
     def __init__(self, parent=None):
         super().__init__(parent)
         self.variables: list[Variable] = []
+        self.aliases: dict[str, list[str]] = {}
 
-    def set_variables(self, variables: list[Variable]) -> None:
+    def set_variables(
+        self, variables: list[Variable], aliases: dict[str, list[str]] | None = None
+    ) -> None:
         self.beginResetModel()
         self.variables = list(variables)
+        self.aliases = aliases or {}
         self.endResetModel()
+
+    def row_of(self, key: str) -> int | None:
+        """The row that stores checkpoint key ``key``, as its first key or as an alias."""
+        for row, var in enumerate(self.variables):
+            if var.key == key or key in self.aliases.get(var.key, ()):
+                return row
+        return None
 
     def rowCount(self, parent=QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self.variables)
@@ -83,6 +108,8 @@ class VariableTableModel(QAbstractTableModel):
             return None
         if role == Qt.ItemDataRole.DisplayRole:
             return COLUMNS[section]
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return HEADER_TIPS.get(section)
         if role == Qt.ItemDataRole.TextAlignmentRole:
             side = Qt.AlignmentFlag.AlignRight if section in NUMERIC else Qt.AlignmentFlag.AlignLeft
             return int(side | Qt.AlignmentFlag.AlignVCenter)
@@ -108,6 +135,8 @@ class VariableTableModel(QAbstractTableModel):
             return var.name
         if col == KEY:
             return var.key
+        if col == ALIASES:
+            return ", ".join(self.aliases.get(var.key, ()))
         if col == DTYPE:
             return short_dtype(var.dtype)
         if col == SHAPE:
@@ -118,7 +147,7 @@ class VariableTableModel(QAbstractTableModel):
             return "" if var.nbytes is None else human_bytes(var.nbytes)
         if col == TRAINABLE:
             return {True: "yes", False: "no", None: ""}[var.trainable]
-        if var.slot_of is None:
+        if var.slot_of is None:  # SLOT_OF
             return ""
         return f"{var.slot_of} ({var.slot_name})" if var.slot_name else var.slot_of
 
@@ -133,6 +162,10 @@ class VariableTableModel(QAbstractTableModel):
 
     def _tooltip(self, var: Variable) -> str:
         lines = [var.name, f"key: {var.key}"]
+        aliases = self.aliases.get(var.key, ())
+        if aliases:
+            lines.append("also stored as: " + ", ".join(aliases))
+            lines.append("(the same tensor under another checkpoint key, as Keras exports do)")
         if var.object_path:
             lines.append(f"object path: {var.object_path}")
         if var.sliced:
@@ -158,8 +191,10 @@ class VariableFilterProxy(QSortFilterProxyModel):
     def filterAcceptsRow(self, row: int, parent: QModelIndex) -> bool:
         if self._pattern is None:
             return True
-        var = self.sourceModel().variables[row]
-        return bool(self._pattern.search(var.name) or self._pattern.search(var.key))
+        source = self.sourceModel()
+        var = source.variables[row]
+        keys = [var.key, *source.aliases.get(var.key, ())]
+        return bool(self._pattern.search(var.name) or any(map(self._pattern.search, keys)))
 
     def lessThan(self, left: QModelIndex, right: QModelIndex) -> bool:
         a, b = left.data(SORT_ROLE), right.data(SORT_ROLE)
@@ -203,15 +238,16 @@ class VariablePanel(Panel):
         self.table.verticalHeader().hide()
         self.table.verticalHeader().setDefaultSectionSize(22)
         self.table.horizontalHeader().setHighlightSections(False)
-        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.horizontalHeader().setStretchLastSection(False)
         self.table.selectionModel().currentRowChanged.connect(self._on_current_changed)
 
         self.tensor_view = TensorView()
-        splitter = QSplitter(Qt.Orientation.Vertical)
+        self.splitter = splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.addWidget(self.table)
         splitter.addWidget(self.tensor_view)
         splitter.setStretchFactor(0, 1)
         splitter.setStretchFactor(1, 2)
+        splitter.setChildrenCollapsible(False)
 
         layout = QVBoxLayout(self.body)
         layout.setContentsMargins(6, 6, 6, 6)
@@ -219,20 +255,29 @@ class VariablePanel(Panel):
         layout.addWidget(splitter, 1)
 
     def show_model(self, model: Model | None) -> None:
-        self.table_model.set_variables(model.variables if model else [])
+        groups = model.variable_groups() if model else []
+        self.table_model.set_variables(
+            [g[0] for g in groups], {g[0].key: [v.key for v in g[1:]] for g in groups if g[1:]}
+        )
         self.table.sortByColumn(NAME, Qt.SortOrder.AscendingOrder)
+        variables = self.table_model.variables
+        self.table.setColumnHidden(SLOT_OF, not any(v.slot_of for v in variables))
+        self.table.setColumnHidden(TRAINABLE, all(v.trainable is None for v in variables))
+        self.table.setColumnHidden(ALIASES, not self.table_model.aliases)
         self._fit_columns()
+        self._fit_split()
         self.tensor_view.set_protected_folder(model.path if model else None)
         self.tensor_view.clear()
         self._update_count()
 
     def select_variable(self, key: str) -> bool:
         """Select the variable with checkpoint key ``key`` and scroll to it (clearing a
-        filter that hides it). False when the model has no such variable."""
-        rows = [i for i, v in enumerate(self.table_model.variables) if v.key == key]
-        if not rows:
+        filter that hides it); a key the row stores as an alias finds it too. False when the
+        model has no such variable."""
+        row = self.table_model.row_of(key)
+        if row is None:
             return False
-        source = self.table_model.index(rows[0], NAME)
+        source = self.table_model.index(row, NAME)
         if not self.proxy.mapFromSource(source).isValid():
             self.filter_edit.clear()
         index = self.proxy.mapFromSource(source)
@@ -257,6 +302,15 @@ class VariablePanel(Panel):
         for col, cap in ((NAME, 360), (KEY, 380), (SLOT_OF, 260)):
             header.resizeSection(col, min(header.sectionSize(col) + 12, cap))
 
+    def _fit_split(self) -> None:
+        """A few variables get a short table and the values the room; many get 40 %."""
+        total = sum(self.splitter.sizes()) or 600
+        header = self.table.horizontalHeader().sizeHint().height()
+        rows = self.table.verticalHeader().defaultSectionSize() * len(self.table_model.variables)
+        wanted = header + rows + self.table.horizontalScrollBar().sizeHint().height() + 4
+        table = max(90, min(wanted, int(total * 0.35)))
+        self.splitter.setSizes([table, total - table])
+
     def _on_filter_changed(self, text: str) -> None:
         self.proxy.set_filter_text(text)
         self._update_count()
@@ -267,6 +321,12 @@ class VariablePanel(Panel):
         shown = self.proxy.rowCount()
         count = f"{len(variables)}" if shown == len(variables) else f"{shown} of {len(variables)}"
         self.count_label.setText(f"{count} variables · {grouped(params)} parameters")
+        twice = sum(len(keys) for keys in self.table_model.aliases.values())
+        self.count_label.setToolTip(
+            f"{twice} more checkpoint entries store the same tensors under other keys"
+            if twice
+            else ""
+        )
 
     def _on_current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
         var = self.selected_variable() if current.isValid() else None

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from smlens.core import open_model
 from smlens.core.names import resolve_variables
+from smlens.core.summary import model_summary
 
 
 def _trackable_graph(prefix: str):
@@ -53,3 +55,29 @@ def test_keys_rebuilt_from_the_saved_object_graph_equal_the_checkpoints(models, 
         (v.key, v.name, v.object_path) for v in from_checkpoint
     ]
     assert all(v.object_path for v in from_saved)
+
+
+def test_keras_variables_stored_twice_count_once_as_tensorflow_loads_them(models):
+    import tensorflow as tf
+
+    path = models.path("keras_export")
+    model = open_model(path)
+    loaded = tf.saved_model.load(str(path))
+    distinct = model.distinct_variables()
+    assert len(distinct) == len(loaded.variables) == 4 < len(model.variables)
+    assert {v.name for v in distinct} == {v.name.split(":")[0] for v in loaded.variables}
+    assert all(v.key.startswith("variables/") for v in distinct)  # not the _all_variables copy
+    for v in distinct:
+        (alias,) = model.aliases(v)
+        assert alias.startswith("_all_variables/")
+        np.testing.assert_array_equal(model.checkpoint.read(v.key), model.checkpoint.read(alias))
+        assert model.variable(alias).key == v.key  # any key finds the tensor's first key
+    summary_keys = [v["key"] for v in model_summary(model)["variables"]]
+    assert summary_keys == [v.key for v in distinct]
+
+
+@pytest.mark.parametrize("name", ["tf1_multi_tag", "ckpt_optimizer", "module_multi_sig"])
+def test_variables_stored_once_are_all_distinct(models, name):
+    model = open_model(models.path(name))
+    assert len(model.distinct_variables()) == len(model.variables)
+    assert all(model.aliases(v) == [] for v in model.variables)

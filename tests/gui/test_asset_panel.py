@@ -117,3 +117,10 @@ def test_pure_helpers(tmp_path):
     empty = tmp_path / "empty.txt"
     empty.write_bytes(b"")
     assert count_lines(empty) == 0
+
+
+def test_tf1_assets_name_the_tensor_fed_with_their_path(panel, models):
+    # TF1 builders list assets in the asset_filepaths collection, not asset_file_def
+    panel.set_model(open_model(models.path("tf1_multi_tag")))
+    rows = {row[0]: row for row in _table(panel)}
+    assert rows["vocab.txt"][3] == "vocab_path:0"

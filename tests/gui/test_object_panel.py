@@ -111,3 +111,11 @@ def test_models_without_an_object_graph_show_a_placeholder(panel, models, name):
     assert panel.stack.currentIndex() == 1
     assert panel.tree.topLevelItemCount() == 0
     assert "no object graph" in panel.placeholder.text()
+
+
+def test_a_keras_variable_node_names_its_twin(panel, models):
+    model = open_model(models.path("keras_export"))
+    panel.set_model(model)
+    copy = next(v for v in model.variables if v.key.startswith("_all_variables/0/"))
+    tip = panel.item_for(copy.object_id).toolTip(NAME)
+    assert f"the same tensor as {model.variable(copy.key).object_path}" in tip

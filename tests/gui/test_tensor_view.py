@@ -156,6 +156,8 @@ def test_value_table_shows_the_chosen_slice(qtbot, view):
 def test_conv_kernel_is_shown_as_a_kernel_grid(qtbot, view):
     kernel = np.random.default_rng(4).standard_normal((3, 3, 4, 8)).astype(np.float32)
     _show(qtbot, view, kernel)
+    assert view.image_item.image is None  # drawn once the Image tab shows, not before
+    view.tabs.setCurrentIndex(2)
     assert not view.kernel_tools.isHidden() and view.kernel_check.isChecked()
     view.channel_spin.setValue(2)
     np.testing.assert_array_equal(view.image_item.image, kernel_grid(kernel, 2))
@@ -200,6 +202,7 @@ def test_a_newer_tensor_wins_over_a_slow_older_one(qtbot, view):
         release.wait(10)
         return np.zeros(3)
 
+    assert not view.busy_bar.isVisibleTo(view)  # idle: no busy bar
     view.show_tensor("slow", slow)
     assert view.busy and view.busy_bar.isVisibleTo(view)
     _show(qtbot, view, np.ones(4), title="fast")
@@ -207,7 +210,7 @@ def test_a_newer_tensor_wins_over_a_slow_older_one(qtbot, view):
     QThreadPool.globalInstance().waitForDone(10_000)
     qtbot.wait(50)  # let the stale result's queued signal arrive, to be dropped
     assert view.title == "fast" and view.data.array.tolist() == [1, 1, 1, 1]
-    assert not view.busy
+    assert not view.busy and not view.busy_bar.isVisibleTo(view)
 
 
 def test_copy_values_puts_the_values_on_the_clipboard(qtbot, view):

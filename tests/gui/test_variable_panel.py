@@ -12,6 +12,7 @@ from smlens.core.model import Model, Shape, Variable
 from smlens.gui.formatting import short_dtype
 from smlens.gui.theme import current
 from smlens.gui.variable_panel import (
+    ALIASES,
     BYTES,
     COLUMNS,
     DTYPE,
@@ -41,15 +42,18 @@ def _column(panel: VariablePanel, col: int, role=Qt.ItemDataRole.DisplayRole) ->
 def test_one_row_per_variable_with_its_dtype_and_shape(panel, models, name):
     model = open_model(models.path(name))
     panel.set_model(model)
-    assert panel.proxy.rowCount() == len(model.variables)
+    assert panel.proxy.rowCount() == len(model.distinct_variables())
     shown = {
         key: (dtype, shape)
         for key, dtype, shape in zip(
             _column(panel, KEY), _column(panel, DTYPE), _column(panel, SHAPE), strict=True
         )
     }
-    assert shown == {v.key: (short_dtype(v.dtype), str(v.shape)) for v in model.variables}
-    header = [panel.table_model.headerData(c, Qt.Orientation.Horizontal) for c in range(8)]
+    expected = {v.key: (short_dtype(v.dtype), str(v.shape)) for v in model.distinct_variables()}
+    assert shown == expected
+    header = [
+        panel.table_model.headerData(c, Qt.Orientation.Horizontal) for c in range(len(COLUMNS))
+    ]
     assert header == list(COLUMNS)
 
 
@@ -59,7 +63,32 @@ def test_keras_names_and_parameter_count_count_each_tensor_once(panel, models):
     assert "sequential/dense/kernel" in _column(panel, NAME)
     # 10*8 + 8 + 8*1 + 1, though Keras stores every variable under two keys
     assert parameter_count(model) == 97
-    assert panel.count_label.text() == "8 variables · 97 parameters"
+    assert panel.count_label.text() == "4 variables · 97 parameters"
+
+
+def test_keras_variables_stored_twice_show_once_with_their_other_key(panel, models, qtbot):
+    import tensorflow as tf
+
+    path = models.path("keras_export")
+    model = open_model(path)
+    panel.set_model(model)
+    loaded = tf.saved_model.load(str(path))
+    assert panel.proxy.rowCount() == len(loaded.variables) == 4 < len(model.variables)
+    assert sorted(_column(panel, NAME)) == sorted(v.name.split(":")[0] for v in loaded.variables)
+    aliases = _column(panel, ALIASES)
+    assert all(a.startswith("_all_variables/") for a in aliases)
+    assert not panel.table.isColumnHidden(ALIASES)
+    tips = _column(panel, NAME, Qt.ItemDataRole.ToolTipRole)
+    assert all("also stored as: _all_variables/" in tip for tip in tips)
+    # the object graph's _all_variables node finds the one row
+    with qtbot.waitSignal(panel.tensor_view.loaded, timeout=10_000):
+        assert panel.select_variable("_all_variables/0/.ATTRIBUTES/VARIABLE_VALUE")
+    assert panel.selected_variable().key == "variables/0/.ATTRIBUTES/VARIABLE_VALUE"
+
+
+def test_alias_column_hides_when_no_variable_is_stored_twice(panel, models):
+    panel.set_model(open_model(models.path("tf1_multi_tag")))
+    assert panel.table.isColumnHidden(ALIASES)
 
 
 @pytest.mark.parametrize("col", [PARAMS, BYTES])
@@ -83,13 +112,14 @@ def test_filter_matches_name_or_key_as_regex_or_substring(panel, models):
     panel.set_model(open_model(models.path("keras_export")))
     panel.filter_edit.setText("dense_1/(kernel|bias)")
     assert set(_column(panel, NAME)) == {"sequential/dense_1/kernel", "sequential/dense_1/bias"}
-    panel.filter_edit.setText("_all_variables/0/")  # only in the key
-    assert _column(panel, KEY) == ["_all_variables/0/.ATTRIBUTES/VARIABLE_VALUE"]
+    panel.filter_edit.setText("_all_variables/0/")  # only in the key the row also has
+    assert _column(panel, ALIASES) == ["_all_variables/0/.ATTRIBUTES/VARIABLE_VALUE"]
+    assert _column(panel, KEY) == ["variables/0/.ATTRIBUTES/VARIABLE_VALUE"]
     panel.filter_edit.setText("dense/kernel[")  # no valid regex: a substring, matching nothing
     assert panel.proxy.rowCount() == 0
-    assert panel.count_label.text().startswith("0 of 8 variables")
+    assert panel.count_label.text().startswith("0 of 4 variables")
     panel.filter_edit.clear()
-    assert panel.proxy.rowCount() == 8
+    assert panel.proxy.rowCount() == 4
 
 
 def test_select_variable_selects_scrolls_and_shows_its_values(panel, models, qtbot):
@@ -122,6 +152,7 @@ def test_optimizer_slots_are_listed_but_muted(panel, models):
     panel.set_model(model)
     slots = {v.key for v in model.variables if v.slot_of is not None}
     assert len(slots) == 4 and panel.proxy.rowCount() == len(model.variables)
+    assert not panel.table.isColumnHidden(SLOT_OF)
     colors = _column(panel, NAME, Qt.ItemDataRole.ForegroundRole)
     for key, color in zip(_column(panel, KEY), colors, strict=True):
         assert (color is not None and QColor(color) == QColor(current().muted)) == (key in slots)
