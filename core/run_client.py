@@ -283,6 +283,7 @@ class RunEngine:
         self.worker_command = tuple(worker_command)
         self.log = log  # called with each line the worker writes to stderr, on a reader thread
         self.tf_version = ""
+        self.built_with_cuda: bool | None = None  # known once devices() has asked the worker
         self._res = _Resources()
         self._finalizer = weakref.finalize(self, self._res.release)
         self._lock = threading.RLock()
@@ -363,6 +364,7 @@ class RunEngine:
         if self._devices is None:
             reply = self._call({"op": "devices"}, "listing devices", progress, cancelled, None)
             self._devices = [DeviceInfo(**d) for d in reply["devices"]]
+            self.built_with_cuda = reply.get("built_with_cuda")
         return self._devices
 
     def run(

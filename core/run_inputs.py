@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,7 @@ import numpy as np
 from . import proto
 from .dtypes import dtype as tf_dtype
 from .errors import SmlensError
-from .model import Signature, TensorInfo
+from .model import MetaGraph, Signature, TensorInfo
 
 FILL_MODES = ("zeros", "ones", "normal", "randint")
 
@@ -462,3 +463,150 @@ def _numeric(where: str, info: TensorInfo, value: Any) -> np.ndarray:
             where, f"input {info.key!r}: values of {array.dtype} do not fit in {target.name}"
         )
     return converted
+
+
+# -- one input's source, as the run panel edits it ----------------------------------------
+
+SOURCE_KINDS = ("fill", "expr", "file", "examples", "strings")
+_EXAMPLE_METHODS = ("tensorflow/serving/classify", "tensorflow/serving/regress")
+
+
+@dataclass(frozen=True)
+class InputSource:
+    """Where one input's value comes from: a fill, an expression, a file, tf.Examples or
+    strings. ``text`` holds the expression, ``file.npz[name]``, or the list literal."""
+
+    kind: str = "fill"
+    fill: str = "zeros"
+    low: int = 0
+    high: int = 10
+    text: str = ""
+
+
+def default_source(
+    signature: Signature, info: TensorInfo, mg: MetaGraph | None = None
+) -> InputSource:
+    """What an input starts from: tf.Examples for classify/regress strings (with the
+    features the graph parses, when ``mg`` shows them), a list of empty strings for other
+    strings, seeded random values for numbers (so runs compare)."""
+    if info.dtype == "DT_STRING":
+        if signature.method_name in _EXAMPLE_METHODS:
+            return InputSource("examples", text=example_template(mg, info) if mg else "[{}]")
+        return InputSource("strings", text=_strings_literal(fill_shape(info)))
+    try:
+        kind = numpy_dtype(info).kind
+    except SmlensError:
+        kind = "f"
+    if kind == "b":
+        return InputSource("fill", "zeros")
+    return InputSource("fill", "randint" if kind in "iu" else "normal")
+
+
+_ZERO = {"DT_FLOAT": 0.0, "DT_INT64": 0, "DT_STRING": ""}
+
+
+def example_template(mg: MetaGraph, info: TensorInfo) -> str:
+    """A one-Example list with every feature the graph's ParseExample reads from ``info``,
+    zero-filled to its dense shape: ``[{"x": [0.0, 0.0, 0.0]}]``; ``[{}]`` when none does."""
+    feeding = info.name.partition(":")[0]
+    nodes = {n.name: n for n in mg.graph.nodes}
+    for node in mg.graph.nodes:
+        if node.op not in ("ParseExample", "ParseExampleV2") or not node.inputs:
+            continue
+        if node.inputs[0].partition(":")[0] != feeding:
+            continue
+        attrs = node.attrs
+        dense_at = 3 if node.op == "ParseExampleV2" else 2 + attrs.get("Nsparse", 0)
+        sparse_at = 2
+        features = {}
+        sparse = _const_strings(nodes, node.inputs, sparse_at, attrs.get("Nsparse", 0), node.op)
+        for key, kind in zip(sparse, attrs.get("sparse_types", []), strict=False):
+            features[key] = [_ZERO.get(kind, 0.0)]
+        dense = _const_strings(nodes, node.inputs, dense_at, attrs.get("Ndense", 0), node.op)
+        shapes = attrs.get("dense_shapes", [])
+        for key, kind, shape in zip(dense, attrs.get("Tdense", []), shapes, strict=False):
+            count = 1
+            for d in shape.dims or ():
+                count *= max(d, 1)
+            features[key] = [_ZERO.get(kind, 0.0)] * count
+        return repr([features])
+    return "[{}]"
+
+
+def _const_strings(nodes: dict, inputs: list[str], at: int, count: int, op: str) -> list[str]:
+    """The key names a ParseExample takes: one string vector (V2) or ``count`` scalars (V1)."""
+    names = inputs[at : at + 1] if op == "ParseExampleV2" else inputs[at : at + count]
+    found = []
+    for name in names:
+        node = nodes.get(name.partition(":")[0])
+        value = node.attrs.get("value") if node is not None and node.op == "Const" else None
+        if value is None:
+            return []
+        try:
+            found += [v.decode() for v in np.asarray(value.numpy()).ravel()]
+        except (AttributeError, ValueError, UnicodeDecodeError):
+            return []
+    return found
+
+
+def _strings_literal(shape: tuple[int, ...]) -> str:
+    value: Any = ""
+    for n in reversed(shape):
+        value = [value] * n
+    return repr(value)
+
+
+def input_value(
+    info: TensorInfo, source: InputSource, batch_size: int = 1, seed: int | None = None
+) -> Any:
+    """The value ``source`` gives for ``info``; SmlensError names the input."""
+    where = f"input {info.key!r}"
+    try:
+        if source.kind == "fill":
+            return fill_input(info, source.fill, batch_size, source.low, source.high, seed)
+        if not source.text.strip():
+            raise SmlensError(where, f"is empty; give {_WANTED[source.kind]}")
+        if source.kind == "expr":
+            return eval_expr(source.text)
+        if source.kind == "file":
+            filename, name = _file_and_name(source.text.strip())
+            return load_array_file(filename, name)[0]
+        if source.kind == "examples":
+            examples = eval_expr(source.text)
+            if not isinstance(examples, list) or not all(isinstance(e, dict) for e in examples):
+                raise SmlensError(where, 'wants a list of feature dicts: [{"x": [1.0]}]')
+            return _object_array([make_example(e) for e in examples])
+        if source.kind == "strings":
+            return _string_list(where, eval_expr(source.text))
+    except SmlensError as e:
+        if e.path == where:
+            raise
+        raise SmlensError(where, f"{e.path}: {e.message}") from None
+    raise SmlensError(where, f"unknown source {source.kind!r}")
+
+
+_WANTED = {
+    "expr": "a literal or a numpy expression, e.g. np.ones((2, 3))",
+    "file": "a .npy file, or file.npz[name]",
+    "examples": 'a list of feature dicts, e.g. [{"x": [1.0, 2.0]}]',
+    "strings": 'a list of strings, e.g. ["apple", "kiwi"]',
+}
+
+
+def _file_and_name(text: str) -> tuple[str, str | None]:
+    if text.endswith("]") and "[" in text:
+        filename, _, name = text[:-1].rpartition("[")
+        return filename, name
+    return text, None
+
+
+def _string_list(where: str, value: Any) -> np.ndarray:
+    array = np.asarray(value, dtype=object)
+    if not all(isinstance(v, (str, bytes)) for v in array.ravel()):
+        raise SmlensError(where, 'wants strings: a string or a list of them, e.g. ["a", "b"]')
+    return array
+
+
+def check_input(signature: Signature, key: str, value: Any) -> np.ndarray:
+    """One input checked against its TensorInfo, so a form can mark the input at fault."""
+    return _checked(signature.key, signature.inputs[key], value)
