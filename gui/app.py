@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QApplication
 import smlens.resources
 from smlens.core.errors import SmlensError
 
+from ._compat import collect_garbage_on_the_ui_thread
 from .main_window import MainWindow
 from .theme import app_icon, apply_theme, follow_system
 
@@ -42,6 +43,7 @@ def _application() -> QApplication:
     app.setWindowIcon(app_icon())
     apply_theme(app)
     follow_system(app)
+    collect_garbage_on_the_ui_thread()
     return app
 
 
@@ -74,6 +76,18 @@ def wait_for_load(window: MainWindow, timeout_ms: int = LOAD_TIMEOUT_MS) -> bool
     return not window.loader.busy
 
 
+def wait_for_view(window: MainWindow, view: str, timeout_ms: int = LOAD_TIMEOUT_MS) -> None:
+    """Run the event loop while the shown panel works off the UI thread (the graph's
+    layout), so the screenshot shows its result."""
+    panel = window.panels.get(window.view_key(view))
+    waited = 0
+    while getattr(panel, "busy", False) and waited < timeout_ms:
+        loop = QEventLoop()
+        QTimer.singleShot(20, loop.quit)
+        loop.exec()
+        waited += 20
+
+
 def _screenshot(app: QApplication, window: MainWindow, paths, out: str, view: str | None) -> int:
     window.resize(*SCREENSHOT_SIZE)
     window.show()
@@ -83,8 +97,15 @@ def _screenshot(app: QApplication, window: MainWindow, paths, out: str, view: st
         window.problem_bar.show_error(
             f"{paths[0]}: still loading after {LOAD_TIMEOUT_MS // 1000} s"
         )
+    if len(paths) > 1 and window.compare_window is not None:  # smlens A B: the comparison
+        window.compare_window.resize(*SCREENSHOT_SIZE)
+        return window.compare_window.screenshot(out, LOAD_TIMEOUT_MS)
     if view:
-        window.show_view(view)
+        try:
+            window.show_view(view)
+        except KeyError as e:
+            raise SmlensError("--view", e.args[0]) from None
+        wait_for_view(window, view)
     for _ in range(3):  # let the deferred dock sizes and repaints run
         app.processEvents()
     if not window.grab().save(out):
@@ -122,4 +143,6 @@ def run_app(paths: list[str], screenshot: str | None = None, view: str | None = 
     finally:
         restore_hook()
         window.loader.cancel()
+        if window.compare_window is not None:
+            window.compare_window.view.cancel()
         QThreadPool.globalInstance().waitForDone(5000)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from PySide6.QtCore import QSortFilterProxyModel, Qt
+from PySide6.QtCore import QSortFilterProxyModel, Qt, Signal
 from PySide6.QtGui import QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QListWidget,
     QListWidgetItem,
+    QPushButton,
     QSplitter,
     QTableView,
     QVBoxLayout,
@@ -131,6 +132,8 @@ class FunctionPanel(Panel):
     title = "Functions"
     part = "graph"
 
+    graph_requested = Signal(str, str, str)  # tag-set, "function", name: draw it
+
     def __init__(self, parent=None):
         super().__init__(parent)
         self.rows: list[FunctionRow] = []
@@ -150,6 +153,10 @@ class FunctionPanel(Panel):
         top = QHBoxLayout()
         top.addWidget(self.filter_edit, 1)
         top.addWidget(self.count_label)
+        self.graph_button = QPushButton("Open graph")
+        self.graph_button.setToolTip("Draw the selected function (or double-click it)")
+        self.graph_button.clicked.connect(self._on_graph_clicked)
+        top.addWidget(self.graph_button)
 
         self.table = QTableView()
         self.table.setModel(self.proxy)
@@ -163,6 +170,7 @@ class FunctionPanel(Panel):
         self.table.horizontalHeader().setStretchLastSection(True)
         self.table.horizontalHeader().setHighlightSections(False)
         self.table.selectionModel().currentRowChanged.connect(self._on_current_changed)
+        self.table.doubleClicked.connect(self._on_graph_clicked)
 
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(self.table)
@@ -218,10 +226,15 @@ class FunctionPanel(Panel):
             cells[0].setToolTip(row.name)
             self.table_model.appendRow(cells)
         for col in range(len(headers)):
-            self.table_model.horizontalHeaderItem(col).setTextAlignment(
+            # setHeaderData, not horizontalHeaderItem(): clear() frees that item under
+            # PySide6's wrapper, and the next clear() corrupts the heap (see op_panel)
+            align = (
                 RIGHT
                 if headers[col] in ("Nodes", "Callers", "Callees")
                 else Qt.AlignmentFlag.AlignLeft
+            )
+            self.table_model.setHeaderData(
+                col, Qt.Orientation.Horizontal, align, Qt.ItemDataRole.TextAlignmentRole
             )
         self.table.sortByColumn(0, Qt.SortOrder.AscendingOrder)
         header = self.table.horizontalHeader()
@@ -296,6 +309,11 @@ class FunctionPanel(Panel):
                 if not name:
                     item.setFlags(Qt.ItemFlag.NoItemFlags)  # the main graph is no function
                 widget.addItem(item)
+
+    def _on_graph_clicked(self, *_args) -> None:
+        row = self.selected_row()
+        if row is not None:
+            self.graph_requested.emit(row.tag_set, "function", row.name)
 
     def _on_call_activated(self, item: QListWidgetItem) -> None:
         name, tag_set = item.data(SORT_ROLE) or ("", None)

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 
 from smlens.core.model import Model
 
+from .compare_window import CompareWindow
 from .formatting import format_name, human_bytes
 from .loader import ModelLoader
 from .panel import Panel
@@ -31,7 +32,7 @@ from .theme import app_icon
 log = logging.getLogger(__name__)
 
 APP_TITLE = "SavedModel Lens"
-STATE_VERSION = 1  # bump when the default dock arrangement changes shape
+STATE_VERSION = 2  # bump when the default dock arrangement changes shape
 MAX_RECENT = 10
 RECENT_KEY = "recent"
 MODEL_FILTER = "Models (*.pb *.pbtxt *.meta *.index checkpoint);;All files (*)"
@@ -47,15 +48,18 @@ class PanelSpec:
 
 PANELS = (
     PanelSpec("overview", "overview_panel", "OverviewPanel"),
+    PanelSpec("graph", "graph_panel", "GraphPanel", ("graphs", "op_graph")),
     PanelSpec("signatures", "signature_panel", "SignaturePanel", ("signature",)),
     PanelSpec("functions", "function_panel", "FunctionPanel", ("function",)),
     PanelSpec("ops", "op_panel", "OpPanel", ("op",)),
     PanelSpec("assets", "asset_panel", "AssetPanel", ("asset",)),
     PanelSpec("objects", "object_panel", "ObjectPanel", ("object", "object_graph")),
     PanelSpec("variables", "variable_panel", "VariablePanel", ("variable", "tensor", "values")),
+    PanelSpec("run", "run_panel", "RunPanel", ("runs", "execute")),
 )
 TABBED = ("signatures", "functions", "ops", "assets", "objects")  # top right, one tab group
 BELOW = ("variables",)  # bottom right; the panel holds its own tensor viewer
+BELOW_TABBED = ("run",)  # tabbed behind the bottom right panel
 
 
 def load_panels() -> dict[str, QWidget]:
@@ -87,6 +91,7 @@ class MainWindow(QMainWindow):
         self.settings = settings if settings is not None else QSettings()
         self.persist = persist  # False for screenshots: no saved layout, no recent list
         self.model: Model | None = None
+        self.compare_window: CompareWindow | None = None
         self._note = ""  # a status line to show once the current load ends
         self._sized = False
         self.setWindowIcon(app_icon())
@@ -136,10 +141,14 @@ class MainWindow(QMainWindow):
         return dock
 
     def _connect_panels(self) -> None:
-        for key in ("objects", "overview"):
+        for key in ("objects", "overview", "graph"):
             signal = getattr(self.panels.get(key), "variable_selected", None)
             if signal is not None:
                 signal.connect(self._on_panel_variable_selected)
+        for key in ("signatures", "functions"):
+            signal = getattr(self.panels.get(key), "graph_requested", None)
+            if signal is not None:
+                signal.connect(self._on_panel_graph_requested)
 
     def _build_status_bar(self) -> None:
         bar = self.statusBar()
@@ -157,6 +166,7 @@ class MainWindow(QMainWindow):
         file_menu = self.menuBar().addMenu("&File")
         self._action(file_menu, "Open &Folder…", self.choose_folder, QKeySequence.StandardKey.Open)
         self._action(file_menu, "Open &File…", self.choose_file, "Ctrl+Shift+O")
+        self._action(file_menu, "&Compare With…", self.choose_compare, "Ctrl+D")
         self.recent_menu = file_menu.addMenu("Open &Recent")
         self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
         self._fill_recent_menu()
@@ -212,10 +222,21 @@ class MainWindow(QMainWindow):
             placed.append(dock)
         for dock in tabbed[1:]:
             self.tabifyDockWidget(tabbed[0], dock)
+        for dock in [self.docks[k] for k in BELOW_TABBED if k in self.docks]:
+            if below or tabbed:
+                self.tabifyDockWidget((below or tabbed)[0], dock)
+            else:
+                self.addDockWidget(area, dock)
+        if overview is not None and "graph" in self.docks:  # widened when shown: show_view
+            self.tabifyDockWidget(overview, self.docks["graph"])
         for dock in self.docks.values():
             dock.show()
+        if overview is not None:
+            overview.raise_()
         if tabbed:
             tabbed[0].raise_()
+        if below:
+            below[0].raise_()
 
     def _apply_default_sizes(self) -> None:
         """Dock sizes only take once the window has its size, so this runs after show."""
@@ -231,7 +252,7 @@ class MainWindow(QMainWindow):
             )
         if upper is not None and lower is not None:
             height = self.height()
-            sizes = [int(height * 0.45), int(height * 0.55)]
+            sizes = [int(height * 0.4), int(height * 0.6)]
             self.resizeDocks([upper, lower], sizes, Qt.Orientation.Vertical)
 
     def reset_layout(self) -> None:
@@ -254,6 +275,9 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event) -> None:
         self.loader.cancel()
+        for panel in self.panels.values():
+            if hasattr(panel, "shutdown"):  # the run panel's TensorFlow worker
+                panel.shutdown()
         if self.persist:
             self.settings.setValue("window/geometry", self.saveGeometry())
             self.settings.setValue("window/state", self.saveState(STATE_VERSION))
@@ -265,32 +289,71 @@ class MainWindow(QMainWindow):
     def view_key(self, name: str) -> str:
         """The panel key ``name`` means ("Object graph" -> "objects"); KeyError names the
         choices."""
-        wanted = name.strip().lower().replace("-", "_").replace(" ", "_")
+        wanted = name.partition(":")[0].strip().lower().replace("-", "_").replace(" ", "_")
         for spec in PANELS:
             if spec.key in self.docks and wanted in (spec.key, *spec.aliases):
                 return spec.key
         raise KeyError(f"unknown view {name!r}; choose one of: {', '.join(self.view_names())}")
 
     def show_view(self, name: str) -> None:
-        """Show the dock of panel ``name`` and bring its tab to the front."""
-        dock = self.docks[self.view_key(name)]
+        """Show the dock of panel ``name`` and bring its tab to the front; "graph:NAME"
+        opens NAME in the graph panel (KeyError when the model has no such graph)."""
+        key = self.view_key(name)
+        dock = self.docks[key]
         dock.show()
         dock.lower()  # raise_() only switches tabs when it changes the stacking order
         dock.raise_()
+        if key == "graph":
+            self._widen(dock)
+            if ":" in name:
+                self.panels["graph"].open_name(name.partition(":")[2])
+
+    def _widen(self, dock: QDockWidget) -> None:
+        """Give the graph the larger share of the window's width."""
+        right = next((self.docks[k] for k in (*TABBED, *BELOW) if k in self.docks), None)
+        if right is not None:
+            width = int(self.width() * 0.64)
+            sizes = [width, self.width() - width]
+            self.resizeDocks([dock, right], sizes, Qt.Orientation.Horizontal)
 
     # -- opening ----------------------------------------------------------------------
 
     def open_paths(self, paths: list[str | Path]) -> None:
-        """Open the first path; a second one is for comparing, which comes later."""
+        """Open one path; given two, compare A (the old export) with B, and show B here."""
         if not paths:
             return
-        self.open_path(paths[0])
-        if len(paths) > 1:
+        if len(paths) == 1:
+            self.open_path(paths[0])
+            return
+        self.open_path(paths[1])
+        self.compare(paths[0], paths[1])
+        if len(paths) > 2:
             self._note = (
-                f"Comparing models is not available yet: opened {Path(paths[0]).name}, "
-                f"not {', '.join(Path(p).name for p in paths[1:])}."
+                f"Compared {Path(paths[0]).name} with {Path(paths[1]).name}; only two models "
+                f"compare at once, so {', '.join(Path(p).name for p in paths[2:])} stayed closed."
             )
             self.statusBar().showMessage(self._note)
+
+    def compare(self, a: str | Path | Model, b: str | Path | Model) -> None:
+        """Show the compare window diffing ``a`` (the old export) against ``b``."""
+        if self.compare_window is None:
+            self.compare_window = CompareWindow(self)
+        self.compare_window.show()
+        self.compare_window.raise_()
+        self.compare_window.activateWindow()
+        self.compare_window.compare(a, b)
+
+    def choose_compare(self) -> None:
+        """File > Compare With: the open model is A (asked for when none is open), then B."""
+        a = self.model if self.model is not None else None
+        if a is None:
+            a = QFileDialog.getExistingDirectory(self, "Compare: Old Export (A)", self._start_dir())
+        if not a:
+            return
+        name = a.path.name if isinstance(a, Model) else Path(a).name
+        b = QFileDialog.getExistingDirectory(self, f"Compare {name} With…", self._start_dir())
+        if b:
+            self.compare(a, b)
 
     def open_path(self, path: str | Path) -> None:
         self._note = ""
@@ -345,6 +408,17 @@ class MainWindow(QMainWindow):
     def _on_loader_busy_changed(self, busy: bool) -> None:
         self._progress.setValue(0)
         self._progress.setVisible(busy)
+
+    def _on_panel_graph_requested(self, tag_set: str, kind: str, name: str) -> None:
+        """A signature or function asked to be drawn: open it in the graph panel."""
+        panel = self.panels.get("graph")
+        if panel is None:
+            return
+        self.show_view("graph")
+        if kind == "signature":
+            panel.open_signature(tag_set, name)
+        else:
+            panel.open_function(tag_set, name)
 
     def _on_panel_variable_selected(self, key: str) -> None:
         panel = self.panels.get("variables")

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QColor, QFontDatabase, QGuiApplication
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -42,6 +42,7 @@ from smlens.gui.theme import current
 COLUMNS = ("Name", "DType", "Shape", "Tensor", "Method")
 NAME, DTYPE, SHAPE, TENSOR, METHOD = range(len(COLUMNS))
 SIGNATURE_ROLE = Qt.ItemDataRole.UserRole  # (tag-set, signature key) on a signature's rows
+FUNCTION_ROLE = Qt.ItemDataRole.UserRole + 1  # (tag-set, function) on a concrete function's row
 INIT_OP = "__saved_model_init_op"
 NO_SIGNATURES = (
     "This model has no signatures.\n\nCheckpoints, MetaGraph files and frozen GraphDefs "
@@ -156,6 +157,8 @@ class SignaturePanel(Panel):
     title = "Signatures"
     part = "graph"
 
+    graph_requested = Signal(str, str, str)  # tag-set, "signature" | "function", name
+
     def __init__(self, parent=None):
         super().__init__(parent)
         self.tree = QTreeWidget()
@@ -184,10 +187,16 @@ class SignaturePanel(Panel):
         menu.triggered.connect(self._on_copy_action)
         self.copy_button.setMenu(menu)
         self.copy_button.setEnabled(False)
+        self.graph_button = QToolButton()
+        self.graph_button.setText("Open graph")
+        self.graph_button.setToolTip("Draw the function the selected row runs in the Graph panel")
+        self.graph_button.clicked.connect(self._on_graph_clicked)
+        self.graph_button.setEnabled(False)
 
         details = QWidget()
         head = QHBoxLayout()
         head.addWidget(self.details_title, 1)
+        head.addWidget(self.graph_button)
         head.addWidget(self.copy_button)
         column = QVBoxLayout(details)
         column.setContentsMargins(0, 4, 0, 0)
@@ -227,6 +236,15 @@ class SignaturePanel(Panel):
         for mg in metas:
             self._add_meta_graph(mg)
         self._fit_columns()
+        self._select_default()
+
+    def _select_default(self) -> None:
+        """Start on serving_default (else the first signature), so its snippet shows."""
+        items = self.signature_items()
+        ref = next((r for r in items if r[1] == "serving_default"), None)
+        ref = ref or next((r for r in items if r[1] != INIT_OP), None)
+        if ref is not None:
+            self.tree.setCurrentItem(items[ref])
 
     def signature_items(self) -> dict[tuple[str, str], QTreeWidgetItem]:
         """(tag-set, key) -> the signature's row."""
@@ -269,6 +287,7 @@ class SignaturePanel(Panel):
         if node.kind == "bare_concrete_function":
             fn = node.concrete_functions[0] if node.concrete_functions else ""
             item = self._item(parent, [name, "", "", fn, "concrete function"])
+            item.setData(NAME, FUNCTION_ROLE, [mg.tag_set, fn])
             self._add_arguments(item, graph.concrete_functions.get(fn))
             return
         item = self._item(parent, [name, "", "", "", "function"])
@@ -276,6 +295,7 @@ class SignaturePanel(Panel):
             item.setText(TENSOR, "never traced: no concrete function saved")
         for fn in node.concrete_functions:
             trace = self._item(item, [fn, "", "", "", "concrete function"])
+            trace.setData(NAME, FUNCTION_ROLE, [mg.tag_set, fn])
             self._add_arguments(trace, graph.concrete_functions.get(fn))
 
     def _add_arguments(self, parent: QTreeWidgetItem, fn) -> None:
@@ -316,6 +336,25 @@ class SignaturePanel(Panel):
     def _on_current_changed(self, item: QTreeWidgetItem | None, _previous) -> None:
         ref = item.data(NAME, SIGNATURE_ROLE) if item is not None else None
         self._show_details(tuple(ref) if ref else None)
+        self.graph_button.setEnabled(self.graph_target() is not None)
+
+    def graph_target(self) -> tuple[str, str, str] | None:
+        """(tag-set, "signature" | "function", name) the current row runs, if any."""
+        item = self.tree.currentItem()
+        while item is not None:
+            ref = item.data(NAME, SIGNATURE_ROLE)
+            if ref and ref[1] != INIT_OP:
+                return ref[0], "signature", ref[1]
+            fn = item.data(NAME, FUNCTION_ROLE)
+            if fn:
+                return fn[0], "function", fn[1]
+            item = item.parent()
+        return None
+
+    def _on_graph_clicked(self) -> None:
+        target = self.graph_target()
+        if target is not None:
+            self.graph_requested.emit(*target)
 
     def _show_details(self, ref: tuple[str, str] | None) -> None:
         self.snippet = None

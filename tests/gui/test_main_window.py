@@ -227,11 +227,13 @@ def test_dropping_a_folder_opens_it(qtbot, window):
     assert window.model.path == sample_path()
 
 
-def test_two_paths_open_the_first_and_say_comparing_comes_later(qtbot, window, models):
+def test_two_paths_show_b_and_compare_a_with_it(qtbot, window, models):
     with qtbot.waitSignal(window.model_loaded, timeout=LOAD_MS):
         window.open_paths([sample_path(), models.path("keras_export")])
-    assert window.model.path == sample_path()
-    assert "Comparing models is not available yet" in window.statusBar().currentMessage()
+    assert window.model.path == models.path("keras_export")
+    assert window.compare_window is not None and window.compare_window.isVisible()
+    assert window.compare_window.wait(LOAD_MS)
+    assert window.compare_window.comparison.a.path == sample_path()
 
 
 def test_a_panel_that_raises_is_dimmed_and_the_rest_still_load(qtbot, window, monkeypatch):

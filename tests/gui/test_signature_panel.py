@@ -77,7 +77,7 @@ def test_tag_sets_are_listed_with_their_own_signatures(panel, models):
     classify = panel.signature_items()[("serve", "classify")]
     assert _texts(_child(_child(classify, "inputs"), "inputs"))[1:] == [
         "string",
-        "(?)",
+        "(?,)",
         "tf_example:0",
     ]
 
@@ -97,7 +97,7 @@ def test_concrete_functions_list_their_argument_specs(panel, models):
     assert args[:3] == [
         ["pair_0", "float32", "(?, 3)", "args[0][0]"],
         ["pair_1", "float32", "(?, 3)", "args[0][1]"],
-        ["k", "float32", "(2)", "args[1]['k']"],
+        ["k", "float32", "(2,)", "args[1]['k']"],
     ]
     assert args[3][0] == "args[2]" and args[3][3] in ("= False", "= True")
     bare = _child(group, "bare")
@@ -109,7 +109,7 @@ def test_concrete_functions_list_their_argument_specs(panel, models):
     assert "never traced" in _child(group, "untraced").text(TENSOR)
     mixed = [_texts(a) for a in _children(_child(group, "mixed").child(0))]
     assert mixed[0] == ["args[0]", "float32", "(?, ?)", "args[0]: RaggedTensorSpec"]
-    assert ["px", "float32", "(2)", "args[2].x"] in mixed  # a namedtuple field
+    assert ["px", "float32", "(2,)", "args[2].x"] in mixed  # a namedtuple field
     assert ["args[2].y", "python int", "", "= 7"] in mixed
     total_trace = _child(group, "total").child(0)
     assert [c.text(NAME) for c in _children(total_trace)] == ["(no arguments)"]
@@ -164,7 +164,13 @@ def test_selecting_a_signature_shows_and_copies_its_snippet(panel, models):
     path = models.path("keras_export")
     model = open_model(path)
     panel.set_model(model)
-    assert not panel.copy_button.isEnabled()
+    assert (
+        panel.snippet.text
+        == signature_snippet(
+            path, ["serve"], "serving_default", model.meta_graphs[0].signatures["serving_default"]
+        ).text
+    )  # serving_default is selected from the start
+    assert "saved_model_cli run" in panel.snippet.cli and "serving_default" in panel.snippet.python
     item = panel.signature_items()[("serve", "serve")]
     panel.tree.setCurrentItem(_child(_child(item, "inputs"), "features"))  # a row below it
     expected = signature_snippet(path, ["serve"], "serve", model.meta_graphs[0].signatures["serve"])
