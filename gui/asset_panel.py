@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtCore import QSortFilterProxyModel, Qt, Signal
-from PySide6.QtGui import QFontDatabase, QStandardItem, QStandardItemModel
+from PySide6.QtGui import QFontDatabase, QStandardItemModel
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHeaderView,
@@ -25,13 +25,13 @@ from PySide6.QtWidgets import (
 from smlens.core.model import Model
 from smlens.gui.formatting import grouped, human_bytes
 from smlens.gui.panel import Panel
+from smlens.gui.tables import SORT_ROLE, cell
 from smlens.gui.tasks import TaskRunner
 
 PREVIEW_LINES = 500
 HEAD_BYTES = 64 * 1024
 HEX_BYTES = 1024
 CHUNK = 1 << 20
-SORT_ROLE = Qt.ItemDataRole.UserRole
 RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 NO_ASSETS = "No assets: this model ships no files under assets/ or assets.extra/."
 
@@ -97,15 +97,6 @@ def preview_file(path: str | Path, max_lines: int = PREVIEW_LINES, *, progress, 
     width = len(str(max(len(lines) - 1, 0)))
     text = "\n".join(f"{i:>{width}}  {line}" for i, line in enumerate(lines))
     return FilePreview(size, False, text, total, len(lines))
-
-
-def _cell(text: str, sort=None, align=None) -> QStandardItem:
-    item = QStandardItem(text)
-    item.setEditable(False)
-    item.setData(text.lower() if sort is None else sort, SORT_ROLE)
-    if align is not None:
-        item.setTextAlignment(align)
-    return item
 
 
 def asset_users(model: Model) -> dict[str, list[str]]:
@@ -224,10 +215,10 @@ class AssetPanel(Panel):
             name = asset.path.split("/", 1)[-1]
             folder = "assets.extra" if asset.extra else "assets"
             cells = [
-                _cell(name),
-                _cell(human_bytes(asset.size), asset.size, RIGHT),
-                _cell(folder),
-                _cell(", ".join(users.get(name, []))),
+                cell(name),
+                cell(human_bytes(asset.size), asset.size, RIGHT),
+                cell(folder),
+                cell(", ".join(users.get(name, []))),
             ]
             cells[0].setData(asset.path, SORT_ROLE + 1)
             cells[0].setToolTip(asset.path)

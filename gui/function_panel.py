@@ -7,7 +7,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from PySide6.QtCore import QSortFilterProxyModel, Qt, Signal
-from PySide6.QtGui import QStandardItem, QStandardItemModel
+from PySide6.QtGui import QStandardItemModel
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -26,8 +26,8 @@ from PySide6.QtWidgets import (
 from smlens.core.model import ArgDef, Function, MetaGraph, Model
 from smlens.gui.formatting import grouped, short_dtype
 from smlens.gui.panel import Panel
+from smlens.gui.tables import SORT_ROLE, cell
 
-SORT_ROLE = Qt.ItemDataRole.UserRole
 ROW_ROLE = Qt.ItemDataRole.UserRole + 1  # index into FunctionPanel.rows
 MAIN_GRAPH = "(main graph)"
 RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
@@ -115,15 +115,6 @@ def describe_args(args: list[ArgDef]) -> list[str]:
             kind = f"{arg.number_attr} x {kind}"
         out.append(f"{arg.name}: {kind or '?'}")
     return out
-
-
-def _cell(text: str, sort=None, align=None) -> QStandardItem:
-    item = QStandardItem(text)
-    item.setEditable(False)
-    item.setData(text.lower() if sort is None else sort, SORT_ROLE)
-    if align is not None:
-        item.setTextAlignment(align)
-    return item
 
 
 class FunctionPanel(Panel):
@@ -216,12 +207,12 @@ class FunctionPanel(Panel):
         self.table_model.clear()
         self.table_model.setHorizontalHeaderLabels(headers)
         for i, row in enumerate(self.rows):
-            cells = [_cell(row.name)]
+            cells = [cell(row.name)]
             if several:
-                cells.append(_cell(row.tag_set))
+                cells.append(cell(row.tag_set))
             for number in (len(row.function.nodes), len(row.callers), len(row.callees)):
-                cells.append(_cell(grouped(number), number, RIGHT))
-            cells.append(_cell(", ".join(row.runs_for)))
+                cells.append(cell(grouped(number), number, RIGHT))
+            cells.append(cell(", ".join(row.runs_for)))
             cells[0].setData(i, ROW_ROLE)
             cells[0].setToolTip(row.name)
             self.table_model.appendRow(cells)

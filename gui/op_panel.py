@@ -21,11 +21,11 @@ from smlens.core.model import Model
 from smlens.core.ops import OpCount, op_counts
 from smlens.gui.formatting import grouped
 from smlens.gui.panel import Panel
+from smlens.gui.tables import SORT_ROLE, cell
 from smlens.gui.theme import current
 
 COLUMNS = ("Op", "Main graph", "Functions", "Total", "Notes")
 OP, MAIN, FUNCTIONS, TOTAL, NOTES = range(len(COLUMNS))
-SORT_ROLE = Qt.ItemDataRole.UserRole
 RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 NO_GRAPH = "No graph: a bare checkpoint holds only variables, so there are no ops to list."
 
@@ -45,15 +45,6 @@ def notes(count: OpCount) -> list[str]:
 def _rank(count: OpCount) -> int:
     """Sort order of the notes column: risky, custom, stateful, plain."""
     return 0 if count.risky else 1 if not count.registered else 2 if count.stateful else 3
-
-
-def _cell(text: str, sort=None, align=None) -> QStandardItem:
-    item = QStandardItem(text)
-    item.setEditable(False)
-    item.setData(text.lower() if sort is None else sort, SORT_ROLE)
-    if align is not None:
-        item.setTextAlignment(align)
-    return item
 
 
 class OpPanel(Panel):
@@ -153,18 +144,18 @@ class OpPanel(Panel):
     def _row(self, count: OpCount) -> list[QStandardItem]:
         said = notes(count)
         cells = [
-            _cell(count.op),
-            _cell(grouped(count.main), count.main, RIGHT),
-            _cell(grouped(count.functions), count.functions, RIGHT),
-            _cell(grouped(count.total), count.total, RIGHT),
-            _cell("; ".join(said), f"{_rank(count)} {'; '.join(said)}"),
+            cell(count.op),
+            cell(grouped(count.main), count.main, RIGHT),
+            cell(grouped(count.functions), count.functions, RIGHT),
+            cell(grouped(count.total), count.total, RIGHT),
+            cell("; ".join(said), f"{_rank(count)} {'; '.join(said)}"),
         ]
         style = self.style()
         theme = current()
         if count.risky:
             cells[OP].setIcon(style.standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning))
-            for cell in cells:
-                cell.setBackground(QColor(theme.warn_bg))
+            for item in cells:
+                item.setBackground(QColor(theme.warn_bg))
         elif not count.registered:
             cells[OP].setIcon(style.standardIcon(QStyle.StandardPixmap.SP_MessageBoxQuestion))
         if not count.registered:
