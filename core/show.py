@@ -25,6 +25,7 @@ from .model import (
     TypeSpec,
 )
 from .ops import ops_used
+from .scan import find_meta_graph
 
 
 class _Printer:
@@ -60,11 +61,11 @@ def render_show(
         _show_tag_sets(out, model)
     else:
         if list_ops:
-            _show_ops(out, _meta_graph(model, _sanitized(model, tag_set)))
+            _show_ops(out, find_meta_graph(model, _sanitized(model, tag_set)))
         if signature_def is None:
-            _show_signature_keys(out, _meta_graph(model, tag_set))
+            _show_signature_keys(out, find_meta_graph(model, tag_set))
         else:
-            meta_graph = _meta_graph(model, _sanitized(model, tag_set))
+            meta_graph = find_meta_graph(model, _sanitized(model, tag_set))
             _show_inputs_outputs(out, model, meta_graph, signature_def, indent=0)
     return out.text()
 
@@ -74,18 +75,6 @@ def _sanitized(model: Model, tag_set: str) -> str:
     if not tags:
         raise SmlensError(model.path, "tag_set must contain at least one non-empty item")
     return ",".join(tags)
-
-
-def _meta_graph(model: Model, tag_set: str) -> MetaGraph:
-    """The first meta graph whose tags equal ``tag_set`` as a set (empty parts ignored)."""
-    wanted = {t for t in tag_set.split(",") if t}
-    for meta_graph in model.meta_graphs:
-        if set(meta_graph.tags) == wanted:
-            return meta_graph
-    choices = ", ".join(repr(",".join(mg.tags)) for mg in model.meta_graphs)
-    raise SmlensError(
-        model.path, f"no MetaGraphDef with tag-set {tag_set!r}; the tag-sets are: {choices}"
-    )
 
 
 def _show_tag_sets(out: _Printer, model: Model) -> None:
