@@ -11,13 +11,11 @@ from pathlib import Path
 from PySide6.QtCore import QSortFilterProxyModel, Qt, Signal
 from PySide6.QtGui import QFontDatabase, QStandardItemModel
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QHeaderView,
     QLabel,
     QPlainTextEdit,
     QSplitter,
     QStackedWidget,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -25,7 +23,7 @@ from PySide6.QtWidgets import (
 from smlens.core.model import Model
 from smlens.gui.formatting import grouped, human_bytes
 from smlens.gui.panel import Panel
-from smlens.gui.tables import SORT_ROLE, cell
+from smlens.gui.tables import SORT_ROLE, cell, row_table
 from smlens.gui.tasks import TaskRunner
 
 PREVIEW_LINES = 500
@@ -149,16 +147,7 @@ class AssetPanel(Panel):
         self.proxy = QSortFilterProxyModel(self)
         self.proxy.setSourceModel(self.table_model)
         self.proxy.setSortRole(SORT_ROLE)
-        self.table = QTableView()
-        self.table.setModel(self.proxy)
-        self.table.setSortingEnabled(True)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setAlternatingRowColors(True)
-        self.table.verticalHeader().hide()
-        self.table.verticalHeader().setDefaultSectionSize(22)
-        self.table.horizontalHeader().setStretchLastSection(True)
-        self.table.horizontalHeader().setHighlightSections(False)
+        self.table = row_table(self.proxy, word_wrap=True)
         self.table.selectionModel().currentRowChanged.connect(self._on_current_changed)
 
         self.info_label = QLabel()

@@ -18,7 +18,6 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QPushButton,
     QSplitter,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -26,7 +25,7 @@ from PySide6.QtWidgets import (
 from smlens.core.model import ArgDef, Function, MetaGraph, Model
 from smlens.gui.formatting import grouped, short_dtype
 from smlens.gui.panel import Panel
-from smlens.gui.tables import SORT_ROLE, cell
+from smlens.gui.tables import SORT_ROLE, cell, row_table
 
 ROW_ROLE = Qt.ItemDataRole.UserRole + 1  # index into FunctionPanel.rows
 MAIN_GRAPH = "(main graph)"
@@ -149,17 +148,7 @@ class FunctionPanel(Panel):
         self.graph_button.clicked.connect(self._on_graph_clicked)
         top.addWidget(self.graph_button)
 
-        self.table = QTableView()
-        self.table.setModel(self.proxy)
-        self.table.setSortingEnabled(True)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setAlternatingRowColors(True)
-        self.table.setWordWrap(False)
-        self.table.verticalHeader().hide()
-        self.table.verticalHeader().setDefaultSectionSize(22)
-        self.table.horizontalHeader().setStretchLastSection(True)
-        self.table.horizontalHeader().setHighlightSections(False)
+        self.table = row_table(self.proxy)
         self.table.selectionModel().currentRowChanged.connect(self._on_current_changed)
         self.table.doubleClicked.connect(self._on_graph_clicked)
 

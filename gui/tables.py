@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QStandardItem
+from PySide6.QtWidgets import QAbstractItemView, QTableView
 
 SORT_ROLE = Qt.ItemDataRole.UserRole  # what the proxy sorts by: numbers as numbers
 
@@ -16,3 +17,20 @@ def cell(text: str, sort=None, align=None) -> QStandardItem:
     if align is not None:
         item.setTextAlignment(align)
     return item
+
+
+def row_table(model, *, stretch_last: bool = True, word_wrap: bool = False) -> QTableView:
+    """A sortable table over ``model`` that selects one whole row at a time, with compact
+    rows and no row numbers: the panels' common list of things."""
+    table = QTableView()
+    table.setModel(model)
+    table.setSortingEnabled(True)
+    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+    table.setAlternatingRowColors(True)
+    table.setWordWrap(word_wrap)
+    table.verticalHeader().hide()
+    table.verticalHeader().setDefaultSectionSize(22)
+    table.horizontalHeader().setStretchLastSection(stretch_last)
+    table.horizontalHeader().setHighlightSections(False)
+    return table

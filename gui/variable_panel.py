@@ -20,13 +20,13 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QSplitter,
-    QTableView,
     QVBoxLayout,
 )
 
 from smlens.core.model import Model, Shape, Variable
 from smlens.gui.formatting import grouped, human_bytes, short_dtype
 from smlens.gui.panel import Panel
+from smlens.gui.tables import row_table
 from smlens.gui.tensor_view import TensorView
 from smlens.gui.theme import current
 
@@ -227,18 +227,8 @@ class VariablePanel(Panel):
         top.addWidget(self.filter_edit, 1)
         top.addWidget(self.count_label)
 
-        self.table = QTableView()
-        self.table.setModel(self.proxy)
-        self.table.setSortingEnabled(True)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setAlternatingRowColors(True)
-        self.table.setWordWrap(False)
+        self.table = row_table(self.proxy, stretch_last=False)
         self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)  # keys differ mid-way
-        self.table.verticalHeader().hide()
-        self.table.verticalHeader().setDefaultSectionSize(22)
-        self.table.horizontalHeader().setHighlightSections(False)
-        self.table.horizontalHeader().setStretchLastSection(False)
         self.table.selectionModel().currentRowChanged.connect(self._on_current_changed)
 
         self.tensor_view = TensorView()
