@@ -39,7 +39,7 @@ def build(megabytes: int) -> tuple[Path, Path]:
 
 def run_diff(a: Path, b: Path, *extra: str) -> tuple[float, float, dict]:
     """Wall seconds, peak RSS in MB, and the --json output of one ``smlens diff``."""
-    cmd = [sys.executable, "-m", "smlens.core.cli", "diff", str(a), str(b), "--json", *extra]
+    cmd = [sys.executable, "-m", "smlens.cli.main", "diff", str(a), str(b), "--json", *extra]
     start = time.perf_counter()
     child = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
     out = child.stdout.read()

@@ -61,7 +61,7 @@ def _timed(label: str, fn, *args, **kwargs):
 
 def _serving_graph(path: Path):
     from smlens.core import open_model
-    from smlens.core.graph_build import build_graph, find_function_for_signature
+    from smlens.core.graph.build import build_graph, find_function_for_signature
 
     model = _timed("open_model", open_model, path)
     mg = model.meta_graphs[0]
@@ -72,9 +72,9 @@ def _serving_graph(path: Path):
 
 def big(path: Path, runs: int) -> None:
     """First paint of the collapsed view, then expanding one scope (and one inside it)."""
-    from smlens.core.graph_query import node_details, search_nodes, trace
-    from smlens.core.layout import LayoutCache, layout_graph
-    from smlens.core.scopes import build_hierarchy, default_expanded, visible_graph
+    from smlens.core.graph.layout import LayoutCache, layout_graph
+    from smlens.core.graph.query import node_details, search_nodes, trace
+    from smlens.core.graph.scopes import build_hierarchy, default_expanded, visible_graph
 
     start = time.perf_counter()
     graph = _serving_graph(path)
@@ -112,9 +112,9 @@ def big(path: Path, runs: int) -> None:
 
 def medium(path: Path, runs: int) -> None:
     """The 14,000-op function fully expanded, from click to positions and routes."""
-    from smlens.core.graph_build import OpGraph
-    from smlens.core.layout import LayoutCache, layout_graph
-    from smlens.core.scopes import build_hierarchy, expand_all, visible_graph
+    from smlens.core.graph.build import OpGraph
+    from smlens.core.graph.layout import LayoutCache, layout_graph
+    from smlens.core.graph.scopes import build_hierarchy, expand_all, visible_graph
 
     graph = _serving_graph(path)
     hierarchy = _timed("build_hierarchy", build_hierarchy, graph)

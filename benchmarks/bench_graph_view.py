@@ -37,8 +37,8 @@ def _panel(path: Path):
     from PySide6.QtWidgets import QApplication
 
     from smlens.core import open_model
-    from smlens.gui.graph_panel import GraphPanel
-    from smlens.gui.theme import apply_theme
+    from smlens.gui.base.theme import apply_theme
+    from smlens.gui.graph.panel import GraphPanel
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     apply_theme(app)

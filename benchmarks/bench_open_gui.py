@@ -110,8 +110,8 @@ def in_process(paths: dict[str, Path], runs: int):
     """MainWindow.open_paths -> model_loaded (every panel filled), then one paint."""
     from PySide6.QtCore import QEventLoop, QSettings, QTimer
 
-    from smlens.gui.app import _application
-    from smlens.gui.main_window import MainWindow
+    from smlens.gui.window.app import _application
+    from smlens.gui.window.main_window import MainWindow
 
     app = _application()
     settings = QSettings(str(Path(tempfile.mkdtemp()) / "bench.ini"), QSettings.Format.IniFormat)

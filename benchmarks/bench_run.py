@@ -17,7 +17,7 @@ import time
 import numpy as np
 from _models import fixture
 
-from smlens.core.run_client import RunEngine
+from smlens.core.run.client import RunEngine
 
 TAG_SET, KEY = "serve", "serving_default"
 

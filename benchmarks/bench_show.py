@@ -32,7 +32,7 @@ def compare_show(runs: int) -> None:
     for name in ("keras_export", "tf1_multi_tag", "module_multi_sig", "control_flow"):
         path = str(fixture(name))
         ours = _time(
-            [sys.executable, "-m", "smlens.core.cli", "show", "--all", "--dir", path], runs
+            [sys.executable, "-m", "smlens.cli.main", "show", "--all", "--dir", path], runs
         )
         theirs = _time([smcli, "show", "--all", "--dir", path], runs)
         print(f"{name:20} {ours:8.3f}s {theirs:15.3f}s {ours / theirs:7.3f}")

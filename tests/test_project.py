@@ -9,7 +9,12 @@ import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-FOLDERS = {"core": "smlens.core", "gui": "smlens.gui", "resources": "smlens.resources"}
+FOLDERS = {
+    "core": "smlens.core",
+    "cli": "smlens.cli",
+    "gui": "smlens.gui",
+    "resources": "smlens.resources",
+}
 
 
 def test_every_package_folder_is_packaged():

@@ -1,0 +1,143 @@
+"""The ``smlens`` command: ``show | diff | run | scan | tensor`` over the core, or the window
+for ``smlens [PATH [PATH]]``.
+
+Bad input prints one line naming the file and what is wrong, and exits 2; never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+
+from smlens.core.errors import SmlensError
+
+COMMANDS: dict[str, Callable[[list[str]], int]] = {}
+
+
+def command(name: str):
+    def register(fn):
+        COMMANDS[name] = fn
+        return fn
+
+    return register
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports usage errors with exit code 2 (its default) and no traceback."""
+
+
+@command("show")
+def _show(argv: list[str]) -> int:
+    """tag-sets, signatures and ops, as saved_model_cli show prints them (or --json)"""
+    parser = _Parser(prog="smlens show", description="Show what a SavedModel holds.")
+    parser.add_argument("--dir", required=True, help="the SavedModel folder (or any model file)")
+    parser.add_argument("--all", action="store_true", help="everything, as saved_model_cli")
+    parser.add_argument("--tag_set", help="comma-separated tags of one MetaGraphDef")
+    parser.add_argument("--signature_def", help="a SignatureDef key of that tag-set")
+    parser.add_argument("--list_ops", action="store_true", help="the ops of the tag-set")
+    parser.add_argument("--json", action="store_true", help="the whole model summary as JSON")
+    args = parser.parse_args(argv)
+    from smlens.core.formats.reader import open_model
+
+    model = open_model(args.dir)
+    if args.json:
+        from smlens.core.analysis.summary import model_summary
+
+        json.dump(model_summary(model), sys.stdout, indent=2)
+        print()
+        return 0
+    from smlens.cli.show import render_show
+
+    sys.stdout.write(
+        render_show(
+            model,
+            all=args.all,
+            tag_set=args.tag_set,
+            signature_def=args.signature_def,
+            list_ops=args.list_ops,
+        )
+    )
+    return 0
+
+
+@command("tensor")
+def _tensor(argv: list[str]) -> int:
+    """one variable's stats and values, or save it as .npy"""
+    parser = _Parser(prog="smlens tensor", description="Print or save one variable's values.")
+    parser.add_argument("--dir", required=True, help="the SavedModel folder or checkpoint")
+    parser.add_argument("name", help="resolved name, checkpoint key or object path")
+    parser.add_argument("--out", help="save the values to this .npy file instead")
+    parser.add_argument("--verify", action="store_true", help="check the stored crc32c first")
+    args = parser.parse_args(argv)
+    from smlens.cli.tensor import print_tensor
+
+    return print_tensor(args.dir, args.name, out=args.out, verify=args.verify)
+
+
+@command("diff")
+def _diff(argv: list[str]) -> int:
+    """what changed between two exports and whether it breaks clients (exit 1 if so)"""
+    from smlens.cli.diff import run_diff
+
+    return run_diff(argv)
+
+
+@command("run")
+def _run(argv: list[str]) -> int:
+    """run a signature in a TensorFlow worker, as saved_model_cli run, with device and timings"""
+    from smlens.cli.run import run_main
+
+    return run_main(argv)
+
+
+@command("scan")
+def _scan(argv: list[str]) -> int:
+    """denylisted ops (saved_model_cli scan) and other file and system ops, with their nodes"""
+    parser = _Parser(prog="smlens scan", description="Find file and system ops in a model.")
+    parser.add_argument("--dir", required=True, help="the SavedModel folder")
+    parser.add_argument("--tag_set", help="comma-separated tags of one MetaGraphDef")
+    parser.add_argument("--op_denylist", help="comma-separated ops (default: saved_model_cli's)")
+    args = parser.parse_args(argv)
+    from smlens.core.analysis.scan import print_scan
+
+    return print_scan(args.dir, tag_set=args.tag_set, op_denylist=args.op_denylist)
+
+
+def _gui(argv: list[str]) -> int:
+    parser = _Parser(prog="smlens", description="SavedModel Lens: open a model in the window.")
+    parser.add_argument("paths", nargs="*", help="a model to open, or two to compare")
+    parser.add_argument("--screenshot", metavar="OUT.png", help="render the window and exit")
+    parser.add_argument("--view", help="panel to show in the screenshot, e.g. graph:NAME")
+    args = parser.parse_args(argv)
+    try:
+        from smlens.gui.window.app import run_app
+    except ImportError as e:
+        raise SmlensError("smlens.gui", f"the window is not available: {e}") from None
+    return run_app(args.paths, screenshot=args.screenshot, view=args.view)
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] in ("-h", "--help"):
+        print("usage: smlens [PATH [PATH]] | smlens {" + ",".join(COMMANDS) + "} ...")
+        print("\ncommands:")
+        for name, fn in COMMANDS.items():
+            print(f"  {name:8} {(fn.__doc__ or '').strip()}")
+        print("\nWith no command, opens PATH (or the bundled sample) in the window.")
+        return 0
+    handler = COMMANDS.get(argv[0]) if argv else None
+    try:
+        return handler(argv[1:]) if handler else _gui(argv)
+    except SmlensError as e:
+        print(f"smlens: error: {e}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:
+        return 0
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,186 @@
+"""``smlens run``: saved_model_cli run's flags and output, plus the device, the timings and a
+refusal to run models with file or system ops unless asked."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from smlens.core.analysis.scan import require_safe
+from smlens.core.errors import SmlensError
+from smlens.core.run.client import RunEngine, RunResult, find_signature
+from smlens.core.run.inputs import FILL_MODES, collect_inputs
+
+RISKY_HINT = "add --allow-risky-ops to run it anyway"
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="smlens run",
+        description="Run a signature of a SavedModel in a TensorFlow worker process.",
+    )
+    add = parser.add_argument
+    add("--dir", required=True, help="the SavedModel folder")
+    add("--tag_set", required=True, help="comma-separated tags of one MetaGraphDef")
+    add("--signature_def", required=True, help="the SignatureDef key to run")
+    add("--inputs", default="", help="'x=file.npy;y=file.npz[name]' (never unpickled)")
+    add("--input_exprs", default="", help="'x=np.ones((2,3))': literals and numpy constructors")
+    add("--input_examples", default="", help="""'inputs=[{"x":[1.0,2.0]}]': tf.Examples""")
+    add("--fill", choices=FILL_MODES, help="fill the inputs given no value")
+    add("--batch", type=int, default=1, help="size of the unknown first dim with --fill")
+    add("--seed", type=int, help="random seed for --fill normal|randint")
+    add("--outdir", help="save each output as <key>.npy in this folder")
+    add("--overwrite", action="store_true", help="replace existing files in --outdir")
+    add("--device", default="cpu", help="cpu, gpu or gpu:N (never falls back to the CPU)")
+    add("--repeat", type=int, default=1, help="call N times; report warm-call timings")
+    add("--timeout", type=float, help="give up after this many seconds")
+    add("--json", action="store_true", help="print outputs and timings as JSON")
+    add("--allow-risky-ops", action="store_true", help="run even with file or system ops")
+    return parser
+
+
+def run_main(argv: list[str], engine: RunEngine | None = None) -> int:
+    args = _parser().parse_args(argv)
+    own_engine = engine is None
+    engine = engine or RunEngine()
+    try:
+        return _run(args, engine)
+    finally:
+        if own_engine:
+            engine.close()
+
+
+def _run(args: argparse.Namespace, engine: RunEngine) -> int:
+    model = engine.model(args.dir)
+    mg, signature = find_signature(model, args.tag_set, args.signature_def)
+    if not args.allow_risky_ops:
+        require_safe(model, mg, RISKY_HINT)
+    given = args.inputs or args.input_exprs or args.input_examples or args.fill
+    if signature.inputs and not given:
+        raise SmlensError(
+            args.signature_def,
+            "give --inputs, --input_exprs, --input_examples or --fill; the inputs are: "
+            + ", ".join(signature.inputs),
+        )
+    values, warnings = collect_inputs(
+        signature,
+        args.inputs,
+        args.input_exprs,
+        args.input_examples,
+        fill=args.fill,
+        batch_size=args.batch,
+        seed=args.seed,
+    )
+    for warning in warnings:
+        print(f"smlens: warning: {warning}", file=sys.stderr)
+    outdir = _outdir(args.outdir, model.path, list(signature.outputs), args.overwrite)
+    result = engine.run(
+        model.path,
+        mg.tags,
+        signature.key,
+        values,
+        device=args.device,
+        repeat=args.repeat,
+        timeout=args.timeout,
+        allow_risky_ops=True,  # checked above, with the CLI's hint
+    )
+    if args.json:
+        json.dump(_json(result, outdir), sys.stdout, indent=2)
+        print()
+    else:
+        _print(result, outdir)
+    return 0
+
+
+def _outdir(outdir: str | None, model_path: Path, keys: list[str], overwrite: bool):
+    """Check --outdir before anything runs: outside the model, no clobbering, sane names."""
+    if not outdir:
+        return None
+    folder = Path(outdir).resolve()
+    if folder.is_relative_to(Path(model_path).resolve()):
+        raise SmlensError(outdir, "will not write into the model folder")
+    for key in keys:
+        target = folder / f"{key}.npy"
+        if target.parent != folder:
+            raise SmlensError(outdir, f"output key {key!r} is not a safe file name")
+        if target.exists() and not overwrite:
+            raise SmlensError(
+                target, "already exists; add --overwrite to overwrite the existing output files"
+            )
+    return folder
+
+
+def _save(outdir: Path, key: str, value: np.ndarray) -> Path:
+    outdir.mkdir(parents=True, exist_ok=True)
+    target = outdir / f"{key}.npy"
+    np.save(target, value, allow_pickle=value.dtype == object)
+    return target
+
+
+def _ms(seconds: float) -> str:
+    return f"{seconds * 1000:.3f} ms"
+
+
+def _print(result: RunResult, outdir: Path | None) -> None:
+    for key in sorted(result.outputs):  # saved_model_cli's order
+        print(f"Result for output key {key}:\n{result.outputs[key]}")
+        if outdir is not None:
+            print(f"Output {key} is saved to {_save(outdir, key, result.outputs[key])}")
+    devices = set(result.output_devices.values())
+    if len(devices) == 1:
+        print(f"Device: {devices.pop()}")
+    else:
+        for key in sorted(result.output_devices):
+            print(f"Device for output key {key}: {result.output_devices[key]}")
+    timings = []
+    if result.start_seconds:
+        timings.append(f"worker start {result.start_seconds:.3f} s")
+    load = "cached" if result.cached else f"{result.load_seconds:.3f} s"
+    timings += [f"load {load}", f"first call {_ms(result.first_call_seconds)}"]
+    print("Timings: " + ", ".join(timings))
+    if result.warm_seconds:
+        print(
+            f"Warm calls ({len(result.warm_seconds)}): min {_ms(result.warm_min)}, "
+            f"median {_ms(result.warm_median)}, p90 {_ms(result.warm_p90)}"
+        )
+
+
+def _jsonable(value: np.ndarray):
+    if value.dtype == object:
+        return np.vectorize(lambda b: b.decode("utf-8", "backslashreplace"), otypes=[object])(
+            value
+        ).tolist()
+    return value.tolist()
+
+
+def _json(result: RunResult, outdir: Path | None) -> dict:
+    outputs = {}
+    for key in sorted(result.outputs):
+        value = result.outputs[key]
+        outputs[key] = {
+            "dtype": "string" if value.dtype == object else value.dtype.name,
+            "shape": list(value.shape),
+            "device": result.output_devices.get(key, ""),
+            "values": _jsonable(value),
+        }
+        if outdir is not None:
+            outputs[key]["saved_to"] = str(_save(outdir, key, value))
+    return {
+        "outputs": outputs,
+        "device": result.device,
+        "kind": result.kind,
+        "timings": {
+            "worker_start_seconds": result.start_seconds,
+            "load_seconds": result.load_seconds,
+            "cached": result.cached,
+            "first_call_seconds": result.first_call_seconds,
+            "warm_seconds": result.warm_seconds,
+            "warm_min": result.warm_min,
+            "warm_median": result.warm_median,
+            "warm_p90": result.warm_p90,
+        },
+    }

@@ -1,0 +1,86 @@
+"""The whole model as JSON-ready data, for ``smlens show --json`` and scripts."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+from smlens.core.analysis.ops import op_counts
+from smlens.core.model import MetaGraph, Model, Shape, Signature, TensorInfo, Variable
+
+
+def _shape(shape: Shape) -> list[int] | None:
+    return None if shape.dims is None else list(shape.dims)
+
+
+def _tensor(info: TensorInfo) -> dict:
+    out = {"dtype": info.dtype, "shape": _shape(info.shape), "encoding": info.encoding}
+    if info.encoding == "name":
+        out["name"] = info.name
+    elif info.coo_sparse:
+        out["values"], out["indices"], out["dense_shape"] = info.coo_sparse
+    else:
+        out["components"] = [_tensor(c) for c in info.components]
+        out["type_spec"] = info.type_spec.type_name if info.type_spec else None
+    return out
+
+
+def _signature(sig: Signature) -> dict:
+    return {
+        "method_name": sig.method_name,
+        "inputs": {k: _tensor(v) for k, v in sig.inputs.items()},
+        "outputs": {k: _tensor(v) for k, v in sig.outputs.items()},
+    }
+
+
+def _meta_graph(mg: MetaGraph) -> dict:
+    counts = op_counts(mg)
+    return {
+        "tags": mg.tags,
+        "tensorflow_version": mg.tf_version,
+        "tensorflow_git_version": mg.tf_git_version,
+        "stripped_default_attrs": mg.stripped_default_attrs,
+        "signatures": {k: _signature(s) for k, s in mg.signatures.items()},
+        "num_nodes": len(mg.graph.nodes),
+        "num_functions": len(mg.functions),
+        "num_function_nodes": sum(len(f.nodes) for f in mg.functions.values()),
+        "ops": {op: c.total for op, c in sorted(counts.items())},
+        "collections": sorted(mg.collections),
+        "asset_files": [asdict(a) for a in mg.asset_files],
+        "concrete_functions": sorted(mg.object_graph.concrete_functions) if mg.object_graph else [],
+    }
+
+
+def _variable(v: Variable, aliases: list[str]) -> dict:
+    return {
+        "name": v.name,
+        "key": v.key,
+        "object_path": v.object_path,
+        "dtype": v.dtype,
+        "shape": _shape(v.shape),
+        "num_elements": v.num_elements,
+        "nbytes": v.nbytes,
+        "trainable": v.trainable,
+        "slot_of": v.slot_of,
+        "slot_name": v.slot_name,
+        "partitioned": v.sliced,
+        "also_stored_as": aliases,
+    }
+
+
+def model_summary(model: Model) -> dict:
+    """Variables stored under several keys are listed once, with their other keys."""
+    groups = model.variable_groups()
+    return {
+        "path": str(model.path),
+        "format": model.format,
+        "saved_model_schema_version": model.schema_version,
+        "fingerprint": asdict(model.fingerprint) if model.fingerprint else None,
+        "meta_graphs": [_meta_graph(mg) for mg in model.meta_graphs],
+        "variables": [_variable(v, [w.key for w in g[1:]]) for g in groups for v in g[:1]],
+        "num_checkpoint_entries": len(model.variables),
+        "num_parameters": sum(v.num_elements for g in groups for v in g[:1] if v.slot_of is None),
+        "assets": [asdict(a) for a in model.assets],
+        "keras_metadata": model.keras_metadata,
+        "bytes": model.bytes_by_part(),
+        "problems": [asdict(p) for p in model.problems],
+    }

@@ -1,0 +1,243 @@
+"""The diff model: a tree of Changes per area, plus per-variable value deltas.
+
+Plain data, JSON-able, computed by ``diff.diff_models``; the CLI prints it and the GUI only
+colours it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from smlens.core.errors import Problem
+
+SEVERITIES = ("info", "risky", "breaking")  # ascending
+AREAS = (
+    "metadata",
+    "tag_sets",
+    "signatures",
+    "ops",
+    "functions",
+    "graph",
+    "variables",
+    "assets",
+)
+
+Progress = Callable[[float, str], None]
+Cancelled = Callable[[], bool]
+
+
+class DiffCancelled(Exception):
+    """Raised inside diff_models when ``cancelled()`` turned true; there is no result."""
+
+
+def rank(severity: str | None) -> int:
+    """Position of ``severity`` in SEVERITIES; -1 for None (nothing changed)."""
+    return -1 if severity is None else SEVERITIES.index(severity)
+
+
+def worst(severities) -> str | None:
+    found = [s for s in severities if s is not None]
+    return max(found, key=rank) if found else None
+
+
+@dataclass
+class Change:
+    """One difference between export A and export B.
+
+    ``path`` starts with the area ("signatures", "serve", "serving_default", "inputs", "x");
+    ``before``/``after`` are JSON-able (None for the missing side of an addition or
+    removal); ``reason`` says in plain words why it has its severity. A Change with children
+    is a container: its severity is the worst of theirs and its reason sums them up.
+    """
+
+    path: tuple[str, ...]
+    kind: str  # "added" | "removed" | "changed"
+    before: Any = None
+    after: Any = None
+    severity: str = "info"
+    reason: str = ""
+    children: list[Change] = field(default_factory=list)
+
+    @property
+    def area(self) -> str:
+        return self.path[0]
+
+    def walk(self) -> Iterator[Change]:
+        """This change, then its descendants, depth first."""
+        yield self
+        for child in self.children:
+            yield from child.walk()
+
+    def to_json(self) -> dict:
+        return {
+            "path": list(self.path),
+            "kind": self.kind,
+            "before": jsonable(self.before),
+            "after": jsonable(self.after),
+            "severity": self.severity,
+            "reason": self.reason,
+            "children": [c.to_json() for c in self.children],
+        }
+
+
+def container(path: tuple[str, ...], children: list[Change], what: str = "") -> Change | None:
+    """A "changed" Change holding ``children``, or None when there are none."""
+    if not children:
+        return None
+    counts = count_by_severity(c for child in children for c in _leaves(child))
+    summary = ", ".join(f"{n} {s}" for s, n in sorted(counts.items(), key=lambda i: -rank(i[0])))
+    return Change(
+        path,
+        "changed",
+        severity=worst(c.severity for c in children) or "info",
+        reason=f"{what or path[-1]}: {summary}",
+        children=children,
+    )
+
+
+def _leaves(change: Change) -> Iterator[Change]:
+    return (c for c in change.walk() if not c.children)
+
+
+def count_by_severity(changes) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for c in changes:
+        counts[c.severity] = counts.get(c.severity, 0) + 1
+    return counts
+
+
+@dataclass(frozen=True)
+class ValueDelta:
+    """How the values of one variable present in both exports (same dtype and shape) moved.
+
+    ``read`` is False when the stored crc32c and size matched, so no byte was read and
+    ``identical`` is True; the figures are None when values were not compared (``--no-values``,
+    strings, optimizer slots). ``relative_l2`` is ||b - a|| / ||a||: inf when a is all zeros
+    and b is not. Elements that became or stopped being NaN/Inf make the figures inf.
+    """
+
+    name: str
+    key_a: str
+    key_b: str
+    dtype: str
+    shape: tuple[int, ...] | None
+    identical: bool | None  # None: unknown (values differ by checksum, not compared)
+    read: bool = False
+    count: int = 0
+    changed_count: int | None = None
+    max_abs: float | None = None
+    mean_abs: float | None = None
+    relative_l2: float | None = None
+    note: str = ""
+
+    @property
+    def changed_fraction(self) -> float | None:
+        if self.changed_count is None:
+            return None
+        return self.changed_count / self.count if self.count else 0.0
+
+    def to_json(self) -> dict:
+        out = jsonable(asdict(self))
+        out["changed_fraction"] = jsonable(self.changed_fraction)
+        return out
+
+
+@dataclass
+class ModelDiff:
+    """What changed from export ``a`` to export ``b``, area by area (see AREAS)."""
+
+    a: str
+    b: str
+    groups: dict[str, list[Change]] = field(default_factory=lambda: {a: [] for a in AREAS})
+    value_deltas: dict[str, ValueDelta] = field(default_factory=dict)  # by variable name
+    identical_parts: dict[str, bool] = field(default_factory=dict)  # "graph", "variables", ...
+    function_matches: dict[str, list[tuple[str, str, str]]] = field(default_factory=dict)
+    values_compared: bool = True
+    problems: list[Problem] = field(default_factory=list)
+
+    def walk(self) -> Iterator[Change]:
+        """Every Change, containers included, area by area."""
+        for area in AREAS:
+            for change in self.groups.get(area, []):
+                yield from change.walk()
+
+    def changes(self, min_severity: str = "info", area: str | None = None) -> list[Change]:
+        """The concrete changes (leaves of the tree) at ``min_severity`` or worse."""
+        floor = rank(min_severity)
+        return [
+            c
+            for c in self.walk()
+            if not c.children and rank(c.severity) >= floor and area in (None, c.area)
+        ]
+
+    @property
+    def worst_severity(self) -> str | None:
+        """ "breaking", "risky", "info", or None when nothing changed."""
+        return worst(c.severity for c in self.changes())
+
+    def counts(self) -> dict[str, int]:
+        counts = count_by_severity(self.changes())
+        return {s: counts.get(s, 0) for s in SEVERITIES}
+
+    def to_json(self) -> dict:
+        return {
+            "a": self.a,
+            "b": self.b,
+            "worst_severity": self.worst_severity,
+            "counts": self.counts(),
+            "identical_parts": self.identical_parts,
+            "groups": {area: [c.to_json() for c in self.groups[area]] for area in AREAS},
+            "value_deltas": [d.to_json() for d in self.value_deltas.values()],
+            "values_compared": self.values_compared,
+            "function_matches": {
+                tag_set: [{"a": a, "b": b, "how": how} for a, b, how in pairs]
+                for tag_set, pairs in self.function_matches.items()
+            },
+            "problems": [asdict(p) for p in self.problems],
+        }
+
+
+def jsonable(value: Any) -> Any:
+    """``value`` with tuples as lists and non-finite floats as "inf", "-inf" or "nan"."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    return value
+
+
+class Steps:
+    """Progress over a span of [0, 1], and the cancellation check, for the slow stages."""
+
+    def __init__(
+        self,
+        progress: Progress | None,
+        cancelled: Cancelled | None,
+        start: float = 0.0,
+        end: float = 1.0,
+    ):
+        self._progress, self._cancelled = progress, cancelled
+        self.start, self.end = start, end
+
+    def check(self) -> None:
+        if self._cancelled is not None and self._cancelled():
+            raise DiffCancelled("the diff was cancelled")
+
+    def report(self, fraction: float, text: str) -> None:
+        """Check for cancellation, then report ``fraction`` of this span done."""
+        self.check()
+        if self._progress is not None:
+            done = min(max(fraction, 0.0), 1.0)
+            self._progress(self.start + (self.end - self.start) * done, text)
+
+    def span(self, start: float, end: float) -> Steps:
+        """The part [start, end] of this span, as its own Steps."""
+        width = self.end - self.start
+        return Steps(
+            self._progress, self._cancelled, self.start + width * start, self.start + width * end
+        )

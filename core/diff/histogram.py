@@ -1,0 +1,106 @@
+"""The distribution of one variable's value changes (after - before) between two exports.
+
+The compare view plots it for the selected variable; the summary figures per variable come
+from diff_values. Both tensors are read whole through the bundle, which is fine for the one
+variable a user picked (diff_values streams, since it reads them all).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from smlens.core.diff.changes import Cancelled, DiffCancelled, Progress
+from smlens.core.errors import SmlensError
+from smlens.core.model import Model
+
+MIN_BINS, MAX_BINS = 10, 120
+
+
+@dataclass(frozen=True)
+class DeltaHistogram:
+    """Counts of ``after - before`` per bin (``edges`` has one more entry than ``counts``).
+
+    ``nonfinite`` counts elements whose difference is NaN or ±Inf, left out of the bins;
+    ``note`` says why there are no bins (strings, no checkpoint).
+    """
+
+    name: str
+    counts: np.ndarray
+    edges: np.ndarray
+    count: int = 0
+    changed: int = 0
+    nonfinite: int = 0
+    minimum: float = 0.0
+    maximum: float = 0.0
+    mean: float = 0.0
+    note: str = ""
+
+
+def bin_count(n: int) -> int:
+    """√n bins, kept between MIN_BINS and MAX_BINS: enough shape, no comb of empty bins."""
+    return int(min(MAX_BINS, max(MIN_BINS, math.sqrt(max(n, 1)))))
+
+
+def differences(before: np.ndarray, after: np.ndarray) -> np.ndarray:
+    """``after - before`` as a flat float64 array (complex: the modulus of the change)."""
+    a, b = before.reshape(-1), after.reshape(-1)
+    if a.dtype.kind == "b":
+        a, b = a.astype(np.int8), b.astype(np.int8)
+    elif a.dtype.kind not in "iufc":  # bfloat16, float8 and other ml_dtypes
+        a, b = a.astype(np.float32), b.astype(np.float32)
+    if a.dtype.kind == "c":
+        return np.abs(np.subtract(b, a, dtype=np.complex128))
+    with np.errstate(invalid="ignore", over="ignore"):
+        return np.subtract(b, a, dtype=np.float64)
+
+
+def delta_histogram(
+    a: Model,
+    b: Model,
+    key_a: str,
+    key_b: str,
+    name: str = "",
+    *,
+    progress: Progress | None = None,
+    cancelled: Cancelled | None = None,
+) -> DeltaHistogram:
+    """Histogram of B's tensor ``key_b`` minus A's tensor ``key_a`` (same shape)."""
+    name = name or key_a
+    empty = np.zeros(0), np.zeros(0)
+    if a.checkpoint is None or b.checkpoint is None:
+        return DeltaHistogram(name, *empty, note="no checkpoint to read values from")
+    tensors = []
+    for i, (model, key) in enumerate(((a, key_a), (b, key_b))):
+        if cancelled is not None and cancelled():
+            raise DiffCancelled("the histogram was cancelled")
+        if progress is not None:
+            progress(i / 3, f"reading {key} of {'AB'[i]}")
+        tensors.append(model.checkpoint.read(key))
+    before, after = tensors
+    if before.shape != after.shape:
+        raise SmlensError(key_b, f"shape {after.shape} differs from A's {before.shape}")
+    if before.dtype == object or before.dtype.kind in "SU":
+        changed = int(np.count_nonzero(before != after))
+        note = "string values have no numeric difference"
+        return DeltaHistogram(name, *empty, count=before.size, changed=changed, note=note)
+    d = differences(before, after)
+    finite = d[np.isfinite(d)]
+    nonfinite = d.size - finite.size
+    if cancelled is not None and cancelled():
+        raise DiffCancelled("the histogram was cancelled")
+    counts, edges = np.histogram(finite, bins=bin_count(finite.size))
+    return DeltaHistogram(
+        name,
+        counts,
+        edges,
+        count=d.size,
+        changed=int(np.count_nonzero(d)),
+        nonfinite=nonfinite,
+        minimum=float(finite.min()) if finite.size else 0.0,
+        maximum=float(finite.max()) if finite.size else 0.0,
+        mean=float(finite.mean()) if finite.size else 0.0,
+        note=f"{nonfinite} elements became or stopped being NaN/Inf" if nonfinite else "",
+    )

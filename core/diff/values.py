@@ -1,0 +1,374 @@
+"""Variables of two exports: which were added, removed or reshaped, and how values moved.
+
+Values are compared tensor by tensor. A pair whose stored crc32c and size agree is identical
+without reading a byte. Others are read in chunks with plain file reads at the entry's
+offset rather than through the bundle's memory map: mapped pages count towards the
+process's resident memory until unmapped, reads from the page cache do not, so peak memory
+stays near two chunks whatever the checkpoint's size.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from smlens.core.diff.changes import Change, Steps, ValueDelta
+from smlens.core.errors import Problem, SmlensError
+from smlens.core.model import Model, Variable
+from smlens.core.model.dtypes import dtype as lookup_dtype
+
+CHUNK_BYTES = 8 << 20
+
+
+def distinct_variables(model: Model) -> list[Variable]:
+    """One Variable per stored tensor: Keras exports track each twice under two keys, both
+    with the same name, dtype, shape and checksum; the one nearest the root is kept."""
+    groups: dict[tuple, list[Variable]] = defaultdict(list)
+    for v in model.variables:
+        stored = _parts_checksum(model.checkpoint, v.key) if model.checkpoint else None
+        groups[(v.name, v.dtype, v.shape, stored or v.key)].append(v)
+    return [min(vs, key=lambda v: (v.object_path.count("."), v.key)) for vs in groups.values()]
+
+
+def match_variables(
+    va: list[Variable], vb: list[Variable]
+) -> tuple[list[tuple[Variable, Variable]], list[Variable], list[Variable]]:
+    """Pairs by resolved name, then object path, then checkpoint key; then leftovers."""
+    pairs: list[tuple[Variable, Variable]] = []
+    free_a, free_b = list(va), list(vb)
+    for attr in ("name", "object_path", "key"):
+        groups_a, groups_b = defaultdict(list), defaultdict(list)
+        for v in free_a:
+            groups_a[getattr(v, attr)].append(v)
+        for v in free_b:
+            groups_b[getattr(v, attr)].append(v)
+        for key, group in groups_a.items():
+            if key and len(group) == 1 and len(groups_b.get(key, ())) == 1:
+                pairs.append((group[0], groups_b[key][0]))
+        taken = {id(v) for pair in pairs for v in pair}
+        free_a = [v for v in free_a if id(v) not in taken]
+        free_b = [v for v in free_b if id(v) not in taken]
+    return pairs, free_a, free_b
+
+
+def _labels(va: list[Variable], vb: list[Variable]) -> dict[int, str]:
+    """A unique label per variable: its name, plus its key where a side has two tensors of
+    that name."""
+    dup = set()
+    for side in (va, vb):
+        seen = set()
+        for v in side:
+            (dup if v.name in seen else seen).add(v.name)
+    return {id(v): f"{v.name} ({v.key})" if v.name in dup else v.name for v in (*va, *vb)}
+
+
+def _describe(v: Variable) -> str:
+    return f"{v.dtype} {v.shape}"
+
+
+def diff_variables(
+    a: Model, b: Model, steps: Steps, *, values: bool = True, slots: bool = False
+) -> tuple[list[Change], dict[str, ValueDelta], list[Problem]]:
+    """Changes of the variables area, the value delta of every pair, and read problems.
+
+    Optimizer slots are not read unless ``slots``; nothing is read unless ``values``.
+    """
+    va, vb = distinct_variables(a), distinct_variables(b)
+    pairs, removed, added = match_variables(va, vb)
+    label = _labels(va, vb)
+    changes = [
+        Change(
+            ("variables", label[id(v)]),
+            "removed",
+            before=_describe(v),
+            reason=f"variable '{v.name}'{_slot_text(v)} is not in B",
+        )
+        for v in removed
+    ]
+    changes += [
+        Change(
+            ("variables", label[id(v)]),
+            "added",
+            after=_describe(v),
+            reason=f"variable '{v.name}'{_slot_text(v)} is new",
+        )
+        for v in added
+    ]
+    comparable = []
+    for x, y in pairs:
+        if (x.dtype, x.shape) != (y.dtype, y.shape):
+            changes.append(_reshaped(label[id(x)], x, y))
+        else:
+            comparable.append((label[id(x)], x, y))
+    deltas, problems = _ValueComparer(a, b, steps, values=values, slots=slots).run(comparable)
+    for (name, x, _), delta in zip(comparable, deltas.values(), strict=True):
+        if delta.identical is not True:
+            changes.append(Change(("variables", name), "changed", reason=_delta_text(x, delta)))
+    changes.sort(key=lambda c: c.path[1])
+    return changes, deltas, problems
+
+
+def _slot_text(v: Variable) -> str:
+    return f" (optimizer slot {v.slot_name!r} of {v.slot_of})" if v.slot_of else ""
+
+
+def _reshaped(label: str, x: Variable, y: Variable) -> Change:
+    what = " and ".join(
+        f"{k} {p} -> {q}"
+        for k, p, q in (("dtype", x.dtype, y.dtype), ("shape", x.shape, y.shape))
+        if p != q
+    )
+    return Change(
+        ("variables", label),
+        "changed",
+        _describe(x),
+        _describe(y),
+        "risky",
+        f"variable '{x.name}': {what}; a checkpoint of one export cannot be restored into the "
+        "other's graph (restoring checks dtypes and shapes), though each SavedModel still "
+        "loads with its own variables",
+    )
+
+
+def _delta_text(v: Variable, d: ValueDelta) -> str:
+    if d.identical is None:
+        return f"variable '{v.name}': values differ (stored checksums); {d.note or 'not compared'}"
+    parts = [] if d.max_abs is None else [f"max |Δ| {d.max_abs:.4g}"]
+    if d.mean_abs is not None:
+        parts.append(f"mean |Δ| {d.mean_abs:.4g}")
+    if d.relative_l2 is not None and math.isinf(d.relative_l2) and not d.note:
+        parts.append("relative L2 inf (A is all zeros)")
+    elif d.relative_l2 is not None:
+        parts.append(f"relative L2 {d.relative_l2:.3%}")
+    if d.note:
+        parts.append(d.note)
+    parts.append(f"{d.changed_fraction:.1%} of {d.count} elements changed")
+    return f"variable '{v.name}': values changed: " + ", ".join(parts)
+
+
+class _ValueComparer:
+    """Computes the ValueDelta of each pair, reporting progress by bytes read."""
+
+    def __init__(self, a: Model, b: Model, steps: Steps, *, values: bool, slots: bool):
+        self.bundles = (a.checkpoint, b.checkpoint)
+        self.steps, self.values, self.slots = steps, values, slots
+        self.problems: list[Problem] = []
+        self.total = self.done = 0
+
+    def run(self, pairs: list[tuple[str, Variable, Variable]]) -> tuple[dict, list[Problem]]:
+        todo = {}
+        deltas = {}
+        for name, x, y in pairs:
+            delta, read = self._triage(name, x, y)
+            deltas[name] = delta
+            if read:
+                todo[name] = (x, y)
+                self.total += self._size(x.key, y.key)
+        if not todo:
+            return deltas, self.problems
+        readers = tuple(_ChunkReader(bundle) for bundle in self.bundles)
+        try:
+            for name, (x, y) in todo.items():
+                self.steps.report(self.done / self.total, f"comparing {name}")
+                deltas[name] = self._compare(deltas[name], x, y, readers)
+        finally:
+            for reader in readers:
+                reader.close()
+        self.steps.report(1.0, "values compared")
+        return deltas, self.problems
+
+    def _triage(self, name: str, x: Variable, y: Variable) -> tuple[ValueDelta, bool]:
+        """The delta known without reading, and whether the values must be read."""
+        delta = ValueDelta(name, x.key, y.key, x.dtype, x.shape.dims, None, count=x.num_elements)
+        bundle_a, bundle_b = self.bundles
+        if bundle_a is None or bundle_b is None:
+            return _with(delta, note="no checkpoint to compare"), False
+        sums = _parts_checksum(bundle_a, x.key)
+        if sums is not None and sums == _parts_checksum(bundle_b, y.key):
+            return _with(delta, identical=True), False
+        if x.slot_of and not self.slots:
+            return _with(delta, note="optimizer slot, not compared"), False
+        if not self.values:
+            return _with(delta, note="values not compared"), False
+        if lookup_dtype(x.dtype).numpy is None and x.dtype != "DT_STRING":
+            return _with(delta, note=f"{x.dtype} values are not compared"), False
+        return delta, True
+
+    def _size(self, key_a: str, key_b: str) -> int:
+        """Stored bytes of both tensors, for progress."""
+        parts = _parts_checksum(self.bundles[0], key_a), _parts_checksum(self.bundles[1], key_b)
+        return sum(size for part in parts for _, _, size in part or ())
+
+    def _compare(self, delta: ValueDelta, x: Variable, y: Variable, readers) -> ValueDelta:
+        acc = _Accumulator()
+        try:
+            if all(r.streamable(v.key) for r, v in zip(readers, (x, y), strict=True)):
+                chunks = zip(readers[0].chunks(x.key), readers[1].chunks(y.key), strict=True)
+                for chunk_a, chunk_b in chunks:
+                    acc.add(chunk_a, chunk_b)
+                    self.done += chunk_a.nbytes + chunk_b.nbytes
+                    self.steps.report(self.done / self.total, f"comparing {delta.name}")
+            else:  # strings, partitioned variables: whole tensors through the bundle
+                bundle_a, bundle_b = self.bundles
+                acc.add(bundle_a.read(x.key).reshape(-1), bundle_b.read(y.key).reshape(-1))
+                self.done += self._size(x.key, y.key)
+        except SmlensError as e:
+            self.problems.append(Problem("variables", e.path, e.message))
+            return _with(delta, note=f"unreadable: {e.message}")
+        return acc.delta(delta)
+
+
+def _with(delta: ValueDelta, **fields) -> ValueDelta:
+    return replace(delta, **fields)
+
+
+def _parts_checksum(bundle, key: str) -> tuple | None:
+    """What the index says about the stored bytes: (slice, crc32c, size) per part."""
+    try:
+        return tuple((spec, e.crc32c, e.size) for spec, e in bundle.parts(key))
+    except (SmlensError, KeyError):
+        return None
+
+
+class _ChunkReader:
+    """Reads a stored numeric tensor in chunks with file reads at its offset in the shard."""
+
+    def __init__(self, bundle):
+        self.bundle = bundle
+        self.files = {}
+
+    def streamable(self, key: str) -> bool:
+        entry = self.bundle.entries[key]
+        np_dtype = lookup_dtype(entry.dtype).numpy
+        count = entry.shape.num_elements()
+        return (
+            not entry.slices
+            and np_dtype is not None
+            and count is not None
+            and entry.size == count * np_dtype.itemsize
+        )
+
+    def chunks(self, key: str) -> Iterator[np.ndarray]:
+        entry = self.bundle.entries[key]
+        np_dtype = lookup_dtype(entry.dtype).numpy
+        count = entry.shape.num_elements()
+        step = max(1, CHUNK_BYTES // np_dtype.itemsize)
+        f = self._file(entry.shard_id)
+        for start in range(0, count, step):
+            n = min(step, count - start)
+            out = np.empty(n, dtype=np_dtype)
+            f.seek(entry.offset + start * np_dtype.itemsize)
+            got = f.readinto(out.view(np.uint8))
+            if got != out.nbytes:
+                raise SmlensError(
+                    f.name, f"tensor {key!r}: the shard ends {out.nbytes - got} bytes early"
+                )
+            yield out
+
+    def _file(self, shard_id: int):
+        if shard_id not in self.files:
+            path = self.bundle.shard_path(shard_id)
+            try:
+                self.files[shard_id] = open(path, "rb")  # noqa: SIM115 -- closed in close()
+            except OSError as e:
+                raise SmlensError(path, f"cannot read data shard: {e.strerror or e}") from None
+        return self.files[shard_id]
+
+    def close(self) -> None:
+        for f in self.files.values():
+            f.close()
+        self.files.clear()
+
+
+@dataclass
+class _Accumulator:
+    """Running sums for max/mean |b - a|, ||b - a||, ||a|| and the changed count."""
+
+    count: int = 0
+    changed: int = 0
+    nonfinite: int = 0
+    max_abs: float = 0.0
+    sum_abs: float = 0.0
+    sum_sq_diff: float = 0.0
+    sum_sq_a: float = 0.0
+    numeric: bool = True
+
+    def add(self, a: np.ndarray, b: np.ndarray) -> None:
+        self.count += a.size
+        if a.dtype == object or a.dtype.kind in "SU":
+            self.numeric = False
+            self.changed += int(np.count_nonzero(a != b))
+            return
+        if a.dtype.kind == "b":
+            a, b = a.view(np.uint8), b.view(np.uint8)
+        elif a.dtype.kind not in "iufc":  # bfloat16, float8 and other ml_dtypes
+            a, b = a.astype(np.float32), b.astype(np.float32)
+        work = np.complex128 if a.dtype.kind == "c" else np.float64
+        with np.errstate(invalid="ignore"):  # inf - inf: sorted out in _drop_nonfinite
+            d = np.abs(np.subtract(b, a, dtype=work))
+        total = float(d.sum())
+        if not math.isfinite(total):
+            d = self._drop_nonfinite(a, b, d)
+            total = float(d.sum())
+        else:
+            self.changed += int(np.count_nonzero(d))
+        if d.size:
+            self.max_abs = max(self.max_abs, float(d.max()))
+        self.sum_abs += total
+        self.sum_sq_diff += float(np.dot(d, d))
+        fa = np.abs(a.astype(work)) if work is np.complex128 else a.astype(work)
+        sq = float(np.dot(fa, fa))
+        if not math.isfinite(sq):
+            fa = fa[np.isfinite(fa)]
+            sq = float(np.dot(fa, fa))
+        self.sum_sq_a += sq
+
+    def _drop_nonfinite(self, a: np.ndarray, b: np.ndarray, d: np.ndarray) -> np.ndarray:
+        """Zero the differences of equal elements (NaN == NaN, Inf == Inf) and count the
+        ones that became or stopped being NaN/Inf."""
+        equal = a == b
+        if a.dtype.kind in "fc":
+            equal |= np.isnan(a) & np.isnan(b)
+        d[equal] = 0
+        bad = ~np.isfinite(d)
+        self.nonfinite += int(np.count_nonzero(bad))
+        self.changed += int(np.count_nonzero(~equal))
+        d[bad] = 0
+        return d
+
+    def delta(self, base: ValueDelta) -> ValueDelta:
+        if not self.numeric:
+            return _with(base, identical=self.changed == 0, read=True, changed_count=self.changed)
+        if self.nonfinite:
+            big = math.inf
+            return _with(
+                base,
+                identical=False,
+                read=True,
+                changed_count=self.changed,
+                max_abs=big,
+                mean_abs=big,
+                relative_l2=big,
+                note=f"{self.nonfinite} elements became or stopped being NaN/Inf",
+            )
+        diff_norm = math.sqrt(self.sum_sq_diff)
+        a_norm = math.sqrt(self.sum_sq_a)
+        relative = diff_norm / a_norm if a_norm else _zero_norm(diff_norm)
+        return _with(
+            base,
+            identical=self.changed == 0,
+            read=True,
+            changed_count=self.changed,
+            max_abs=self.max_abs,
+            mean_abs=self.sum_abs / self.count if self.count else 0.0,
+            relative_l2=relative,
+        )
+
+
+def _zero_norm(diff_norm: float) -> float:
+    """||b - a|| / ||a|| for an all-zero a: no change is 0, any change is infinitely large."""
+    return 0.0 if diff_norm == 0 else math.inf

@@ -1,0 +1,50 @@
+"""TensorFlow's message classes, built from a vendored descriptor set, without TensorFlow.
+
+The schemas live in a private DescriptorPool, so they never clash with TensorFlow's own
+generated modules when both are imported in one process (as in the tests).
+Regenerate with ``python -m smlens.core.formats.proto.regen``.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
+
+_HERE = Path(__file__).resolve().parent
+
+
+@cache
+def _pool() -> descriptor_pool.DescriptorPool:
+    fds = descriptor_pb2.FileDescriptorSet.FromString((_HERE / "tf_schemas.binpb").read_bytes())
+    pool = descriptor_pool.DescriptorPool()
+    for file_proto in fds.file:
+        pool.Add(file_proto)
+    return pool
+
+
+@cache
+def message_class(full_name: str):
+    """The generated message class for a fully qualified name like 'tensorflow.SavedModel'."""
+    return message_factory.GetMessageClass(_pool().FindMessageTypeByName(full_name))
+
+
+@cache
+def enum_names(full_name: str) -> dict[int, str]:
+    """Number -> name of a proto enum, e.g. 'tensorflow.DataType' -> {1: 'DT_FLOAT', ...}."""
+    return {v.number: v.name for v in _pool().FindEnumTypeByName(full_name).values}
+
+
+@cache
+def op_registry() -> dict:
+    """Op name -> OpDef for every op TensorFlow registers (from tf_ops.binpb)."""
+    op_list = message_class("tensorflow.OpList").FromString((_HERE / "tf_ops.binpb").read_bytes())
+    return {op.name: op for op in op_list.op}
+
+
+def __getattr__(name: str):
+    # proto.SavedModel, proto.BundleEntryProto, ... resolved lazily in the tensorflow package.
+    if name[:1].isupper():
+        return message_class(f"tensorflow.{name}")
+    raise AttributeError(name)

@@ -1,0 +1,298 @@
+"""Where the graph view goes: which graph a name opens, the trail that led there, and history.
+
+Plain data for gui/graph_panel.py, tested without a window: a signature opens the function
+its wrapper calls (TF2 exports wrap each signature in a lone StatefulPartitionedCall, which
+is all Netron shows), with the wrapper kept in the trail so Back and the breadcrumbs reach it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from smlens.core.graph.build import (
+    OpGraph,
+    _callees,
+    build_graph,
+    find_function_for_signature,
+    gc_paused,
+)
+from smlens.core.graph.layout import Layout, LayoutCache, Size, default_size, layout_graph
+from smlens.core.graph.scopes import Hierarchy, VisibleGraph, build_hierarchy, visible_graph
+from smlens.core.model import MetaGraph, Model
+
+Progress = Callable[[float, str], None]
+Cancelled = Callable[[], bool]
+
+# A function made only of these around one call is a wrapper: opening it opens the callee.
+_WRAPPER_OPS = frozenset({"Identity", "IdentityN", "NoOp", "Const"})
+_CALL_OPS = frozenset({"PartitionedCall", "StatefulPartitionedCall"})
+# Which callee double-clicking a node opens when it has several: the loop body before cond.
+_CALLEE_ORDER = ("f", "", "body", "then_branch", "branches", "else_branch", "cond")
+
+
+@dataclass(frozen=True)
+class GraphRef:
+    """One graph to show: a meta graph's main graph (function "") or a library function."""
+
+    tag_set: str
+    function: str = ""
+    label: str = ""  # how the trail names it: "serving_default"; defaults to the function
+
+    @property
+    def title(self) -> str:
+        if self.label:
+            return self.label
+        return self.function or f"main graph ({self.tag_set or 'no tags'})"
+
+    def same_graph(self, other: GraphRef) -> bool:
+        return (self.tag_set, self.function) == (other.tag_set, other.function)
+
+
+@dataclass(frozen=True)
+class Place:
+    """A graph and the trail of graphs that led to it, outermost first (the breadcrumbs)."""
+
+    trail: tuple[GraphRef, ...]
+
+    @property
+    def ref(self) -> GraphRef:
+        return self.trail[-1]
+
+    def into(self, ref: GraphRef) -> Place:
+        """The place one step deeper; a graph already on the trail cuts it back there."""
+        for k, r in enumerate(self.trail):
+            if r.same_graph(ref):
+                return Place(self.trail[: k + 1])
+        return Place((*self.trail, ref))
+
+
+@dataclass
+class History:
+    """Back and forward over visited places, as a browser keeps them."""
+
+    back_stack: list[Place] = field(default_factory=list)
+    forward_stack: list[Place] = field(default_factory=list)
+    current: Place | None = None
+
+    def visit(self, place: Place) -> None:
+        if self.current is not None and place == self.current:
+            return
+        if self.current is not None:
+            self.back_stack.append(self.current)
+        self.current = place
+        self.forward_stack.clear()
+
+    def back(self) -> Place | None:
+        if not self.back_stack:
+            return None
+        self.forward_stack.append(self.current)
+        self.current = self.back_stack.pop()
+        return self.current
+
+    def forward(self) -> Place | None:
+        if not self.forward_stack:
+            return None
+        self.back_stack.append(self.current)
+        self.current = self.forward_stack.pop()
+        return self.current
+
+    def clear(self) -> None:
+        self.back_stack.clear()
+        self.forward_stack.clear()
+        self.current = None
+
+
+# --- What a name opens --------------------------------------------------------------------
+
+
+def wrapped_callee(meta_graph: MetaGraph, function: str) -> str | None:
+    """The one function ``function`` calls when it is only a wrapper around that call."""
+    fn = meta_graph.functions.get(function)
+    if fn is None:
+        return None
+    calls = [n for n in fn.nodes if n.op not in _WRAPPER_OPS]
+    if len(calls) != 1 or calls[0].op not in _CALL_OPS:
+        return None
+    found = [c.function for c in _callees(calls[0], meta_graph.functions) if c.attr == "f"]
+    return found[0] if found and found[0] in meta_graph.functions else None
+
+
+def unwrap(meta_graph: MetaGraph, ref: GraphRef) -> Place:
+    """``ref`` and the functions its wrappers lead to, outermost first."""
+    trail = [ref]
+    seen = {ref.function}
+    while trail[-1].function:
+        inner = wrapped_callee(meta_graph, trail[-1].function)
+        if inner is None or inner in seen:
+            break
+        seen.add(inner)
+        trail.append(GraphRef(ref.tag_set, inner))
+    return Place(tuple(trail))
+
+
+def signature_place(meta_graph: MetaGraph, key: str) -> Place:
+    """What a signature runs: its wrapper function and the function inside it (TF2), or
+    the main graph (TF1 signatures read the main graph)."""
+    function = find_function_for_signature(meta_graph, key)
+    return unwrap(meta_graph, GraphRef(meta_graph.tag_set, function, key))
+
+
+def function_place(meta_graph: MetaGraph, name: str) -> Place:
+    """A library function by name; a wrapper opens what it wraps."""
+    if name not in meta_graph.functions:
+        raise KeyError(name)
+    return unwrap(meta_graph, GraphRef(meta_graph.tag_set, name))
+
+
+def _object_functions(meta_graph: MetaGraph) -> dict[str, str]:
+    """Object-graph function paths ("serve", "model.call") -> their first concrete function."""
+    og = meta_graph.object_graph
+    found: dict[str, str] = {}
+    if og is None:
+        return found
+    for node in og.nodes:
+        if node.kind in ("function", "bare_concrete_function") and node.concrete_functions:
+            found.setdefault(node.path, node.concrete_functions[0])
+    return found
+
+
+def resolve_name(model: Model, name: str) -> Place:
+    """What ``--view graph:NAME`` opens: a signature key, a library function, an object-graph
+    function path, or "main" (optionally "main:TAGS"); KeyError says what exists."""
+    metas = model.meta_graphs
+    if not metas:
+        raise KeyError("the model holds no graph")
+    if name in ("", "main") or name.startswith("main:"):
+        tags = name.partition(":")[2]
+        mg = model.meta_graph(tags) if tags else metas[0]
+        return Place((GraphRef(mg.tag_set),))
+    for mg in metas:
+        if name in mg.signatures:
+            return signature_place(mg, name)
+    for mg in metas:
+        if name in mg.functions:
+            return function_place(mg, name)
+    for mg in metas:
+        concrete = _object_functions(mg).get(name)
+        if concrete in mg.functions:
+            return unwrap(mg, GraphRef(mg.tag_set, concrete, name))
+    choices = [k for mg in metas for k in mg.signatures] + ["main"]
+    raise KeyError(f"no signature, function or graph named {name!r}; try: {', '.join(choices)}")
+
+
+def primary_callee(graph: OpGraph, node: str) -> str | None:
+    """The function double-clicking ``node`` opens: a call's f, a loop's body, a then-branch."""
+    callees = graph.node(node).callees
+    if not callees:
+        return None
+    ranked = sorted(
+        callees, key=lambda c: _CALLEE_ORDER.index(c.attr) if c.attr in _CALLEE_ORDER else 99
+    )
+    return ranked[0].function
+
+
+# --- Loading and laying out, off the UI thread --------------------------------------------
+
+
+@dataclass
+class LoadedGraph:
+    """An op graph with its scope tree, and the box layouts solved so far for it."""
+
+    ref: GraphRef
+    graph: OpGraph
+    hierarchy: Hierarchy
+    cache: LayoutCache = field(default_factory=LayoutCache, repr=False)
+
+
+def load_graph(
+    model: Model | None,
+    meta_graph: MetaGraph,
+    ref: GraphRef,
+    progress: Progress | None = None,
+    cancelled: Cancelled | None = None,
+) -> LoadedGraph:
+    """Build the op graph of ``ref`` and its name-scope hierarchy (seconds at 100k ops)."""
+    if progress is not None:
+        progress(0.0, "building the graph")
+    graph = build_graph(model, meta_graph, ref.function or None)
+    if progress is not None:
+        progress(0.5, "grouping name scopes")
+    return LoadedGraph(ref, graph, build_hierarchy(graph))
+
+
+@dataclass
+class ViewLayout:
+    """The graph as shown with ``expanded`` open, laid out."""
+
+    loaded: LoadedGraph
+    expanded: frozenset[str]
+    visible: VisibleGraph
+    layout: Layout
+
+
+def lay_out(
+    loaded: LoadedGraph,
+    expanded: set[str],
+    size: Size = default_size,
+    progress: Progress | None = None,
+    cancelled: Cancelled | None = None,
+) -> ViewLayout:
+    """Visible graph and layout of ``loaded`` with ``expanded`` scopes open, reusing the
+    boxes solved before; raises layout.LayoutCancelled when a newer request came in."""
+    with gc_paused():
+        visible = visible_graph(loaded.graph, loaded.hierarchy, expanded)
+    layout = layout_graph(visible, size, loaded.cache, progress, cancelled)
+    return ViewLayout(loaded, frozenset(expanded), visible, layout)
+
+
+# --- Shown items of a trace ---------------------------------------------------------------
+
+
+def shown_item(loaded: LoadedGraph, expanded: frozenset[str] | set[str], node_id: int) -> str:
+    """The id of the item showing node ``node_id``: itself, or its outermost collapsed scope."""
+    for s in loaded.hierarchy.node_scope[node_id].chain[1:]:
+        if s.name not in expanded:
+            return s.id
+    return loaded.graph.nodes[node_id].name
+
+
+@dataclass
+class TraceView:
+    """A trace as the view shows it: shown items and the shown edges between them."""
+
+    origin: str
+    direction: str
+    nodes: set[str]  # every node traced, origin left out
+    items: set[str]  # shown items holding them (ports included)
+    pairs: set[tuple[str, str]]  # (src, dst) of the folded edges to highlight
+
+
+def trace_view(
+    loaded: LoadedGraph,
+    expanded: frozenset[str] | set[str],
+    node: str,
+    direction: str = "inputs",
+    progress: Progress | None = None,
+    cancelled: Cancelled | None = None,
+) -> TraceView:
+    """Trace ``node``'s inputs or outputs transitively (graph_query.trace) and map the nodes
+    and the edges among them onto what is shown with ``expanded`` open."""
+    from smlens.core.graph.query import trace
+
+    graph, hierarchy = loaded.graph, loaded.hierarchy
+    names = trace(graph, node, direction)
+    ids = {graph.index[n] for n in names} | {graph.index[node]}
+    edges = {k for v in ids for k in graph.in_edges[v] if graph.edges[k].src in ids}
+    items = {shown_item(loaded, expanded, i) for i in ids}
+    pairs: set[tuple[str, str]] = set()
+    for path in ("", *expanded):
+        scope = hierarchy.scopes.get(path)
+        if scope is None or any(s.name not in expanded for s in scope.chain[1:]):
+            continue  # inside a collapsed scope: not shown
+        for src, dst, k in (*scope.local, *scope.entering, *scope.leaving):
+            if k in edges:
+                pairs.add((src, dst))
+    for src, dst in pairs:
+        items.update((src, dst))
+    return TraceView(node, direction, set(names), items, pairs)

@@ -1,0 +1,466 @@
+"""The neutral model every reader fills and every view reads: plain dataclasses, no protobuf.
+
+Model -> meta graphs -> signatures, graph nodes, functions, object graph; plus the
+checkpoint's variables and the assets on disk.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from smlens.core.errors import Problem
+
+
+@dataclass(frozen=True)
+class Shape:
+    """A tensor shape: ``dims`` is None for unknown rank, and -1 marks an unknown dim."""
+
+    dims: tuple[int, ...] | None
+
+    @property
+    def known_rank(self) -> bool:
+        return self.dims is not None
+
+    @property
+    def fully_defined(self) -> bool:
+        return self.dims is not None and all(d >= 0 for d in self.dims)
+
+    def num_elements(self) -> int | None:
+        if not self.fully_defined:
+            return None
+        n = 1
+        for d in self.dims:
+            n *= d
+        return n
+
+    def __str__(self) -> str:
+        if self.dims is None:
+            return "<unknown rank>"
+        return format_dims(self.dims)
+
+
+def format_dims(dims) -> str:
+    """A shape as numpy prints it, unknown dims as ?: "(?, 10)", "(10,)", "()"."""
+    text = ", ".join("?" if d is None or d < 0 else str(d) for d in dims)
+    return f"({text},)" if len(dims) == 1 else f"({text})"
+
+
+@dataclass(frozen=True)
+class TensorInfo:
+    """One input or output of a signature (TensorInfo in meta_graph.proto)."""
+
+    key: str
+    dtype: str  # enum name, "DT_FLOAT"
+    shape: Shape
+    name: str  # graph tensor name "x:0"; "" for sparse and composite encodings
+    encoding: str = "name"  # "name" | "coo_sparse" | "composite"
+    coo_sparse: tuple[str, str, str] | None = None  # values, indices, dense_shape
+    components: tuple[TensorInfo, ...] = ()  # composite tensors' parts
+    type_spec: Any = None  # composite tensors' decoded TypeSpec
+
+
+@dataclass(frozen=True)
+class Signature:
+    key: str
+    method_name: str
+    inputs: dict[str, TensorInfo]
+    outputs: dict[str, TensorInfo]
+    defaults: dict[str, Any] = field(default_factory=dict)  # input key -> default value
+
+
+@dataclass(frozen=True)
+class FuncRef:
+    """A func attr value: the function's name and the attrs it is instantiated with."""
+
+    name: str
+    attrs: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class TensorValue:
+    """A TensorProto's value (Const nodes, attr tensors), decoded on demand."""
+
+    dtype: str
+    shape: Shape
+    _proto: Any = field(repr=False, compare=False, default=None)
+
+    def numpy(self):
+        from smlens.core.formats.tensor_proto import tensor_proto_to_numpy
+
+        return tensor_proto_to_numpy(self._proto)
+
+
+@dataclass(frozen=True)
+class Placeholder:
+    """An attr whose value is bound when the enclosing function is instantiated."""
+
+    name: str
+
+
+@dataclass
+class Node:
+    """A NodeDef. Attrs are decoded from the proto the first time they are asked for."""
+
+    name: str
+    op: str
+    inputs: list[str]
+    device: str = ""
+    _attr_proto: Any = field(default=None, repr=False, compare=False)
+    experimental_debug_info: list[str] = field(default_factory=list)
+
+    @cached_property
+    def attrs(self) -> dict[str, Any]:
+        from smlens.core.formats.attrs import decode_attr_map
+
+        return decode_attr_map(self._attr_proto) if self._attr_proto is not None else {}
+
+    @property
+    def data_inputs(self) -> list[str]:
+        return [i for i in self.inputs if not i.startswith("^")]
+
+    @property
+    def control_inputs(self) -> list[str]:
+        return [i[1:] for i in self.inputs if i.startswith("^")]
+
+
+@dataclass(frozen=True)
+class ArgDef:
+    """An input or output of an op or function signature (OpDef.ArgDef)."""
+
+    name: str
+    dtype: str = ""  # enum name when fixed
+    type_attr: str = ""
+    number_attr: str = ""
+    type_list_attr: str = ""
+    is_ref: bool = False
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Call:
+    """A node that calls a library function through a func or list(func) attr."""
+
+    caller: str  # function name, or "" for the meta graph's main graph
+    node: str
+    attr: str  # "f", "body", "then_branch", "branches", ...
+    callee: str
+
+
+@dataclass
+class Function:
+    """A FunctionDef of the graph's library."""
+
+    name: str
+    inputs: list[ArgDef]
+    outputs: list[ArgDef]
+    nodes: list[Node]
+    ret: dict[str, str]
+    control_ret: dict[str, str] = field(default_factory=dict)
+    attrs: dict[str, Any] = field(default_factory=dict)
+    arg_attrs: dict[int, dict[str, Any]] = field(default_factory=dict)
+    resource_arg_unique_ids: dict[int, int] = field(default_factory=dict)
+    is_stateful: bool = False
+    description: str = ""
+
+
+@dataclass
+class Graph:
+    """A GraphDef: its nodes and its function library."""
+
+    nodes: list[Node]
+    functions: dict[str, Function]
+    producer: int | None = None
+    min_consumer: int | None = None
+
+    @cached_property
+    def calls(self) -> list[Call]:
+        """Every call edge, from the main graph and from each function."""
+        from smlens.core.graph.calls import find_calls
+
+        return find_calls(self)
+
+
+@dataclass(frozen=True)
+class Collection:
+    """A collection_def entry: its kind and its values."""
+
+    name: str
+    kind: str  # "node_list" | "bytes_list" | "int64_list" | "float_list" | "any_list" | ""
+    values: tuple
+
+
+@dataclass(frozen=True)
+class SaverInfo:
+    filename_tensor_name: str
+    save_tensor_name: str
+    restore_op_name: str
+    max_to_keep: int
+    sharded: bool
+    keep_checkpoint_every_n_hours: float
+    version: str
+
+
+@dataclass(frozen=True)
+class AssetFile:
+    """An asset_file_def: the graph tensor fed with the asset's path at load time."""
+
+    tensor_name: str
+    filename: str
+
+
+@dataclass(frozen=True)
+class TensorSpec:
+    """A tf.TensorSpec as the object graph stores it (struct.proto)."""
+
+    shape: Shape
+    dtype: str  # short name, "float32"
+    name: str | None = None
+    kind: str = "TensorSpec"  # or "BoundedTensorSpec"
+    minimum: Any = None
+    maximum: Any = None
+
+
+@dataclass(frozen=True)
+class TypeSpec:
+    """Any other tf.TypeSpec (ragged, sparse, dataset, ...): its class and decoded state."""
+
+    type_name: str  # "RaggedTensorSpec", "SparseTensorSpec", ...
+    state: Any
+    num_flat_components: int = 0
+
+
+@dataclass(frozen=True)
+class NamedTuple:
+    name: str
+    fields: tuple[tuple[str, Any], ...]
+
+
+@dataclass(frozen=True)
+class ConcreteFunction:
+    """A concrete function of the object graph (SavedConcreteFunction)."""
+
+    name: str
+    bound_inputs: tuple[int, ...]  # object graph node ids of captured variables/resources
+    input_signature: Any  # (args tuple, kwargs dict) of TensorSpec / containers, or None
+    output_signature: Any
+    argument_keywords: tuple[str, ...] = ()  # bare concrete functions only
+    allowed_positional_arguments: int = 0
+
+
+@dataclass(frozen=True)
+class SavedVariable:
+    name: str
+    dtype: str  # enum name
+    shape: Shape
+    trainable: bool
+    device: str = ""
+    synchronization: int = 0
+    aggregation: int = 0
+
+
+@dataclass
+class ObjectNode:
+    """A node of the TF2 object graph (SavedObject), with the path that first reaches it."""
+
+    id: int
+    kind: str  # user_object, variable, function, bare_concrete_function, asset, constant,
+    #  resource, captured_tensor, or "" when the proto leaves it empty
+    children: list[tuple[str, int]]
+    path: str = ""  # "model.layer_with_weights-0.kernel"; "" for the root
+    identifier: str = ""  # user_object.identifier: "_generic_user_object", "trackable_list_wrapper"
+    variable: SavedVariable | None = None
+    concrete_functions: tuple[str, ...] = ()  # function / bare_concrete_function
+    asset_index: int | None = None
+    registered_name: str = ""
+    slot_variables: list[tuple[int, str, int]] = field(default_factory=list)
+    checkpoint_keys: dict[str, str] = field(default_factory=dict)  # attr name -> key
+
+
+@dataclass
+class ObjectGraph:
+    nodes: list[ObjectNode]
+    concrete_functions: dict[str, ConcreteFunction]
+
+    def children_of(self, node_id: int) -> list[tuple[str, ObjectNode]]:
+        return [(name, self.nodes[i]) for name, i in self.nodes[node_id].children]
+
+
+@dataclass
+class MetaGraph:
+    tags: list[str]  # in stored order
+    signatures: dict[str, Signature]
+    graph: Graph
+    tf_version: str = ""
+    tf_git_version: str = ""
+    meta_graph_version: str = ""
+    stripped_default_attrs: bool = False
+    stripped_op_list: list[str] = field(default_factory=list)
+    collections: dict[str, Collection] = field(default_factory=dict)
+    saver: SaverInfo | None = None
+    asset_files: list[AssetFile] = field(default_factory=list)
+    object_graph: ObjectGraph | None = None
+    function_aliases: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def functions(self) -> dict[str, Function]:
+        return self.graph.functions
+
+    @property
+    def tag_set(self) -> str:
+        return ",".join(self.tags)
+
+
+@dataclass(frozen=True)
+class Fingerprint:
+    saved_model_checksum: int
+    graph_def_program_hash: int
+    signature_def_hash: int
+    saved_object_graph_hash: int
+    checkpoint_hash: int
+    version: int
+    uuid: str = ""
+
+
+@dataclass
+class Variable:
+    """A tensor of the checkpoint, with the name the object graph gives it."""
+
+    key: str  # checkpoint key, "variables/0/.ATTRIBUTES/VARIABLE_VALUE"
+    name: str  # resolved name: "dense_1/kernel" (TF1: the key itself)
+    dtype: str  # enum name
+    shape: Shape
+    object_path: str = ""  # "variables.0" (TF2 only)
+    object_id: int | None = None  # node id in the object graph (TF2 only)
+    trainable: bool | None = None
+    device: str = ""
+    slot_of: str | None = None  # resolved name of the variable this is an optimizer slot of
+    slot_name: str | None = None
+    sliced: bool = False  # a partitioned variable, stored as slices
+
+    @property
+    def num_elements(self) -> int:
+        return self.shape.num_elements() or 0
+
+    @property
+    def nbytes(self) -> int | None:
+        from smlens.core.model.dtypes import itemsize
+
+        size = itemsize(self.dtype)
+        return None if size is None else size * self.num_elements
+
+
+@dataclass(frozen=True)
+class Asset:
+    path: str  # relative to the model folder: "assets/vocab.txt"
+    size: int
+    extra: bool = False  # under assets.extra/
+
+
+def _key_rank(v: Variable) -> tuple:
+    parts = v.object_path.split(".") if v.object_path else v.key.split("/")
+    return (sum(p.startswith("_") for p in parts), len(parts), v.key)
+
+
+@dataclass
+class Model:
+    path: Path
+    format: str  # "saved_model", "checkpoint", "meta_graph", "graph_def"
+    meta_graphs: list[MetaGraph] = field(default_factory=list)
+    schema_version: int | None = None
+    fingerprint: Fingerprint | None = None
+    variables: list[Variable] = field(default_factory=list)
+    assets: list[Asset] = field(default_factory=list)
+    keras_metadata: bool = False
+    files: dict[str, int] = field(default_factory=dict)  # relative path -> bytes on disk
+    problems: list[Problem] = field(default_factory=list)
+    checkpoint: Any = field(default=None, repr=False)  # TensorBundle, for values
+
+    def meta_graph(self, tag_set: str | list[str]) -> MetaGraph:
+        """The meta graph whose tags equal ``tag_set`` ("serve,gpu" or a list), in any order."""
+        wanted = {t for t in (tag_set.split(",") if isinstance(tag_set, str) else tag_set) if t}
+        for mg in self.meta_graphs:
+            if set(mg.tags) == wanted:
+                return mg
+        raise KeyError(tag_set)
+
+    def variable(self, name: str) -> Variable:
+        """Find a variable by checkpoint key, resolved name, object path, or a unique
+        "/"-suffix of a resolved name ("dense_1/kernel" for "sequential/dense_1/kernel").
+
+        One variable stored under several keys (Keras exports track each twice) counts once,
+        and is found as its first key (see ``distinct_variables``).
+        """
+        tests = (
+            lambda v: v.key == name,
+            lambda v: v.name == name,
+            lambda v: v.object_path == name,
+            lambda v: v.name.endswith("/" + name),
+        )
+        first = self._first_keys()
+        for test in tests:
+            hits = [v for v in self.variables if test(v)]
+            firsts = {first[v.key] for v in hits}
+            if len(firsts) == 1:
+                key = firsts.pop()
+                return next(v for v in self.variables if v.key == key)
+            if hits:
+                keys = ", ".join(v.key for v in hits[:5])
+                raise KeyError(f"{name!r} names {len(hits)} variables; use a key: {keys}")
+        raise KeyError(name)
+
+    def variable_groups(self) -> list[list[Variable]]:
+        """The variables grouped by the tensor they hold, first key first, in stored order.
+
+        Keras exports track each variable twice (``variables/N`` and ``_all_variables/N``):
+        two object-graph nodes whose checkpoint entries hold the same bytes. Entries are one
+        tensor when they share name, dtype, shape and stored checksum; the name keeps two
+        zero-initialised biases apart. The first key is the one without private (``_``)
+        path parts, then the shortest, as ``tf.saved_model.load(...).variables`` names it.
+        """
+        cached = self.__dict__.get("_groups")
+        if cached is not None and cached[0] is self.variables and cached[1] == len(self.variables):
+            return cached[2]
+        entries = getattr(self.checkpoint, "entries", {})
+        groups: dict[tuple, list[Variable]] = {}
+        for v in self.variables:
+            crc = getattr(entries.get(v.key), "crc32c", None)
+            ident = (v.name, v.dtype, v.shape, crc) if crc is not None else (v.key,)
+            groups.setdefault(ident, []).append(v)
+        order = {v.key: i for i, v in enumerate(self.variables)}
+        result = sorted(
+            (sorted(g, key=_key_rank) for g in groups.values()), key=lambda g: order[g[0].key]
+        )
+        self.__dict__["_groups"] = (self.variables, len(self.variables), result)
+        return result
+
+    def distinct_variables(self) -> list[Variable]:
+        """One Variable per stored tensor (the first key of each ``variable_groups`` group)."""
+        return [g[0] for g in self.variable_groups()]
+
+    def aliases(self, variable: Variable) -> list[str]:
+        """The other checkpoint keys that store the same tensor as ``variable``."""
+        for group in self.variable_groups():
+            if any(v.key == variable.key for v in group):
+                return [v.key for v in group if v.key != variable.key]
+        return []
+
+    def _first_keys(self) -> dict[str, str]:
+        return {v.key: g[0].key for g in self.variable_groups() for v in g}
+
+    def bytes_by_part(self) -> dict[str, int]:
+        """Bytes on disk split between graph, variables, assets and other files."""
+        parts = {"graph": 0, "variables": 0, "assets": 0, "other": 0}
+        for rel, size in self.files.items():
+            top = rel.split("/", 1)[0]
+            if top == "variables" or ".data-" in rel or rel.endswith(".index"):
+                parts["variables"] += size
+            elif top in ("assets", "assets.extra"):
+                parts["assets"] += size
+            elif rel.endswith((".pb", ".pbtxt", ".meta")):
+                parts["graph"] += size
+            else:
+                parts["other"] += size
+        return parts

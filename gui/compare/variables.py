@@ -1,0 +1,335 @@
+"""Variables of both exports in a table sortable by drift, and a histogram of the selected
+variable's differences (after - before), computed off the UI thread."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from html import escape
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, Signal
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHeaderView,
+    QLabel,
+    QSplitter,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from smlens.core.diff.changes import Change, ModelDiff, ValueDelta
+from smlens.core.diff.histogram import DeltaHistogram, delta_histogram
+from smlens.core.model import Model
+from smlens.gui.base import theme
+from smlens.gui.base.formatting import grouped, short_dtype
+from smlens.gui.base.tasks import TaskRunner
+from smlens.gui.compare.style import MINUS, severity_brush
+
+COLUMNS = ("Variable", "Status", "Type", "Max |Δ|", "Mean |Δ|", "Relative L2", "Changed")
+TIPS = (
+    "Resolved variable name",
+    "identical, changed, added, removed, reshaped, or not compared (and why)",
+    "dtype and shape (A → B when they differ)",
+    f"Largest |after {MINUS} before| over the elements",
+    f"Mean |after {MINUS} before| over the elements",
+    f"‖after {MINUS} before‖ / ‖before‖; inf when A is all zeros and B is not",
+    "Share of elements whose value changed",
+)
+STATUS_ORDER = {"identical": 0, "not compared": 1, "removed": 2, "added": 2, "reshaped": 3}
+SORT_ROLE = Qt.ItemDataRole.UserRole + 1
+DELTA_LABEL = f"after {MINUS} before"
+
+
+@dataclass(frozen=True)
+class DriftRow:
+    name: str
+    status: str
+    type_text: str
+    delta: ValueDelta | None = None
+    change: Change | None = None
+
+    def sort_key(self, column: int):
+        """What ``column`` sorts by. Drift columns: (0, figure), identical as figure 0; rows
+        that differ in a way no figure measures (reshaped, added, ...) rank above any figure,
+        so a descending sort puts them first; None (no figure, not known to differ) last."""
+        d = self.delta
+        if column == 0:
+            return self.name
+        if column == 1:
+            return STATUS_ORDER.get(self.status, 4)
+        if column == 2:
+            return self.type_text
+        if d is not None and d.identical:
+            return (0, 0.0)
+        figure = None if d is None else self.figures()[column - 3]
+        if figure is not None:
+            return (0, figure)
+        if self.status == "identical":
+            return None
+        return (1, STATUS_ORDER.get(self.status, 4), self.name)
+
+    def figures(self) -> tuple:
+        d = self.delta
+        if d is None:
+            return (None, None, None, None)
+        if d.identical and d.max_abs is None:  # by checksum: nothing read, nothing moved
+            return (0.0, 0.0, 0.0, 0.0)
+        return (d.max_abs, d.mean_abs, d.relative_l2, d.changed_fraction)
+
+
+def drift_rows(diff: ModelDiff) -> list[DriftRow]:
+    rows = []
+    for name, d in diff.value_deltas.items():
+        if d.identical:
+            status = "identical"
+        elif d.identical is None:
+            status = "not compared"
+        else:
+            status = "changed"
+        type_text = f"{short_dtype(d.dtype)} {_dims(d.shape)}"
+        rows.append(DriftRow(name, status, type_text, d))
+    for c in diff.groups.get("variables", []):
+        if c.kind in ("added", "removed"):
+            rows.append(DriftRow(c.path[1], c.kind, _type_text(c.before or c.after), change=c))
+        elif c.before is not None:  # dtype or shape changed
+            text = f"{_type_text(c.before)} → {_type_text(c.after)}"
+            rows.append(DriftRow(c.path[1], "reshaped", text, change=c))
+    return rows
+
+
+def _dims(shape) -> str:
+    if shape is None:
+        return "<unknown rank>"
+    return "(" + ", ".join(str(d) for d in shape) + ")"
+
+
+def _type_text(described: str | None) -> str:
+    """ "DT_FLOAT (10, 8)" -> "float32 (10, 8)"."""
+    dtype, _, shape = (described or "").partition(" ")
+    return f"{short_dtype(dtype)} {shape}".strip()
+
+
+def _number(x: float | None, percent: bool = False) -> str:
+    if x is None:
+        return ""
+    if math.isinf(x):
+        return "inf"
+    return f"{x:.2%}" if percent else f"{x:.4g}"
+
+
+class VariableDriftModel(QAbstractTableModel):
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.rows: list[DriftRow] = []
+
+    def set_rows(self, rows: list[DriftRow]) -> None:
+        self.beginResetModel()
+        self.rows = rows
+        self.endResetModel()
+
+    def rowCount(self, parent=None) -> int:
+        return 0 if parent is not None and parent.isValid() else len(self.rows)
+
+    def columnCount(self, parent=None) -> int:
+        return 0 if parent is not None and parent.isValid() else len(COLUMNS)
+
+    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
+        if orientation == Qt.Orientation.Horizontal:
+            if role == Qt.ItemDataRole.DisplayRole:
+                return COLUMNS[section]
+            if role == Qt.ItemDataRole.ToolTipRole:
+                return TIPS[section]
+        return None
+
+    def data(self, index: QModelIndex, role=Qt.ItemDataRole.DisplayRole):
+        if not index.isValid():
+            return None
+        row, column = self.rows[index.row()], index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self._text(row, column)
+        if role == SORT_ROLE:
+            return row.sort_key(column)
+        if role == Qt.ItemDataRole.TextAlignmentRole and column >= 3:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role == Qt.ItemDataRole.ForegroundRole and row.status == "identical":
+            return QColor(theme.current().muted)
+        if role == Qt.ItemDataRole.BackgroundRole and column == 1 and row.change is not None:
+            return severity_brush(row.change.severity)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            if row.change is not None:
+                return row.change.reason
+            if row.delta is not None and row.delta.note:
+                return row.delta.note
+        return None
+
+    def _text(self, row: DriftRow, column: int) -> str:
+        d = row.delta
+        if column == 0:
+            return row.name
+        if column == 1:
+            return row.status
+        if column == 2:
+            return row.type_text
+        if d is None:
+            return ""
+        value = row.figures()[column - 3]
+        if column == 6:
+            return "" if value is None else f"{_number(value, True)} of {grouped(d.count)}"
+        return _number(value, percent=column == 5)
+
+    def sort(self, column: int, order=Qt.SortOrder.AscendingOrder) -> None:
+        """Sort by ``column``; rows without a figure stay at the bottom in both orders."""
+        self.layoutAboutToBeChanged.emit()
+        known = [r for r in self.rows if r.sort_key(column) is not None]
+        unknown = [r for r in self.rows if r.sort_key(column) is None]
+        reverse = order == Qt.SortOrder.DescendingOrder
+        known.sort(key=lambda r: r.sort_key(column), reverse=reverse)
+        unknown.sort(key=lambda r: r.name)
+        self.rows = known + unknown
+        self.layoutChanged.emit()
+
+
+class VariableComparePanel(QWidget):
+    """The drift table above the histogram of the selected variable."""
+
+    histogram_ready = Signal(object)  # DeltaHistogram
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.models: tuple[Model, Model] | None = None
+        self.histogram: DeltaHistogram | None = None
+        self.table_model = VariableDriftModel(self)
+        self.table = QTableView()
+        self.table.setModel(self.table_model)
+        self.table.setSortingEnabled(True)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setAlternatingRowColors(True)
+        self.table.verticalHeader().hide()
+        self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
+        self.table.setWordWrap(False)
+        self.table.setToolTip("Click a header to sort by that drift figure")
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        header.setSortIndicatorShown(True)
+        self.table.selectionModel().currentRowChanged.connect(self._on_current_row_changed)
+
+        self.caption = QLabel()
+        self.caption.setWordWrap(True)
+        self.caption.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.placeholder = QLabel()
+        self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.placeholder.setProperty("role", "muted")
+        self.plot = pg.PlotWidget()
+        self.plot.setToolTip(f"How many elements moved by how much: after {MINUS} before")
+        self.plot.setLabel("bottom", DELTA_LABEL)
+        self.plot.setLabel("left", "elements")
+        self.plot.getAxis("bottom").enableAutoSIPrefix(False)
+        self.plot.showGrid(x=True, y=True, alpha=0.15)
+        self.plot.setMenuEnabled(False)
+        self.plot.setMinimumHeight(160)
+        accent = QColor(theme.current().accent)
+        fill = QColor(accent)
+        fill.setAlpha(110)
+        self.curve = pg.PlotDataItem(stepMode="center", fillLevel=0, pen=accent, brush=fill)
+        self.plot.addItem(self.curve)
+        zero = pg.InfiniteLine(0, angle=90, pen=pg.mkPen(theme.current().muted, style=Qt.DashLine))
+        self.plot.addItem(zero)
+
+        lower = QWidget()
+        box = QVBoxLayout(lower)
+        box.setContentsMargins(6, 4, 6, 4)
+        box.addWidget(self.caption)
+        box.addWidget(self.plot, 1)
+        box.addWidget(self.placeholder, 1)
+        split = QSplitter(Qt.Orientation.Vertical)
+        split.addWidget(self.table)
+        split.addWidget(lower)
+        split.setSizes([360, 540])  # scaled to the height there is: the plot gets most
+        split.setChildrenCollapsible(False)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(split)
+
+        self._runner = TaskRunner(self)
+        self._runner.finished.connect(self._on_runner_finished)
+        self._runner.failed.connect(self._on_runner_failed)
+        self._clear_plot("Select a variable to see how its values moved.")
+
+    def set_comparison(self, a: Model | None, b: Model | None, diff: ModelDiff | None) -> None:
+        self._runner.cancel()
+        self.models = (a, b) if a is not None and b is not None else None
+        self.table_model.set_rows(drift_rows(diff) if diff is not None else [])
+        self.table.sortByColumn(3, Qt.SortOrder.DescendingOrder)
+        self._clear_plot("Select a variable to see how its values moved.")
+        if self.table_model.rowCount():
+            self.table.selectRow(0)
+
+    def names(self) -> list[str]:
+        return [r.name for r in self.table_model.rows]
+
+    def select_variable(self, name: str) -> bool:
+        for i, row in enumerate(self.table_model.rows):
+            if row.name == name:
+                self.table.selectRow(i)
+                self.table.scrollTo(self.table_model.index(i, 0))
+                return True
+        return False
+
+    def _on_current_row_changed(self, current: QModelIndex, previous: QModelIndex) -> None:
+        if not current.isValid():
+            return
+        row = self.table_model.rows[current.row()]
+        self._runner.cancel()
+        d = row.delta
+        if row.change is not None and d is None:
+            self._clear_plot(f"{row.name}: {row.change.reason}")
+        elif d is None or self.models is None:
+            self._clear_plot(f"{row.name}: no values to compare")
+        elif d.identical:
+            how = "stored checksums match" if not d.read else "every element is equal"
+            self._clear_plot(f"{row.name}: identical in A and B ({how})")
+        elif d.identical is None:
+            self._clear_plot(f"{row.name}: values differ, not compared ({d.note})")
+        else:
+            self._clear_plot(f"{row.name}: computing the differences…")
+            self._runner.start(delta_histogram, *self.models, d.key_a, d.key_b, row.name)
+
+    def _clear_plot(self, caption: str) -> None:
+        self.histogram = None
+        self.curve.setData(x=np.array([0.0, 1.0]), y=np.array([0.0]))
+        self.curve.hide()
+        self.plot.hide()
+        self.placeholder.show()
+        self.placeholder.setText("No histogram: nothing to subtract")
+        self.caption.setText(caption)
+
+    def _on_runner_finished(self, hist: DeltaHistogram) -> None:
+        self.histogram = hist
+        if hist.counts.size:
+            self.curve.setData(x=hist.edges, y=hist.counts)
+            self.curve.show()
+            self.placeholder.hide()
+            self.plot.show()
+            self.plot.autoRange()
+        else:
+            self.placeholder.setText(hist.note or "No numeric differences")
+        self.caption.setText(_caption(hist))
+        self.histogram_ready.emit(hist)
+
+    def _on_runner_failed(self, error: BaseException) -> None:
+        self._clear_plot(f"Could not read the values: {error}")
+
+
+def _caption(h: DeltaHistogram) -> str:
+    text = f"<b>{escape(h.name)}</b>: {grouped(h.changed)} of {grouped(h.count)} elements changed"
+    if h.counts.size:
+        text += f"; after {MINUS} before from {h.minimum:.4g} to {h.maximum:.4g}, mean {h.mean:.4g}"
+    if h.note:
+        text += f" ({h.note})"
+    return text

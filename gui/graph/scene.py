@@ -1,0 +1,541 @@
+"""The laid-out graph as a QGraphicsScene: a few layer items, not one item per node.
+
+A function of 14,000 ops fully expanded shows ~40,000 boxes and ~30,000 edges; an item per
+node costs more to create than the whole layout. So the scene holds four layers (expanded
+scope boxes, edges, nodes, arrowheads and labels) that keep their rectangles in numpy arrays
+and paint only what the exposed rect shows, with less detail when zoomed out. Edges are a
+handful of QGraphicsPathItems, one per tile and style, so Qt culls them by tile. Hit tests
+are array lookups, which is also why the view never asks the scene for items at a point.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QColor, QPainter, QPainterPath, QPen, QPolygonF
+from PySide6.QtWidgets import (
+    QGraphicsItem,
+    QGraphicsPathItem,
+    QGraphicsScene,
+    QStyleOptionGraphicsItem,
+)
+
+from smlens.core.graph.layout import BOX_HEADER, Route
+from smlens.core.graph.nav import ViewLayout
+from smlens.core.graph.scopes import VisibleItem
+from smlens.gui.graph.style import (
+    CHEVRON,
+    STRIP,
+    GraphColors,
+    NodeMetrics,
+    colors,
+    family,
+    node_texts,
+)
+
+TILE = 2500.0  # edges are grouped into path items per tile of this many scene pixels
+TEXT_LOD = 0.5  # below this scale node texts are not drawn
+SUB_LOD = 0.7  # the second line of a node
+DETAIL_LOD = 0.3  # below this nodes are flat rectangles, drawn in batches
+LABEL_LOD = 0.85  # edge labels
+ARROW_LOD = 0.25
+LEAVES = ("op", "arg", "ret", "scope")
+_FLAGS = Qt.AlignmentFlag
+
+
+def _culled(bounds: np.ndarray, rect: QRectF) -> np.ndarray:
+    """Positions of the rows (x0, y0, x1, y1) of ``bounds`` that meet ``rect``."""
+    if not len(bounds):
+        return np.empty(0, dtype=np.int64)
+    mask = (
+        (bounds[:, 0] <= rect.right())
+        & (bounds[:, 2] >= rect.left())
+        & (bounds[:, 1] <= rect.bottom())
+        & (bounds[:, 3] >= rect.top())
+    )
+    return np.flatnonzero(mask)
+
+
+def lod_of(painter: QPainter, option) -> float:
+    return QStyleOptionGraphicsItem.levelOfDetailFromTransform(painter.worldTransform())
+
+
+class _Layer(QGraphicsItem):
+    """Paints part of the scene from its arrays; the scene owns the data."""
+
+    def __init__(self, scene: GraphScene):
+        super().__init__()
+        self.graph_scene = scene
+        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemUsesExtendedStyleOption)
+        self.setAcceptedMouseButtons(Qt.MouseButton.NoButton)
+        self._bounds = QRectF()
+
+    def set_bounds(self, rect: QRectF) -> None:
+        self.prepareGeometryChange()
+        self._bounds = rect
+
+    def boundingRect(self) -> QRectF:
+        return self._bounds
+
+
+class BoxLayer(_Layer):
+    """Expanded scopes: a tinted box with a header naming the scope."""
+
+    def paint(self, painter: QPainter, option, widget=None) -> None:
+        s = self.graph_scene
+        lod = lod_of(painter, option)
+        c = s.colors
+        for k in _culled(s.box_bounds, option.exposedRect):
+            i = int(s.box_order[k])
+            rect, item = s.qrects[i], s.items[i]
+            depth = item.name.count("/")
+            border = s.state_color(item.id) or QColor(c.box_border)
+            painter.setPen(QPen(border, 2.0 if border != QColor(c.box_border) else 1.0))
+            painter.setBrush(QColor(c.box_fill[depth % 2]))
+            if lod < DETAIL_LOD:
+                painter.drawRect(rect)
+                continue
+            painter.drawRoundedRect(rect, 6, 6)
+            if lod >= TEXT_LOD:
+                self._paint_header(painter, rect, item)
+
+    def _paint_header(self, painter: QPainter, rect: QRectF, item: VisibleItem) -> None:
+        s, c = self.graph_scene, self.graph_scene.colors
+        header = QRectF(rect.x() + 8, rect.y(), rect.width() - 16, BOX_HEADER)
+        count = f"{item.op_count:,} op" + ("s" if item.op_count != 1 else "")
+        count_w = s.metrics.small_metrics.horizontalAdvance(count) + 8
+        title_room = header.width() - 14
+        if title_room - count_w > s.metrics.title_metrics.horizontalAdvance(item.label):
+            painter.setFont(s.metrics.small_font)
+            painter.setPen(QColor(c.muted))
+            painter.drawText(header, _FLAGS.AlignVCenter | _FLAGS.AlignRight, count)
+        label = s.metrics.title_metrics.elidedText(
+            item.label, Qt.TextElideMode.ElideMiddle, title_room
+        )
+        painter.setFont(s.metrics.title_font)
+        painter.setPen(QColor(c.box_text))
+        painter.drawText(header, _FLAGS.AlignVCenter | _FLAGS.AlignLeft, f"▾  {label}")
+
+
+class NodeLayer(_Layer):
+    """Ops, args, rets, collapsed scopes and box ports."""
+
+    def paint(self, painter: QPainter, option, widget=None) -> None:
+        s = self.graph_scene
+        lod = lod_of(painter, option)
+        visible = s.leaf_order[_culled(s.leaf_bounds, option.exposedRect)]
+        if lod < DETAIL_LOD:
+            self._paint_flat(painter, visible)
+        else:
+            for i in visible:
+                self._paint_node(painter, int(i), lod)
+        if lod >= DETAIL_LOD:
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(QColor(s.colors.edge))
+            for k in _culled(s.port_bounds, option.exposedRect):
+                painter.drawEllipse(s.qrects[int(s.port_order[k])])
+
+    def _paint_flat(self, painter: QPainter, visible: np.ndarray) -> None:
+        s = self.graph_scene
+        painter.setPen(Qt.PenStyle.NoPen)
+        by_family: dict[str, list[QRectF]] = {}
+        for i in visible:
+            by_family.setdefault(s.families[i], []).append(s.qrects[i])
+        for fam, rects in by_family.items():
+            painter.setBrush(QColor(s.colors.strip[fam]))
+            painter.drawRects(rects)
+
+    def _paint_node(self, painter: QPainter, i: int, lod: float) -> None:
+        s, c = self.graph_scene, self.graph_scene.colors
+        rect, item, fam = s.qrects[i], s.items[i], s.families[i]
+        dim = s.dimmed(item.id)
+        if dim:
+            painter.setOpacity(0.35)
+        state = s.state_color(item.id)
+        painter.setPen(QPen(state, 2.2) if state else QPen(QColor(c.border), 1.0))
+        painter.setBrush(QColor(c.node_fill[fam]))
+        if item.kind == "scope":  # a stack of cards: the scope holds more inside
+            painter.drawRoundedRect(rect.translated(3, 3), 5, 5)
+        radius = rect.height() / 2 if item.kind in ("arg", "ret") else 5
+        painter.drawRoundedRect(rect, radius, radius)
+        if item.kind not in ("arg", "ret"):
+            band = QRectF(rect.x() + 1, rect.y() + 1, STRIP, rect.height() - 2)
+            painter.fillRect(band, QColor(c.strip[fam]))
+        if lod >= TEXT_LOD:
+            self._paint_texts(painter, i, rect, item, lod)
+        if dim:
+            painter.setOpacity(1.0)
+
+    def _paint_texts(self, painter, i: int, rect: QRectF, item: VisibleItem, lod: float) -> None:
+        s, c = self.graph_scene, self.graph_scene.colors
+        title, sub = s.texts(i)
+        left = rect.x() + STRIP + 7
+        right = rect.right() - 6
+        if item.kind in ("arg", "ret"):
+            left, right = rect.x() + 10, rect.right() - 10
+        if item.kind == "scope" or s.openable[i]:
+            mark_x = left if item.kind == "scope" else right - CHEVRON + 4
+            mark = QRectF(mark_x, rect.y(), CHEVRON, rect.height() if not sub else 22)
+            painter.setPen(QColor(c.strip[s.families[i]]))
+            painter.setFont(s.metrics.title_font)
+            painter.drawText(mark, _FLAGS.AlignVCenter | _FLAGS.AlignLeft, "▸")
+            if item.kind == "scope":
+                left += CHEVRON
+            else:
+                right -= CHEVRON
+        align = _FLAGS.AlignHCenter if item.kind in ("arg", "ret") else _FLAGS.AlignLeft
+        painter.setPen(QColor(c.text))
+        painter.setFont(s.metrics.title_font)
+        if not sub or lod < SUB_LOD:
+            box = QRectF(left, rect.y(), right - left, rect.height())
+            painter.drawText(box, align | _FLAGS.AlignVCenter, title)
+            return
+        painter.drawText(
+            QRectF(left, rect.y() + 3, right - left, 17), align | _FLAGS.AlignVCenter, title
+        )
+        painter.setFont(s.metrics.small_font)
+        painter.setPen(QColor(c.muted))
+        painter.drawText(
+            QRectF(left, rect.y() + 19, right - left, 15), align | _FLAGS.AlignVCenter, sub
+        )
+
+
+class DecorLayer(_Layer):
+    """Arrowheads, and the dtype and shape of each edge just below its source."""
+
+    def paint(self, painter: QPainter, option, widget=None) -> None:
+        s = self.graph_scene
+        lod = lod_of(painter, option)
+        if lod < ARROW_LOD or not len(s.tips):
+            return
+        exposed = option.exposedRect
+        painter.setPen(Qt.PenStyle.NoPen)
+        arrows: dict[str, QPainterPath] = {}
+        for k in _culled(s.tip_bounds, exposed):
+            x, y, d = s.tips[k]
+            path = arrows.setdefault(s.route_styles[k], QPainterPath())
+            path.addPolygon(
+                QPolygonF([QPointF(x, y), QPointF(x - 3.5, y - 7 * d), QPointF(x + 3.5, y - 7 * d)])
+            )
+        for style, path in arrows.items():
+            painter.setBrush(s.edge_color(style))
+            painter.drawPath(path)
+        if lod < LABEL_LOD:
+            return
+        painter.setFont(s.metrics.label_font)
+        fm = s.metrics.label_metrics
+        done: set[tuple] = set()
+        bg = QColor(s.colors.label_bg)
+        bg.setAlpha(215)
+        for k in _culled(s.label_bounds, exposed):
+            text = s.edge_label(int(k))
+            x, y = s.label_at[k]
+            if not text or (x, y, text) in done:
+                continue
+            done.add((x, y, text))
+            box = QRectF(x + 4, y + 2, fm.horizontalAdvance(text) + 4, fm.height())
+            painter.fillRect(box, bg)
+            painter.setPen(QColor(s.colors.muted))
+            painter.drawText(box, _FLAGS.AlignCenter, text)
+
+
+def _add_route(path: QPainterPath, points: list[tuple[float, float]]) -> None:
+    """Straight down through rows, S-curves across the gaps between them."""
+    x0, y0 = points[0]
+    path.moveTo(x0, y0)
+    for x1, y1 in points[1:]:
+        if x1 == x0:
+            path.lineTo(x1, y1)
+        else:
+            ym = (y0 + y1) / 2
+            path.cubicTo(x0, ym, x1, ym, x1, y1)
+        x0, y0 = x1, y1
+
+
+def route_style(route: Route) -> str:
+    if route.feedback:
+        return "feedback"
+    if route.edge.control:
+        return "control"
+    return "data" if route.edge.count == 1 else ("data2" if route.edge.count < 5 else "data3")
+
+
+class GraphScene(QGraphicsScene):
+    """Shows one ViewLayout; selection, trace and search state are ids of shown items."""
+
+    def __init__(self, metrics: NodeMetrics, parent=None):
+        super().__init__(parent)
+        self.metrics = metrics
+        self.colors: GraphColors = colors()
+        self.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.NoIndex)
+        self.view: ViewLayout | None = None
+        self.items: list[VisibleItem] = []
+        self.index: dict[str, int] = {}
+        self.routes: list[Route] = []
+        self.selected: str | None = None
+        self.traced: set[str] = set()
+        self.traced_pairs: set[tuple[str, str]] = set()
+        self.matches: set[str] = set()
+        self.label_text: Callable[[Route], str] = lambda route: route.edge.dtype
+        self.node_texts: dict[str, tuple[str, str]] = {}  # overrides: see variable_texts
+        self._edge_items: list[QGraphicsPathItem] = []
+        self._trace_item: QGraphicsPathItem | None = None
+        self._text_cache: dict[int, tuple[str, str]] = {}
+        self._label_cache: dict[int, str] = {}
+        self.box_layer = BoxLayer(self)
+        self.node_layer = NodeLayer(self)
+        self.decor_layer = DecorLayer(self)
+        for z, layer in enumerate((self.box_layer, self.node_layer, self.decor_layer)):
+            layer.setZValue(z * 2)
+            self.addItem(layer)
+        self._clear_arrays()
+
+    def _clear_arrays(self) -> None:
+        empty = np.empty((0, 4))
+        self.qrects: list[QRectF] = []
+        self.families: list[str] = []
+        self.openable: list[bool] = []
+        self.box_bounds = self.leaf_bounds = self.port_bounds = empty
+        self.box_order = self.leaf_order = self.port_order = np.empty(0, dtype=np.int64)
+        self.tips = np.empty((0, 3))
+        self.tip_bounds = self.label_bounds = empty
+        self.label_at = np.empty((0, 2))
+        self.route_styles: list[str] = []
+
+    # -- building ------------------------------------------------------------------------
+
+    def show_layout(self, view: ViewLayout | None, texts: dict | None = None) -> None:
+        """Replace what is shown with ``view`` (None: nothing); ``texts`` overrides the
+        lines of some nodes, as the layout's size function did."""
+        self.node_texts = texts or {}
+        self.colors = colors()
+        self.setBackgroundBrush(QColor(self.colors.canvas))
+        for item in self._edge_items:
+            self.removeItem(item)
+        self._edge_items.clear()
+        self._set_trace_path([])
+        self._text_cache.clear()
+        self._label_cache.clear()
+        self.view = view
+        if view is None:
+            self.items, self.index, self.routes = [], {}, []
+            self._clear_arrays()
+            self._set_bounds(QRectF())
+            return
+        self._build_items(view)
+        self._build_edges(view.layout.routes)
+        m = 40.0
+        self._set_bounds(QRectF(-m, -m, view.layout.width + 2 * m, view.layout.height + 2 * m))
+
+    def _set_bounds(self, rect: QRectF) -> None:
+        for layer in (self.box_layer, self.node_layer, self.decor_layer):
+            layer.set_bounds(rect)
+        self.setSceneRect(rect)
+
+    def _build_items(self, view: ViewLayout) -> None:
+        rects, shown = view.layout.rects, view.layout.items
+        graph = view.loaded.graph
+        self.items = [shown[i] for i in rects]
+        self.index = {it.id: k for k, it in enumerate(self.items)}
+        arr = np.array(list(rects.values()), dtype=float).reshape(-1, 4)
+        self.qrects = [QRectF(*r) for r in arr.tolist()]
+        kinds = [it.kind for it in self.items]
+        openable = []
+        for it in self.items:
+            node = graph.index.get(it.name) if it.kind == "op" else None
+            openable.append(node is not None and bool(graph.nodes[node].callees))
+        self.openable = openable
+        self.families = [
+            family(it, o, it.name in self.node_texts)
+            for it, o in zip(self.items, openable, strict=True)
+        ]
+        bounds = np.column_stack(
+            [arr[:, 0], arr[:, 1], arr[:, 0] + arr[:, 2], arr[:, 1] + arr[:, 3]]
+        )
+        bounds[:, 2:] += 3.0  # a collapsed scope's stacked card
+
+        def group(wanted, key=None):
+            order = [k for k, kind in enumerate(kinds) if kind in wanted]
+            if key is not None:
+                order.sort(key=key)
+            order = np.array(order, dtype=np.int64)
+            return order, bounds[order] if len(order) else np.empty((0, 4))
+
+        self.box_order, self.box_bounds = group(
+            ("expanded",), key=lambda k: self.items[k].name.count("/")
+        )
+        self.leaf_order, self.leaf_bounds = group(LEAVES)
+        self.port_order, self.port_bounds = group(("in", "out"))
+
+    def _build_edges(self, routes: list[Route]) -> None:
+        self.routes = [r for r in routes if len(r.points) >= 2]
+        paths: dict[tuple, QPainterPath] = {}
+        tips, labels, styles = [], [], []
+        for r in self.routes:
+            pts = r.points
+            style = route_style(r)
+            x0, y0 = pts[0]
+            key = (int(x0 // TILE), int(y0 // TILE), style)
+            path = paths.get(key)
+            if path is None:
+                path = paths[key] = QPainterPath()
+            _add_route(path, pts)
+            (_, yp), (xt, yt) = pts[-2], pts[-1]
+            tips.append((xt, yt, 1.0 if yt >= yp else -1.0))
+            labels.append((x0, y0))
+            styles.append(style)
+        for (_, _, style), path in paths.items():
+            item = QGraphicsPathItem(path)
+            item.setPen(self._edge_pen(style))
+            item.setZValue(1)
+            item.setAcceptedMouseButtons(Qt.MouseButton.NoButton)
+            self.addItem(item)
+            self._edge_items.append(item)
+        self.tips = np.array(tips, dtype=float).reshape(-1, 3)
+        self.label_at = np.array(labels, dtype=float).reshape(-1, 2)
+        self.route_styles = styles
+        t, la = self.tips, self.label_at
+        self.tip_bounds = np.column_stack([t[:, 0] - 4, t[:, 1] - 8, t[:, 0] + 4, t[:, 1] + 8])
+        self.label_bounds = np.column_stack([la[:, 0], la[:, 1], la[:, 0] + 140, la[:, 1] + 16])
+
+    def edge_color(self, style: str) -> QColor:
+        c = self.colors
+        if style == "feedback":
+            return QColor(c.feedback_edge)
+        if style == "trace":
+            return QColor(c.traced)
+        return QColor(c.control_edge if style == "control" else c.edge)
+
+    def _edge_pen(self, style: str) -> QPen:
+        width = {"data": 1.2, "data2": 2.0, "data3": 3.0, "trace": 2.4}.get(style, 1.2)
+        pen = QPen(self.edge_color(style), width)
+        pen.setCapStyle(Qt.PenCapStyle.RoundCap)
+        if style in ("control", "feedback"):
+            pen.setDashPattern([4.0, 3.0])
+        return pen
+
+    # -- texts ---------------------------------------------------------------------------
+
+    def texts(self, i: int) -> tuple[str, str]:
+        """A node's two lines, elided to its width (cached: painting asks again and again)."""
+        found = self._text_cache.get(i)
+        if found is None:
+            item, rect = self.items[i], self.qrects[i]
+            hierarchy = self.view.loaded.hierarchy if self.view else None
+            title, sub = node_texts(item, hierarchy, self.node_texts)
+            room = (
+                rect.width()
+                - STRIP
+                - 14
+                - (CHEVRON if item.kind == "scope" or self.openable[i] else 0)
+            )
+            mode = Qt.TextElideMode.ElideMiddle
+            title = self.metrics.title_metrics.elidedText(title, mode, room)
+            sub = self.metrics.small_metrics.elidedText(sub, mode, room) if sub else ""
+            found = self._text_cache[i] = (title, sub)
+        return found
+
+    def edge_label(self, k: int) -> str:
+        if k not in self._label_cache:
+            self._label_cache[k] = self.label_text(self.routes[k])
+        return self._label_cache[k]
+
+    # -- questions -----------------------------------------------------------------------
+
+    def item_at(self, pos: QPointF) -> str | None:
+        """The shown item under ``pos``: a node or collapsed scope, else the innermost
+        expanded scope."""
+        x, y = pos.x(), pos.y()
+        for bounds, order in (
+            (self.leaf_bounds, self.leaf_order),
+            (self.box_bounds, self.box_order),
+        ):
+            if not len(bounds):
+                continue
+            hit = np.flatnonzero(
+                (bounds[:, 0] <= x)
+                & (bounds[:, 2] - 3 >= x)
+                & (bounds[:, 1] <= y)
+                & (bounds[:, 3] - 3 >= y)
+            )
+            if len(hit):
+                return self.items[int(order[hit[-1]])].id  # boxes: sorted by depth
+        return None
+
+    def on_header(self, item_id: str, pos: QPointF) -> bool:
+        """Whether ``pos`` is on the header of expanded scope ``item_id``."""
+        rect = self.rect_of(item_id)
+        return rect is not None and rect.top() <= pos.y() <= rect.top() + BOX_HEADER
+
+    def rect_of(self, item_id: str) -> QRectF | None:
+        k = self.index.get(item_id)
+        return None if k is None else QRectF(self.qrects[k])
+
+    def item(self, item_id: str) -> VisibleItem | None:
+        k = self.index.get(item_id)
+        return None if k is None else self.items[k]
+
+    def item_ids(self) -> set[str]:
+        return set(self.index)
+
+    def edge_item_count(self) -> int:
+        return len(self._edge_items)
+
+    # -- state ---------------------------------------------------------------------------
+
+    def state_color(self, item_id: str) -> QColor | None:
+        c = self.colors
+        if item_id == self.selected:
+            return QColor(c.selected)
+        if item_id in self.traced:
+            return QColor(c.traced)
+        if item_id in self.matches:
+            return QColor(c.match)
+        return None
+
+    def dimmed(self, item_id: str) -> bool:
+        return bool(self.traced) and item_id not in self.traced and item_id != self.selected
+
+    def set_selected(self, item_id: str | None) -> None:
+        if item_id == self.selected:
+            return
+        for old in (self.selected, item_id):
+            self._update_item(old)
+        self.selected = item_id
+
+    def set_matches(self, ids: set[str]) -> None:
+        self.matches = set(ids)
+        self._update_all()
+
+    def set_traced(self, ids: set[str], pairs: set[tuple[str, str]]) -> None:
+        """Highlight items ``ids`` and the edges between shown items ``pairs``."""
+        self.traced, self.traced_pairs = set(ids), set(pairs)
+        self._set_trace_path(
+            [r for r in self.routes if (r.edge.src, r.edge.dst) in self.traced_pairs]
+        )
+        self._update_all()
+
+    def _set_trace_path(self, routes: list[Route]) -> None:
+        if self._trace_item is not None:
+            self.removeItem(self._trace_item)
+            self._trace_item = None
+        if not routes:
+            return
+        path = QPainterPath()
+        for r in routes:
+            _add_route(path, r.points)
+        self._trace_item = QGraphicsPathItem(path)
+        self._trace_item.setPen(self._edge_pen("trace"))
+        self._trace_item.setZValue(1.5)
+        self.addItem(self._trace_item)
+
+    def _update_item(self, item_id: str | None) -> None:
+        rect = self.rect_of(item_id) if item_id else None
+        if rect is not None:
+            self.update(rect.adjusted(-4, -4, 6, 6))
+
+    def _update_all(self) -> None:
+        for layer in (self.box_layer, self.node_layer, self.decor_layer):
+            layer.update()

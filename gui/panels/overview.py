@@ -1,0 +1,437 @@
+"""The model at a glance: format and versions, counts, bytes on disk, the largest
+variables, the fingerprint and the model's warnings."""
+
+from __future__ import annotations
+
+import sys
+from html import escape
+
+from PySide6.QtCore import QRectF, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QFontDatabase, QPainter, QPainterPath, QPalette
+from PySide6.QtWidgets import (
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QScrollArea,
+    QSizePolicy,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from smlens.core.analysis.ops import op_counts
+from smlens.core.model import MetaGraph, Model, Variable
+from smlens.gui.base import theme
+from smlens.gui.base.formatting import (
+    format_name,
+    grouped,
+    human_bytes,
+    relative_to,
+    share,
+    short_dtype,
+)
+from smlens.gui.base.panel import Panel
+
+INIT_OP_KEY = "__saved_model_init_op"  # an init op, not a callable signature (TF drops it)
+LARGEST = 10
+PART_NAMES = {"graph": "Graph", "variables": "Variables", "assets": "Assets", "other": "Other"}
+
+
+def distinct_variables(model: Model) -> list[Variable]:
+    """One Variable per stored tensor (Model.distinct_variables)."""
+    return model.distinct_variables()
+
+
+def callable_signatures(mg: MetaGraph) -> list[str]:
+    return [k for k in mg.signatures if k != INIT_OP_KEY]
+
+
+class SizeBar(QWidget):
+    """A thin horizontal bar split by each part's share of the bytes on disk."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.parts: list[tuple[str, int]] = []
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+
+    def set_parts(self, parts: list[tuple[str, int]]) -> None:
+        self.parts = [(name, n) for name, n in parts if n > 0]
+        self.setToolTip("\n".join(f"{PART_NAMES[k]}: {human_bytes(n)}" for k, n in self.parts))
+        self.update()
+
+    def sizeHint(self) -> QSize:
+        return QSize(200, 12)
+
+    def paintEvent(self, event) -> None:
+        total = sum(n for _, n in self.parts)
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        bounds = QRectF(self.rect()).adjusted(0.5, 0.5, -0.5, -0.5)
+        clip = QPainterPath()
+        clip.addRoundedRect(bounds, 3, 3)
+        painter.setClipPath(clip)
+        painter.fillRect(bounds, self.palette().color(QPalette.ColorRole.Midlight))
+        x = bounds.left()
+        for name, n in self.parts:
+            width = bounds.width() * n / total
+            painter.fillRect(QRectF(x, bounds.top(), width, bounds.height()), self._color(name))
+            x += width
+        painter.end()
+
+    def _color(self, part: str) -> QColor:
+        return QColor(theme.current().part_color(part))
+
+
+class OverviewPanel(Panel):
+    """Everything a release check looks at first, on one scrollable page."""
+
+    title = "Overview"
+    part = "model"
+    variable_selected = Signal(str)  # checkpoint key
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.values: dict[str, QLabel] = {}  # "signatures:0", "parameters", ... -> value
+        self._mono = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
+        scroll = QScrollArea(self.body)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setWidgetResizable(True)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self._page = QWidget()
+        self._page.setBackgroundRole(QPalette.ColorRole.Base)
+        self._page.setAutoFillBackground(True)
+        scroll.setWidget(self._page)
+        layout = QVBoxLayout(self.body)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(scroll)
+
+        self._content = QVBoxLayout(self._page)
+        self._content.setContentsMargins(18, 14, 18, 18)
+        self._content.setSpacing(4)
+        self._title = self._label("", name="overviewTitle")
+        self._path = self._label("", name="overviewPath", selectable=True)
+        self._shrinkable(self._title)
+        self._shrinkable(self._path)
+        self._path.setWordWrap(True)  # wraps the hint shown with no model
+        self._content.addWidget(self._title)
+        self._content.addWidget(self._path)
+
+        self._warnings_heading, self._warnings = self._section("Warnings", with_heading=True)
+        self._about = self._section("Model")
+        self._graphs = self._section("Graphs")
+        self._variables = self._section("Variables")
+        self._disk_heading, self._disk = self._section("Size on disk", with_heading=True)
+        self.size_bar = SizeBar()
+        self._content.addWidget(self.size_bar)
+        self._content.addSpacing(4)
+        self._legend = self._grid()
+        self._largest_heading = self._heading("Largest variables")
+        self.largest = self._largest_tree()
+        self._content.addWidget(self.largest)
+        self._fingerprint = self._section("Fingerprint")
+        self._content.addStretch(1)
+        self.show_model(None)
+
+    # -- building blocks -------------------------------------------------------------
+
+    def _label(self, text: str, *, name: str = "", role: str = "", selectable: bool = False):
+        label = QLabel(text)
+        if name:
+            label.setObjectName(name)
+        if role:
+            label.setProperty("role", role)
+        if selectable:
+            label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        return label
+
+    def _shrinkable(self, label: QLabel) -> None:
+        label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        label.setToolTip(label.text())
+
+    def _heading(self, text: str) -> QLabel:
+        heading = self._label(text, role="heading")
+        heading.setIndent(0)
+        self._content.addWidget(heading)
+        return heading
+
+    def _aside(self, text: str) -> str:
+        """Rich text for a heading's trailing figure: normal weight, muted."""
+        muted = theme.current().muted
+        return f"&nbsp;&nbsp;<span style='font-weight:400; color:{muted}'>{escape(text)}</span>"
+
+    def _grid(self) -> QGridLayout:
+        grid = QGridLayout()
+        grid.setHorizontalSpacing(18)
+        grid.setVerticalSpacing(3)
+        grid.setContentsMargins(0, 4, 0, 0)
+        grid.setColumnMinimumWidth(0, self.fontMetrics().horizontalAdvance("M" * 11))
+        self._content.addLayout(grid)
+        return grid
+
+    def _section(self, title: str, with_heading: bool = False):
+        heading = self._heading(title)
+        grid = self._grid()
+        return (heading, grid) if with_heading else grid
+
+    def _largest_tree(self) -> QTreeWidget:
+        tree = QTreeWidget()
+        tree.setObjectName("largestVariables")
+        tree.setHeaderLabels(["Name", "Shape", "DType", "Size"])
+        tree.setRootIsDecorated(False)
+        tree.setAlternatingRowColors(True)
+        tree.setUniformRowHeights(True)
+        tree.setFrameShape(QFrame.Shape.NoFrame)
+        tree.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        tree.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        tree.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        header = tree.header()
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        for col in (1, 2, 3):
+            header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
+        tree.headerItem().setTextAlignment(3, Qt.AlignmentFlag.AlignRight)
+        tree.itemActivated.connect(self._on_largest_activated)
+        return tree
+
+    def _clear(self, grid: QGridLayout) -> None:
+        while grid.count():
+            item = grid.takeAt(0)
+            if item.widget() is not None:
+                item.widget().deleteLater()
+
+    def _rows(
+        self,
+        grid: QGridLayout,
+        rows: list[tuple[str, list[str]]],
+        key_prefix: str = "",
+        first_row: int = 0,
+        numbers: bool = False,
+    ) -> None:
+        """Caption in muted text, then one value per column; ``numbers`` align right.
+
+        Each value is kept in ``self.values`` under its caption ("graph_nodes"), with
+        ":column" added when there are several columns (one per meta graph)."""
+        align = Qt.AlignmentFlag.AlignRight if numbers else Qt.AlignmentFlag.AlignLeft
+        if numbers:  # one width for every number column, so sections line up
+            width = self.fontMetrics().horizontalAdvance("999,999,999")
+            for c in range(max((len(cells) for _, cells in rows), default=0)):
+                grid.setColumnMinimumWidth(c + 1, width)
+        for r, (caption, cells) in enumerate(rows, start=first_row):
+            grid.addWidget(self._label(caption, role="muted"), r, 0)
+            key = key_prefix + caption.lower().replace(" ", "_")
+            for c, text in enumerate(cells):
+                value = self._label(text, selectable=True)
+                value.setAlignment(align | Qt.AlignmentFlag.AlignVCenter)
+                if not numbers:  # long text is clipped (full text in the tooltip), so a
+                    self._shrinkable(value)  # narrow dock never scrolls sideways
+                grid.addWidget(value, r, c + 1)
+                self.values[f"{key}:{c}" if len(cells) > 1 else key] = value
+        if numbers:
+            grid.setColumnStretch(grid.columnCount(), 1)
+        else:
+            grid.setColumnStretch(1, 1)
+
+    # -- filling ---------------------------------------------------------------------
+
+    def show_model(self, model: Model | None) -> None:
+        self.values.clear()
+        for grid in (
+            self._about,
+            self._graphs,
+            self._variables,
+            self._disk,
+            self._legend,
+            self._fingerprint,
+            self._warnings,
+        ):
+            self._clear(grid)
+        self.largest.clear()
+        if model is None:
+            self._title.setText("No model")
+            self._path.setText(
+                "Open a SavedModel folder (Ctrl+O) or a model file (Ctrl+Shift+O), "
+                "or drop one on the window."
+            )
+            self.size_bar.set_parts([])
+            for widget in self._hideable():
+                widget.hide()
+            return
+        for widget in self._hideable():
+            widget.show()
+        self._title.setText(model.path.name or str(model.path))
+        self._path.setText(str(model.path))
+        self._path.setToolTip(str(model.path))
+        self._show_about(model)
+        self._show_graphs(model)
+        self._show_variables(model)
+        self._show_disk(model)
+        self._show_fingerprint(model)
+        self._show_warnings(model)
+
+    def _hideable(self) -> list[QWidget]:
+        return [
+            w
+            for w in self._page.findChildren(QLabel)
+            if w.property("role") == "heading" and w.parent() is self._page
+        ] + [self.size_bar, self.largest]
+
+    def _show_about(self, model: Model) -> None:
+        fmt = format_name(model.format)
+        if model.schema_version is not None:
+            fmt += f"  (schema {model.schema_version})"
+        versions = {(mg.tf_version, mg.tf_git_version) for mg in model.meta_graphs}
+        tf_version = ", ".join(sorted({v for v, _ in versions if v})) or "not recorded"
+        git = ", ".join(sorted({g for _, g in versions if g})) or "not recorded"
+        rows = [("Format", [fmt]), ("TensorFlow", [tf_version]), ("Git version", [git])]
+        if model.meta_graphs and any(mg.tags for mg in model.meta_graphs):
+            tags = [mg.tag_set or "(no tags)" for mg in model.meta_graphs]
+            rows.append(("Tag sets", ["  ·  ".join(tags)]))
+        if model.keras_metadata:
+            rows.append(("Keras metadata", ["keras_metadata.pb"]))
+        self._rows(self._about, rows)
+
+    def _show_graphs(self, model: Model) -> None:
+        mgs = model.meta_graphs
+        if not mgs:
+            self._rows(self._graphs, [("Graph", ["none (a bare checkpoint)"])])
+            return
+        if len(mgs) > 1:
+            for c, mg in enumerate(mgs):
+                head = self._label(mg.tag_set or "(no tags)")
+                head.setAlignment(Qt.AlignmentFlag.AlignRight)
+                font = head.font()
+                font.setBold(True)
+                head.setFont(font)
+                self._graphs.addWidget(head, 0, c + 1)
+        rows = [
+            ("Signatures", [len(callable_signatures(mg)) for mg in mgs]),
+            ("Functions", [len(mg.functions) for mg in mgs]),
+            ("Graph nodes", [len(mg.graph.nodes) for mg in mgs]),
+            ("Function nodes", [sum(len(f.nodes) for f in mg.functions.values()) for mg in mgs]),
+            ("Op types", [len(op_counts(mg)) for mg in mgs]),
+        ]
+        self._rows(
+            self._graphs,
+            [(caption, [grouped(n) for n in ns]) for caption, ns in rows],
+            first_row=1 if len(mgs) > 1 else 0,
+            numbers=True,
+        )
+
+    def _show_variables(self, model: Model) -> None:
+        if model.checkpoint is None and not model.variables:
+            self._rows(self._variables, [("Variables", ["none"])])
+            return
+        variables = distinct_variables(model)
+        weights = [v for v in variables if v.slot_of is None]
+        slots = [v for v in variables if v.slot_of is not None]
+        rows = [
+            ("Variables", [grouped(len(weights))]),
+            ("Parameters", [grouped(sum(v.num_elements for v in weights))]),
+        ]
+        trainable = [v for v in weights if v.trainable is False]
+        if trainable:
+            rows.append(("Non-trainable", [grouped(len(trainable))]))
+        if slots:
+            rows.append(("Optimizer slots", [grouped(len(slots))]))
+        copies = len(model.variables) - len(variables)
+        if copies:
+            rows.append(("Checkpoint entries", [grouped(len(model.variables))]))
+        self._rows(self._variables, rows, numbers=True)
+        if copies:
+            note = self._label(f"{grouped(copies)} stored twice", role="muted")
+            note.setToolTip(
+                "Keras exports track each variable under two checkpoint keys\n"
+                "(variables/N and _all_variables/N): the same tensor, counted once."
+            )
+            self._variables.addWidget(note, len(rows) - 1, 2)
+        largest = sorted(variables, key=lambda v: (-(v.nbytes or 0), v.name))[:LARGEST]
+        for v in largest:
+            item = QTreeWidgetItem(
+                [v.name, str(v.shape), short_dtype(v.dtype), human_bytes(v.nbytes)]
+            )
+            item.setData(0, Qt.ItemDataRole.UserRole, v.key)
+            item.setToolTip(0, f"{v.name}\n{v.key}")
+            item.setTextAlignment(3, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            item.setFont(1, self._mono)
+            self.largest.addTopLevelItem(item)
+        self._fit_tree()
+
+    def _fit_tree(self) -> None:
+        rows = self.largest.topLevelItemCount()
+        row_height = self.largest.sizeHintForRow(0) if rows else 0
+        header = self.largest.header().sizeHint().height()
+        self.largest.setFixedHeight(header + rows * row_height + 4)
+
+    def _show_disk(self, model: Model) -> None:
+        parts = model.bytes_by_part()
+        total = sum(parts.values())
+        self._disk_heading.setText(f"Size on disk{self._aside(human_bytes(total))}")
+        shown = [(k, n) for k, n in parts.items() if n or k != "other"]
+        self.size_bar.set_parts(shown)
+        for r, (part, n) in enumerate(shown):
+            swatch = QLabel()
+            swatch.setFixedSize(9, 9)
+            swatch.setStyleSheet(f"background: {theme.current().part_color(part)};")
+            caption = QWidget()
+            row = QHBoxLayout(caption)
+            row.setContentsMargins(0, 0, 0, 0)
+            row.setSpacing(6)
+            row.addWidget(swatch)
+            row.addWidget(self._label(PART_NAMES[part], role="muted"), 1)
+            self._legend.addWidget(caption, r, 0)
+            for c, text in enumerate((human_bytes(n), share(n, total))):
+                cell = self._label(text, selectable=True)
+                cell.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                self._legend.addWidget(cell, r, c + 1)
+                if c == 0:
+                    self.values[f"bytes_{part}"] = cell
+        self._legend.setColumnMinimumWidth(1, self.fontMetrics().horizontalAdvance("999,999,999"))
+        self._legend.setColumnStretch(3, 1)
+
+    def _show_fingerprint(self, model: Model) -> None:
+        fp = model.fingerprint
+        if fp is None:
+            missing = "not present (TensorFlow writes it since 2.12)"
+            self._rows(self._fingerprint, [("fingerprint.pb", [missing])])
+            return
+        rows = [
+            ("saved_model.pb", [f"{fp.saved_model_checksum:016x}"]),
+            ("Graph program", [f"{fp.graph_def_program_hash:016x}"]),
+            ("Signatures", [f"{fp.signature_def_hash:016x}"]),
+            ("Object graph", [f"{fp.saved_object_graph_hash:016x}"]),
+            ("Checkpoint", [f"{fp.checkpoint_hash:016x}"]),
+            ("UUID", [fp.uuid or "none"]),
+            ("Producer", [str(fp.version)]),
+        ]
+        self._rows(self._fingerprint, rows, key_prefix="fingerprint_")
+        for r in range(len(rows) - 1):
+            self._fingerprint.itemAtPosition(r, 1).widget().setFont(self._mono)
+
+    def _show_warnings(self, model: Model) -> None:
+        problems = model.problems
+        self._warnings_heading.setVisible(bool(problems))
+        self._warnings_heading.setText(f"Warnings{self._aside(str(len(problems)))}")
+        for r, p in enumerate(problems):
+            self._warnings.addWidget(
+                self._label(p.part, role="muted"), r, 0, Qt.AlignmentFlag.AlignTop
+            )
+            line = self._label(
+                f"<b>{escape(relative_to(p.path, model.path))}</b>: {escape(p.message)}",
+                selectable=True,
+            )
+            line.setWordWrap(True)
+            self._warnings.addWidget(line, r, 1)
+        self._warnings.setColumnStretch(1, 1)
+
+    def _on_largest_activated(self, item: QTreeWidgetItem, _column: int) -> None:
+        self.variable_selected.emit(item.data(0, Qt.ItemDataRole.UserRole))
+
+
+if __name__ == "__main__":
+    from smlens.gui.base.preview import preview
+    from smlens.gui.window.app import sample_path
+
+    preview(OverviewPanel, sys.argv[1] if len(sys.argv) > 1 else sample_path())

@@ -1,0 +1,418 @@
+"""Signatures per tag-set with their inputs and outputs, the object graph's concrete
+functions, and a ready-to-paste call of the selected signature."""
+
+from __future__ import annotations
+
+import shlex
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QAction, QColor, QFontDatabase, QGuiApplication
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QMenu,
+    QPlainTextEdit,
+    QSplitter,
+    QStackedWidget,
+    QToolButton,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from smlens.core.model import (
+    MetaGraph,
+    Model,
+    Shape,
+    Signature,
+    TensorInfo,
+    TensorSpec,
+    TypeSpec,
+)
+from smlens.core.model import NamedTuple as NamedTupleValue
+from smlens.gui.base.formatting import short_dtype
+from smlens.gui.base.panel import Panel
+from smlens.gui.base.theme import current
+
+COLUMNS = ("Name", "DType", "Shape", "Tensor", "Method")
+NAME, DTYPE, SHAPE, TENSOR, METHOD = range(len(COLUMNS))
+SIGNATURE_ROLE = Qt.ItemDataRole.UserRole  # (tag-set, signature key) on a signature's rows
+FUNCTION_ROLE = Qt.ItemDataRole.UserRole + 1  # (tag-set, function) on a concrete function's row
+INIT_OP = "__saved_model_init_op"
+NO_SIGNATURES = (
+    "This model has no signatures.\n\nCheckpoints, MetaGraph files and frozen GraphDefs "
+    "carry none; a SavedModel's signatures are what TF Serving and saved_model_cli run."
+)
+
+# --- the snippet, testable without widgets -----------------------------------------------
+
+
+@dataclass(frozen=True)
+class Snippet:
+    cli: str  # one saved_model_cli run line
+    python: str  # a few lines calling the signature through tf.saved_model.load
+
+    @property
+    def text(self) -> str:
+        return f"# saved_model_cli\n{self.cli}\n\n# Python\n{self.python}"
+
+
+def example_expr(info: TensorInfo) -> str:
+    """A numpy expression for a value fitting ``info``: zeros, unknown dims as 1,
+    unknown rank as a vector of one."""
+    dims = (1,) if info.shape.dims is None else tuple(1 if d < 0 else d for d in info.shape.dims)
+    shape = "(" + ",".join(map(str, dims)) + ("," if len(dims) == 1 else "") + ")"
+    dtype = short_dtype(info.dtype)
+    if dtype == "string":
+        return f'np.full({shape},b"",dtype=object)'
+    if dtype == "bool":
+        return f"np.zeros({shape},dtype=bool)"
+    if dtype == "bfloat16":  # numpy has no bfloat16; TensorFlow converts float32 input
+        dtype = "float32"
+    return f"np.zeros({shape},dtype=np.{dtype})"
+
+
+def signature_snippet(model_path: str | Path, tags: list[str], key: str, sig: Signature) -> Snippet:
+    """A saved_model_cli line and a Python call that run signature ``key`` on example zeros."""
+    exprs = ";".join(f"{name}={example_expr(info)}" for name, info in sig.inputs.items())
+    cli = (
+        f"saved_model_cli run --dir {shlex.quote(str(model_path))}"
+        f" --tag_set {shlex.quote(','.join(tags))} --signature_def {shlex.quote(key)}"
+    )
+    if exprs:
+        cli += f" --input_exprs {shlex.quote(exprs)}"
+    args = "".join(
+        f"    {name!r}: tf.constant({example_expr(info)}),\n" for name, info in sig.inputs.items()
+    )
+    call = f"(**{{\n{args}}})" if args else "()"
+    python = (
+        "import numpy as np\nimport tensorflow as tf\n\n"
+        f"model = tf.saved_model.load({str(model_path)!r}, tags={list(tags)!r})\n"
+        f"outputs = model.signatures[{key!r}]{call}\n"
+    )
+    return Snippet(cli, python)
+
+
+def tensor_location(info: TensorInfo) -> str:
+    """Where a signature tensor lives: its graph tensor, or its sparse/composite parts."""
+    if info.encoding == "name":
+        return info.name
+    if info.encoding == "coo_sparse" and info.coo_sparse:
+        values, indices, dense_shape = info.coo_sparse
+        return f"sparse: values {values}, indices {indices}, dense_shape {dense_shape}"
+    kind = info.type_spec.type_name if info.type_spec is not None else "composite"
+    return f"{kind}: " + ", ".join(c.name for c in info.components)
+
+
+def flat_specs(structure: Any, path: str) -> list[tuple[str, Any]]:
+    """(path, leaf) for every leaf of a decoded input signature: TensorSpecs, TypeSpecs
+    and the Python values a trace was specialised on."""
+    if isinstance(structure, (TensorSpec, TypeSpec)) or structure is None:
+        return [(path, structure)]
+    if isinstance(structure, NamedTupleValue):
+        return [p for k, v in structure.fields for p in flat_specs(v, f"{path}.{k}")]
+    if isinstance(structure, dict):
+        return [p for k, v in structure.items() for p in flat_specs(v, f"{path}[{k!r}]")]
+    if isinstance(structure, (list, tuple)):
+        return [p for i, v in enumerate(structure) for p in flat_specs(v, f"{path}[{i}]")]
+    return [(path, structure)]
+
+
+def argument_rows(input_signature: Any) -> list[tuple[str, str, str, str]]:
+    """(name, dtype, shape, where) per argument of a concrete function."""
+    if not input_signature:
+        return []
+    args, kwargs = input_signature
+    rows = []
+    for path, leaf in flat_specs(tuple(args), "args") + flat_specs(dict(kwargs), "kwargs"):
+        if isinstance(leaf, TensorSpec):
+            rows.append((leaf.name or path, leaf.dtype, str(leaf.shape), path))
+        elif isinstance(leaf, TypeSpec):
+            dtype, shape = _type_spec_summary(leaf)
+            rows.append((path, dtype, shape, f"{path}: {leaf.type_name}"))
+        else:
+            rows.append((path, f"python {type(leaf).__name__}", "", f"= {leaf!r}"))
+    return rows
+
+
+def _type_spec_summary(spec: TypeSpec) -> tuple[str, str]:
+    """The dtype and shape a composite spec's state holds first (ragged, sparse, ...)."""
+    state = spec.state if isinstance(spec.state, (tuple, list)) else ()
+    shape = next((str(v) for v in state if isinstance(v, Shape)), "")
+    dtype = next((v for v in state if isinstance(v, str)), "")
+    return dtype, shape
+
+
+# --- the panel ------------------------------------------------------------------------------
+
+
+class SignaturePanel(Panel):
+    """Tag-sets, their signatures and concrete functions; the selected signature's snippet."""
+
+    title = "Signatures"
+    part = "graph"
+
+    graph_requested = Signal(str, str, str)  # tag-set, "signature" | "function", name
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.tree = QTreeWidget()
+        self.tree.setHeaderLabels(COLUMNS)
+        self.tree.setUniformRowHeights(True)
+        self.tree.setAlternatingRowColors(True)
+        self.tree.header().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        self.tree.header().setStretchLastSection(True)
+        self.tree.currentItemChanged.connect(self._on_current_changed)
+
+        self.details_title = QLabel()
+        self.snippet_edit = QPlainTextEdit()
+        self.snippet_edit.setReadOnly(True)
+        self.snippet_edit.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        self.snippet_edit.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        self.copy_button = QToolButton()
+        self.copy_button.setText("Copy snippet")
+        self.copy_button.setPopupMode(QToolButton.ToolButtonPopupMode.MenuButtonPopup)
+        self.copy_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        # Bound methods, not lambdas: PySide6 6.12 corrupts memory when a widget whose
+        # children hold lambda slots over ``self`` is garbage-collected.
+        self.copy_button.clicked.connect(self._on_copy_clicked)
+        menu = QMenu(self.copy_button)
+        menu.addAction("Copy saved_model_cli command").setData("cli")
+        menu.addAction("Copy Python call").setData("python")
+        menu.triggered.connect(self._on_copy_action)
+        self.copy_button.setMenu(menu)
+        self.copy_button.setEnabled(False)
+        self.graph_button = QToolButton()
+        self.graph_button.setText("Open graph")
+        self.graph_button.setToolTip("Draw the function the selected row runs in the Graph panel")
+        self.graph_button.clicked.connect(self._on_graph_clicked)
+        self.graph_button.setEnabled(False)
+
+        details = QWidget()
+        head = QHBoxLayout()
+        head.addWidget(self.details_title, 1)
+        head.addWidget(self.graph_button)
+        head.addWidget(self.copy_button)
+        column = QVBoxLayout(details)
+        column.setContentsMargins(0, 4, 0, 0)
+        column.addLayout(head)
+        column.addWidget(self.snippet_edit, 1)
+
+        splitter = QSplitter(Qt.Orientation.Vertical)
+        splitter.addWidget(self.tree)
+        splitter.addWidget(details)
+        splitter.setStretchFactor(0, 2)
+        splitter.setStretchFactor(1, 1)
+        lines = self.snippet_edit.fontMetrics().lineSpacing()
+        self.snippet_edit.setMinimumHeight(8 * lines)
+
+        self.placeholder = QLabel(NO_SIGNATURES)
+        self.placeholder.setWordWrap(True)
+        self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.placeholder.setProperty("role", "muted")
+        self.stack = QStackedWidget()
+        self.stack.addWidget(splitter)
+        self.stack.addWidget(self.placeholder)
+        layout = QVBoxLayout(self.body)
+        layout.setContentsMargins(6, 6, 6, 6)
+        layout.addWidget(self.stack)
+        self.snippet: Snippet | None = None
+
+    # filling ------------------------------------------------------------------------------
+
+    def show_model(self, model: Model | None) -> None:
+        self.tree.clear()
+        self._show_details(None)
+        metas = model.meta_graphs if model else []
+        if not any(mg.signatures or _root_functions(mg) for mg in metas):
+            self.stack.setCurrentWidget(self.placeholder)
+            return
+        self.stack.setCurrentIndex(0)
+        for mg in metas:
+            self._add_meta_graph(mg)
+        self._fit_columns()
+        self._select_default()
+
+    def _select_default(self) -> None:
+        """Start on serving_default (else the first signature), so its snippet shows."""
+        items = self.signature_items()
+        ref = next((r for r in items if r[1] == "serving_default"), None)
+        ref = ref or next((r for r in items if r[1] != INIT_OP), None)
+        if ref is not None:
+            self.tree.setCurrentItem(items[ref])
+
+    def signature_items(self) -> dict[tuple[str, str], QTreeWidgetItem]:
+        """(tag-set, key) -> the signature's row."""
+        found = {}
+        for i in range(self.tree.topLevelItemCount()):
+            top = self.tree.topLevelItem(i)
+            for j in range(top.childCount()):
+                item = top.child(j)
+                ref = item.data(NAME, SIGNATURE_ROLE)
+                if ref is not None and item.parent() is top:
+                    found[tuple(ref)] = item
+        return found
+
+    def _add_meta_graph(self, mg: MetaGraph) -> None:
+        tags = ", ".join(mg.tags) if mg.tags else "(no tags)"
+        top = self._item(None, [f"tag-set: {tags}"], bold=True)
+        top.setToolTip(NAME, f"TensorFlow {mg.tf_version}" if mg.tf_version else "")
+        for key, sig in sorted(mg.signatures.items(), key=lambda kv: (kv[0] == INIT_OP, kv[0])):
+            item = self._item(top, [key, "", "", "", sig.method_name], bold=True)
+            self._mark(item, (mg.tag_set, key))
+            for label, tensors in (("inputs", sig.inputs), ("outputs", sig.outputs)):
+                if not tensors:
+                    continue
+                group = self._item(item, [label], muted=True)
+                self._mark(group, (mg.tag_set, key))
+                for name, info in tensors.items():
+                    row = self._item(group, self._tensor_texts(name, info))
+                    self._mark(row, (mg.tag_set, key))
+                group.setExpanded(True)
+            item.setExpanded(key != INIT_OP)
+        functions = _root_functions(mg)
+        if functions:
+            group = self._item(top, ["concrete functions (object graph)"], muted=True)
+            for name, node in functions:
+                self._add_function(group, name, node, mg)
+        top.setExpanded(True)
+
+    def _add_function(self, parent, name: str, node, mg: MetaGraph) -> None:
+        graph = mg.object_graph
+        if node.kind == "bare_concrete_function":
+            fn = node.concrete_functions[0] if node.concrete_functions else ""
+            item = self._item(parent, [name, "", "", fn, "concrete function"])
+            item.setData(NAME, FUNCTION_ROLE, [mg.tag_set, fn])
+            self._add_arguments(item, graph.concrete_functions.get(fn))
+            return
+        item = self._item(parent, [name, "", "", "", "function"])
+        if not node.concrete_functions:
+            item.setText(TENSOR, "never traced: no concrete function saved")
+        for fn in node.concrete_functions:
+            trace = self._item(item, [fn, "", "", "", "concrete function"])
+            trace.setData(NAME, FUNCTION_ROLE, [mg.tag_set, fn])
+            self._add_arguments(trace, graph.concrete_functions.get(fn))
+
+    def _add_arguments(self, parent: QTreeWidgetItem, fn) -> None:
+        rows = argument_rows(fn.input_signature) if fn is not None else []
+        for name, dtype, shape, where in rows:
+            self._item(parent, [name, dtype, shape, where])
+        if fn is not None and not rows:
+            self._item(parent, ["(no arguments)"], muted=True)
+
+    def _tensor_texts(self, name: str, info: TensorInfo) -> list[str]:
+        return [name, short_dtype(info.dtype), str(info.shape), tensor_location(info)]
+
+    def _item(self, parent, texts: list[str], bold=False, muted=False) -> QTreeWidgetItem:
+        item = QTreeWidgetItem(texts + [""] * (len(COLUMNS) - len(texts)))
+        if bold:
+            font = item.font(NAME)
+            font.setBold(True)
+            item.setFont(NAME, font)
+        if muted:
+            item.setForeground(NAME, QColor(current().muted))
+        if parent is None:
+            self.tree.addTopLevelItem(item)
+        else:
+            parent.addChild(item)
+        return item
+
+    def _mark(self, item: QTreeWidgetItem, ref: tuple[str, str]) -> None:
+        item.setData(NAME, SIGNATURE_ROLE, list(ref))
+
+    def _fit_columns(self) -> None:
+        for col, (least, most) in enumerate(((220, 420), (70, 110), (80, 160), (200, 420))):
+            self.tree.resizeColumnToContents(col)
+            width = self.tree.columnWidth(col) + 16
+            self.tree.setColumnWidth(col, max(least, min(width, most)))
+
+    # details --------------------------------------------------------------------------
+
+    def _on_current_changed(self, item: QTreeWidgetItem | None, _previous) -> None:
+        ref = item.data(NAME, SIGNATURE_ROLE) if item is not None else None
+        self._show_details(tuple(ref) if ref else None)
+        self.graph_button.setEnabled(self.graph_target() is not None)
+
+    def graph_target(self) -> tuple[str, str, str] | None:
+        """(tag-set, "signature" | "function", name) the current row runs, if any."""
+        item = self.tree.currentItem()
+        while item is not None:
+            ref = item.data(NAME, SIGNATURE_ROLE)
+            if ref and ref[1] != INIT_OP:
+                return ref[0], "signature", ref[1]
+            fn = item.data(NAME, FUNCTION_ROLE)
+            if fn:
+                return fn[0], "function", fn[1]
+            item = item.parent()
+        return None
+
+    def _on_graph_clicked(self) -> None:
+        target = self.graph_target()
+        if target is not None:
+            self.graph_requested.emit(*target)
+
+    def _show_details(self, ref: tuple[str, str] | None) -> None:
+        self.snippet = None
+        self.copy_button.setEnabled(False)
+        self.snippet_edit.clear()
+        if ref is None or self.model is None:
+            self.details_title.setText(
+                f"<span style='color:{current().muted}'>Select a signature to get a command "
+                "that runs it.</span>"
+            )
+            return
+        tag_set, key = ref
+        mg = self.model.meta_graph(tag_set)
+        sig = mg.signatures[key]
+        self.details_title.setText(
+            f"<b>{key}</b> &nbsp;·&nbsp; {sig.method_name or 'no method'} &nbsp;·&nbsp; "
+            f"tag-set {tag_set or '(none)'} &nbsp;·&nbsp; {_count(sig.inputs, 'input')}, "
+            f"{_count(sig.outputs, 'output')}"
+        )
+        if key == INIT_OP:
+            self.snippet_edit.setPlainText(
+                f"{INIT_OP} runs the model's initializers (tables, assets) when it is "
+                "loaded; it is not called directly."
+            )
+            return
+        self.snippet = signature_snippet(self.model.path, mg.tags, key, sig)
+        self.snippet_edit.setPlainText(self.snippet.text)
+        self.copy_button.setEnabled(True)
+
+    def _on_copy_clicked(self) -> None:
+        self.copy_snippet("all")
+
+    def _on_copy_action(self, action: QAction) -> None:
+        self.copy_snippet(action.data())
+
+    def copy_snippet(self, part: str = "all") -> str:
+        """Copy the selected signature's snippet ("all", "cli" or "python")."""
+        if self.snippet is None:
+            return ""
+        text = {"cli": self.snippet.cli, "python": self.snippet.python}.get(part, self.snippet.text)
+        QGuiApplication.clipboard().setText(text)
+        return text
+
+
+def _count(items, noun: str) -> str:
+    return f"{len(items)} {noun}" + ("" if len(items) == 1 else "s")
+
+
+def _root_functions(mg: MetaGraph) -> list[tuple[str, Any]]:
+    """The root object's children that are functions or bare concrete functions."""
+    graph = mg.object_graph
+    if graph is None or not graph.nodes:
+        return []
+    kinds = ("function", "bare_concrete_function")
+    return [(name, node) for name, node in graph.children_of(0) if node.kind in kinds]
+
+
+if __name__ == "__main__":
+    from smlens.gui.base.preview import preview
+
+    preview(SignaturePanel)

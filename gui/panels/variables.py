@@ -1,0 +1,342 @@
+"""The checkpoint's variables as a sortable, filterable table, with the selected one's values."""
+
+from __future__ import annotations
+
+import re
+from functools import partial
+
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QItemSelectionModel,
+    QModelIndex,
+    QSortFilterProxyModel,
+    Qt,
+)
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QSplitter,
+    QVBoxLayout,
+)
+
+from smlens.core.model import Model, Shape, Variable
+from smlens.gui.base.formatting import grouped, human_bytes, short_dtype
+from smlens.gui.base.panel import Panel
+from smlens.gui.base.tables import row_table
+from smlens.gui.base.theme import current
+from smlens.gui.tensor.view import TensorView
+
+COLUMNS = (
+    "Name",
+    "DType",
+    "Shape",
+    "Params",
+    "Bytes",
+    "Trainable",
+    "Key",
+    "Slot of",
+    "Also stored as",
+)
+NAME, DTYPE, SHAPE, PARAMS, BYTES, TRAINABLE, KEY, SLOT_OF, ALIASES = range(len(COLUMNS))
+NUMERIC = {PARAMS, BYTES}
+HEADER_TIPS = {
+    NAME: "The variable's name, resolved through the object graph",
+    KEY: "The checkpoint key its values are stored under",
+    PARAMS: "Number of elements",
+    BYTES: "Size of the values in memory",
+    TRAINABLE: "Whether training updates it (from the object graph)",
+    SLOT_OF: "The variable this optimizer slot belongs to",
+    ALIASES: "Other checkpoint keys holding the same tensor (Keras exports store each twice)",
+}
+SORT_ROLE = Qt.ItemDataRole.UserRole
+
+
+def _shape_key(shape: Shape) -> tuple:
+    return (-1, ()) if shape.dims is None else (len(shape.dims), shape.dims)
+
+
+def filter_pattern(text: str) -> re.Pattern:
+    """The filter as a case-insensitive regex; text that is no valid regex is a substring."""
+    try:
+        return re.compile(text, re.IGNORECASE)
+    except re.error:
+        return re.compile(re.escape(text), re.IGNORECASE)
+
+
+def parameter_count(model: Model) -> int:
+    """Elements of the non-slot variables, each tensor once (Model.distinct_variables):
+    Keras exports store every variable under two keys."""
+    return sum(v.num_elements for v in model.distinct_variables() if v.slot_of is None)
+
+
+class VariableTableModel(QAbstractTableModel):
+    """One row per stored tensor. ``SORT_ROLE`` gives sortable values (numbers for numbers);
+    ``aliases`` holds each row's other checkpoint keys."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.variables: list[Variable] = []
+        self.aliases: dict[str, list[str]] = {}
+
+    def set_variables(
+        self, variables: list[Variable], aliases: dict[str, list[str]] | None = None
+    ) -> None:
+        self.beginResetModel()
+        self.variables = list(variables)
+        self.aliases = aliases or {}
+        self.endResetModel()
+
+    def row_of(self, key: str) -> int | None:
+        """The row that stores checkpoint key ``key``, as its first key or as an alias."""
+        for row, var in enumerate(self.variables):
+            if var.key == key or key in self.aliases.get(var.key, ()):
+                return row
+        return None
+
+    def rowCount(self, parent=QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.variables)
+
+    def columnCount(self, parent=QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def headerData(self, section: int, orientation, role: int = Qt.ItemDataRole.DisplayRole):
+        if orientation != Qt.Orientation.Horizontal:
+            return None
+        if role == Qt.ItemDataRole.DisplayRole:
+            return COLUMNS[section]
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return HEADER_TIPS.get(section)
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            side = Qt.AlignmentFlag.AlignRight if section in NUMERIC else Qt.AlignmentFlag.AlignLeft
+            return int(side | Qt.AlignmentFlag.AlignVCenter)
+        return None
+
+    def data(self, index: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole):
+        var = self.variables[index.row()]
+        col = index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self._text(var, col)
+        if role == SORT_ROLE:
+            return self._sort_value(var, col)
+        if role == Qt.ItemDataRole.TextAlignmentRole and col in NUMERIC:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role == Qt.ItemDataRole.ForegroundRole and var.slot_of is not None:
+            return QColor(current().muted)  # optimizer slots: shown, but secondary
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return self._tooltip(var)
+        return None
+
+    def _text(self, var: Variable, col: int) -> str:
+        if col == NAME:
+            return var.name
+        if col == KEY:
+            return var.key
+        if col == ALIASES:
+            return ", ".join(self.aliases.get(var.key, ()))
+        if col == DTYPE:
+            return short_dtype(var.dtype)
+        if col == SHAPE:
+            return str(var.shape)
+        if col == PARAMS:
+            return grouped(var.num_elements)
+        if col == BYTES:
+            return "" if var.nbytes is None else human_bytes(var.nbytes)
+        if col == TRAINABLE:
+            return {True: "yes", False: "no", None: ""}[var.trainable]
+        if var.slot_of is None:  # SLOT_OF
+            return ""
+        return f"{var.slot_of} ({var.slot_name})" if var.slot_name else var.slot_of
+
+    def _sort_value(self, var: Variable, col: int):
+        if col == PARAMS:
+            return var.num_elements
+        if col == BYTES:
+            return -1 if var.nbytes is None else var.nbytes
+        if col == SHAPE:
+            return str(_shape_key(var.shape))
+        return self._text(var, col).lower()
+
+    def _tooltip(self, var: Variable) -> str:
+        lines = [var.name, f"key: {var.key}"]
+        aliases = self.aliases.get(var.key, ())
+        if aliases:
+            lines.append("also stored as: " + ", ".join(aliases))
+            lines.append("(the same tensor under another checkpoint key, as Keras exports do)")
+        if var.object_path:
+            lines.append(f"object path: {var.object_path}")
+        if var.sliced:
+            lines.append("partitioned: stored as slices")
+        if var.device:
+            lines.append(f"device: {var.device}")
+        return "\n".join(lines)
+
+
+class VariableFilterProxy(QSortFilterProxyModel):
+    """Keeps rows whose name or key matches the pattern; sorts by ``SORT_ROLE``."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setSortRole(SORT_ROLE)
+        self._pattern: re.Pattern | None = None
+
+    def set_filter_text(self, text: str) -> None:
+        self.beginFilterChange()
+        self._pattern = filter_pattern(text) if text else None
+        self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
+
+    def filterAcceptsRow(self, row: int, parent: QModelIndex) -> bool:
+        if self._pattern is None:
+            return True
+        source = self.sourceModel()
+        var = source.variables[row]
+        keys = [var.key, *source.aliases.get(var.key, ())]
+        return bool(self._pattern.search(var.name) or any(map(self._pattern.search, keys)))
+
+    def lessThan(self, left: QModelIndex, right: QModelIndex) -> bool:
+        a, b = left.data(SORT_ROLE), right.data(SORT_ROLE)
+        if a == b:  # ties keep the name order, so equal sizes stay readable
+            return self.sourceModel().variables[left.row()].name < (
+                self.sourceModel().variables[right.row()].name
+            )
+        return a < b
+
+
+class VariablePanel(Panel):
+    """Variables: name, key, dtype, shape, size, trainable, slot; values of the selected one."""
+
+    title = "Variables"
+    part = "variables"
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.table_model = VariableTableModel(self)
+        self.proxy = VariableFilterProxy(self)
+        self.proxy.setSourceModel(self.table_model)
+
+        self.filter_edit = QLineEdit()
+        self.filter_edit.setPlaceholderText("Filter by name or key (regex)")
+        self.filter_edit.setClearButtonEnabled(True)
+        self.filter_edit.textChanged.connect(self._on_filter_changed)
+        self.count_label = QLabel()
+        self.count_label.setProperty("role", "muted")
+        top = QHBoxLayout()
+        top.addWidget(self.filter_edit, 1)
+        top.addWidget(self.count_label)
+
+        self.table = row_table(self.proxy, stretch_last=False)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)  # keys differ mid-way
+        self.table.selectionModel().currentRowChanged.connect(self._on_current_changed)
+
+        self.tensor_view = TensorView()
+        self.splitter = splitter = QSplitter(Qt.Orientation.Vertical)
+        splitter.addWidget(self.table)
+        splitter.addWidget(self.tensor_view)
+        splitter.setStretchFactor(0, 1)
+        splitter.setStretchFactor(1, 2)
+        splitter.setChildrenCollapsible(False)
+
+        layout = QVBoxLayout(self.body)
+        layout.setContentsMargins(6, 6, 6, 6)
+        layout.addLayout(top)
+        layout.addWidget(splitter, 1)
+
+    def show_model(self, model: Model | None) -> None:
+        groups = model.variable_groups() if model else []
+        self.table_model.set_variables(
+            [g[0] for g in groups], {g[0].key: [v.key for v in g[1:]] for g in groups if g[1:]}
+        )
+        self.table.sortByColumn(NAME, Qt.SortOrder.AscendingOrder)
+        variables = self.table_model.variables
+        self.table.setColumnHidden(SLOT_OF, not any(v.slot_of for v in variables))
+        self.table.setColumnHidden(TRAINABLE, all(v.trainable is None for v in variables))
+        self.table.setColumnHidden(ALIASES, not self.table_model.aliases)
+        self._fit_columns()
+        self._fit_split()
+        self.tensor_view.set_protected_folder(model.path if model else None)
+        self.tensor_view.clear()
+        self._update_count()
+
+    def select_variable(self, key: str) -> bool:
+        """Select the variable with checkpoint key ``key`` and scroll to it (clearing a
+        filter that hides it); a key the row stores as an alias finds it too. False when the
+        model has no such variable."""
+        row = self.table_model.row_of(key)
+        if row is None:
+            return False
+        source = self.table_model.index(row, NAME)
+        if not self.proxy.mapFromSource(source).isValid():
+            self.filter_edit.clear()
+        index = self.proxy.mapFromSource(source)
+        self.table.selectionModel().setCurrentIndex(
+            index,
+            QItemSelectionModel.SelectionFlag.ClearAndSelect
+            | QItemSelectionModel.SelectionFlag.Rows,
+        )
+        self.table.scrollTo(index, QAbstractItemView.ScrollHint.PositionAtCenter)
+        return True
+
+    def selected_variable(self) -> Variable | None:
+        index = self.table.selectionModel().currentIndex()
+        if not index.isValid():
+            return None
+        return self.table_model.variables[self.proxy.mapToSource(index).row()]
+
+    def _fit_columns(self) -> None:
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        self.table.resizeColumnsToContents()
+        for col, cap in ((NAME, 360), (KEY, 380), (SLOT_OF, 260)):
+            header.resizeSection(col, min(header.sectionSize(col) + 12, cap))
+
+    def _fit_split(self) -> None:
+        """A few variables get a short table and the values the room; many get 40 %."""
+        total = sum(self.splitter.sizes()) or 600
+        header = self.table.horizontalHeader().sizeHint().height()
+        rows = self.table.verticalHeader().defaultSectionSize() * len(self.table_model.variables)
+        wanted = header + rows + self.table.horizontalScrollBar().sizeHint().height() + 4
+        table = max(90, min(wanted, int(total * 0.35)))
+        self.splitter.setSizes([table, total - table])
+
+    def _on_filter_changed(self, text: str) -> None:
+        self.proxy.set_filter_text(text)
+        self._update_count()
+
+    def _update_count(self) -> None:
+        variables = self.table_model.variables
+        params = parameter_count(self.model) if self.model else 0
+        shown = self.proxy.rowCount()
+        count = f"{len(variables)}" if shown == len(variables) else f"{shown} of {len(variables)}"
+        self.count_label.setText(f"{count} variables · {grouped(params)} parameters")
+        twice = sum(len(keys) for keys in self.table_model.aliases.values())
+        self.count_label.setToolTip(
+            f"{twice} more checkpoint entries store the same tensors under other keys"
+            if twice
+            else ""
+        )
+
+    def _on_current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        var = self.selected_variable() if current.isValid() else None
+        if var is None:
+            return
+        same_name = sum(v.name == var.name for v in self.table_model.variables)
+        title = var.name if same_name == 1 else f"{var.name}  [{var.key}]"
+        checkpoint = self.model.checkpoint if self.model else None
+        if checkpoint is None:
+            self.tensor_view.show_tensor(title, partial(_no_values, self.model))
+        else:
+            self.tensor_view.show_tensor(title, partial(checkpoint.read, var.key))
+
+
+def _no_values(model: Model | None):
+    problems = [p.message for p in (model.problems if model else []) if p.part == "variables"]
+    raise ValueError(problems[0] if problems else "this model holds no variable values")
+
+
+if __name__ == "__main__":
+    from smlens.gui.base.preview import preview
+
+    preview(VariablePanel)

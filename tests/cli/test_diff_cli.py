@@ -1,0 +1,153 @@
+"""``smlens diff``: exit codes per ``--fail-on`` level (as a real command), the JSON, the text
+summary, colour and progress."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from smlens.cli import diff as diff_cli
+from smlens.cli.main import main
+
+LEVELS = ("breaking", "risky", "any", "never")
+
+
+def _run(*args: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "NO_COLOR": "1"}
+    return subprocess.run(
+        [sys.executable, "-m", "smlens.cli.main", "diff", *map(str, args)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+
+
+@pytest.mark.parametrize(
+    ("pair", "expected"),
+    [
+        ("pair_widened_input", {"breaking": 1, "risky": 1, "any": 1, "never": 0}),
+        ("pair_read_file", {"breaking": 0, "risky": 1, "any": 1, "never": 0}),
+        ("pair_retrained", {"breaking": 0, "risky": 0, "any": 1, "never": 0}),
+    ],
+    ids=["worst breaking", "worst risky", "worst info"],
+)
+def test_fail_on_sets_the_exit_code(models, pair, expected):
+    root = models.path(pair)
+    codes = {level: _run(root / "a", root / "b", "--fail-on", level).returncode for level in LEVELS}
+
+    assert codes == expected
+    assert _run(root / "a", root / "b").returncode == expected["breaking"]  # the default
+
+
+def test_a_model_against_itself_passes_even_with_fail_on_any(models):
+    path = models.path("pair_retrained") / "a"
+
+    result = _run(path, path, "--fail-on", "any")
+
+    assert result.returncode == 0, result.stderr
+    assert "No differences." in result.stdout
+
+
+def test_bad_input_exits_2(models, tmp_path):
+    result = _run(models.path("pair_retrained") / "a", tmp_path / "missing")
+
+    assert result.returncode == 2
+    assert result.stderr.startswith("smlens: error:")
+    assert "missing" in result.stderr
+    assert _run("a", "b", "--fail-on", "sometimes").returncode == 2  # a usage error
+
+
+def test_json_holds_the_whole_diff_model(models, capsys):
+    root = models.path("pair_signatures")
+
+    code = main(["diff", str(root / "a"), str(root / "b"), "--json"])
+
+    data = json.loads(capsys.readouterr().out)
+    assert code == 1
+    assert data["worst_severity"] == "breaking"
+    assert data["counts"]["breaking"] == 1
+    (signatures,) = data["groups"]["signatures"]
+    leaves = {tuple(c["path"][2:]): c for c in _leaves(signatures)}
+    removed = leaves[("serving_default", "outputs", "scores")]
+    assert (removed["kind"], removed["severity"]) == ("removed", "breaking")
+    assert leaves[("embed",)]["kind"] == "added"
+    assert {d["name"] for d in data["value_deltas"]} == {"w"}
+
+
+def _leaves(change: dict):
+    if not change["children"]:
+        yield change
+    for child in change["children"]:
+        yield from _leaves(child)
+
+
+def test_summary_puts_breaking_changes_first_with_reasons(models, capsys):
+    root = models.path("pair_widened_input")
+
+    main(["diff", str(root / "a"), str(root / "b"), "--color", "never"])
+
+    out = capsys.readouterr().out
+    assert "BREAKING" in out.splitlines()[3]
+    breaking = out.index("Breaking changes (2)")
+    assert breaking < out.index("Risky changes (1)") < out.index("\nmetadata")
+    assert "input 'features' of serving_default: dim 1 changed from 10 to 12" in out
+    assert "\033[" not in out
+
+
+def test_summary_of_a_retrained_model_lists_value_deltas(models, capsys):
+    root = models.path("pair_retrained")
+
+    code = main(["diff", str(root / "a"), str(root / "b"), "--color", "always"])
+
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "\033[32mCompatible" in out
+    assert "4 variables in both: 0 identical (0 by checksum, unread), 4 with new values" in out
+    assert "~ mlp/hidden0/kernel: variable 'mlp/hidden0/kernel': values changed: max |Δ|" in out
+
+
+def test_no_values_reads_no_tensor(models, capsys):
+    root = models.path("pair_retrained")
+
+    main(["diff", str(root / "a"), str(root / "b"), "--json", "--no-values"])
+
+    data = json.loads(capsys.readouterr().out)
+    assert data["values_compared"] is False
+    assert not any(d["read"] for d in data["value_deltas"])
+    assert len(data["groups"]["variables"]) == 4  # checksums still tell they differ
+
+
+def test_progress_goes_to_stderr_on_request(models, capsys):
+    root = models.path("pair_retrained")
+
+    main(["diff", str(root / "a"), str(root / "b"), "--json", "--progress"])
+
+    captured = capsys.readouterr()
+    assert "100% done" in captured.err
+    assert captured.err.splitlines()[0].startswith("  0% ")
+    json.loads(captured.out)  # stdout stays clean
+
+
+def test_auto_colour_needs_a_terminal_and_no_NO_COLOR(monkeypatch):
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.setattr(sys, "stdout", _Terminal())
+    assert diff_cli._use_color("auto")
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert not diff_cli._use_color("auto")
+    assert diff_cli._use_color("always")
+    monkeypatch.setattr(sys, "stdout", _Terminal(tty=False))
+    monkeypatch.delenv("NO_COLOR")
+    assert not diff_cli._use_color("auto")
+
+
+class _Terminal:
+    def __init__(self, tty: bool = True):
+        self.tty = tty
+
+    def isatty(self) -> bool:
+        return self.tty

@@ -1,0 +1,124 @@
+from __future__ import annotations
+
+import struct
+import time
+from pathlib import Path
+
+import google_crc32c
+import pytest
+
+from smlens.core.errors import SmlensError
+from smlens.core.formats import proto, sstable
+from smlens.core.formats.sstable import FOOTER_SIZE, TABLE_MAGIC, mask_crc, read_table, unmask_crc
+from tests.fixtures.checkpoints import prefix_of, write_table
+
+
+def index_of(models, name: str) -> Path:
+    return Path(str(prefix_of(models.path(name))) + ".index")
+
+
+def test_many_keys_come_back_in_order(models):
+    pairs = read_table(index_of(models, "ckpt_many"))
+    keys = [key for key, _ in pairs]
+    expected = {f"layer_{i:03d}_{'w' * 1000}/.ATTRIBUTES/VARIABLE_VALUE" for i in range(300)}
+    assert keys == sorted(keys)
+    assert keys[0] == b""
+    assert {k.decode() for k in keys[1:]} == expected | {"_CHECKPOINTABLE_OBJECT_GRAPH"}
+    entries = [proto.BundleEntryProto.FromString(v) for k, v in pairs[1:] if k.startswith(b"l")]
+    assert {e.dtype for e in entries} == {1}  # DT_FLOAT
+    assert sorted(e.offset for e in entries) == [4 * i for i in range(300)]
+
+
+def test_many_keys_span_several_blocks(models):
+    data = index_of(models, "ckpt_many").read_bytes()
+    offset, size = sstable._read_footer(data)
+    index_block = sstable._block_entries(sstable._read_block(data, offset, size))
+    assert len(index_block) > 1
+
+
+def test_written_table_round_trips(tmp_path):
+    pairs = [(b"", b"header"), (b"a", b""), (b"ab", b"x" * 300), (b"b\xff", b"\x00")]
+    write_table(tmp_path / "t.index", pairs)
+    assert read_table(tmp_path / "t.index") == pairs
+
+
+def test_crc_mask_round_trips():
+    for crc in (0, 1, 0xFFFFFFFF, google_crc32c.value(b"foo")):
+        assert unmask_crc(mask_crc(crc)) == crc
+    assert mask_crc(google_crc32c.value(b"foo")) != google_crc32c.value(b"foo")
+
+
+def _footer(index_handle: bytes, magic: int = TABLE_MAGIC) -> bytes:
+    body = (b"\x00\x00" + index_handle).ljust(FOOTER_SIZE - 8, b"\x00")
+    return body + struct.pack("<Q", magic)
+
+
+def _snappy(path: Path) -> None:
+    write_table(path, [(b"", b"h")], compression=sstable.SNAPPY_COMPRESSION)
+
+
+def _unknown_compression(path: Path) -> None:
+    write_table(path, [(b"", b"h")], compression=7)
+
+
+def _out_of_order(path: Path) -> None:
+    write_table(path, [(b"b", b""), (b"a", b"")])
+
+
+def _bytes(data: bytes):
+    return lambda path: path.write_bytes(data)
+
+
+@pytest.mark.parametrize(
+    "make, words",
+    [
+        (_bytes(b""), "0 bytes, shorter than the 48-byte footer"),
+        (_bytes(b"\x00" * 47), "shorter than"),
+        (_bytes(_footer(b"\x00\x00", magic=1)), "bad magic number"),
+        (_bytes(_footer(b"\xff" * 38)), "varint longer than 10 bytes"),
+        (_bytes(_footer(b"\x80\x80\x80\x01\x10")), "runs past the end of the file"),
+        (_snappy, "snappy-compressed index is not supported"),
+        (_unknown_compression, "unknown compression type 7"),
+        (_out_of_order, "keys out of order"),
+    ],
+    ids=[
+        "empty", "short", "magic", "varint", "handle", "snappy", "compression", "order",
+    ],
+)  # fmt: skip
+def test_malformed_tables_raise_smlens_error(tmp_path, make, words):
+    path = tmp_path / "bad.index"
+    make(path)
+    start = time.perf_counter()
+    with pytest.raises(SmlensError, match=words) as info:
+        read_table(path)
+    assert time.perf_counter() - start < 0.5
+    assert info.value.path == str(path)
+
+
+def test_checksum_mismatch_names_both_values(models, tmp_path):
+    data = bytearray(index_of(models, "ckpt_partitioned").read_bytes())
+    data[3] ^= 0x01
+    (tmp_path / "bad.index").write_bytes(bytes(data))
+    with pytest.raises(SmlensError, match=r"checksum mismatch: stored 0x[0-9a-f]{8}, computed"):
+        read_table(tmp_path / "bad.index")
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(SmlensError, match="cannot read table"):
+        read_table(tmp_path / "absent.index")
+
+
+def test_every_truncation_and_flipped_byte_fails_cleanly(models, tmp_path):
+    """No cut or single-byte change escapes as anything but SmlensError."""
+    data = index_of(models, "ckpt_partitioned").read_bytes()
+    path = tmp_path / "fuzz.index"
+    damaged = [data[:n] for n in range(len(data))]
+    damaged += [data[:i] + bytes([data[i] ^ 0xA5]) + data[i + 1 :] for i in range(len(data))]
+    failures = 0
+    for variant in damaged:
+        path.write_bytes(variant)
+        try:
+            read_table(path)
+        except SmlensError:
+            failures += 1
+    assert failures >= len(data)  # every truncation at least

@@ -1,0 +1,126 @@
+"""AssetPanel: asset files with sizes, text and hex previews, and a model folder left as is."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+
+from smlens.core import open_model
+from smlens.gui.panels.assets import AssetPanel, count_lines, hex_dump, is_binary, preview_file
+
+
+@pytest.fixture
+def panel(qtbot) -> AssetPanel:
+    widget = AssetPanel()
+    qtbot.addWidget(widget)
+    return widget
+
+
+@pytest.fixture
+def lookup_copy(models, tmp_path) -> Path:
+    """The lookup model plus a large vocabulary, files of 9, 10 and 100 bytes, and a binary
+    warm-up file under assets.extra/."""
+    folder = tmp_path / "lookup"
+    shutil.copytree(models.path("lookup"), folder)
+    assets = folder / "assets"
+    (assets / "big.txt").write_text("".join(f"token_{i}\n" for i in range(5000)))
+    for size in (9, 10, 100):
+        (assets / f"size_{size}.txt").write_text("x" * size)
+    (folder / "assets.extra").mkdir()
+    (folder / "assets.extra" / "tf_serving_warmup_requests").write_bytes(bytes(range(256)) * 4)
+    return folder
+
+
+def _table(panel: AssetPanel) -> list[list[str]]:
+    proxy = panel.proxy
+    return [[proxy.index(r, c).data() for c in range(4)] for r in range(proxy.rowCount())]
+
+
+def _select(panel: AssetPanel, qtbot, name: str) -> None:
+    row = [r[0] for r in _table(panel)].index(name)
+    with qtbot.waitSignal(panel.preview_loaded, timeout=10_000):
+        panel.table.selectRow(row)
+
+
+def _snapshot(folder: Path) -> dict[str, tuple[int, int]]:
+    return {
+        str(p.relative_to(folder)): (p.stat().st_size, p.stat().st_mtime_ns)
+        for p in folder.rglob("*")
+    }
+
+
+def test_vocabulary_is_listed_and_previewed_with_ids(panel, models, qtbot):
+    with qtbot.waitSignal(panel.preview_loaded, timeout=10_000):  # the first file is selected
+        panel.set_model(open_model(models.path("lookup")))
+    assert _table(panel) == [
+        ["vocab.txt", "25 B", "assets", "asset_path_initializer:0, table._initializer._filename"]
+    ]
+    assert panel.preview_edit.toPlainText() == "0  apple\n1  banana\n2  cherry\n3  date"
+    assert panel.info_label.text() == "assets/vocab.txt · 4 lines · 25 B"
+
+
+def test_sizes_sort_numerically(panel, lookup_copy):
+    panel.set_model(open_model(lookup_copy))
+    panel.table.sortByColumn(1, Qt.SortOrder.AscendingOrder)
+    names = [row[0] for row in _table(panel)]
+    assert names.index("size_9.txt") < names.index("size_10.txt") < names.index("size_100.txt")
+    assert panel.proxy.index(0, 1).data(Qt.ItemDataRole.TextAlignmentRole) == int(
+        Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+    )
+
+
+def test_large_text_shows_its_first_lines_and_the_full_line_count(panel, lookup_copy, qtbot):
+    panel.set_model(open_model(lookup_copy))
+    _select(panel, qtbot, "big.txt")
+    lines = panel.preview_edit.toPlainText().splitlines()
+    assert len(lines) == 500 and lines[0] == "  0  token_0" and lines[-1] == "499  token_499"
+    assert "5,000 lines, first 500 shown" in panel.info_label.text()
+
+
+def test_binary_extra_file_gets_a_hex_preview(panel, lookup_copy, qtbot):
+    panel.set_model(open_model(lookup_copy))
+    row = next(r for r in _table(panel) if r[0] == "tf_serving_warmup_requests")
+    assert row[1:3] == ["1.0 KiB", "assets.extra"]
+    _select(panel, qtbot, "tf_serving_warmup_requests")
+    first = panel.preview_edit.toPlainText().splitlines()[0]
+    assert first == "00000000  00 01 02 03 04 05 06 07 08 09 0a 0b 0c 0d 0e 0f  |................|"
+    assert panel.preview.binary and "binary" in panel.info_label.text()
+
+
+def test_previewing_never_writes_into_the_model_folder(panel, lookup_copy, qtbot):
+    before = _snapshot(lookup_copy)
+    panel.set_model(open_model(lookup_copy))
+    for name in ("big.txt", "tf_serving_warmup_requests", "vocab.txt"):
+        _select(panel, qtbot, name)
+    assert _snapshot(lookup_copy) == before
+
+
+def test_models_without_assets_show_a_placeholder(panel, models):
+    panel.set_model(open_model(models.path("keras_export")))
+    assert panel.stack.currentWidget() is panel.placeholder
+    assert panel.proxy.rowCount() == 0
+
+
+def test_pure_helpers(tmp_path):
+    assert hex_dump(b"AB\x00") == "00000000  41 42 00" + " " * 39 + "  |AB.|"
+    assert is_binary(b"a\x00b") and is_binary(b"\xff\xfeabcdef")
+    assert not is_binary("h\u00e9llo".encode())
+    assert not is_binary("\u2603".encode()[:2])  # a character cut at the end of the head
+    path = tmp_path / "f.txt"
+    path.write_bytes(b"a\nb\nc")  # no final newline: still three lines
+    assert count_lines(path) == 3
+    preview = preview_file(path, 2, progress=lambda *a: None, cancelled=lambda: False)
+    assert (preview.text, preview.line_count, preview.shown_lines) == ("0  a\n1  b", 3, 2)
+    empty = tmp_path / "empty.txt"
+    empty.write_bytes(b"")
+    assert count_lines(empty) == 0
+
+
+def test_tf1_assets_name_the_tensor_fed_with_their_path(panel, models):
+    # TF1 builders list assets in the asset_filepaths collection, not asset_file_def
+    panel.set_model(open_model(models.path("tf1_multi_tag")))
+    rows = {row[0]: row for row in _table(panel)}
+    assert rows["vocab.txt"][3] == "vocab_path:0"

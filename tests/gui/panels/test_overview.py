@@ -1,0 +1,216 @@
+"""The overview shows the numbers core and TensorFlow give for the same model."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+
+from smlens.core import open_model
+from smlens.gui.base.formatting import human_bytes, share, short_dtype
+from smlens.gui.panels.overview import LARGEST, OverviewPanel, distinct_variables
+from smlens.gui.window.app import sample_path
+
+GRAPH_COUNTS = ["signatures", "functions", "graph_nodes", "function_nodes", "op_types"]
+
+
+@pytest.fixture
+def panel(qtbot) -> OverviewPanel:
+    widget = OverviewPanel()
+    qtbot.addWidget(widget)
+    return widget
+
+
+def _number(label) -> int:
+    return int(label.text().replace(",", ""))
+
+
+def _graph_value(panel: OverviewPanel, key: str, column: int, columns: int) -> int:
+    return _number(panel.values[f"{key}:{column}" if columns > 1 else key])
+
+
+def _tf_saved_model(path: Path):
+    from tensorflow.python.tools import saved_model_utils
+
+    return saved_model_utils.read_saved_model(str(path))
+
+
+@pytest.mark.parametrize("name", ["keras_export", "tf1_multi_tag", "module_multi_sig"])
+def test_graph_counts_equal_tensorflows_own_parse(panel, models, name):
+    path = models.path(name)
+    panel.set_model(open_model(path))
+    saved = _tf_saved_model(path)
+    n = len(saved.meta_graphs)
+    for c, mg in enumerate(saved.meta_graphs):
+        library = mg.graph_def.library.function
+        callable_sigs = [k for k in mg.signature_def if k != "__saved_model_init_op"]
+        assert _graph_value(panel, "signatures", c, n) == len(callable_sigs)
+        assert _graph_value(panel, "functions", c, n) == len(library)
+        assert _graph_value(panel, "graph_nodes", c, n) == len(mg.graph_def.node)
+        assert _graph_value(panel, "function_nodes", c, n) == sum(len(f.node_def) for f in library)
+
+
+def test_signature_count_matches_what_tensorflow_loads(panel, models):
+    import tensorflow as tf
+
+    path = models.path("module_multi_sig")
+    panel.set_model(open_model(path))
+    assert _number(panel.values["signatures"]) == len(tf.saved_model.load(str(path)).signatures)
+
+
+def test_keras_parameters_count_each_variable_once(panel, models):
+    import tensorflow as tf
+
+    path = models.path("keras_export")
+    model = open_model(path)
+    panel.set_model(model)
+    loaded = tf.saved_model.load(str(path))
+    expected = sum(int(tf.size(v)) for v in loaded.variables)
+    assert expected == 10 * 8 + 8 + 8 * 1 + 1
+    assert _number(panel.values["parameters"]) == expected
+    assert _number(panel.values["variables"]) == len(loaded.variables)
+    # model.export() stores every variable under two keys; the overview says so.
+    entries = _number(panel.values["checkpoint_entries"])
+    assert entries == len(model.variables) == 2 * len(loaded.variables)
+
+
+def test_parameters_of_a_tf1_checkpoint_match_tensorflows_reader(panel, models):
+    import tensorflow as tf
+
+    path = models.path("tf1_ckpt_meta")
+    panel.set_model(open_model(path))
+    reader = tf.train.load_checkpoint(str(path / "model.ckpt"))
+    shapes = reader.get_variable_to_shape_map()
+    expected = sum(int(tf.reduce_prod(s)) if s else 1 for s in shapes.values())
+    assert _number(panel.values["parameters"]) == expected
+    assert _number(panel.values["variables"]) == len(shapes)
+
+
+def test_parameters_leave_out_optimizer_slots(panel, models):
+    import tensorflow as tf
+
+    path = models.path("ckpt_optimizer")
+    model = open_model(path)
+    panel.set_model(model)
+    stored = [
+        (k, s)
+        for k, s in tf.train.list_variables(str(model.checkpoint.prefix))
+        if k != "_CHECKPOINTABLE_OBJECT_GRAPH"
+    ]
+    slots = [(k, s) for k, s in stored if ".OPTIMIZER_SLOT" in k]
+    weights = [(k, s) for k, s in stored if ".OPTIMIZER_SLOT" not in k]
+    assert slots
+    assert _number(panel.values["optimizer_slots"]) == len(slots)
+    assert _number(panel.values["variables"]) == len(weights)
+    expected = sum(int(tf.reduce_prod(s)) if s else 1 for _, s in weights)
+    assert _number(panel.values["parameters"]) == expected
+
+
+def test_fingerprint_is_shown_in_hex_as_tensorflow_reads_it(panel, models):
+    import tensorflow as tf
+
+    path = models.path("keras_export")
+    panel.set_model(open_model(path))
+    fp = tf.saved_model.experimental.read_fingerprint(str(path))
+    assert panel.values["fingerprint_saved_model.pb"].text() == f"{fp.saved_model_checksum:016x}"
+    assert panel.values["fingerprint_checkpoint"].text() == f"{fp.checkpoint_hash:016x}"
+    assert panel.values["fingerprint_signatures"].text() == f"{fp.signature_def_hash:016x}"
+
+
+def test_versions_and_format(panel, models):
+    import tensorflow as tf
+
+    panel.set_model(open_model(models.path("keras_export")))
+    assert panel.values["tensorflow"].text() == tf.__version__
+    assert panel.values["format"].text().startswith("SavedModel")
+    assert panel.values["tag_sets"].text() == "serve"
+
+
+def test_bytes_on_disk_add_up_to_the_files_in_the_folder(panel):
+    model = open_model(sample_path())
+    panel.set_model(model)
+    on_disk = sum(
+        os.path.getsize(os.path.join(root, f)) for root, _, fs in os.walk(sample_path()) for f in fs
+    )
+    parts = model.bytes_by_part()
+    assert sum(n for _, n in panel.size_bar.parts) == on_disk == sum(parts.values())
+    assert panel.values["bytes_variables"].text() == human_bytes(parts["variables"])
+    assert panel.values["bytes_graph"].text() == human_bytes(parts["graph"])
+    assert [name for name, _ in panel.size_bar.parts] == ["graph", "variables"]
+
+
+def test_largest_variables_are_sorted_by_size_and_capped(panel, models):
+    model = open_model(models.path("ckpt_many"))
+    assert len(distinct_variables(model)) > LARGEST
+    panel.set_model(model)
+    assert panel.largest.topLevelItemCount() == LARGEST
+
+    sample = open_model(sample_path())
+    panel.set_model(sample)
+    rows = [panel.largest.topLevelItem(i) for i in range(panel.largest.topLevelItemCount())]
+    assert len(rows) == 6  # 6 distinct variables, though the checkpoint holds 12
+    first = rows[0]
+    assert [first.text(c) for c in range(4)] == [
+        "classifier/logits/kernel",
+        "(1936, 10)",
+        "float32",
+        human_bytes(1936 * 10 * 4),
+    ]
+    sizes = [sample.variable(r.data(0, Qt.ItemDataRole.UserRole)).nbytes for r in rows]
+    assert sizes == sorted(sizes, reverse=True)
+
+
+def test_activating_a_largest_variable_emits_its_key(panel, qtbot):
+    panel.set_model(open_model(sample_path()))
+    item = panel.largest.topLevelItem(0)
+    with qtbot.waitSignal(panel.variable_selected) as signal:
+        panel.largest.itemActivated.emit(item, 0)
+    assert panel.model.variable(signal.args[0]).name == "classifier/logits/kernel"
+
+
+def test_warnings_list_the_models_problems_relative_to_its_folder(panel, models, tmp_path):
+    broken = tmp_path / "broken"
+    shutil.copytree(models.path("keras_export"), broken)
+    for shard in (broken / "variables").glob("*.data-*"):
+        shard.unlink()
+    model = open_model(broken)
+    assert model.problems
+    panel.set_model(model)
+    assert not panel._warnings_heading.isHidden()
+    texts = [
+        panel._warnings.itemAtPosition(r, 1).widget().text() for r in range(len(model.problems))
+    ]
+    assert all("variables/variables.data-00000-of-00001" in t for t in texts)
+    assert str(tmp_path) not in " ".join(texts)
+
+
+def test_no_model_clears_the_page(panel):
+    panel.set_model(open_model(sample_path()))
+    panel.set_model(None)
+    assert panel._title.text() == "No model"
+    assert panel.values == {}
+    assert panel.largest.isHidden() and panel.largest.topLevelItemCount() == 0
+
+
+@pytest.mark.parametrize(
+    ("n", "text"),
+    [(0, "0 B"), (1023, "1023 B"), (1536, "1.5 KiB"), (5 * 1024**2, "5.0 MiB"), (None, "?")],
+)
+def test_human_bytes(n, text):
+    assert human_bytes(n) == text
+
+
+def test_short_dtype():
+    assert short_dtype("DT_FLOAT") == "float32"
+    assert short_dtype("DT_NOT_A_TYPE") == "DT_NOT_A_TYPE"
+
+
+@pytest.mark.parametrize(
+    ("n", "total", "text"),
+    [(0, 100, "0 %"), (1, 1000, "<1 %"), (999, 1000, ">99 %"), (5, 5, "100 %"), (1, 3, "33 %")],
+)
+def test_share_never_rounds_a_part_away(n, total, text):
+    assert share(n, total) == text

@@ -1,0 +1,196 @@
+"""SignaturePanel: the tree against the model, concrete functions, and snippets that run."""
+
+from __future__ import annotations
+
+import shlex
+
+import pytest
+from PySide6.QtGui import QGuiApplication
+
+from smlens.core import open_model
+from smlens.gui.panels.signatures import (
+    DTYPE,
+    METHOD,
+    NAME,
+    SHAPE,
+    TENSOR,
+    SignaturePanel,
+    example_expr,
+    signature_snippet,
+)
+
+
+@pytest.fixture
+def panel(qtbot) -> SignaturePanel:
+    widget = SignaturePanel()
+    qtbot.addWidget(widget)
+    return widget
+
+
+def _children(item) -> list:
+    return [item.child(i) for i in range(item.childCount())]
+
+
+def _child(item, name: str):
+    return next(c for c in _children(item) if c.text(NAME) == name)
+
+
+def _texts(item) -> list[str]:
+    return [item.text(c) for c in (NAME, DTYPE, SHAPE, TENSOR)]
+
+
+@pytest.mark.parametrize("name", ["tf1_multi_tag", "keras_export", "module_multi_sig", "lookup"])
+def test_signature_rows_equal_the_models_signatures(panel, models, name):
+    model = open_model(models.path(name))
+    panel.set_model(model)
+    expected = {(mg.tag_set, key) for mg in model.meta_graphs for key in mg.signatures}
+    assert set(panel.signature_items()) == expected
+    assert panel.tree.topLevelItemCount() == len(model.meta_graphs)
+    for (tag_set, key), item in panel.signature_items().items():
+        sig = model.meta_graph(tag_set).signatures[key]
+        assert item.text(METHOD) == sig.method_name
+        groups = {g.text(NAME): g for g in _children(item)}
+        inputs = [c.text(NAME) for c in _children(groups["inputs"])] if sig.inputs else []
+        assert inputs == list(sig.inputs)
+
+
+def test_tensor_rows_show_short_dtype_shape_and_tensor_name(panel, models):
+    panel.set_model(open_model(models.path("module_multi_sig")))
+    items = panel.signature_items()
+    serving = items[("serve", "serving_default")]
+    assert _texts(_child(_child(serving, "inputs"), "x")) == [
+        "x",
+        "float32",
+        "(?, 10)",
+        "serving_default_x:0",
+    ]
+    outputs = _child(items[("serve", "other")], "outputs")
+    assert _texts(_child(outputs, "scaled"))[1:3] == ["float32", "<unknown rank>"]
+    assert _texts(_child(outputs, "steps"))[1:3] == ["int64", "()"]
+
+
+def test_tag_sets_are_listed_with_their_own_signatures(panel, models):
+    panel.set_model(open_model(models.path("tf1_multi_tag")))
+    tops = [panel.tree.topLevelItem(i).text(NAME) for i in range(3)]
+    assert tops == ["tag-set: serve", "tag-set: serve, gpu", "tag-set: train"]
+    assert [c.text(NAME) for c in _children(panel.tree.topLevelItem(1))] == ["predict"]
+    classify = panel.signature_items()[("serve", "classify")]
+    assert _texts(_child(_child(classify, "inputs"), "inputs"))[1:] == [
+        "string",
+        "(?,)",
+        "tf_example:0",
+    ]
+
+
+def test_concrete_functions_list_their_argument_specs(panel, models):
+    model = open_model(models.path("module_multi_sig"))
+    panel.set_model(model)
+    group = _child(panel.tree.topLevelItem(0), "concrete functions (object graph)")
+    graph = model.meta_graphs[0].object_graph
+    kinds = ("function", "bare_concrete_function")
+    expected = [name for name, node in graph.children_of(0) if node.kind in kinds]
+    assert [c.text(NAME) for c in _children(group)] == expected
+    assert {"bare", "combine", "rescale", "total", "untraced"} <= set(expected)
+    combine = _child(group, "combine")
+    assert combine.childCount() == 2
+    args = [_texts(a) for a in _children(combine.child(0))]
+    assert args[:3] == [
+        ["pair_0", "float32", "(?, 3)", "args[0][0]"],
+        ["pair_1", "float32", "(?, 3)", "args[0][1]"],
+        ["k", "float32", "(2,)", "args[1]['k']"],
+    ]
+    assert args[3][0] == "args[2]" and args[3][3] in ("= False", "= True")
+    bare = _child(group, "bare")
+    assert bare.text(METHOD) == "concrete function" and _texts(bare.child(0))[:3] == [
+        "x",
+        "float32",
+        "(?, 10)",
+    ]
+    assert "never traced" in _child(group, "untraced").text(TENSOR)
+    mixed = [_texts(a) for a in _children(_child(group, "mixed").child(0))]
+    assert mixed[0] == ["args[0]", "float32", "(?, ?)", "args[0]: RaggedTensorSpec"]
+    assert ["px", "float32", "(2,)", "args[2].x"] in mixed  # a namedtuple field
+    assert ["args[2].y", "python int", "", "= 7"] in mixed
+    total_trace = _child(group, "total").child(0)
+    assert [c.text(NAME) for c in _children(total_trace)] == ["(no arguments)"]
+
+
+def test_example_expressions_fill_unknown_dims_with_one(models):
+    sig = open_model(models.path("module_multi_sig")).meta_graph("serve").signatures
+    assert example_expr(sig["serving_default"].inputs["x"]) == "np.zeros((1,10),dtype=np.float32)"
+    assert example_expr(sig["other"].inputs["anything"]) == "np.zeros((1,),dtype=np.float32)"
+    lookup = open_model(models.path("lookup")).meta_graph("serve").signatures
+    assert example_expr(lookup["serving_default"].inputs["words"]) == (
+        'np.full((1,),b"",dtype=object)'
+    )
+
+
+def test_cli_snippet_is_a_valid_saved_model_cli_line(models):
+    path = models.path("keras_export")
+    sig = open_model(path).meta_graph("serve").signatures["serving_default"]
+    snippet = signature_snippet(path, ["serve"], "serving_default", sig)
+    assert shlex.split(snippet.cli) == [
+        "saved_model_cli",
+        "run",
+        "--dir",
+        str(path),
+        "--tag_set",
+        "serve",
+        "--signature_def",
+        "serving_default",
+        "--input_exprs",
+        "features=np.zeros((1,10),dtype=np.float32)",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("name", "key", "output", "shape"),
+    [
+        ("keras_export", "serving_default", "output_0", (1, 1)),
+        ("lookup", "serving_default", "ids", (1,)),
+    ],
+)
+def test_python_snippet_runs_the_signature(models, name, key, output, shape):
+    path = models.path(name)
+    model = open_model(path)
+    mg = model.meta_graphs[0]
+    snippet = signature_snippet(path, mg.tags, key, mg.signatures[key])
+    scope: dict = {}
+    exec(snippet.python, scope)  # the text a user pastes, run as is
+    assert tuple(scope["outputs"][output].shape) == shape
+
+
+def test_selecting_a_signature_shows_and_copies_its_snippet(panel, models):
+    path = models.path("keras_export")
+    model = open_model(path)
+    panel.set_model(model)
+    assert (
+        panel.snippet.text
+        == signature_snippet(
+            path, ["serve"], "serving_default", model.meta_graphs[0].signatures["serving_default"]
+        ).text
+    )  # serving_default is selected from the start
+    assert "saved_model_cli run" in panel.snippet.cli and "serving_default" in panel.snippet.python
+    item = panel.signature_items()[("serve", "serve")]
+    panel.tree.setCurrentItem(_child(_child(item, "inputs"), "features"))  # a row below it
+    expected = signature_snippet(path, ["serve"], "serve", model.meta_graphs[0].signatures["serve"])
+    assert panel.snippet_edit.toPlainText() == expected.text
+    assert panel.copy_button.isEnabled()
+    panel.copy_snippet("cli")
+    assert QGuiApplication.clipboard().text() == expected.cli
+    panel.copy_button.click()
+    assert QGuiApplication.clipboard().text() == expected.text
+
+
+def test_init_op_gets_no_snippet(panel, models):
+    panel.set_model(open_model(models.path("keras_export")))
+    panel.tree.setCurrentItem(panel.signature_items()[("serve", "__saved_model_init_op")])
+    assert panel.snippet is None and not panel.copy_button.isEnabled()
+    assert "initializers" in panel.snippet_edit.toPlainText()
+
+
+@pytest.mark.parametrize("name", ["ckpt_dtypes", "tf1_ckpt_meta"])
+def test_models_without_signatures_show_a_placeholder(panel, models, name):
+    panel.set_model(open_model(models.path(name)))
+    assert panel.stack.currentWidget() is panel.placeholder
+    assert panel.tree.topLevelItemCount() == 0

@@ -1,0 +1,220 @@
+"""RunPanel: from spec-filled inputs to shown outputs equal to TensorFlow's, the devices and
+the no-GPU notice, inputs refused before anything runs, the risky-op question, a killed
+worker, saving and comparing. Each panel has its own worker (TensorFlow's import: ~3 s)."""
+
+from __future__ import annotations
+
+import os
+import signal
+
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+
+from smlens.core import open_model
+from smlens.core.run.compare import load_outputs
+from smlens.core.run.inputs import InputSource
+from smlens.gui.run.outputs import DELTA, DEVICE, DTYPE, KEY, MIN, SHAPE
+from smlens.gui.run.panel import NO_GPU, RunPanel
+from tests.core.run.test_run import direct_call
+
+TIMEOUT = 120_000  # ms: the worker imports TensorFlow, then loads the model
+
+
+@pytest.fixture
+def panel(qtbot):
+    widget = RunPanel()
+    qtbot.addWidget(widget)
+    yield widget
+    widget.shutdown()
+
+
+def _open(panel: RunPanel, models, name: str) -> None:
+    panel.set_model(open_model(models.path(name)))
+
+
+def _run(qtbot, panel: RunPanel) -> None:
+    count = len(panel.runs)
+    assert panel.run(), panel.error_label.text()
+    qtbot.waitUntil(lambda: not panel.busy, timeout=TIMEOUT)
+    assert len(panel.runs) == count + 1, panel.error_label.text()
+
+
+def _cell(panel: RunPanel, key: str, col: int) -> str:
+    row = panel.table_model.keys.index(key)
+    return panel.table_model.data(panel.table_model.index(row, col))
+
+
+def test_spec_filled_inputs_run_to_outputs_equal_to_a_direct_tensorflow_call(qtbot, panel, models):
+    _open(panel, models, "keras_export")
+    assert panel.signature_combo.currentData() == "serving_default"
+    inputs = panel.inputs.values()  # spec-filled: seeded random normal, batch 1
+    assert inputs["features"].shape == (1, 10) and inputs["features"].std() > 0
+
+    _run(qtbot, panel)
+
+    expected = direct_call(models.path("keras_export"), ["serve"], "serving_default", inputs)
+    shown = panel.shown.outputs["output_0"]
+    np.testing.assert_allclose(shown, expected["output_0"], rtol=1e-6)
+    assert [_cell(panel, "output_0", c) for c in (KEY, DTYPE, SHAPE, DEVICE)] == [
+        "output_0",
+        "float32",
+        "(1, 1)",
+        "CPU:0",
+    ]
+    assert _cell(panel, "output_0", MIN) == f"{float(expected['output_0'].min()):.5g}"
+    qtbot.waitUntil(lambda: panel.tensor_view.data is not None, timeout=TIMEOUT)
+    assert panel.tensor_view.title == "output_0"
+    np.testing.assert_array_equal(panel.tensor_view.data.array, shown)
+    timings = panel.timings_label.text()
+    assert "Load " in timings and "first call" in timings and "warm (9) min/median/p90" in timings
+
+
+def test_a_tf1_example_input_runs_from_the_graphs_parse_spec(qtbot, panel, models):
+    _open(panel, models, "tf1_multi_tag")
+    assert panel.inputs.rows["inputs"].text.text() == "[{'x': [0.0, 0.0, 0.0]}]"
+
+    _run(qtbot, panel)
+
+    assert _cell(panel, "scores", SHAPE) == "(1, 2)"
+    assert panel.shown.outputs["classes"].tolist() == [[b"apple", b"banana"]]
+
+
+def test_the_cpu_is_listed_and_a_missing_gpu_is_said_plainly(qtbot, panel, models):
+    _open(panel, models, "keras_export")
+    panel.show()
+    qtbot.waitUntil(lambda: panel.devices is not None, timeout=TIMEOUT)
+
+    combo = panel.device_combo
+    specs = [combo.itemData(i) for i in range(combo.count())]
+    assert "cpu:0" in specs and combo.currentData() == "cpu:0"
+    assert "CPU:0" in combo.currentText()
+    if not any(d.device_type == "GPU" for d in panel.devices):
+        assert panel.device_note.text().startswith(NO_GPU)
+        gpu = combo.model().item(combo.count() - 1)
+        assert gpu.text() == "GPU — none found" and not gpu.isEnabled()
+    assert f"worker pid {panel.engine.pid}" in panel.worker_label.text()
+
+
+@pytest.mark.parametrize(
+    ("source", "message"),
+    [
+        (InputSource("expr", text="__import__('os').system('true')"), "is not allowed"),
+        (InputSource("expr", text="np.ones((1, 9), np.float32)"), r"has shape (1, 9)"),
+        (InputSource("file", text="/nonexistent/x.npy"), "no such file"),
+    ],
+    ids=["unsafe", "shape", "file"],
+)
+def test_a_bad_input_is_named_before_anything_runs(panel, models, source, message):
+    _open(panel, models, "keras_export")
+    panel.inputs.set_source("features", source)
+
+    assert not panel.run()
+
+    row = panel.inputs.rows["features"]
+    assert not row.error.isHidden() and message in row.error.text()
+    assert "'features'" in panel.error_label.text() and not panel.error_frame.isHidden()
+    assert panel.engine.pid is None and not panel.busy and not panel.runs
+
+
+def test_a_risky_model_asks_first_and_refusing_runs_nothing(qtbot, panel, models, tmp_path):
+    asked: list[str] = []
+    answer = [False]
+
+    def confirm(text: str) -> bool:
+        asked.append(text)
+        return answer[0]
+
+    panel.confirm_risky = confirm
+    _open(panel, models, "risky_readfile")
+    secret = tmp_path / "note.txt"
+    secret.write_bytes(b"read by the model")
+    panel.inputs.set_source("filename", InputSource("strings", text=repr(str(secret))))
+
+    assert not panel.run()
+    assert len(asked) == 1 and "ReadFile" in asked[0]
+    assert panel.engine.pid is None and not panel.runs
+    assert "refused" in panel.status_label.text()
+
+    answer[0] = True
+    _run(qtbot, panel)
+    assert panel.shown.outputs["contents"].item() == b"read by the model"
+    assert len(asked) == 2
+
+    _run(qtbot, panel)  # agreed once for this tag-set: not asked again
+    assert len(asked) == 2
+
+
+def test_a_worker_killed_mid_run_is_an_error_and_the_next_run_works(qtbot, panel, models):
+    _open(panel, models, "control_flow")
+    panel.repeat.setValue(1)
+    panel.inputs.set_source("n", InputSource("expr", text="2147483647"))  # a very long loop
+
+    assert panel.run()
+    qtbot.waitUntil(lambda: "First call" in panel.status_label.text(), timeout=TIMEOUT)
+    assert panel.busy and not panel.run_button.isEnabled() and panel.stop_button.isEnabled()
+    os.kill(panel.engine.pid, signal.SIGKILL)
+    qtbot.waitUntil(lambda: not panel.busy, timeout=TIMEOUT)
+
+    assert "died while running 'serving_default'" in panel.error_label.text()
+    assert "SIGKILL" in panel.error_label.text() and "fresh worker" in panel.error_label.text()
+    assert panel.run_button.isEnabled() and not panel.runs
+
+    panel.inputs.set_source("n", InputSource("expr", text="3"))
+    panel.inputs.set_source("x", InputSource("expr", text="[1.0, 2.0]"))
+    _run(qtbot, panel)
+    assert panel.shown.outputs["y"].tolist() == [8.0, 16.0]
+    assert panel.error_frame.isHidden()
+
+
+def test_stop_ends_a_long_run_and_restart_gives_a_fresh_worker(qtbot, panel, models):
+    _open(panel, models, "control_flow")
+    panel.repeat.setValue(1)
+    panel.inputs.set_source("n", InputSource("expr", text="2147483647"))
+    assert panel.run()
+    qtbot.waitUntil(lambda: "First call" in panel.status_label.text(), timeout=TIMEOUT)
+    first = panel.engine.pid
+
+    panel.stop_button.click()
+    qtbot.waitUntil(lambda: not panel.busy, timeout=TIMEOUT)
+
+    assert panel.error_label.text().startswith("Stopped")
+    assert not panel.engine.running
+    panel.restart_worker()
+    qtbot.waitUntil(lambda: not panel.busy, timeout=TIMEOUT)
+    assert panel.engine.running and panel.engine.pid != first
+    assert panel.status_label.text() == "Fresh worker ready"
+
+
+def test_outputs_save_as_npz_and_compare_with_runs_and_files(qtbot, panel, models, tmp_path):
+    _open(panel, models, "keras_export")
+    _run(qtbot, panel)
+    saved = panel.save_outputs(tmp_path / "run1.npz")
+    assert load_outputs(saved).keys() == {"output_0"}
+    np.testing.assert_array_equal(load_outputs(saved)["output_0"], panel.shown.outputs["output_0"])
+
+    panel.inputs.seed.setValue(7)  # other random inputs: other outputs
+    _run(qtbot, panel)
+    delta = float(_cell(panel, "output_0", DELTA))
+    first, second = (r.outputs["output_0"] for r in panel.runs)
+    expected = float(np.abs(first - second).max())
+    assert _cell(panel, "output_0", DELTA) == f"{expected:.3g}" and delta > 0  # 3 digits shown
+    assert "run #1" in panel.compare_note.text()
+
+    panel.load_baseline(saved)
+    assert panel.compare_combo.currentText() == "run1.npz"
+    assert _cell(panel, "output_0", DELTA) == f"{delta:.3g}"
+
+    panel.compare_combo.setCurrentIndex(panel.compare_combo.findData(""))
+    assert _cell(panel, "output_0", DELTA) == ""
+    with pytest.raises(Exception, match="will not write into the model folder"):
+        panel.save_outputs(models.path("keras_export") / "out.npz")
+
+
+def test_a_checkpoint_cannot_be_run_and_says_why(panel, models):
+    _open(panel, models, "tf1_ckpt_meta")
+
+    assert not panel.run_button.isEnabled() and not panel.run()
+    assert "Only a SavedModel can be run" in panel.error_label.text()
+    assert panel.table_model.rowCount() == 0
+    assert panel.table_model.headerData(0, Qt.Orientation.Horizontal) == "Output"
