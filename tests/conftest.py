@@ -37,3 +37,15 @@ class FixtureModels:
 @pytest.fixture(scope="session")
 def models(tmp_path_factory) -> FixtureModels:
     return FixtureModels(tmp_path_factory.mktemp("models"))
+
+
+def _needs_tensorflow(item: pytest.Item) -> bool:
+    """A test needs TensorFlow when it asks for an exported fixture model (directly or
+    through another fixture), or when its module or function carries the ``tf`` mark."""
+    return "models" in getattr(item, "fixturenames", ()) or item.get_closest_marker("tf")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if _needs_tensorflow(item):
+            item.add_marker(pytest.mark.tf)

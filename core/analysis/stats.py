@@ -15,6 +15,8 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from smlens.core.tasks import CancelCheck, Cancelled
+
 CHUNK = 1 << 18  # elements per pass: 1 MiB of float32, inside a core's L2 cache
 HISTOGRAM_BINS = 100
 NATIVE_FLOATS = (np.dtype(np.float16), np.dtype(np.float32), np.dtype(np.float64))
@@ -55,17 +57,11 @@ def _plain(chunk: np.ndarray) -> np.ndarray:
 def _chunks(flat: np.ndarray, cancelled: Callable[[], bool] | None):
     for start in range(0, flat.size, CHUNK):
         if cancelled is not None and cancelled():
-            raise _Cancelled
+            raise Cancelled
         yield _plain(flat[start : start + CHUNK])
 
 
-class _Cancelled(Exception):
-    pass
-
-
-def tensor_stats(
-    values: np.ndarray, cancelled: Callable[[], bool] | None = None
-) -> TensorStats | None:
+def tensor_stats(values: np.ndarray, cancelled: CancelCheck | None = None) -> TensorStats | None:
     """Min, max, mean, std over the finite values; zero fraction; NaN and Inf counts.
 
     None when ``cancelled()`` turned true on the way.
@@ -111,7 +107,7 @@ def tensor_stats(
             mean += delta * c_n / total
             m2 += c_m2 + delta * delta * n * c_n / total
             n = total
-    except _Cancelled:
+    except Cancelled:
         return None
     count = int(flat.size)
     zero = zeros / count
@@ -133,7 +129,7 @@ def value_histogram(
     values: np.ndarray,
     stats: TensorStats,
     bins: int = HISTOGRAM_BINS,
-    cancelled: Callable[[], bool] | None = None,
+    cancelled: CancelCheck | None = None,
 ) -> tuple[np.ndarray, np.ndarray] | None:
     """(counts, edges) over the finite values, or None for text, empty and all-NaN tensors.
 
@@ -153,7 +149,7 @@ def value_histogram(
         try:
             for chunk in _chunks(flat, cancelled):
                 counts += np.bincount(chunk.astype(np.int64) - offset, minlength=len(counts))
-        except _Cancelled:
+        except Cancelled:
             return None
         return counts, edges
     finite = stats.count - stats.nan_count - stats.inf_count
@@ -176,6 +172,6 @@ def value_histogram(
             bin_of = index.astype(np.int32)
             np.minimum(bin_of, bins - 1, out=bin_of)
             counts += np.bincount(bin_of, minlength=bins)
-    except _Cancelled:
+    except Cancelled:
         return None
     return counts, edges

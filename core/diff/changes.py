@@ -7,11 +7,12 @@ colours it.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from smlens.core.errors import Problem
+from smlens.core.tasks import CancelCheck, Cancelled, Progress
 
 SEVERITIES = ("info", "risky", "breaking")  # ascending
 AREAS = (
@@ -24,13 +25,6 @@ AREAS = (
     "variables",
     "assets",
 )
-
-Progress = Callable[[float, str], None]
-Cancelled = Callable[[], bool]
-
-
-class DiffCancelled(Exception):
-    """Raised inside diff_models when ``cancelled()`` turned true; there is no result."""
 
 
 def rank(severity: str | None) -> int:
@@ -217,7 +211,7 @@ class Steps:
     def __init__(
         self,
         progress: Progress | None,
-        cancelled: Cancelled | None,
+        cancelled: CancelCheck | None,
         start: float = 0.0,
         end: float = 1.0,
     ):
@@ -226,7 +220,7 @@ class Steps:
 
     def check(self) -> None:
         if self._cancelled is not None and self._cancelled():
-            raise DiffCancelled("the diff was cancelled")
+            raise Cancelled("the diff was cancelled")
 
     def report(self, fraction: float, text: str) -> None:
         """Check for cancellation, then report ``fraction`` of this span done."""

@@ -14,11 +14,8 @@ from smlens.core.analysis.ops import op_counts
 from smlens.core.diff.changes import (
     AREAS,
     SEVERITIES,
-    Cancelled,
     Change,
-    DiffCancelled,
     ModelDiff,
-    Progress,
     Steps,
     ValueDelta,
     container,
@@ -28,12 +25,12 @@ from smlens.core.diff.graph import diff_tag_set_graphs
 from smlens.core.diff.signatures import diff_signatures
 from smlens.core.diff.values import diff_variables
 from smlens.core.model import Fingerprint, MetaGraph, Model
+from smlens.core.tasks import CancelCheck, Progress
 
 __all__ = [
     "AREAS",
     "SEVERITIES",
     "Change",
-    "DiffCancelled",
     "ModelDiff",
     "ValueDelta",
     "diff_models",
@@ -47,14 +44,14 @@ def diff_models(
     values: bool = True,
     slots: bool = False,
     progress: Progress | None = None,
-    cancelled: Cancelled | None = None,
+    cancelled: CancelCheck | None = None,
 ) -> ModelDiff:
     """Everything that differs from ``a`` to ``b``.
 
     ``values=False`` skips reading tensors (pairs still count as identical when their stored
     checksums agree); ``slots=True`` also compares optimizer slot values. ``progress(fraction,
     text)`` is called along the way and ``cancelled()`` polled between steps and tensor
-    chunks; when it returns True, DiffCancelled is raised.
+    chunks; when it returns True, Cancelled is raised.
     """
     steps = Steps(progress, cancelled)
     diff = ModelDiff(str(a.path), str(b.path), values_compared=values)

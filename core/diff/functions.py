@@ -16,6 +16,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from smlens.core.graph.calls import find_calls
 from smlens.core.model import (
     FuncRef,
     Graph,
@@ -71,8 +72,7 @@ def tensor_text(value: TensorValue) -> str:
             return f"{value.dtype} {value.numpy().tolist()!r}"
         except Exception:  # an undecodable dtype: fall back to the digest
             pass
-    raw = value._proto.SerializeToString(deterministic=True) if value._proto is not None else b""
-    return f"{value.dtype} {value.shape} sha1:{hashlib.sha1(raw).hexdigest()[:10]}"
+    return f"{value.dtype} {value.shape} sha1:{hashlib.sha1(value.raw).hexdigest()[:10]}"
 
 
 def split_input(ref: str) -> tuple[bool, str, str]:
@@ -258,7 +258,7 @@ class FunctionMatching:
 def _call_sites(graph: Graph) -> dict[str, dict[tuple[str, str], list[str]]]:
     """caller ("" for the main graph) -> (node, attr) -> callees in attr order."""
     sites: dict[str, dict[tuple[str, str], list[str]]] = defaultdict(lambda: defaultdict(list))
-    for call in graph.calls:
+    for call in find_calls(graph):
         sites[call.caller][(call.node, call.attr)].append(call.callee)
     return sites
 

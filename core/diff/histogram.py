@@ -12,9 +12,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from smlens.core.diff.changes import Cancelled, DiffCancelled, Progress
 from smlens.core.errors import SmlensError
 from smlens.core.model import Model
+from smlens.core.tasks import CancelCheck, Cancelled, Progress
 
 MIN_BINS, MAX_BINS = 10, 120
 
@@ -65,7 +65,7 @@ def delta_histogram(
     name: str = "",
     *,
     progress: Progress | None = None,
-    cancelled: Cancelled | None = None,
+    cancelled: CancelCheck | None = None,
 ) -> DeltaHistogram:
     """Histogram of B's tensor ``key_b`` minus A's tensor ``key_a`` (same shape)."""
     name = name or key_a
@@ -75,7 +75,7 @@ def delta_histogram(
     tensors = []
     for i, (model, key) in enumerate(((a, key_a), (b, key_b))):
         if cancelled is not None and cancelled():
-            raise DiffCancelled("the histogram was cancelled")
+            raise Cancelled("the histogram was cancelled")
         if progress is not None:
             progress(i / 3, f"reading {key} of {'AB'[i]}")
         tensors.append(model.checkpoint.read(key))
@@ -90,7 +90,7 @@ def delta_histogram(
     finite = d[np.isfinite(d)]
     nonfinite = d.size - finite.size
     if cancelled is not None and cancelled():
-        raise DiffCancelled("the histogram was cancelled")
+        raise Cancelled("the histogram was cancelled")
     counts, edges = np.histogram(finite, bins=bin_count(finite.size))
     return DeltaHistogram(
         name,

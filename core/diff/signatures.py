@@ -124,7 +124,7 @@ def _diff_default(path: tuple[str, ...], a: Signature, b: Signature, key: str) -
     if before is None and after is None:
         return []
     if before is not None and after is not None:
-        if before._proto == after._proto:
+        if before.raw == after.raw:
             return []
         return [
             Change(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from smlens.core.formats.tensor_proto import tensor_bytes_to_numpy
 from smlens.core.model import FuncRef, Placeholder, Shape, TensorValue
 from smlens.core.model.dtypes import dtype
 
@@ -18,7 +19,12 @@ def decode_shape(proto) -> Shape:
 
 
 def decode_tensor(proto) -> TensorValue:
-    return TensorValue(dtype(proto.dtype).name, decode_shape(proto.tensor_shape), proto)
+    return TensorValue(
+        dtype(proto.dtype).name,
+        decode_shape(proto.tensor_shape),
+        proto.SerializeToString(deterministic=True),
+        _decode=tensor_bytes_to_numpy,
+    )
 
 
 def _scalar(kind: str, value) -> Any:

@@ -33,6 +33,7 @@ def convert_node(proto) -> Node:
         inputs=list(proto.input),
         device=proto.device,
         _attr_proto=proto.attr,
+        _decode_attrs=decode_attr_map,
         experimental_debug_info=list(proto.experimental_debug_info.original_node_names),
     )
 

@@ -9,7 +9,6 @@ Nothing here writes to the model folder, and nothing imports TensorFlow.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
 from pathlib import Path
 
 from google.protobuf import message as pb_message
@@ -22,8 +21,7 @@ from smlens.core.formats.convert import convert_graph, convert_meta_graph
 from smlens.core.formats.names import OBJECT_GRAPH_KEY, resolve_variables
 from smlens.core.formats.sniff import sniff_file
 from smlens.core.model import Asset, Fingerprint, MetaGraph, Model
-
-Progress = Callable[[float, str], None]
+from smlens.core.tasks import Progress
 
 
 def _no_progress(fraction: float, text: str) -> None:

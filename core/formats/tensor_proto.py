@@ -94,3 +94,12 @@ def _object_array(items: list) -> np.ndarray:
     out = np.empty(len(items), dtype=object)
     out[:] = items
     return out
+
+
+def tensor_bytes_to_numpy(raw: bytes) -> np.ndarray:
+    """A serialized TensorProto's values (the codec ``TensorValue.numpy`` calls)."""
+    from smlens.core.formats import proto
+
+    tp = proto.TensorProto()
+    tp.ParseFromString(raw)
+    return tensor_proto_to_numpy(tp)

@@ -21,6 +21,7 @@ from typing import Any, NamedTuple
 from smlens.core.errors import Problem
 from smlens.core.formats import proto
 from smlens.core.formats.attrs import decode_shape
+from smlens.core.graph.calls import find_calls
 from smlens.core.model import Call, Function, MetaGraph, Model, Node, Shape
 from smlens.core.model.dtypes import dtype as lookup_dtype
 
@@ -544,7 +545,7 @@ def _arg_keys_through_calls(meta_graph: MetaGraph, bound, main) -> dict[str, dic
     until nothing new is learnt."""
     known = {name: dict(args) for name, args in bound.items()}
     library = meta_graph.functions
-    calls = meta_graph.graph.calls
+    calls = find_calls(meta_graph.graph)
     nodes_by_caller: dict[str, dict[str, Node]] = {}
     changed = True
     while changed:

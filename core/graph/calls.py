@@ -25,8 +25,15 @@ def find_calls(graph: Graph) -> list[Call]:
     """Every call edge of a graph: from its main nodes (caller "") and from each function.
 
     Covers PartitionedCall ``f``, While ``body``/``cond``, If ``then_branch``/``else_branch``,
-    Case ``branches``, and any other func or list(func) attr.
+    Case ``branches``, and any other func or list(func) attr. Computed once per graph and
+    kept on it (``Graph.call_index``).
     """
+    if graph.call_index is None:
+        graph.call_index = _all_calls(graph)
+    return graph.call_index
+
+
+def _all_calls(graph: Graph) -> list[Call]:
     calls = []
     for node in graph.nodes:
         calls.extend(_node_calls("", node, graph.functions))
@@ -37,8 +44,8 @@ def find_calls(graph: Graph) -> list[Call]:
 
 
 def callees(graph: Graph, caller: str) -> list[str]:
-    return sorted({c.callee for c in graph.calls if c.caller == caller})
+    return sorted({c.callee for c in find_calls(graph) if c.caller == caller})
 
 
 def callers(graph: Graph, callee: str) -> list[str]:
-    return sorted({c.caller for c in graph.calls if c.callee == callee})
+    return sorted({c.caller for c in find_calls(graph) if c.callee == callee})

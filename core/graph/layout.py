@@ -37,6 +37,7 @@ from smlens.core.graph.scopes import (
     in_port_id,
     out_port_id,
 )
+from smlens.core.tasks import CancelCheck, Cancelled, Progress
 
 CHAR_WIDTH = 7.0  # default size function: pixels per label character
 NODE_HEIGHT = 26.0
@@ -51,12 +52,6 @@ BOX_HEADER = 24.0  # above an expanded scope's items, for its name
 
 Point = tuple[float, float]
 Size = Callable[[VisibleItem], tuple[float, float]]
-Progress = Callable[[float, str], None]
-Cancelled = Callable[[], bool]
-
-
-class LayoutCancelled(Exception):
-    """Raised inside layout_graph when ``cancelled()`` turned true; there is no result."""
 
 
 def default_size(item: VisibleItem) -> tuple[float, float]:
@@ -145,11 +140,11 @@ def layout_graph(
     size: Size = default_size,
     cache: LayoutCache | None = None,
     progress: Progress | None = None,
-    cancelled: Cancelled | None = None,
+    cancelled: CancelCheck | None = None,
 ) -> Layout:
     """Lay out every box of ``visible``, innermost first, reusing cached boxes.
 
-    ``cancelled()`` is polled between boxes, which raises LayoutCancelled.
+    ``cancelled()`` is polled between boxes, which raises Cancelled.
     """
     cache = cache if cache is not None else LayoutCache()
     order = sorted(visible.boxes, key=lambda path: -path.count("/") - bool(path))
@@ -160,7 +155,7 @@ def layout_graph(
             laid = cache.get(box.key)
             if laid is None:
                 if cancelled is not None and cancelled():
-                    raise LayoutCancelled(path)
+                    raise Cancelled(path)
                 laid = layout_box(box, size, done, cache.templates)
                 cache.put(box.key, laid)
             done[path] = laid

@@ -7,7 +7,6 @@ is all Netron shows), with the wrapper kept in the trail so Back and the breadcr
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from smlens.core.graph.build import (
@@ -20,9 +19,7 @@ from smlens.core.graph.build import (
 from smlens.core.graph.layout import Layout, LayoutCache, Size, default_size, layout_graph
 from smlens.core.graph.scopes import Hierarchy, VisibleGraph, build_hierarchy, visible_graph
 from smlens.core.model import MetaGraph, Model
-
-Progress = Callable[[float, str], None]
-Cancelled = Callable[[], bool]
+from smlens.core.tasks import CancelCheck, Progress
 
 # A function made only of these around one call is a wrapper: opening it opens the callee.
 _WRAPPER_OPS = frozenset({"Identity", "IdentityN", "NoOp", "Const"})
@@ -210,7 +207,7 @@ def load_graph(
     meta_graph: MetaGraph,
     ref: GraphRef,
     progress: Progress | None = None,
-    cancelled: Cancelled | None = None,
+    cancelled: CancelCheck | None = None,
 ) -> LoadedGraph:
     """Build the op graph of ``ref`` and its name-scope hierarchy (seconds at 100k ops)."""
     if progress is not None:
@@ -236,10 +233,10 @@ def lay_out(
     expanded: set[str],
     size: Size = default_size,
     progress: Progress | None = None,
-    cancelled: Cancelled | None = None,
+    cancelled: CancelCheck | None = None,
 ) -> ViewLayout:
     """Visible graph and layout of ``loaded`` with ``expanded`` scopes open, reusing the
-    boxes solved before; raises layout.LayoutCancelled when a newer request came in."""
+    boxes solved before; raises layout.Cancelled when a newer request came in."""
     with gc_paused():
         visible = visible_graph(loaded.graph, loaded.hierarchy, expanded)
     layout = layout_graph(visible, size, loaded.cache, progress, cancelled)
@@ -274,7 +271,7 @@ def trace_view(
     node: str,
     direction: str = "inputs",
     progress: Progress | None = None,
-    cancelled: Cancelled | None = None,
+    cancelled: CancelCheck | None = None,
 ) -> TraceView:
     """Trace ``node``'s inputs or outputs transitively (graph_query.trace) and map the nodes
     and the edges among them onto what is shown with ``expanded`` open."""

@@ -7,7 +7,6 @@ what a test can check without a window.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,15 +15,9 @@ from smlens.core.formats.attrs import decode_attr
 from smlens.core.graph.build import Callee, Edge, OpGraph, OpNode, TensorType, flat_args, op_spec
 from smlens.core.model import FuncRef, Node, Placeholder, Shape, TensorValue
 from smlens.core.model.dtypes import dtype as lookup_dtype
+from smlens.core.tasks import CancelCheck, Cancelled, Progress
 
 # --- Search and trace ---------------------------------------------------------------------
-
-Progress = Callable[[float, str], None]
-Cancelled = Callable[[], bool]
-
-
-class SearchCancelled(Exception):
-    """Raised inside search_nodes when ``cancelled()`` turned true."""
 
 
 def search_nodes(
@@ -33,7 +26,7 @@ def search_nodes(
     fields: tuple[str, ...] = ("name", "op", "attr"),
     ignore_case: bool = True,
     progress: Progress | None = None,
-    cancelled: Cancelled | None = None,
+    cancelled: CancelCheck | None = None,
 ) -> list[str]:
     """Names of the nodes whose name, op type or an attr (as "key=text") matches a regex.
 
@@ -44,7 +37,7 @@ def search_nodes(
     for i, n in enumerate(graph.nodes):
         if i % 2000 == 0:
             if cancelled is not None and cancelled():
-                raise SearchCancelled(pattern)
+                raise Cancelled(pattern)
             if progress is not None:
                 progress(i / max(1, len(graph.nodes)), "searching")
         if _matches(n, regex, fields):

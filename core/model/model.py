@@ -6,6 +6,7 @@ checkpoint's variables and the assets on disk.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -81,16 +82,18 @@ class FuncRef:
 
 @dataclass(frozen=True)
 class TensorValue:
-    """A TensorProto's value (Const nodes, attr tensors), decoded on demand."""
+    """A TensorProto's value (Const nodes, attr tensors): its serialized bytes, decoded on
+    demand by the codec the reader attached (the model itself knows no wire format)."""
 
     dtype: str
     shape: Shape
-    _proto: Any = field(repr=False, compare=False, default=None)
+    raw: bytes = field(repr=False, default=b"")  # the TensorProto, serialized deterministically
+    _decode: Callable[[bytes], Any] | None = field(repr=False, compare=False, default=None)
 
     def numpy(self):
-        from smlens.core.formats.tensor_proto import tensor_proto_to_numpy
-
-        return tensor_proto_to_numpy(self._proto)
+        if self._decode is None:
+            raise ValueError(f"no decoder for this {self.dtype} value")
+        return self._decode(self.raw)
 
 
 @dataclass(frozen=True)
@@ -102,7 +105,8 @@ class Placeholder:
 
 @dataclass
 class Node:
-    """A NodeDef. Attrs are decoded from the proto the first time they are asked for."""
+    """A NodeDef. Attrs are decoded from the reader's raw payload the first time they are
+    asked for, by the codec the reader attached (decoding 100k nodes up front costs seconds)."""
 
     name: str
     op: str
@@ -110,12 +114,15 @@ class Node:
     device: str = ""
     _attr_proto: Any = field(default=None, repr=False, compare=False)
     experimental_debug_info: list[str] = field(default_factory=list)
+    _decode_attrs: Callable[[Any], dict[str, Any]] | None = field(
+        default=None, repr=False, compare=False
+    )
 
     @cached_property
     def attrs(self) -> dict[str, Any]:
-        from smlens.core.formats.attrs import decode_attr_map
-
-        return decode_attr_map(self._attr_proto) if self._attr_proto is not None else {}
+        if self._attr_proto is None or self._decode_attrs is None:
+            return {}
+        return self._decode_attrs(self._attr_proto)
 
     @property
     def data_inputs(self) -> list[str]:
@@ -174,13 +181,7 @@ class Graph:
     functions: dict[str, Function]
     producer: int | None = None
     min_consumer: int | None = None
-
-    @cached_property
-    def calls(self) -> list[Call]:
-        """Every call edge, from the main graph and from each function."""
-        from smlens.core.graph.calls import find_calls
-
-        return find_calls(self)
+    call_index: list[Call] | None = field(default=None, repr=False, compare=False)  # find_calls
 
 
 @dataclass(frozen=True)

@@ -37,13 +37,11 @@ from smlens.core.errors import SmlensError
 from smlens.core.model import MetaGraph, Model, Signature
 from smlens.core.run.inputs import check_inputs
 from smlens.core.run.protocol import decode, encode, read_array, write_array
+from smlens.core.tasks import CancelCheck, Cancelled, Progress
 
 WORKER_COMMAND = (sys.executable, "-m", "smlens.core.run.worker")
 _STDERR_TAIL = 30
 _POLL_SECONDS = 0.05
-
-Progress = Callable[[float, str], None]
-Cancelled = Callable[[], bool]
 
 
 class RunError(SmlensError):
@@ -65,7 +63,7 @@ class WorkerCrashed(SmlensError):
         super().__init__(path, f"the run worker died {doing} ({_exit_text(returncode)}){said}")
 
 
-class RunCancelled(SmlensError):
+class RunCancelled(SmlensError, Cancelled):
     """The call was stopped (stop(), kill() or the cancelled hook); the worker was killed."""
 
 
@@ -315,7 +313,7 @@ class RunEngine:
         if worker is not None:
             worker.kill()
 
-    def restart(self, progress: Progress | None = None, cancelled: Cancelled | None = None):
+    def restart(self, progress: Progress | None = None, cancelled: CancelCheck | None = None):
         """Kill the worker and start a fresh one, ready for the next call."""
         self.kill()
         with self._lock:
@@ -358,7 +356,7 @@ class RunEngine:
     # -- requests -------------------------------------------------------------------------
 
     def devices(
-        self, progress: Progress | None = None, cancelled: Cancelled | None = None
+        self, progress: Progress | None = None, cancelled: CancelCheck | None = None
     ) -> list[DeviceInfo]:
         """The devices TensorFlow sees in the worker (asked once per engine)."""
         if self._devices is None:
@@ -379,7 +377,7 @@ class RunEngine:
         *,
         allow_risky_ops: bool = False,
         progress: Progress | None = None,
-        cancelled: Cancelled | None = None,
+        cancelled: CancelCheck | None = None,
     ) -> RunResult:
         """Run one signature ``repeat`` times on ``device`` and return the first outputs.
 
@@ -418,7 +416,7 @@ class RunEngine:
         *,
         allow_risky_ops: bool = False,
         progress: Progress | None = None,
-        cancelled: Cancelled | None = None,
+        cancelled: CancelCheck | None = None,
     ) -> float:
         """Load a model into the worker ahead of its first run (a GUI may warm up on open).
 
@@ -465,7 +463,7 @@ class RunEngine:
 
     # -- the conversation -----------------------------------------------------------------
 
-    def _poller(self, deadline: float | None, cancelled: Cancelled | None) -> Callable[[], None]:
+    def _poller(self, deadline: float | None, cancelled: CancelCheck | None) -> Callable[[], None]:
         def poll() -> None:
             if self._stop.is_set() or (cancelled is not None and cancelled()):
                 self.kill()
@@ -481,7 +479,7 @@ class RunEngine:
         request: dict,
         doing: str,
         progress: Progress | None,
-        cancelled: Cancelled | None,
+        cancelled: CancelCheck | None,
         timeout: float | None,
     ) -> dict:
         progress = progress or _no_progress

@@ -34,7 +34,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from smlens.core.graph.layout import LayoutCancelled
 from smlens.core.graph.nav import (
     GraphRef,
     History,
@@ -52,9 +51,10 @@ from smlens.core.graph.nav import (
     trace_view,
     unwrap,
 )
-from smlens.core.graph.query import SearchCancelled, search_nodes
+from smlens.core.graph.query import search_nodes
 from smlens.core.graph.scopes import default_expanded, expand_all, reveal, scope_id
 from smlens.core.model import Model
+from smlens.core.tasks import Cancelled
 from smlens.gui.base.panel import Panel
 from smlens.gui.base.tasks import TaskRunner
 from smlens.gui.base.theme import current
@@ -437,7 +437,7 @@ class GraphPanel(Panel):
             self._apply_layout(result)
 
     def _on_task_failed(self, error: Exception) -> None:
-        if isinstance(error, LayoutCancelled):
+        if isinstance(error, Cancelled):
             return
         self.status_label.setText(f"Could not show the graph: {type(error).__name__}: {error}")
 
@@ -601,7 +601,7 @@ class GraphPanel(Panel):
         self._show_matches(names)
 
     def _on_search_failed(self, error: Exception) -> None:
-        if not isinstance(error, SearchCancelled):
+        if not isinstance(error, Cancelled):
             self.match_label.setText(f"search failed: {error}")
 
     def _show_matches(self, names: list[str]) -> None:

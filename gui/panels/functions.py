@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from smlens.core.graph.calls import find_calls
 from smlens.core.model import ArgDef, Function, MetaGraph, Model
 from smlens.gui.base.formatting import grouped, short_dtype
 from smlens.gui.base.panel import Panel
@@ -88,7 +89,7 @@ def function_rows(model: Model | None) -> list[FunctionRow]:
     rows = []
     for mg in model.meta_graphs if model else []:
         callers, callees = defaultdict(set), defaultdict(set)
-        for call in mg.graph.calls:
+        for call in find_calls(mg.graph):
             callers[call.callee].add(call.caller)
             callees[call.caller].add(call.callee)
         entries = entry_points(mg)

@@ -15,11 +15,12 @@ import pytest
 
 from smlens.core.diff import values as diff_values
 from smlens.core.diff.changes import ValueDelta
-from smlens.core.diff.compare import DiffCancelled, diff_models
+from smlens.core.diff.compare import diff_models
 from smlens.core.diff.functions import Hasher, match_functions, strip_uid
 from smlens.core.diff.signatures import diff_signatures, grade_shape
 from smlens.core.diff.values import _Accumulator
 from smlens.core.formats import proto
+from smlens.core.formats.attrs import decode_tensor
 from smlens.core.formats.bundle import TensorBundle
 from smlens.core.formats.reader import open_model
 from smlens.core.model import (
@@ -33,6 +34,7 @@ from smlens.core.model import (
     TensorInfo,
     TensorValue,
 )
+from smlens.core.tasks import Cancelled
 from tests.fixtures.pairs import FEATURES, WIDE_FEATURES
 
 
@@ -312,7 +314,7 @@ def _meta(signature: Signature) -> MetaGraph:
 
 
 def _default(value: float) -> TensorValue:
-    return TensorValue("DT_FLOAT", Shape(()), proto.TensorProto(dtype=1, float_val=[value]))
+    return decode_tensor(proto.TensorProto(dtype=1, float_val=[value]))
 
 
 def _sig(inputs, outputs=None, method="tensorflow/serving/predict", defaults=None) -> Signature:
@@ -541,7 +543,7 @@ def test_cancelled_diff_raises(models):
         calls.append(1)
         return len(calls) > 3
 
-    with pytest.raises(DiffCancelled):
+    with pytest.raises(Cancelled):
         diff_models(a, b, cancelled=cancelled)
 
 

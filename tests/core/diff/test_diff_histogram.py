@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from smlens.core.diff.changes import DiffCancelled
 from smlens.core.diff.histogram import MAX_BINS, bin_count, delta_histogram, differences
 from smlens.core.model import Model
+from smlens.core.tasks import Cancelled
 
 
 class _Bundle:
@@ -51,7 +51,7 @@ def test_strings_have_no_bins_and_cancel_raises():
     b = np.array([b"x", b"z"], dtype=object)
     h = delta_histogram(_model(s=a), _model(s=b), "s", "s")
     assert h.counts.size == 0 and h.changed == 1 and "string" in h.note
-    with pytest.raises(DiffCancelled):
+    with pytest.raises(Cancelled):
         delta_histogram(_model(s=a), _model(s=b), "s", "s", cancelled=lambda: True)
 
 

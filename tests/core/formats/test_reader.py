@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from smlens.core import SmlensError, open_model
+from smlens.core.graph.calls import find_calls
 
 SAVED_MODELS = ["tf1_multi_tag", "module_multi_sig", "keras_export", "control_flow", "lookup"]
 TF2_MODELS = ["module_multi_sig", "keras_export", "control_flow", "lookup"]
@@ -102,9 +103,9 @@ def test_control_flow_calls_reach_every_branch(models):
                 for f in value.list.func:
                     expected.add((fn.signature.name, node.name, attr, f.name))
     graph = open_model(models.path("control_flow")).meta_graphs[0].graph
-    ours = {(c.caller, c.node, c.attr, c.callee) for c in graph.calls if c.attr and c.caller}
+    ours = {(c.caller, c.node, c.attr, c.callee) for c in find_calls(graph) if c.attr and c.caller}
     assert ours == expected
-    attrs = {c.attr for c in graph.calls}
+    attrs = {c.attr for c in find_calls(graph)}
     assert {"body", "cond"} <= attrs and {"then_branch", "else_branch"} <= attrs
 
 

@@ -15,13 +15,13 @@ from smlens.core.formats.convert import convert_node
 from smlens.core.graph.build import build_graph
 from smlens.core.graph.layout import (
     LayoutCache,
-    LayoutCancelled,
     Rect,
     default_size,
     layout_graph,
 )
 from smlens.core.graph.scopes import build_hierarchy, default_expanded, expand_all, visible_graph
 from smlens.core.model import Graph, MetaGraph, Model
+from smlens.core.tasks import Cancelled
 
 CASES = [
     ("tf1_multi_tag", None),
@@ -252,7 +252,7 @@ def test_layout_reports_progress_and_can_be_cancelled(models):
     layout_graph(view, progress=lambda f, text: seen.append(f))
     assert seen and all(0 <= f <= 1 for f in seen)
     polls = []
-    with pytest.raises(LayoutCancelled):
+    with pytest.raises(Cancelled):
         layout_graph(view, cancelled=lambda: polls.append(1) or len(polls) > 2)
     assert len(polls) == 3
 
