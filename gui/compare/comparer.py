@@ -12,8 +12,8 @@ from smlens.core.diff.compare import ModelDiff, diff_models
 from smlens.core.errors import SmlensError
 from smlens.core.formats.reader import open_model
 from smlens.core.model import Model
+from smlens.gui.base.loader import describe_error
 from smlens.gui.base.tasks import TaskRunner
-from smlens.gui.window.loader import describe_error
 
 log = logging.getLogger(__name__)
 

@@ -11,10 +11,10 @@ from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QApplication, QMainWindow, QWidget
 
 from smlens.core.errors import SmlensError
+from smlens.gui.base.problem_bar import ProblemBar
 from smlens.gui.base.theme import app_icon
 from smlens.gui.compare.comparer import Comparison, Side, side_path
 from smlens.gui.compare.view import CompareView
-from smlens.gui.window.problem_bar import ProblemBar
 
 APP_TITLE = "SavedModel Lens"
 

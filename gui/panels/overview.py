@@ -432,6 +432,6 @@ class OverviewPanel(Panel):
 
 if __name__ == "__main__":
     from smlens.gui.base.preview import preview
-    from smlens.gui.window.app import sample_path
+    from smlens.resources import sample_path
 
     preview(OverviewPanel, sys.argv[1] if len(sys.argv) > 1 else sample_path())

@@ -7,26 +7,20 @@ import logging
 import os
 import sys
 from collections.abc import Callable
-from pathlib import Path
 
 from PySide6.QtCore import QEventLoop, QThreadPool, QTimer
 from PySide6.QtWidgets import QApplication
 
-import smlens.resources
 from smlens.core.errors import SmlensError
 from smlens.gui.base._compat import collect_garbage_on_the_ui_thread
 from smlens.gui.base.theme import app_icon, apply_theme, follow_system
 from smlens.gui.window.main_window import MainWindow
+from smlens.resources import sample_path
 
 log = logging.getLogger("smlens")
 
 LOAD_TIMEOUT_MS = 120_000
 SCREENSHOT_SIZE = (1400, 900)
-
-
-def sample_path() -> Path:
-    """The bundled sample model (resources/sample, written by resources/make_sample.py)."""
-    return Path(smlens.resources.__file__).resolve().parent / "sample"
 
 
 def _has_display() -> bool:

@@ -22,11 +22,11 @@ from PySide6.QtWidgets import (
 
 from smlens.core.model import Model
 from smlens.gui.base.formatting import format_name, human_bytes
+from smlens.gui.base.loader import ModelLoader
 from smlens.gui.base.panel import Panel
+from smlens.gui.base.problem_bar import ProblemBar
 from smlens.gui.base.theme import app_icon
 from smlens.gui.compare.window import CompareWindow
-from smlens.gui.window.loader import ModelLoader
-from smlens.gui.window.problem_bar import ProblemBar
 
 log = logging.getLogger(__name__)
 

@@ -17,9 +17,9 @@ from PySide6.QtWidgets import QTabBar
 from smlens.core import Problem, open_model
 from smlens.gui.base import theme
 from smlens.gui.base.panel import Panel
+from smlens.gui.base.problem_bar import SHOWN_LINES
 from smlens.gui.window.app import install_excepthook, sample_path
 from smlens.gui.window.main_window import MAX_RECENT, MainWindow
-from smlens.gui.window.problem_bar import SHOWN_LINES
 
 LOAD_MS = 30_000
 
