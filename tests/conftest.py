@@ -39,10 +39,16 @@ def models(tmp_path_factory) -> FixtureModels:
     return FixtureModels(tmp_path_factory.mktemp("models"))
 
 
+# Fixtures that need TensorFlow: exported models, the module itself, a running worker.
+TF_FIXTURES = {"models", "tf", "engine"}
+
+
 def _needs_tensorflow(item: pytest.Item) -> bool:
-    """A test needs TensorFlow when it asks for an exported fixture model (directly or
-    through another fixture), or when its module or function carries the ``tf`` mark."""
-    return "models" in getattr(item, "fixturenames", ()) or item.get_closest_marker("tf")
+    """A test needs TensorFlow when it asks for a TF_FIXTURES fixture (directly or through
+    another fixture), or when its module or function carries the ``tf`` mark."""
+    return bool(TF_FIXTURES & set(getattr(item, "fixturenames", ()))) or bool(
+        item.get_closest_marker("tf")
+    )
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

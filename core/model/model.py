@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from smlens.core.errors import Problem
+from smlens.core.model.text import format_dims
 
 
 @dataclass(frozen=True)
@@ -41,12 +42,6 @@ class Shape:
         if self.dims is None:
             return "<unknown rank>"
         return format_dims(self.dims)
-
-
-def format_dims(dims) -> str:
-    """A shape as numpy prints it, unknown dims as ?: "(?, 10)", "(10,)", "()"."""
-    text = ", ".join("?" if d is None or d < 0 else str(d) for d in dims)
-    return f"({text},)" if len(dims) == 1 else f"({text})"
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from smlens.core.model.dtypes import dtype
+from smlens.core.model.text import short_dtype
+
+__all__ = ["format_name", "grouped", "human_bytes", "relative_to", "share", "short_dtype"]
 
 FORMATS = {
     "saved_model": "SavedModel",
@@ -47,14 +49,6 @@ def share(n: int, total: int) -> str:
 
 def grouped(n: int) -> str:
     return f"{n:,}"
-
-
-def short_dtype(name: str) -> str:
-    """ "DT_FLOAT" -> "float32", as tf.dtypes names it; unknown names pass through."""
-    try:
-        return dtype(name).short
-    except KeyError:
-        return name
 
 
 def relative_to(path: str, base: Path | None) -> str:

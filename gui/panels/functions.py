@@ -3,9 +3,6 @@ runs each; the selected one's callers, callees, inputs and outputs."""
 
 from __future__ import annotations
 
-from collections import defaultdict
-from dataclasses import dataclass, field
-
 from PySide6.QtCore import QSortFilterProxyModel, Qt, Signal
 from PySide6.QtGui import QStandardItemModel
 from PySide6.QtWidgets import (
@@ -22,99 +19,20 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from smlens.core.graph.calls import find_calls
-from smlens.core.model import ArgDef, Function, MetaGraph, Model
-from smlens.gui.base.formatting import grouped, short_dtype
+from smlens.core.graph.functions import FunctionRow, describe_args, function_rows
+from smlens.core.model import Model
+from smlens.gui.base.formatting import grouped
 from smlens.gui.base.panel import Panel
 from smlens.gui.base.tables import SORT_ROLE, cell, row_table
+from smlens.gui.base.tasks import TaskRunner
 
 ROW_ROLE = Qt.ItemDataRole.UserRole + 1  # index into FunctionPanel.rows
 MAIN_GRAPH = "(main graph)"
 RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 
 
-@dataclass
-class FunctionRow:
-    """One library function of one meta graph, with its call edges and entry points."""
-
-    tag_set: str
-    function: Function
-    callers: list[str] = field(default_factory=list)  # "" is the main graph
-    callees: list[str] = field(default_factory=list)
-    runs_for: list[str] = field(default_factory=list)  # "signature serving_default", ...
-
-    @property
-    def name(self) -> str:
-        return self.function.name
-
-
-def entry_points(mg: MetaGraph) -> dict[str, list[str]]:
-    """Function name -> the signatures and object-graph functions that run it.
-
-    A signature output such as "StatefulPartitionedCall:0" names a main-graph node whose
-    ``f`` attr is the function; concrete functions are named in the object graph.
-    """
-    nodes = {node.name: node for node in mg.graph.nodes}
-    found: dict[str, list[str]] = defaultdict(list)
-
-    def add(tensor_names: set[str], label: str) -> None:
-        for node_name in sorted({n.split(":")[0].lstrip("^") for n in tensor_names}):
-            f = getattr(nodes.get(node_name), "attrs", {}).get("f")
-            if getattr(f, "name", None) in mg.functions and label not in found[f.name]:
-                found[f.name].append(label)
-
-    for key, sig in mg.signatures.items():
-        names = {info.name for info in sig.outputs.values() if info.name}
-        add(
-            names | {c.name for info in sig.outputs.values() for c in info.components},
-            f"signature {key}",
-        )
-    if mg.saver is not None:
-        add({mg.saver.save_tensor_name}, "saver: save")
-        add({mg.saver.restore_op_name}, "saver: restore")
-    graph = mg.object_graph
-    if graph is not None:
-        traces = {i for n in graph.nodes if n.kind == "function" for _, i in n.children}
-        signature_maps = {n.id for n in graph.nodes if n.identifier == "signature_map"}
-        in_maps = {i for n in graph.nodes if n.id in signature_maps for _, i in n.children}
-        for node in graph.nodes:
-            if node.id in traces or node.id in in_maps:
-                continue  # a trace of a function listed itself, or a signature seen above
-            for name in node.concrete_functions:
-                found[name].append(node.path + ("()" if node.kind == "function" else ""))
-    return dict(found)
-
-
-def function_rows(model: Model | None) -> list[FunctionRow]:
-    rows = []
-    for mg in model.meta_graphs if model else []:
-        callers, callees = defaultdict(set), defaultdict(set)
-        for call in find_calls(mg.graph):
-            callers[call.callee].add(call.caller)
-            callees[call.caller].add(call.callee)
-        entries = entry_points(mg)
-        for name, fn in sorted(mg.functions.items()):
-            rows.append(
-                FunctionRow(
-                    mg.tag_set,
-                    fn,
-                    sorted(callers[name]),
-                    sorted(callees[name]),
-                    entries.get(name, []),
-                )
-            )
-    return rows
-
-
-def describe_args(args: list[ArgDef]) -> list[str]:
-    """ "name: float32" per argument; attr-typed ones name their type attr."""
-    out = []
-    for arg in args:
-        kind = short_dtype(arg.dtype) if arg.dtype else arg.type_attr or arg.type_list_attr
-        if arg.number_attr:
-            kind = f"{arg.number_attr} x {kind}"
-        out.append(f"{arg.name}: {kind or '?'}")
-    return out
+def _compute_rows(model: Model, *, progress, cancelled) -> list[FunctionRow]:
+    return function_rows(model)
 
 
 class FunctionPanel(Panel):
@@ -124,10 +42,14 @@ class FunctionPanel(Panel):
     part = "graph"
 
     graph_requested = Signal(str, str, str)  # tag-set, "function", name: draw it
+    rows_ready = Signal()  # the table shows the current model's functions
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        self.rows: list[FunctionRow] = []
+        self._rows: list[FunctionRow] = []
+        self._pending: Model | None = None  # a model whose rows are being computed
+        self._runner = TaskRunner(self)
+        self._runner.finished.connect(self._on_rows_computed)
         self.table_model = QStandardItemModel(self)
         self.proxy = QSortFilterProxyModel(self)
         self.proxy.setSourceModel(self.table_model)
@@ -189,14 +111,45 @@ class FunctionPanel(Panel):
         return pane
 
     def show_model(self, model: Model | None) -> None:
-        self.rows = function_rows(model)
-        several = len({row.tag_set for row in self.rows}) > 1
+        """Index the call edges off the UI thread (seconds on a 100k-op library), then fill."""
+        self._runner.cancel()
+        self._pending = model
+        self._fill([])
+        if model is not None and model.meta_graphs:
+            self.count_label.setText("indexing call edges…")
+            self._runner.start(_compute_rows, model)
+        else:
+            self._pending = None
+            self.rows_ready.emit()
+
+    @property
+    def rows(self) -> list[FunctionRow]:
+        """The current model's rows; computed here and now if the task has not finished."""
+        self._ensure_rows()
+        return self._rows
+
+    def _on_rows_computed(self, rows: list[FunctionRow]) -> None:
+        self._pending = None
+        self._fill(rows)
+        self.rows_ready.emit()
+
+    def _ensure_rows(self) -> None:
+        """Rows now, for a caller that cannot wait (selecting a function by name)."""
+        if self._pending is not None:
+            model, self._pending = self._pending, None
+            self._runner.cancel()
+            self._fill(function_rows(model))
+            self.rows_ready.emit()
+
+    def _fill(self, rows: list[FunctionRow]) -> None:
+        self._rows = rows
+        several = len({row.tag_set for row in self._rows}) > 1
         headers = ["Function", "Tag-set", "Nodes", "Callers", "Callees", "Runs for"]
         if not several:
             headers.remove("Tag-set")
         self.table_model.clear()
         self.table_model.setHorizontalHeaderLabels(headers)
-        for i, row in enumerate(self.rows):
+        for i, row in enumerate(self._rows):
             cells = [cell(row.name)]
             if several:
                 cells.append(cell(row.tag_set))
@@ -243,7 +196,7 @@ class FunctionPanel(Panel):
         if not index.isValid():
             return None
         source = self.proxy.mapToSource(index)
-        return self.rows[self.table_model.item(source.row(), 0).data(ROW_ROLE)]
+        return self._rows[self.table_model.item(source.row(), 0).data(ROW_ROLE)]
 
     def _source_index(self, row_number: int):
         for r in range(self.table_model.rowCount()):
@@ -256,7 +209,7 @@ class FunctionPanel(Panel):
         self._update_count()
 
     def _update_count(self) -> None:
-        shown, total = self.proxy.rowCount(), len(self.rows)
+        shown, total = self.proxy.rowCount(), len(self._rows)
         count = f"{total}" if shown == total else f"{shown} of {total}"
         self.count_label.setText(f"{count} functions")
 

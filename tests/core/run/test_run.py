@@ -137,6 +137,7 @@ def test_outputs_equal_a_direct_tensorflow_call(models, engine, case):
     assert result.kind == ("tf1" if name.startswith("tf1") else "tf2")
 
 
+@pytest.mark.tf
 def test_our_tf_examples_are_byte_for_byte_tensorflows():
     ours = [make_example({"x": row}) for row in ROWS]
 

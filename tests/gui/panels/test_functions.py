@@ -9,7 +9,8 @@ from PySide6.QtCore import Qt
 
 from smlens.core import open_model
 from smlens.core.graph.calls import callees, callers
-from smlens.gui.panels.functions import FunctionPanel, entry_points
+from smlens.core.graph.functions import entry_points
+from smlens.gui.panels.functions import FunctionPanel
 
 
 @pytest.fixture
@@ -17,6 +18,12 @@ def panel(qtbot) -> FunctionPanel:
     widget = FunctionPanel()
     qtbot.addWidget(widget)
     return widget
+
+
+def _show(panel: FunctionPanel, model, qtbot) -> None:
+    """set_model, then wait until the call edges are indexed off the UI thread."""
+    with qtbot.waitSignal(panel.rows_ready, timeout=10_000):
+        panel.set_model(model)
 
 
 def _headers(panel: FunctionPanel) -> list[str]:
@@ -37,9 +44,9 @@ def _list(widget) -> list[str]:
 
 
 @pytest.mark.parametrize("name", ["control_flow", "keras_export", "module_multi_sig"])
-def test_one_row_per_library_function_with_counts(panel, models, name):
+def test_one_row_per_library_function_with_counts(panel, qtbot, models, name):
     model = open_model(models.path(name))
-    panel.set_model(model)
+    _show(panel, model, qtbot)
     graph = model.meta_graphs[0].graph
     rows = {row["Function"]: row for row in _table(panel)}
     assert set(rows) == set(graph.functions)
@@ -50,7 +57,7 @@ def test_one_row_per_library_function_with_counts(panel, models, name):
         assert rows[fn_name]["Callees"] == str(len(callees(graph, fn_name)))
 
 
-def test_signatures_and_concrete_functions_name_the_function_they_run(panel, models):
+def test_signatures_and_concrete_functions_name_the_function_they_run(panel, qtbot, models):
     model = open_model(models.path("keras_export"))
     mg = model.meta_graphs[0]
     wrapper = mg.graph.nodes[[n.name for n in mg.graph.nodes].index("StatefulPartitionedCall_1")]
@@ -58,15 +65,15 @@ def test_signatures_and_concrete_functions_name_the_function_they_run(panel, mod
     assert entries[wrapper.attrs["f"].name] == ["signature serving_default"]
     traced = mg.object_graph.nodes[6].concrete_functions[0]  # the "serve" function
     assert entries[traced] == ["serve()"]
-    panel.set_model(model)
+    _show(panel, model, qtbot)
     rows = {row["Function"]: row for row in _table(panel)}
     assert rows[wrapper.attrs["f"].name]["Runs for"] == "signature serving_default"
     assert any(row["Runs for"] == "saver: save" for row in rows.values())
 
 
-def test_selecting_a_function_lists_callers_callees_and_arguments(panel, models):
+def test_selecting_a_function_lists_callers_callees_and_arguments(panel, qtbot, models):
     model = open_model(models.path("control_flow"))
-    panel.set_model(model)
+    _show(panel, model, qtbot)
     graph = model.meta_graphs[0].graph
     body = next(name for name in graph.functions if name.startswith("__inference___call__"))
     assert panel.select_function(body)
@@ -85,7 +92,7 @@ def test_selecting_a_function_lists_callers_callees_and_arguments(panel, models)
 
 def test_double_clicking_a_callee_goes_to_it(panel, models, qtbot):
     model = open_model(models.path("control_flow"))
-    panel.set_model(model)
+    _show(panel, model, qtbot)
     body = next(n for n in model.meta_graphs[0].functions if n.startswith("__inference___call__"))
     panel.filter_edit.setText("__call__")  # the callee is filtered out: going there clears it
     panel.select_function(body)
@@ -103,18 +110,18 @@ def test_double_clicking_a_callee_goes_to_it(panel, models, qtbot):
     assert panel.filter_edit.text() == ""
 
 
-def test_the_main_graph_is_listed_as_a_caller_but_not_navigable(panel, models):
+def test_the_main_graph_is_listed_as_a_caller_but_not_navigable(panel, qtbot, models):
     model = open_model(models.path("control_flow"))
-    panel.set_model(model)
+    _show(panel, model, qtbot)
     wrapper = next(n for n in model.meta_graphs[0].functions if "signature_wrapper" in n)
     panel.select_function(wrapper)
     assert _list(panel.callers_list) == ["(main graph)"]
     assert panel.callers_list.item(0).flags() == Qt.ItemFlag.NoItemFlags
 
 
-def test_filter_and_numeric_sort(panel, models):
+def test_filter_and_numeric_sort(panel, qtbot, models):
     model = open_model(models.path("control_flow"))
-    panel.set_model(model)
+    _show(panel, model, qtbot)
     panel.filter_edit.setText("WHILE")
     assert {row["Function"].split("_")[1] for row in _table(panel)} == {"body", "cond"}
     assert panel.count_label.text() == f"2 of {len(model.meta_graphs[0].functions)} functions"
@@ -124,11 +131,11 @@ def test_filter_and_numeric_sort(panel, models):
     assert nodes == sorted(nodes) and nodes[-1] >= 10  # numeric: "11" would sort before "2"
 
 
-def test_several_meta_graphs_get_a_tag_set_column(panel, models):
+def test_several_meta_graphs_get_a_tag_set_column(panel, qtbot, models):
     model = open_model(models.path("control_flow"))
     mg = model.meta_graphs[0]
     model.meta_graphs.append(dataclasses.replace(mg, tags=["serve", "gpu"]))
-    panel.set_model(model)
+    _show(panel, model, qtbot)
     assert _headers(panel)[:2] == ["Function", "Tag-set"]
     assert panel.proxy.rowCount() == 2 * len(mg.functions)
     name = next(iter(mg.functions))
@@ -136,7 +143,26 @@ def test_several_meta_graphs_get_a_tag_set_column(panel, models):
     assert panel.selected_row().tag_set == "serve,gpu"
 
 
-def test_models_without_functions_show_an_empty_table(panel, models):
-    panel.set_model(open_model(models.path("tf1_multi_tag")))
+def test_models_without_functions_show_an_empty_table(panel, qtbot, models):
+    _show(panel, open_model(models.path("tf1_multi_tag")), qtbot)
     assert panel.proxy.rowCount() == 0
     assert panel.count_label.text() == "0 functions"
+
+
+def test_rows_are_computed_off_the_ui_thread_and_a_newer_model_wins(panel, models, qtbot):
+    first = open_model(models.path("control_flow"))
+    second = open_model(models.path("keras_export"))
+    panel.set_model(first)
+    assert "indexing" in panel.count_label.text()
+    assert panel.table_model.rowCount() == 0
+    with qtbot.waitSignal(panel.rows_ready, timeout=10_000):
+        panel.set_model(second)
+    assert {row.name for row in panel.rows} == set(second.meta_graphs[0].functions)
+
+
+def test_selecting_by_name_does_not_wait_for_the_task(panel, models):
+    model = open_model(models.path("control_flow"))
+    panel.set_model(model)
+    name = sorted(model.meta_graphs[0].functions)[0]
+    assert panel.select_function(name)
+    assert panel.selected_row().name == name

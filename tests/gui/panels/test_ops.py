@@ -79,6 +79,7 @@ def test_risky_ops_are_flagged_in_the_warning_colour(panel, models, name, known)
     assert set(_rows(panel)) == risky
 
 
+@pytest.mark.tf
 def test_custom_ops_are_marked(panel, custom_op):
     panel.set_model(open_model(custom_op))
     rows = _rows(panel)
