@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QColor, QPainter, QPalette
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QStyle, QVBoxLayout, QWidget
 
@@ -36,10 +36,19 @@ class _Veil(QWidget):
 
 class Panel(QWidget):
     """A dock's content. Subclasses build their widgets into ``self.body`` and implement
-    ``show_model``; ``part`` names the Problem.part that makes this panel unavailable."""
+    ``show_model``; ``part`` names the Problem.part that makes this panel unavailable.
+
+    What a panel offers the window is declared here, once, so the window wires every panel
+    the same way (napari's layer controls and Spyder's plugins declare theirs likewise): a
+    panel emits the requests it can make and overrides the hooks it serves. A renamed signal
+    is then an AttributeError at start-up, not a link that silently stops working.
+    """
 
     title = "Panel"
     part = "model"
+
+    variable_selected = Signal(str)  # a checkpoint key to show in the Variables panel
+    graph_requested = Signal(str, str, str)  # tag-set, "signature" | "function", name: draw it
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -88,6 +97,13 @@ class Panel(QWidget):
 
     def show_model(self, model: Model | None) -> None:
         """Fill the widgets from ``model`` (None clears them)."""
+
+    def select_variable(self, key: str) -> bool:
+        """Show the variable stored under checkpoint ``key``; False if this panel cannot."""
+        return False
+
+    def shutdown(self) -> None:
+        """Stop background work before the window closes (the Run panel's worker)."""
 
     def set_unavailable(self, message: str | None) -> None:
         """Dim the body and show ``message`` above it; None restores the panel."""
