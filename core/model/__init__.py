@@ -23,12 +23,13 @@ from smlens.core.model.model import (
     Shape,
     Signature,
     TensorInfo,
+    TensorSource,
     TensorSpec,
     TensorValue,
     TypeSpec,
     Variable,
-    format_dims,
 )
+from smlens.core.model.text import format_dims
 
 __all__ = [
     "ArgDef",
@@ -53,6 +54,7 @@ __all__ = [
     "Shape",
     "Signature",
     "TensorInfo",
+    "TensorSource",
     "TensorSpec",
     "TensorValue",
     "TypeSpec",

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from smlens.core.errors import Problem
 from smlens.core.model.text import format_dims
@@ -360,6 +360,18 @@ def _key_rank(v: Variable) -> tuple:
     return (sum(p.startswith("_") for p in parts), len(parts), v.key)
 
 
+class TensorSource(Protocol):
+    """Where variable values come from: the stored entries (dtype, shape, checksum) are read
+    when the model opens, values only when asked for; nothing is mapped until then. The
+    checkpoint reader (``formats.bundle.TensorBundle``) is the one implementation."""
+
+    entries: dict[str, Any]
+
+    def read(self, key: str, *, verify: bool = False) -> Any: ...
+
+    def close(self) -> None: ...
+
+
 @dataclass
 class Model:
     path: Path
@@ -372,7 +384,7 @@ class Model:
     keras_metadata: bool = False
     files: dict[str, int] = field(default_factory=dict)  # relative path -> bytes on disk
     problems: list[Problem] = field(default_factory=list)
-    checkpoint: Any = field(default=None, repr=False)  # TensorBundle, for values
+    checkpoint: TensorSource | None = field(default=None, repr=False)  # values on demand
 
     def meta_graph(self, tag_set: str | list[str]) -> MetaGraph:
         """The meta graph whose tags equal ``tag_set`` ("serve,gpu" or a list), in any order."""
