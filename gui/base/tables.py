@@ -1,10 +1,11 @@
-"""What the panels' sortable tables share: the sort role and a read-only cell."""
+"""What the panels' sortable tables share: the sort role, a read-only cell, the table
+itself, and the filter line and count label above it."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QStandardItem
-from PySide6.QtWidgets import QAbstractItemView, QTableView
+from PySide6.QtWidgets import QAbstractItemView, QLabel, QLineEdit, QTableView
 
 SORT_ROLE = Qt.ItemDataRole.UserRole  # what the proxy sorts by: numbers as numbers
 
@@ -34,3 +35,19 @@ def row_table(model, *, stretch_last: bool = True, word_wrap: bool = False) -> Q
     table.horizontalHeader().setStretchLastSection(stretch_last)
     table.horizontalHeader().setHighlightSections(False)
     return table
+
+
+def filter_edit(placeholder: str, on_changed) -> QLineEdit:
+    """The line above a table that filters it as the user types."""
+    edit = QLineEdit()
+    edit.setPlaceholderText(placeholder)
+    edit.setClearButtonEnabled(True)
+    edit.textChanged.connect(on_changed)
+    return edit
+
+
+def muted_label(text: str = "") -> QLabel:
+    """A quiet label for counts and summaries beside a filter."""
+    label = QLabel(text)
+    label.setProperty("role", "muted")
+    return label

@@ -10,7 +10,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
-    QLineEdit,
     QListWidget,
     QListWidgetItem,
     QPushButton,
@@ -23,7 +22,7 @@ from smlens.core.graph.functions import FunctionRow, describe_args, function_row
 from smlens.core.model import Model
 from smlens.gui.base.formatting import grouped
 from smlens.gui.base.panel import Panel
-from smlens.gui.base.tables import SORT_ROLE, cell, row_table
+from smlens.gui.base.tables import SORT_ROLE, cell, filter_edit, muted_label, row_table
 from smlens.gui.base.tasks import TaskRunner
 
 ROW_ROLE = Qt.ItemDataRole.UserRole + 1  # index into FunctionPanel.rows
@@ -57,12 +56,10 @@ class FunctionPanel(Panel):
         self.proxy.setFilterKeyColumn(-1)
         self.proxy.setFilterCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
 
-        self.filter_edit = QLineEdit()
-        self.filter_edit.setPlaceholderText("Filter functions, signatures, callers…")
-        self.filter_edit.setClearButtonEnabled(True)
-        self.filter_edit.textChanged.connect(self._on_filter_changed)
-        self.count_label = QLabel()
-        self.count_label.setProperty("role", "muted")
+        self.filter_edit = filter_edit(
+            "Filter functions, signatures, callers…", self._on_filter_changed
+        )
+        self.count_label = muted_label()
         top = QHBoxLayout()
         top.addWidget(self.filter_edit, 1)
         top.addWidget(self.count_label)

@@ -10,7 +10,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
-    QLineEdit,
     QStackedWidget,
     QStyle,
     QTableView,
@@ -21,7 +20,7 @@ from smlens.core.analysis.ops import OpCount, op_counts
 from smlens.core.model import Model
 from smlens.gui.base.formatting import grouped
 from smlens.gui.base.panel import Panel
-from smlens.gui.base.tables import SORT_ROLE, cell
+from smlens.gui.base.tables import SORT_ROLE, cell, filter_edit, muted_label
 from smlens.gui.base.theme import current
 
 COLUMNS = ("Op", "Main graph", "Functions", "Total", "Notes")
@@ -66,12 +65,10 @@ class OpPanel(Panel):
         self.tag_combo = QComboBox()
         self.tag_combo.currentIndexChanged.connect(self._on_tag_set_changed)
         self.tag_label = QLabel("Tag-set")
-        self.filter_edit = QLineEdit()
-        self.filter_edit.setPlaceholderText("Filter ops (try: risky, custom, stateful)")
-        self.filter_edit.setClearButtonEnabled(True)
-        self.filter_edit.textChanged.connect(self._on_filter_changed)
-        self.summary_label = QLabel()
-        self.summary_label.setProperty("role", "muted")
+        self.filter_edit = filter_edit(
+            "Filter ops (try: risky, custom, stateful)", self._on_filter_changed
+        )
+        self.summary_label = muted_label()
         top = QHBoxLayout()
         top.addWidget(self.tag_label)
         top.addWidget(self.tag_combo)

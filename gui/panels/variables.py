@@ -17,8 +17,6 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
     QHeaderView,
-    QLabel,
-    QLineEdit,
     QSplitter,
     QVBoxLayout,
 )
@@ -26,7 +24,7 @@ from PySide6.QtWidgets import (
 from smlens.core.model import Model, Shape, Variable
 from smlens.gui.base.formatting import grouped, human_bytes, short_dtype
 from smlens.gui.base.panel import Panel
-from smlens.gui.base.tables import row_table
+from smlens.gui.base.tables import filter_edit, muted_label, row_table
 from smlens.gui.base.theme import current
 from smlens.gui.tensor.view import TensorView
 
@@ -217,12 +215,8 @@ class VariablePanel(Panel):
         self.proxy = VariableFilterProxy(self)
         self.proxy.setSourceModel(self.table_model)
 
-        self.filter_edit = QLineEdit()
-        self.filter_edit.setPlaceholderText("Filter by name or key (regex)")
-        self.filter_edit.setClearButtonEnabled(True)
-        self.filter_edit.textChanged.connect(self._on_filter_changed)
-        self.count_label = QLabel()
-        self.count_label.setProperty("role", "muted")
+        self.filter_edit = filter_edit("Filter by name or key (regex)", self._on_filter_changed)
+        self.count_label = muted_label()
         top = QHBoxLayout()
         top.addWidget(self.filter_edit, 1)
         top.addWidget(self.count_label)
