@@ -123,7 +123,7 @@ def _prefix_from_state(state: Path) -> tuple[Path, list[Problem]]:
     if own is None and (indexes := _own_indexes(folder)):
         own = indexes[-1].with_suffix("")
     if own is not None:
-        if away is None:
+        if away is None or own.name == prefix.name:  # a copied folder: nothing read outside
             return own, []
         message = (
             f"names checkpoint {named!r}, which is outside the model folder ({away}); "
@@ -283,7 +283,8 @@ def _open_checkpoint(
     _attach_checkpoint(model, prefix)
     if model.checkpoint is None:
         raise SmlensError(model.problems[-1].path, model.problems[-1].message)
-    model.files = _file_sizes(_checkpoint_files(prefix), prefix.parent)
+    root = shown if shown.is_dir() else shown.parent
+    model.files = _file_sizes(_checkpoint_files(prefix), root)
     progress(1.0, "done")
     return model
 
@@ -319,7 +320,8 @@ def _list_assets(folder: Path, problems: list[Problem]) -> list[Asset]:
                     Problem("assets", str(path), outside_message(path, real) + ": not previewed")
                 )
             elif (kind := _special(path)) is not None:
-                problems.append(Problem("assets", str(path), f"is {kind}: not read"))
+                problems.append(Problem("assets", str(path), f"is {kind}: not listed"))
+                continue
             assets.append(Asset(path.relative_to(folder).as_posix(), size, extra))
     return assets
 
@@ -356,8 +358,12 @@ def _special(path: Path) -> str | None:
 
 
 def _file_sizes(paths: list[Path], base: Path | None = None) -> dict[str, int]:
+    """Regular files only (a FIFO is never opened), keyed relative to ``base``; a file
+    outside it gets a ``../`` path, so ``base / key`` still finds it."""
     sizes = {}
     for p in paths:
-        rel = p.relative_to(base).as_posix() if base else p.name
+        if not is_regular(p):
+            continue
+        rel = Path(os.path.relpath(p, base)).as_posix() if base else p.name
         sizes[rel] = _size(p)
     return sizes
