@@ -203,7 +203,11 @@ HOSTILE: dict[str, tuple[str, Build, str]] = {
         slices_too_big,
         "a partitioned variable whose shape claims [2**20, 2**20] (4 TiB)",
     ),
-    "slices_negative": ("ckpt_partitioned", slices_negative, "a partitioned variable of shape [-5]"),
+    "slices_negative": (
+        "ckpt_partitioned",
+        slices_negative,
+        "a partitioned variable of shape [-5]",
+    ),
     "long_state_path": (
         "ckpt_partitioned",
         long_state_path,
