@@ -81,7 +81,9 @@ def unknown_dtype(folder: Path) -> Path:
 
 def negative_offset(folder: Path) -> Path:
     index = folder / "variables" / "variables.index"
-    rewrite_entry(index, first_key(index), offset=-8)
+    for key, _ in read_table(index)[1:]:
+        if key != b"_CHECKPOINTABLE_OBJECT_GRAPH":
+            rewrite_entry(index, key.decode(), offset=-8)
     return folder
 
 
@@ -113,10 +115,12 @@ def long_state_path(folder: Path) -> Path:
 def state_outside(folder: Path) -> Path:
     """A state file naming another folder's checkpoint, beside the folder's own files."""
     other = folder.parent / f"{folder.name}_elsewhere"
-    shutil.copytree(folder, other)
+    other.mkdir()
+    for p in folder.glob("model.ckpt-10.*"):
+        shutil.copy(p, other / p.name.replace("-10.", "-99."))
     (folder / "checkpoint").write_text(
-        f'model_checkpoint_path: "{other / "model.ckpt-10"}"\n'
-        f'all_model_checkpoint_paths: "../{other.name}/model.ckpt-10"\n'
+        f'model_checkpoint_path: "{other / "model.ckpt-99"}"\n'
+        f'all_model_checkpoint_paths: "../{other.name}/model.ckpt-99"\n'
     )
     return folder
 
@@ -192,7 +196,7 @@ Build = Callable[[Path], Path]
 HOSTILE: dict[str, tuple[str, Build, str]] = {
     "ref_dtype": ("keras_export", ref_dtype, "an index entry of dtype DT_FLOAT_REF (101)"),
     "unknown_dtype": ("keras_export", unknown_dtype, "an index entry of dtype 77"),
-    "negative_offset": ("keras_export", negative_offset, "an entry at offset -8"),
+    "negative_offset": ("keras_export", negative_offset, "every variable at offset -8"),
     "object_graph_offset": (
         "keras_export",
         object_graph_offset,
