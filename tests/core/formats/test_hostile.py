@@ -240,3 +240,26 @@ def test_unexpected_error_is_one_line_and_exit_2_not_a_traceback(tmp_path, monke
     code, _, err = smlens(capsys, "show", "--dir", str(tmp_path))
     assert code == 2
     assert err == f"smlens: error: {tmp_path}: unexpected KeyError: 'DT_FLOAT_REF' (a bug)\n"
+
+
+@pytest.mark.parametrize(
+    "flags, words",
+    [
+        (["--fill", "zeros", "--batch", "-5"], "--batch: must be 1 or more, not -5"),
+        (["--fill", "normal", "--batch", "100000000"], "over the 2.0 GiB limit"),
+        (["--fill", "zeros", "--max-input-bytes", "lots"], "is not a size like 2G"),
+    ],
+)
+def test_run_input_errors_exit_2_before_any_worker_starts(
+    models, capsys, monkeypatch, flags, words
+):
+    import smlens.core.run.client as client
+
+    def no_worker(*args, **kwargs):
+        raise AssertionError("a worker was started")
+
+    monkeypatch.setattr(client.RunEngine, "run", no_worker)
+    folder = models.path("keras_export")
+    argv = ["run", "--dir", str(folder), "--tag_set", "serve"]
+    code, _, err = smlens(capsys, *argv, "--signature_def", "serving_default", *flags)
+    assert code == 2 and err.count("\n") == 1 and words in err, err
