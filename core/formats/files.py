@@ -11,6 +11,7 @@ import errno
 import os
 import stat
 from pathlib import Path
+from typing import BinaryIO
 
 from smlens.core.errors import SmlensError
 
@@ -42,22 +43,29 @@ def stat_regular(path: str | Path) -> os.stat_result:
     return st
 
 
-def read_regular(path: str | Path, limit: int | None = None) -> bytes:
-    """The bytes of a regular file, refusing FIFOs and devices without blocking on them.
-
-    ``limit``, if given, is the most bytes the file may hold.
-    """
+def open_regular(path: str | Path) -> BinaryIO:
+    """A regular file opened for binary reading; FIFOs and devices are refused unopened."""
     stat_regular(path)
     try:
         # O_NONBLOCK: if the path is swapped for a FIFO after the stat, open does not block.
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
     except OSError as e:
         raise SmlensError(path, f"cannot read: {_reason(e)}") from None
-    with os.fdopen(fd, "rb") as f:
+    f = os.fdopen(fd, "rb")
+    kind = special_kind(os.fstat(fd).st_mode)
+    if kind is not None:
+        f.close()
+        raise SmlensError(path, f"is {kind}, not a regular file: not opened")
+    return f
+
+
+def read_regular(path: str | Path, limit: int | None = None) -> bytes:
+    """The bytes of a regular file, refusing FIFOs and devices without blocking on them.
+
+    ``limit``, if given, is the most bytes the file may hold.
+    """
+    with open_regular(path) as f:
         st = os.fstat(f.fileno())
-        kind = special_kind(st.st_mode)
-        if kind is not None:
-            raise SmlensError(path, f"is {kind}, not a regular file: not opened")
         if limit is not None and st.st_size > limit:
             raise SmlensError(path, f"is {st.st_size} bytes, more than the {limit} allowed")
         try:
