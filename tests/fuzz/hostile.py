@@ -237,3 +237,9 @@ HOSTILE: dict[str, tuple[str, Build, str]] = {
     "fifo_fingerprint": ("keras_export", fifo_fingerprint, "a FIFO named fingerprint.pb"),
     "bad_meta": ("tf1_ckpt_meta", bad_meta, "a damaged .meta beside an intact checkpoint"),
 }
+
+
+def make_hostile(models, tmp_path: Path, name: str) -> Path:
+    """A fresh damaged copy of the case ``name``, built from the session's fixture models."""
+    fixture, build, _ = HOSTILE[name]
+    return build(copy_model(models.path(fixture), tmp_path / name))
