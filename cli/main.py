@@ -42,6 +42,8 @@ def _show(argv: list[str]) -> int:
     from smlens.core.formats.reader import open_model
 
     model = open_model(args.dir)
+    for problem in model.problems:  # the text on stdout stays saved_model_cli's
+        print(f"smlens: warning: {_one_line(str(problem))}", file=sys.stderr)
     if args.json:
         from smlens.core.analysis.summary import model_summary
 
@@ -100,7 +102,7 @@ def _scan(argv: list[str]) -> int:
     parser.add_argument("--tag_set", help="comma-separated tags of one MetaGraphDef")
     parser.add_argument("--op_denylist", help="comma-separated ops (default: saved_model_cli's)")
     args = parser.parse_args(argv)
-    from smlens.core.analysis.scan import print_scan
+    from smlens.cli.scan import print_scan
 
     return print_scan(args.dir, tag_set=args.tag_set, op_denylist=args.op_denylist)
 
@@ -131,12 +133,41 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return handler(argv[1:]) if handler else _gui(argv)
     except SmlensError as e:
-        print(f"smlens: error: {e}", file=sys.stderr)
+        print(f"smlens: error: {_one_line(str(e))}", file=sys.stderr)
         return 2
     except BrokenPipeError:
         return 0
     except KeyboardInterrupt:
         return 130
+    except MemoryError:
+        print(f"smlens: error: {_named(argv)}: out of memory", file=sys.stderr)
+        return 2
+    except Exception as e:  # a bug must not read as diff's verdict (exit 1)
+        what = _one_line(f"{type(e).__name__}: {e}")
+        print(f"smlens: error: {_named(argv)}: unexpected {what} (a bug)", file=sys.stderr)
+        return 2
+
+
+def _one_line(text: str, limit: int = 1000) -> str:
+    """Error text as one line of bounded length: a hostile file name may hold anything."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+def _named(argv: list[str]) -> str:
+    """The model paths among the arguments, to name in an error that does not."""
+    from pathlib import Path
+
+    found = []
+    for arg in argv[1:] if argv and argv[0] in COMMANDS else argv:
+        if arg.startswith("-"):
+            continue
+        try:
+            if Path(arg).exists():
+                found.append(arg)
+        except (OSError, ValueError):
+            continue
+    return ", ".join(found) or " ".join(argv[:1]) or "smlens"
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ from smlens.core.analysis.scan import require_safe
 from smlens.core.errors import SmlensError
 from smlens.core.run.client import RunEngine, RunResult, find_signature
 from smlens.core.run.inputs import FILL_MODES, collect_inputs
+from smlens.core.run.limits import DEFAULT_INPUT_BYTES, human, parse_bytes
 
 RISKY_HINT = "add --allow-risky-ops to run it anyway"
 
@@ -33,6 +34,11 @@ def _parser() -> argparse.ArgumentParser:
     add("--fill", choices=FILL_MODES, help="fill the inputs given no value")
     add("--batch", type=int, default=1, help="size of the unknown first dim with --fill")
     add("--seed", type=int, help="random seed for --fill normal|randint")
+    add(
+        "--max-input-bytes",
+        default=str(DEFAULT_INPUT_BYTES),
+        help=f"most memory the inputs may take, e.g. 4G (default {human(DEFAULT_INPUT_BYTES)})",
+    )
     add("--outdir", help="save each output as <key>.npy in this folder")
     add("--overwrite", action="store_true", help="replace existing files in --outdir")
     add("--device", default="cpu", help="cpu, gpu or gpu:N (never falls back to the CPU)")
@@ -74,6 +80,7 @@ def _run(args: argparse.Namespace, engine: RunEngine) -> int:
         fill=args.fill,
         batch_size=args.batch,
         seed=args.seed,
+        max_bytes=parse_bytes(args.max_input_bytes),
     )
     for warning in warnings:
         print(f"smlens: warning: {warning}", file=sys.stderr)

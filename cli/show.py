@@ -171,9 +171,23 @@ def _unloadable_reason(model: Model) -> str:
         n not in objects.concrete_functions for o in objects.nodes for n in o.concrete_functions
     ):
         return "unknown reasons"
+    if not all(_loadable_signature(f.input_signature) for f in objects.concrete_functions.values()):
+        return "unknown reasons"  # a damaged signature: tf.saved_model.load fails on it
     # Custom ops make saved_model_cli give up ("the existence of custom ops"); reading the
     # object graph needs no op kernels, so those models are listed in full here.
     return ""
+
+
+def _loadable_signature(signature: object) -> bool:
+    """Whether a canonicalized input signature is what the loader needs: (args, kwargs)."""
+    if not signature:
+        return True
+    return (
+        isinstance(signature, tuple | list)
+        and len(signature) == 2
+        and isinstance(signature[0], tuple | list)
+        and isinstance(signature[1], dict)
+    )
 
 
 def _show_concrete_function(out: _Printer, function: ConcreteFunction, index: int) -> None:

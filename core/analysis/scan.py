@@ -176,11 +176,3 @@ def render_scan(report: ScanReport) -> str:
             lines.append(f"  Other file and system ops: {_set_text(mg.other_ops)}")
             lines += _use_lines(mg.other)
     return "\n".join(lines) + "\n"
-
-
-def print_scan(path: str, tag_set: str | None = None, op_denylist: str | None = None) -> int:
-    from smlens.core.formats.reader import open_model
-
-    report = scan_model(open_model(path), tag_set, parse_op_denylist(op_denylist))
-    print(render_scan(report), end="")
-    return 0

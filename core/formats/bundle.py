@@ -20,6 +20,7 @@ from google.protobuf.message import DecodeError
 
 from smlens.core.errors import CorruptTensorError, Problem, SmlensError
 from smlens.core.formats import proto
+from smlens.core.formats.files import stat_regular
 from smlens.core.formats.sstable import FormatError, read_table, read_varint, unmask_crc
 from smlens.core.model import Shape
 from smlens.core.model.dtypes import dtype as lookup_dtype
@@ -64,10 +65,14 @@ class TensorBundle:
         if not pairs or pairs[0][0] != b"":
             raise SmlensError(self.index_path, "the index has no header entry")
         self.header = self._parse_header(pairs[0][1])
+        self._entry_errors: dict[str, str] = {}
         all_entries = {key: self._parse_entry(key, value) for key, value in pairs[1:]}
         self._slice_entries, self._slice_of = _split_slices(all_entries)
         self.entries: dict[str, Entry] = {e.key: e for e in all_entries.values()}
-        self.problems: list[Problem] = []
+        self.problems: list[Problem] = [
+            Problem("variables", self.index_path, f"tensor {k!r}: {m}")
+            for k, m in self._entry_errors.items()
+        ]
         self._shard_errors: dict[int, str] = {}
         self._maps: dict[int, mmap.mmap | bytes] = {}
         self._closed = False
@@ -108,6 +113,10 @@ class TensorBundle:
             )
         shape = msg.shape
         dims = None if shape.unknown_rank else tuple(d.size for d in shape.dim)
+        if msg.offset < 0 or msg.size < 0 or msg.shard_id < 0:
+            self._entry_errors[name] = (
+                f"negative shard, offset or size ({msg.shard_id}, {msg.offset}, {msg.size})"
+            )
         return Entry(
             key=name,
             dtype=lookup_dtype(msg.dtype).name,
@@ -127,13 +136,14 @@ class TensorBundle:
         """Stat (never read) every shard the entries use; a bad one becomes a Problem."""
         needed: dict[int, int] = {}
         for e in self._stored_entries():
-            needed[e.shard_id] = max(needed.get(e.shard_id, 0), e.offset + e.size)
+            if e.offset >= 0 and e.size >= 0 and e.shard_id >= 0:
+                needed[e.shard_id] = max(needed.get(e.shard_id, 0), e.offset + e.size)
         for shard_id, size in sorted(needed.items()):
             path = self.shard_path(shard_id)
             try:
-                actual = os.stat(path).st_size
-            except OSError as e:
-                self._shard_problem(shard_id, f"data shard is unavailable: {e.strerror or e}")
+                actual = stat_regular(path).st_size
+            except SmlensError as e:
+                self._shard_problem(shard_id, f"data shard is unavailable: {e.message}")
                 continue
             if actual < size:
                 self._shard_problem(
@@ -206,18 +216,36 @@ class TensorBundle:
         return bytes(buf[start : start + entry.size])
 
     def _assemble(self, entry: Entry, verify: bool) -> np.ndarray:
-        """Join a partitioned variable's slices into the full tensor."""
+        """Join a partitioned variable's slices into the full tensor.
+
+        The slices are checked against the shape before anything is allocated: together
+        they must hold exactly as many elements as the shape, each inside it.
+        """
         dims = entry.shape.dims or ()
-        np_dtype = lookup_dtype(entry.dtype).numpy
-        out = np.empty(dims, dtype=object if np_dtype is None else np_dtype)
-        covered = np.zeros(dims, dtype=bool)
-        for spec, part in self.parts(entry.key):
+        parts = self.parts(entry.key)
+        if not entry.shape.fully_defined:
+            raise SmlensError(self.index_path, f"tensor {entry.key!r} has shape {entry.shape}")
+        regions = []
+        held = 0
+        for spec, _part in parts:
             region = _region(spec, dims)
             if region is None:
                 raise SmlensError(
                     self.index_path,
                     f"tensor {entry.key!r}: slice {_spec_str(spec)} is out of range",
                 )
+            regions.append(region)
+            held += _region_size(region)
+        if held != entry.shape.num_elements():
+            raise SmlensError(
+                self.index_path,
+                f"tensor {entry.key!r}: its slices hold {held} elements, "
+                f"its shape {entry.shape} needs {entry.shape.num_elements()}",
+            )
+        np_dtype = lookup_dtype(entry.dtype).numpy
+        out = np.empty(dims, dtype=object if np_dtype is None else np_dtype)
+        covered = np.zeros(dims, dtype=bool)
+        for (spec, part), region in zip(parts, regions, strict=True):
             values = self._read_stored(part, verify)
             if values.shape != out[region].shape:
                 raise SmlensError(
@@ -286,6 +314,10 @@ class TensorBundle:
 
     def _locate(self, entry: Entry) -> tuple[mmap.mmap | bytes, int]:
         """The mapped shard holding ``entry`` and the entry's offset in it, bounds-checked."""
+        if entry.offset < 0 or entry.size < 0 or entry.shard_id < 0:
+            raise SmlensError(
+                self.index_path, f"tensor {entry.key!r}: negative shard, offset or size"
+            )
         buf = self._shard(entry.shard_id)
         if entry.offset + entry.size > len(buf):
             raise SmlensError(
@@ -301,6 +333,7 @@ class TensorBundle:
         if shard_id in self._shard_errors:
             raise SmlensError(path, self._shard_errors[shard_id])
         if shard_id not in self._maps:
+            stat_regular(path)  # a FIFO would block the open
             try:
                 with open(path, "rb") as f:
                     empty = os.fstat(f.fileno()).st_size == 0  # mmap refuses empty files
@@ -452,6 +485,13 @@ def _region(spec: SliceSpec, dims: tuple[int, ...]) -> tuple[slice, ...] | None:
         else:
             region.append(slice(start, start + length))
     return tuple(region)
+
+
+def _region_size(region: tuple[slice, ...]) -> int:
+    n = 1
+    for r in region:
+        n *= r.stop - r.start
+    return n
 
 
 def _split_slices(entries: dict[bytes, Entry]) -> tuple[dict[bytes, Entry], dict[str, tuple]]:

@@ -18,6 +18,14 @@ from smlens.core.errors import Problem, SmlensError
 from smlens.core.formats import proto
 from smlens.core.formats.bundle import TensorBundle
 from smlens.core.formats.convert import convert_graph, convert_meta_graph
+from smlens.core.formats.files import (
+    exists,
+    is_regular,
+    outside,
+    outside_message,
+    read_regular,
+    special_kind,
+)
 from smlens.core.formats.names import OBJECT_GRAPH_KEY, resolve_variables
 from smlens.core.formats.sniff import sniff_file
 from smlens.core.model import Asset, Fingerprint, MetaGraph, Model
@@ -32,7 +40,7 @@ def open_model(path: str | Path, progress: Progress | None = None) -> Model:
     """Read the model at ``path``. Raises SmlensError when nothing usable is there."""
     progress = progress or _no_progress
     path = Path(path)
-    if not path.exists():
+    if not exists(path):
         prefix = _checkpoint_prefix_of(path)
         if prefix is not None:
             return _open_checkpoint(prefix, path, progress)
@@ -44,18 +52,22 @@ def open_model(path: str | Path, progress: Progress | None = None) -> Model:
 
 def _checkpoint_prefix_of(path: Path) -> Path | None:
     """``path`` if it is a checkpoint prefix (``model.ckpt-10`` with ``.index`` beside it)."""
-    index = path.with_name(path.name + ".index")
-    return path if index.is_file() else None
+    return path if is_regular(_index_of(path)) else None
+
+
+def _index_of(prefix: Path) -> Path:
+    return prefix.with_name(prefix.name + ".index")
 
 
 def _open_folder(folder: Path, progress: Progress) -> Model:
     for name in ("saved_model.pb", "saved_model.pbtxt"):
-        if (folder / name).is_file():
+        if exists(folder / name):  # a FIFO by that name is refused, not skipped
             return _open_saved_model(folder, folder / name, progress)
     state = folder / "checkpoint"
-    if state.is_file():
-        return _open_checkpoint(_prefix_from_state(state), folder, progress)
-    indexes = sorted(folder.glob("*.index"), key=lambda p: p.stat().st_mtime)
+    if exists(state) and not state.is_dir():
+        prefix, problems = _prefix_from_state(state)
+        return _open_checkpoint(prefix, folder, progress, problems)
+    indexes = _own_indexes(folder)
     if indexes:
         return _open_checkpoint(indexes[-1].with_suffix(""), folder, progress)
     metas = sorted(folder.glob("*.meta"))
@@ -73,26 +85,60 @@ def _open_folder(folder: Path, progress: Progress) -> Model:
     )
 
 
-def _prefix_from_state(state: Path) -> Path:
+def _own_indexes(folder: Path) -> list[Path]:
+    """The folder's regular ``.index`` files, oldest first."""
+    found = []
+    for p in folder.glob("*.index"):
+        try:
+            found.append((p.stat().st_mtime, p))
+        except OSError:  # a broken symlink
+            continue
+    return [p for _, p in sorted(found) if is_regular(p)]
+
+
+_STATE_LIMIT = 16 << 20  # a checkpoint state file lists paths: megabytes are already absurd
+
+
+def _prefix_from_state(state: Path) -> tuple[Path, list[Problem]]:
+    """The checkpoint a state file names, preferring the folder's own files over a path that
+    leads outside it; any such path becomes a Problem naming it."""
     msg = proto.CheckpointState()
     try:
-        text_format.Parse(state.read_text(encoding="utf-8"), msg)
+        text_format.Parse(read_regular(state, _STATE_LIMIT).decode("utf-8"), msg)
     except (text_format.ParseError, UnicodeDecodeError) as e:
-        raise SmlensError(state, f"not a checkpoint state file: {e}") from None
+        raise SmlensError(state, f"not a checkpoint state file: {_short(str(e))}") from None
     if not msg.model_checkpoint_path:
         raise SmlensError(state, "the checkpoint state names no model_checkpoint_path")
-    prefix = Path(msg.model_checkpoint_path)
+    named = _short(msg.model_checkpoint_path)
+    folder = state.parent
+    prefix = Path(msg.model_checkpoint_path.replace("\0", ""))
     if not prefix.is_absolute():
-        prefix = state.parent / prefix
-    if not prefix.with_name(prefix.name + ".index").is_file():
-        # The state file often holds the absolute path of the machine that wrote it.
-        local = state.parent / prefix.name
-        if local.with_name(local.name + ".index").is_file():
-            return local
-        raise SmlensError(
-            state, f"names checkpoint {msg.model_checkpoint_path!r}, whose .index is missing"
+        prefix = folder / prefix
+    away = outside(_index_of(prefix), folder) if is_regular(_index_of(prefix)) else None
+    if is_regular(_index_of(prefix)) and away is None:
+        return prefix, []
+    # The state file often holds the absolute path of the machine that wrote it.
+    local = folder / prefix.name
+    own = local if _checkpoint_prefix_of(local) is not None and len(local.name) < 256 else None
+    if own is None and (indexes := _own_indexes(folder)):
+        own = indexes[-1].with_suffix("")
+    if own is not None:
+        if away is None or own.name == prefix.name:  # a copied folder: nothing read outside
+            return own, []
+        message = (
+            f"names checkpoint {named!r}, which is outside the model folder ({away}); "
+            f"opened the folder's own {own.name} instead"
         )
-    return prefix
+        return own, [Problem("variables", str(state), message)]
+    if away is not None:
+        message = f"names checkpoint {named!r}, outside the model folder ({away}): read from there"
+        return prefix, [Problem("variables", str(state), message)]
+    raise SmlensError(state, f"names checkpoint {named!r}, whose .index is missing")
+
+
+def _short(text: str, limit: int = 200) -> str:
+    """A hostile name cut to a length one error line can carry."""
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} characters)"
 
 
 def _open_file(path: Path, progress: Progress) -> Model:
@@ -102,7 +148,8 @@ def _open_file(path: Path, progress: Progress) -> Model:
     if kind == "checkpoint_index":
         return _open_checkpoint(path.with_suffix(""), path, progress)
     if kind == "checkpoint_state":
-        return _open_checkpoint(_prefix_from_state(path), path, progress)
+        prefix, problems = _prefix_from_state(path)
+        return _open_checkpoint(prefix, path, progress, problems)
     model = Model(path=path, format=kind, files=_file_sizes([path]))
     if kind == "meta_graph":
         model.meta_graphs = [convert_meta_graph(message)]
@@ -126,15 +173,16 @@ def _open_saved_model(folder: Path, pb_path: Path, progress: Progress, parsed=No
     progress(0.5, "reading fingerprint and variables")
     model.fingerprint = _read_fingerprint(folder / "fingerprint.pb", model.problems)
     prefix = folder / "variables" / "variables"
-    if prefix.with_name("variables.index").is_file():
+    if exists(prefix.with_name("variables.index")):
+        model.problems.extend(_outside_problems("variables", folder, _checkpoint_files(prefix)))
         _attach_checkpoint(model, prefix)
     elif _expects_variables(model, folder / "variables"):
         model.problems.append(
             Problem("variables", f"{prefix}.index", "missing: variable values are unavailable")
         )
-    model.assets = _list_assets(folder)
-    model.keras_metadata = (folder / "keras_metadata.pb").is_file()
-    model.files = _file_sizes(_walk(folder), folder)
+    model.assets = _list_assets(folder, model.problems)
+    model.keras_metadata = is_regular(folder / "keras_metadata.pb")
+    model.files = _file_sizes(_walk(folder, []), folder)
     progress(1.0, "done")
     return model
 
@@ -152,11 +200,11 @@ def _expects_variables(model: Model, folder: Path) -> bool:
 
 
 def _parse_saved_model(pb_path: Path):
-    data = pb_path.read_bytes()
+    data = read_regular(pb_path)
     if pb_path.suffix == ".pbtxt":
         msg = proto.SavedModel()
         try:
-            text_format.Parse(data.decode("utf-8"), msg)
+            proto.parse_text(data.decode("utf-8"), msg)
         except (text_format.ParseError, UnicodeDecodeError) as e:
             raise SmlensError(pb_path, f"cannot parse as a text SavedModel: {e}") from None
         return msg
@@ -172,10 +220,13 @@ def _parse_saved_model(pb_path: Path):
 
 
 def _read_fingerprint(path: Path, problems: list[Problem]) -> Fingerprint | None:
-    if not path.is_file():
+    if not exists(path):
         return None
     try:
-        fp = proto.FingerprintDef.FromString(path.read_bytes())
+        fp = proto.FingerprintDef.FromString(read_regular(path))
+    except SmlensError as e:
+        problems.append(Problem("fingerprint", e.path, e.message))
+        return None
     except pb_message.DecodeError as e:
         problems.append(Problem("fingerprint", str(path), f"cannot parse: {e}"))
         return None
@@ -214,46 +265,105 @@ def _attach_checkpoint(model: Model, prefix: Path) -> None:
     model.variables = resolve_variables(entries, trackable, saved)
 
 
-def _open_checkpoint(prefix: Path, shown: Path, progress: Progress) -> Model:
+def _open_checkpoint(
+    prefix: Path, shown: Path, progress: Progress, problems: list[Problem] | None = None
+) -> Model:
     progress(0.0, f"reading {prefix.name}.index")
     model = Model(path=shown, format="checkpoint")
+    model.problems.extend(problems or [])
     meta = prefix.with_name(prefix.name + ".meta")
-    if meta.is_file():
-        kind, message = sniff_file(meta)
+    if exists(meta):
+        try:
+            kind, message = sniff_file(meta)
+        except SmlensError as e:  # the variables are still readable without the graph
+            kind, message = None, None
+            model.problems.append(Problem("graph", e.path, f"graph unavailable: {e.message}"))
         if kind == "meta_graph":
             model.meta_graphs = [convert_meta_graph(message)]
     _attach_checkpoint(model, prefix)
     if model.checkpoint is None:
         raise SmlensError(model.problems[-1].path, model.problems[-1].message)
-    model.files = _file_sizes(_checkpoint_files(prefix), prefix.parent)
+    root = shown if shown.is_dir() else shown.parent
+    model.files = _file_sizes(_checkpoint_files(prefix), root)
     progress(1.0, "done")
     return model
 
 
 def _checkpoint_files(prefix: Path) -> list[Path]:
-    return sorted(p for p in prefix.parent.glob(prefix.name + ".*") if p.is_file())
+    return sorted(p for p in prefix.parent.glob(prefix.name + ".*") if is_regular(p))
 
 
-def _list_assets(folder: Path) -> list[Asset]:
+def _outside_problems(part: str, folder: Path, paths: list[Path]) -> list[Problem]:
+    """One Problem for each path that resolves outside ``folder``, naming where it leads."""
+    problems = []
+    for path in paths:
+        if (real := outside(path, folder)) is not None:
+            problems.append(Problem(part, str(path), outside_message(path, real)))
+    return problems
+
+
+def _list_assets(folder: Path, problems: list[Problem]) -> list[Asset]:
+    """Every file under assets/ and assets.extra/; a special file, or a path leading
+    outside the model folder, is listed with a Problem naming it."""
     assets = []
     for sub, extra in (("assets", False), ("assets.extra", True)):
-        for path in _walk(folder / sub):
-            assets.append(Asset(path.relative_to(folder).as_posix(), path.stat().st_size, extra))
+        top = folder / sub
+        if (real := outside(top, folder)) is not None and top.is_dir():
+            message = outside_message(top, real) + ": not listed"
+            problems.append(Problem("assets", str(top), message))
+            continue
+        for path in _walk(top, problems):
+            size = _size(path)
+            real = outside(path, folder)
+            if real is not None:
+                problems.append(
+                    Problem("assets", str(path), outside_message(path, real) + ": not previewed")
+                )
+            elif (kind := _special(path)) is not None:
+                problems.append(Problem("assets", str(path), f"is {kind}: not listed"))
+                continue
+            assets.append(Asset(path.relative_to(folder).as_posix(), size, extra))
     return assets
 
 
-def _walk(folder: Path) -> list[Path]:
+def _walk(folder: Path, problems: list[Problem]) -> list[Path]:
+    """Files under ``folder``, not following symlinked folders (each one becomes a Problem)."""
     if not folder.is_dir():
         return []
     found = []
-    for root, _dirs, names in os.walk(folder):
+    for root, dirs, names in os.walk(folder):
         found.extend(Path(root) / n for n in names)
+        for d in dirs:
+            if (Path(root) / d).is_symlink():
+                link = Path(root) / d
+                where = os.path.realpath(link)
+                problems.append(
+                    Problem("assets", str(link), f"is a symlink to the folder {where}: not listed")
+                )
     return sorted(found)
 
 
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:  # a broken symlink
+        return 0
+
+
+def _special(path: Path) -> str | None:
+    try:
+        return special_kind(path.stat().st_mode)
+    except OSError:
+        return "a broken symlink"
+
+
 def _file_sizes(paths: list[Path], base: Path | None = None) -> dict[str, int]:
+    """Regular files only (a FIFO is never opened), keyed relative to ``base``; a file
+    outside it gets a ``../`` path, so ``base / key`` still finds it."""
     sizes = {}
     for p in paths:
-        rel = p.relative_to(base).as_posix() if base else p.name
-        sizes[rel] = p.stat().st_size
+        if not is_regular(p):
+            continue
+        rel = Path(os.path.relpath(p, base)).as_posix() if base else p.name
+        sizes[rel] = _size(p)
     return sizes

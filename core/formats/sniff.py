@@ -10,6 +10,7 @@ from google.protobuf import text_format
 
 from smlens.core.errors import SmlensError
 from smlens.core.formats import proto
+from smlens.core.formats.files import read_regular
 
 # LevelDB table magic, the last 8 bytes of every .index file (leveldb table/format.h).
 TABLE_MAGIC = (0xDB4775248B80FB57).to_bytes(8, "little")
@@ -113,7 +114,7 @@ def _text_kind(path: Path, text: str):
     for kind in order:
         msg = getattr(proto, _CLASSES[kind])()
         try:
-            text_format.Parse(text, msg)
+            proto.parse_text(text, msg)
         except text_format.ParseError as e:
             errors.append(f"{_CLASSES[kind]}: {e}")
             continue
@@ -126,10 +127,7 @@ def _text_kind(path: Path, text: str):
 def sniff_file(path: Path):
     """(kind, parsed message or None) for a file; kind is one of saved_model, meta_graph,
     graph_def, checkpoint_index, checkpoint_state."""
-    try:
-        data = path.read_bytes()
-    except OSError as e:
-        raise SmlensError(path, f"cannot read: {e.strerror}") from None
+    data = read_regular(path)
     if not data:
         raise SmlensError(path, "the file is empty")
     if data[-8:] == TABLE_MAGIC or path.suffix == ".index":

@@ -14,6 +14,7 @@ from pathlib import Path
 import google_crc32c
 
 from smlens.core.errors import SmlensError
+from smlens.core.formats.files import read_regular
 
 FOOTER_SIZE = 48  # kEncodedLength: two BlockHandles padded to 40 bytes, then the magic
 TABLE_MAGIC = 0xDB4775248B80FB57  # kTableMagicNumber, stored little-endian
@@ -54,10 +55,7 @@ def read_varint(data, pos: int, limit: int | None = None, max_bytes: int = 10) -
 
 def read_table(path: str | Path) -> list[tuple[bytes, bytes]]:
     """All (key, value) pairs of the table at ``path``, in key order."""
-    try:
-        data = Path(path).read_bytes()
-    except OSError as e:
-        raise SmlensError(path, f"cannot read table: {e.strerror or e}") from None
+    data = read_regular(path)
     try:
         return _read_entries(data)
     except FormatError as e:

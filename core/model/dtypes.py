@@ -75,6 +75,10 @@ def dtype(value: int | str) -> DType:
         return DType(value, f"DT_UNKNOWN_{value}", f"unknown_{value}", None)
     if value in _BY_NAME:
         return _BY_NAME[value]
+    if value.endswith(("_REF", "_ref")) and value[:-4] in _BY_NAME:  # names dtype(101) gives
+        return dtype(_BY_NAME[value[:-4]].enum + 100)
+    if value.startswith("DT_UNKNOWN_") and value[11:].isdigit():
+        return dtype(int(value[11:]))
     raise KeyError(value)
 
 

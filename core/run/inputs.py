@@ -8,9 +8,7 @@ against the signature before anything runs.
 
 from __future__ import annotations
 
-import ast
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,35 +17,20 @@ import numpy as np
 
 from smlens.core.errors import SmlensError
 from smlens.core.formats import proto
+from smlens.core.formats.files import exists, stat_regular
 from smlens.core.model import MetaGraph, Signature, TensorInfo
 from smlens.core.model.dtypes import dtype as tf_dtype
+from smlens.core.run.exprs import eval_expr, parse_input_exprs
+from smlens.core.run.limits import (
+    DEFAULT_INPUT_BYTES,
+    InputBudget,
+    check_batch,
+    check_npz_member,
+    check_shape,
+    npy_size,
+)
 
 FILL_MODES = ("zeros", "ones", "normal", "randint")
-
-_CALLS: dict[str, Callable] = {
-    "array": np.array,
-    "asarray": np.asarray,
-    "zeros": np.zeros,
-    "ones": np.ones,
-    "full": np.full,
-    "arange": np.arange,
-    "linspace": np.linspace,
-    "eye": np.eye,
-    "random.rand": np.random.rand,
-    "random.randn": np.random.randn,
-    "random.randint": np.random.randint,
-    "random.uniform": np.random.uniform,
-    "random.normal": np.random.normal,
-}
-_DTYPES = ("float16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8", "uint16")
-_DTYPES += ("uint32", "uint64", "bool_", "complex64", "complex128", "str_", "bytes_")
-_ATTRIBUTES: dict[str, Any] = {name: getattr(np, name) for name in _DTYPES} | {
-    "nan": np.nan,
-    "inf": np.inf,
-    "pi": np.pi,
-    "e": np.e,
-}
-_MODULES = ("np.", "numpy.")
 
 
 # -- filled inputs -------------------------------------------------------------------------
@@ -85,16 +68,24 @@ def fill_input(
     low: int = 0,
     high: int = 10,
     seed: int | None = None,
+    budget: InputBudget | None = None,
 ) -> np.ndarray:
     """An array that fits ``info``: zeros, ones, standard normal or integers in [low, high).
 
     String inputs get empty strings (decimal numbers for randint); bools get False, True,
-    positive-normal or random bits.
+    positive-normal or random bits. Its size is checked against ``budget`` (by default, the
+    default limit) before anything is allocated.
     """
     if mode not in FILL_MODES:
         raise SmlensError(info.key, f"unknown fill {mode!r}; choose from {', '.join(FILL_MODES)}")
+    check_batch(batch_size)
     target = numpy_dtype(info)
     shape = fill_shape(info, batch_size)
+    where = f"input {info.key!r}"
+    count = check_shape(where, shape)
+    # The values are drawn as float64 (8 bytes), then cast to the input's type.
+    per_element = 8 + (8 if target.kind == "O" else target.itemsize)
+    (budget or InputBudget()).take(where, count * per_element, f"--fill of shape {list(shape)}")
     rng = np.random.default_rng(seed)
     if mode == "zeros":
         values = np.zeros(shape)
@@ -122,116 +113,6 @@ def _strings_for(values: np.ndarray, mode: str, shape: tuple[int, ...]) -> np.nd
     return out
 
 
-# -- expressions ---------------------------------------------------------------------------
-
-
-def eval_expr(text: str) -> Any:
-    """Evaluate a literal or a numpy constructor call, e.g. ``np.ones((2, 3), np.float32)``.
-
-    The expression is parsed and its tree walked: literals, unary minus, and calls to an
-    allowlist of numpy constructors with literal arguments. Anything else is refused.
-    """
-    try:
-        tree = ast.parse(text.strip(), mode="eval")
-    except (SyntaxError, ValueError, RecursionError, MemoryError) as e:
-        raise SmlensError("expression", f"{text!r} is not a valid expression: {e}") from None
-    try:
-        return _Evaluator(text).visit(tree.body)
-    except RecursionError:
-        raise SmlensError("expression", f"{text!r} is nested too deeply") from None
-    except (TypeError, ValueError, MemoryError) as e:
-        raise SmlensError("expression", f"{text!r} failed: {e}") from None
-
-
-class _Evaluator(ast.NodeVisitor):
-    def __init__(self, text: str):
-        self.text = text
-
-    def refuse(self, node: ast.AST, what: str) -> SmlensError:
-        allowed = ", ".join("np." + name for name in _CALLS)
-        return SmlensError(
-            "expression",
-            f"{self.text!r}: {what} is not allowed; only literals, unary minus and calls to "
-            f"{allowed} (with dtypes like np.float32)",
-        )
-
-    def generic_visit(self, node: ast.AST):
-        raise self.refuse(node, f"{type(node).__name__} ({ast.unparse(node)!r})")
-
-    def visit_Constant(self, node: ast.Constant):
-        if node.value is Ellipsis:
-            raise self.refuse(node, "Ellipsis")
-        return node.value
-
-    def visit_UnaryOp(self, node: ast.UnaryOp):
-        if not isinstance(node.op, (ast.USub, ast.UAdd)):
-            raise self.refuse(node, f"the operator in {ast.unparse(node)!r}")
-        value = self.visit(node.operand)
-        if isinstance(value, bool) or not isinstance(value, (int, float, complex)):
-            raise self.refuse(node, f"a sign on {ast.unparse(node.operand)!r}")
-        return -value if isinstance(node.op, ast.USub) else value
-
-    def visit_Tuple(self, node: ast.Tuple):
-        return tuple(self.visit(e) for e in node.elts)
-
-    def visit_List(self, node: ast.List):
-        return [self.visit(e) for e in node.elts]
-
-    def visit_Dict(self, node: ast.Dict):
-        if any(k is None for k in node.keys):
-            raise self.refuse(node, "dict unpacking (**)")
-        return {self.visit(k): self.visit(v) for k, v in zip(node.keys, node.values, strict=True)}
-
-    def visit_Attribute(self, node: ast.Attribute):
-        name = _numpy_name(node)
-        if name not in _ATTRIBUTES:
-            raise self.refuse(node, f"the name {ast.unparse(node)!r}")
-        return _ATTRIBUTES[name]
-
-    def visit_Name(self, node: ast.Name):
-        raise self.refuse(node, f"the name {node.id!r}")
-
-    def visit_Call(self, node: ast.Call):
-        name = _numpy_name(node.func)
-        if name not in _CALLS:
-            raise self.refuse(node, f"calling {ast.unparse(node.func)!r}")
-        if any(isinstance(a, ast.Starred) for a in node.args):
-            raise self.refuse(node, "*args")
-        if any(k.arg is None for k in node.keywords):
-            raise self.refuse(node, "**kwargs")
-        args = [self.visit(a) for a in node.args]
-        kwargs = {k.arg: self.visit(k.value) for k in node.keywords}
-        if "like" in kwargs:
-            raise self.refuse(node, "the like= argument")
-        return _CALLS[name](*args, **kwargs)
-
-
-def _numpy_name(node: ast.AST) -> str | None:
-    """'random.rand' for ``np.random.rand`` (or ``numpy.random.rand``), else None."""
-    parts = []
-    while isinstance(node, ast.Attribute):
-        parts.append(node.attr)
-        node = node.value
-    if not isinstance(node, ast.Name):
-        return None
-    dotted = ".".join([node.id, *reversed(parts)]) + "."
-    for prefix in _MODULES:
-        if dotted.startswith(prefix):
-            return dotted[len(prefix) : -1]
-    return None
-
-
-def parse_input_exprs(text: str) -> dict[str, Any]:
-    """saved_model_cli's ``--input_exprs``: ``key=expr`` pairs separated by ';'."""
-    values = {}
-    for item in filter(None, (part.strip() for part in text.split(";"))):
-        key, eq, expr = item.partition("=")
-        if not eq or not key.strip():
-            raise SmlensError("--input_exprs", f"{item!r} is not <input_key>=<expression>")
-        values[key.strip()] = eval_expr(expr)
-    return values
-
-
 # -- files ---------------------------------------------------------------------------------
 
 _FILE_WITH_KEY = re.compile(r"([^=]+)=([^\[\]]+)\[([^\[\]]+)\]$")
@@ -253,9 +134,24 @@ def parse_inputs_arg(text: str) -> dict[str, tuple[str, str | None]]:
     return found
 
 
-def load_array_file(filename: str, name: str | None = None) -> tuple[np.ndarray, list[str]]:
-    """One array from a .npy or .npz file (never unpickled), and any warnings."""
+def load_array_file(
+    filename: str, name: str | None = None, budget: InputBudget | None = None
+) -> tuple[np.ndarray, list[str]]:
+    """One array from a .npy or .npz file (never unpickled), and any warnings.
+
+    Its header is read first: a size past the file's end or over ``budget`` is refused
+    before anything is allocated.
+    """
     path = Path(filename)
+    budget = budget or InputBudget()
+    if not exists(path):
+        raise SmlensError(path, "no such file")
+    size = stat_regular(path).st_size  # a FIFO would block np.load
+    with open(path, "rb") as f:
+        if f.read(6) == b"\x93NUMPY":
+            f.seek(0)
+            shape, nbytes = npy_size(str(path), f, size)
+            budget.take(str(path), nbytes, f"an array of shape {list(shape)}")
     try:
         data = np.load(path, allow_pickle=False)
     except FileNotFoundError:
@@ -275,8 +171,11 @@ def load_array_file(filename: str, name: str | None = None) -> tuple[np.ndarray,
             )
         if name is not None and name not in names:
             raise SmlensError(path, f"holds no array {name!r}; it has: {', '.join(names)}")
+        member = name or names[0]
+        nbytes = check_npz_member(str(path), path, member)
+        budget.take(str(path), nbytes, f"array {member!r}")
         try:
-            return data[name or names[0]], []
+            return data[member], []
         except ValueError as e:
             message = f"cannot load {name or names[0]!r} without unpickling: {e}"
             raise SmlensError(path, message) from None
@@ -345,16 +244,23 @@ def collect_inputs(
     fill: str | None = None,
     batch_size: int = 1,
     seed: int | None = None,
+    max_bytes: int = DEFAULT_INPUT_BYTES,
 ) -> tuple[dict[str, Any], list[str]]:
     """The values of saved_model_cli's three input flags, later flags overriding earlier ones,
-    then ``fill`` for any input still missing. Returns the values and warnings."""
+    then ``fill`` for any input still missing. Returns the values and warnings.
+
+    Together they may allocate at most ``max_bytes``, each checked before it is allocated.
+    """
     values: dict[str, Any] = {}
     warnings: list[str] = []
+    budget = InputBudget(max_bytes)
+    if fill:
+        check_batch(batch_size)
     for key, (filename, name) in parse_inputs_arg(inputs).items():
-        values[key], more = load_array_file(filename, name)
+        values[key], more = load_array_file(filename, name, budget)
         warnings += more
     for flag, parsed in (
-        ("--input_exprs", parse_input_exprs(input_exprs)),
+        ("--input_exprs", parse_input_exprs(input_exprs, budget)),
         ("--input_examples", parse_input_examples(input_examples)),
     ):
         for key, value in parsed.items():
@@ -364,7 +270,7 @@ def collect_inputs(
     if fill:
         for key, info in signature.inputs.items():
             if key not in values and key not in signature.defaults:
-                values[key] = fill_input(info, fill, batch_size=batch_size, seed=seed)
+                values[key] = fill_input(info, fill, batch_size, seed=seed, budget=budget)
     return values, warnings
 
 

@@ -28,6 +28,7 @@ from smlens.gui.base.formatting import relative_to
 from smlens.gui.base.theme import RESOURCES
 
 SHOWN_LINES = 5
+OUTSIDE = "outside the model folder"  # the words the reader's outside-path warnings carry
 
 
 class _Holder(QWidget):
@@ -116,7 +117,10 @@ class ProblemBar(QToolBar):
             self.clear()
             return
         n = len(problems)
-        head = f"The model is only partly readable ({n} problem{'s' * (n != 1)})"
+        if all(OUTSIDE in p.message for p in problems):
+            head = f"The model names files outside its folder ({n} path{'s' * (n != 1)})"
+        else:
+            head = f"The model is only partly readable ({n} problem{'s' * (n != 1)})"
         self._set([head] + [f"{relative_to(p.path, base)}: {p.message}" for p in problems])
 
     def add_message(self, message: str, level: str = "warning") -> None:

@@ -5,132 +5,38 @@ Files are only read, off the UI thread (vocabularies can be large); nothing is w
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from pathlib import Path
+from functools import partial
 
 from PySide6.QtCore import QSortFilterProxyModel, Qt, Signal
 from PySide6.QtGui import QFontDatabase, QStandardItemModel
 from PySide6.QtWidgets import (
+    QHBoxLayout,
     QHeaderView,
     QLabel,
     QPlainTextEdit,
+    QPushButton,
     QSplitter,
     QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
 
+from smlens.core.analysis.assets import (
+    HEX_BYTES,
+    FilePreview,
+    asset_root,
+    asset_users,
+    outside_asset,
+    preview_file,
+)
 from smlens.core.model import Model
 from smlens.gui.base.formatting import grouped, human_bytes
 from smlens.gui.base.panel import Panel
 from smlens.gui.base.tables import SORT_ROLE, cell, row_table
 from smlens.gui.base.tasks import TaskRunner
 
-PREVIEW_LINES = 500
-HEAD_BYTES = 64 * 1024
-HEX_BYTES = 1024
-CHUNK = 1 << 20
 RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 NO_ASSETS = "No assets: this model ships no files under assets/ or assets.extra/."
-
-
-@dataclass(frozen=True)
-class FilePreview:
-    size: int
-    binary: bool
-    text: str  # numbered first lines, or a hex dump of the first bytes
-    line_count: int | None  # lines in the whole file (text files)
-    shown_lines: int
-
-
-def hex_dump(data: bytes, width: int = 16) -> str:
-    """Offset, hex bytes and printable ASCII per row, as ``hexdump -C`` prints them."""
-    rows = []
-    for offset in range(0, len(data), width):
-        chunk = data[offset : offset + width]
-        hexes = " ".join(f"{b:02x}" for b in chunk).ljust(width * 3 - 1)
-        text = "".join(chr(b) if 32 <= b < 127 else "." for b in chunk)
-        rows.append(f"{offset:08x}  {hexes}  |{text}|")
-    return "\n".join(rows)
-
-
-def is_binary(head: bytes) -> bool:
-    """NUL bytes or invalid UTF-8 (a character cut at the end of ``head`` is fine)."""
-    if b"\0" in head:
-        return True
-    try:
-        head.decode("utf-8")
-    except UnicodeDecodeError as e:
-        return e.start < len(head) - 3
-    return False
-
-
-def count_lines(path: Path, cancelled=lambda: False) -> int | None:
-    """Lines in the file (a last line without newline counts); None when cancelled."""
-    count, last = 0, b"\n"
-    with path.open("rb") as f:
-        while chunk := f.read(CHUNK):
-            if cancelled():
-                return None
-            count += chunk.count(b"\n")
-            last = chunk[-1:]
-    return count + (last != b"\n")
-
-
-def preview_file(path: str | Path, max_lines: int = PREVIEW_LINES, *, progress, cancelled):
-    """The first lines of a text file (numbered from 0, as a vocabulary's ids are), or a
-    hex dump of a binary one."""
-    path = Path(path)
-    size = path.stat().st_size
-    with path.open("rb") as f:
-        head = f.read(HEAD_BYTES)
-    if is_binary(head):
-        return FilePreview(size, True, hex_dump(head[:HEX_BYTES]), None, 0)
-    progress(0.2, "counting lines")
-    total = count_lines(path, cancelled)
-    lines = head.decode("utf-8", "replace").splitlines()
-    if size > len(head) and lines:
-        lines.pop()  # the last line read may be cut off
-    lines = lines[:max_lines]
-    width = len(str(max(len(lines) - 1, 0)))
-    text = "\n".join(f"{i:>{width}}  {line}" for i, line in enumerate(lines))
-    return FilePreview(size, False, text, total, len(lines))
-
-
-def asset_users(model: Model) -> dict[str, list[str]]:
-    """Asset file name -> the graph tensors (asset_file_def) and object paths fed with it."""
-    users: dict[str, list[str]] = {}
-    for mg in model.meta_graphs:
-        for asset in mg.asset_files:
-            users.setdefault(asset.filename, []).append(asset.tensor_name)
-        if not mg.asset_files:
-            for tensor, filename in _collection_assets(mg):
-                users.setdefault(filename, []).append(tensor)
-        graph = mg.object_graph
-        for node in graph.nodes if graph else []:
-            if node.asset_index is not None and 0 <= node.asset_index < len(mg.asset_files):
-                users[mg.asset_files[node.asset_index].filename].append(node.path)
-    return {name: list(dict.fromkeys(found)) for name, found in users.items()}
-
-
-def _collection_assets(mg) -> list[tuple[str, str]]:
-    """(tensor, file name) from the TF1 ``asset_filepaths`` collection, whose tensors are
-    Consts holding the path the asset had at export time (builder_impl.py)."""
-    collection = mg.collections.get("asset_filepaths")
-    if collection is None or collection.kind != "node_list":
-        return []
-    nodes = {n.name: n for n in mg.graph.nodes}
-    found = []
-    for tensor in dict.fromkeys(collection.values):
-        node = nodes.get(tensor.split(":")[0])
-        value = node.attrs.get("value") if node is not None and node.op == "Const" else None
-        try:
-            raw = value.numpy().item() if value is not None else None
-        except (ValueError, TypeError, AttributeError):
-            raw = None
-        if isinstance(raw, bytes):
-            found.append((tensor, raw.decode("utf-8", "replace").replace("\\", "/").split("/")[-1]))
-    return found
 
 
 class AssetPanel(Panel):
@@ -152,6 +58,15 @@ class AssetPanel(Panel):
 
         self.info_label = QLabel()
         self.info_label.setProperty("role", "muted")
+        self.info_label.setWordWrap(True)
+        self.preview_anyway = QPushButton("Preview anyway")
+        self.preview_anyway.setToolTip("Read this file although it is outside the model folder")
+        self.preview_anyway.clicked.connect(self._on_preview_anyway_clicked)
+        self.preview_anyway.hide()
+        info_row = QHBoxLayout()
+        info_row.setContentsMargins(0, 0, 0, 0)
+        info_row.addWidget(self.info_label, 1)
+        info_row.addWidget(self.preview_anyway, 0)
         self.preview_edit = QPlainTextEdit()
         self.preview_edit.setReadOnly(True)
         self.preview_edit.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
@@ -159,7 +74,7 @@ class AssetPanel(Panel):
         preview = QWidget()
         column = QVBoxLayout(preview)
         column.setContentsMargins(0, 4, 0, 0)
-        column.addWidget(self.info_label)
+        column.addLayout(info_row)
         column.addWidget(self.preview_edit, 1)
 
         splitter = QSplitter(Qt.Orientation.Vertical)
@@ -233,14 +148,27 @@ class AssetPanel(Panel):
         self.preview = None
         self.info_label.setText(message)
         self.preview_edit.clear()
+        self.preview_anyway.hide()
 
     def _on_current_changed(self, *_indexes) -> None:
         rel = self.selected_path()
         if rel is None or self.model is None:
             return
+        reason = outside_asset(self.model, rel)
+        if reason is not None:  # /etc/passwd behind a symlink is not shown unasked
+            self._clear_preview(f"{rel} {reason}: not previewed.")
+            self.preview_anyway.show()
+            return
         self._clear_preview(f"Reading {rel}…")
-        folder = Path(self.model.path)
-        self._runner.start(preview_file, folder / rel)
+        root = asset_root(self.model)
+        self._runner.start(partial(preview_file, root=root), root / rel)
+
+    def _on_preview_anyway_clicked(self) -> None:
+        rel = self.selected_path()
+        if rel is None or self.model is None:
+            return
+        self._clear_preview(f"Reading {rel}…")
+        self._runner.start(preview_file, asset_root(self.model) / rel)
 
     def _on_preview_ready(self, preview: FilePreview) -> None:
         self.preview = preview

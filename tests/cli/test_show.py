@@ -251,3 +251,39 @@ def test_concrete_functions_listed_despite_custom_ops():
     section = _concrete_section(_bare_function_model(None, ("a",), library=library))
     assert "N/A" not in section
     assert "Function Name:" in section and "Argument #1" in section
+
+
+def test_damaged_input_signature_lists_functions_as_na(models, tmp_path, capsys):
+    """Found by the fuzzer (seed 0, case 489): a canonicalized_input_signature that is a
+    float, not (args, kwargs), crashed --all with a TypeError."""
+    import shutil
+
+    from smlens.cli.main import main
+    from smlens.core.formats import proto
+
+    folder = tmp_path / "damaged"
+    shutil.copytree(models.path("keras_export"), folder)
+    saved = proto.SavedModel.FromString((folder / "saved_model.pb").read_bytes())
+    functions = saved.meta_graphs[0].object_graph_def.concrete_functions
+    name = next(n for n, f in functions.items() if f.HasField("canonicalized_input_signature"))
+    functions[name].canonicalized_input_signature.Clear()
+    functions[name].canonicalized_input_signature.float64_value = 1e300
+    (folder / "saved_model.pb").write_bytes(saved.SerializeToString())
+
+    assert main(["show", "--dir", str(folder), "--all"]) == 0
+    out = capsys.readouterr().out
+    assert out.endswith("Concrete Functions: N/A (could not be listed due to unknown reasons)\n")
+
+
+def test_show_prints_the_models_problems_on_stderr_only(models, tmp_path, capsys):
+    import shutil
+
+    from smlens.cli.main import main
+
+    folder = tmp_path / "copy"
+    shutil.copytree(models.path("keras_export"), folder)
+    (folder / "fingerprint.pb").write_bytes(b"\xff\xff\xff")
+    assert main(["show", "--dir", str(folder)]) == 0
+    captured = capsys.readouterr()
+    assert captured.err.startswith(f"smlens: warning: {folder / 'fingerprint.pb'}: cannot parse")
+    assert "smlens:" not in captured.out

@@ -10,7 +10,7 @@ from __future__ import annotations
 from functools import cache
 from pathlib import Path
 
-from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
+from google.protobuf import descriptor_pb2, descriptor_pool, message_factory, text_format
 
 _HERE = Path(__file__).resolve().parent
 
@@ -41,6 +41,12 @@ def op_registry() -> dict:
     """Op name -> OpDef for every op TensorFlow registers (from tf_ops.binpb)."""
     op_list = message_class("tensorflow.OpList").FromString((_HERE / "tf_ops.binpb").read_bytes())
     return {op.name: op for op in op_list.op}
+
+
+def parse_text(text: str, message):
+    """text_format.Parse that resolves ``Any`` fields ([type.googleapis.com/tensorflow.X])
+    against the vendored schemas, as TensorFlow's own text reader does."""
+    return text_format.Parse(text, message, descriptor_pool=_pool())
 
 
 def __getattr__(name: str):

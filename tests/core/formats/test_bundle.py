@@ -314,12 +314,20 @@ def test_open_reads_only_the_index(models, monkeypatch):
     opened = []
     real_open = io.open
 
+    real_os_open = os.open
+
     def spy(file, *args, **kwargs):
-        opened.append(str(file))
+        if not isinstance(file, int):  # os.fdopen of a descriptor os_spy saw
+            opened.append(str(file))
         return real_open(file, *args, **kwargs)
+
+    def os_spy(file, *args, **kwargs):
+        opened.append(str(file))
+        return real_os_open(file, *args, **kwargs)
 
     monkeypatch.setattr(builtins, "open", spy)
     monkeypatch.setattr(io, "open", spy)
+    monkeypatch.setattr(os, "open", os_spy)
     with TensorBundle(prefix) as bundle:
         assert opened == [bundle.index_path]
         bundle.read("float/.ATTRIBUTES/VARIABLE_VALUE")

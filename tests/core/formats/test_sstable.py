@@ -104,7 +104,7 @@ def test_checksum_mismatch_names_both_values(models, tmp_path):
 
 
 def test_missing_file(tmp_path):
-    with pytest.raises(SmlensError, match="cannot read table"):
+    with pytest.raises(SmlensError, match="cannot read: No such file"):
         read_table(tmp_path / "absent.index")
 
 

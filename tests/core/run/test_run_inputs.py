@@ -3,6 +3,10 @@ tf.Examples, and the check against the signature."""
 
 from __future__ import annotations
 
+import os
+import tracemalloc
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -297,3 +301,110 @@ def test_collect_inputs_later_flags_win_and_fill_the_rest(tmp_path):
     assert values["y"] == [[2.0, 2.0, 2.0]]
     assert values["z"].shape == (6,) and values["z"].dtype == np.int32
     assert warnings == ["input 'x' is given more than once: --input_exprs wins"]
+
+
+# -- limits (issue 13): sizes checked before anything is allocated ---------------------------
+
+
+def _peak_of(fn) -> int:
+    tracemalloc.start()
+    try:
+        fn()
+    finally:
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+    return peak
+
+
+@pytest.mark.parametrize("mode", ["zeros", "normal", "randint"])
+def test_fill_of_absurd_dims_is_refused_before_allocating(mode):
+    info = _info("x", dims=(2**40, 3))
+
+    def fill():
+        with pytest.raises(SmlensError, match=r"input 'x': --fill of shape \[1099511627776, 3\]"):
+            fill_input(info, mode)
+
+    assert _peak_of(fill) < 10 << 20
+
+
+@pytest.mark.parametrize("batch", [0, -5])
+def test_batch_below_one_is_refused(batch):
+    with pytest.raises(SmlensError, match=f"--batch: must be 1 or more, not {batch}"):
+        collect_inputs(_signature(_info("x")), fill="zeros", batch_size=batch)
+
+
+def test_huge_batch_is_refused_and_the_limit_can_be_raised():
+    signature = _signature(_info("x", dims=(-1, 1000)))
+    with pytest.raises(SmlensError, match=r"over the 2\.0 GiB limit .*--max-input-bytes"):
+        collect_inputs(signature, fill="normal", batch_size=100_000_000)
+    with pytest.raises(SmlensError, match=r"over the 1\.0 KiB limit"):
+        collect_inputs(signature, fill="zeros", batch_size=1, max_bytes=1024)
+    values, _ = collect_inputs(signature, fill="zeros", batch_size=2, max_bytes=1 << 20)
+    assert values["x"].shape == (2, 1000)
+
+
+def test_limit_covers_all_inputs_together(tmp_path):
+    signature = _signature(_info("x", dims=(100,)), _info("y", dims=(100,)))
+    # 100 float32 drawn as float64: 1,200 bytes each; two of them pass 2,000 bytes.
+    with pytest.raises(SmlensError, match="input 'y'"):
+        collect_inputs(signature, fill="zeros", max_bytes=2000)
+
+
+def _npy_claiming(path: Path, shape: tuple[int, ...]) -> None:
+    """A .npy whose header claims ``shape`` but holds 12 bytes of data."""
+    header = {"descr": "<f4", "fortran_order": False, "shape": shape}
+    with open(path, "wb") as f:
+        np.lib.format.write_array_header_1_0(f, header)
+        f.write(b"\0" * 12)
+
+
+def test_npy_header_claiming_10_12_elements_is_refused_before_loading(tmp_path):
+    path = tmp_path / "big.npy"
+    _npy_claiming(path, (10**12,))
+
+    def load():
+        with pytest.raises(SmlensError, match="header claims 4000000000000 bytes of data"):
+            load_array_file(str(path))
+
+    assert _peak_of(load) < 10 << 20
+
+
+def test_npy_over_the_budget_is_refused(tmp_path):
+    np.save(tmp_path / "x.npy", np.zeros(1000, np.float32))
+    with pytest.raises(SmlensError, match=r"an array of shape \[1000\] needs 3\.9 KiB"):
+        collect_inputs(
+            _signature(_info("x", dims=(1000,))), inputs=f"x={tmp_path / 'x.npy'}", max_bytes=1000
+        )
+    np.savez(tmp_path / "x.npz", a=np.zeros(1000, np.float32))
+    with pytest.raises(SmlensError, match=r"array 'a' needs 3\.9 KiB"):
+        collect_inputs(
+            _signature(_info("x", dims=(1000,))), inputs=f"x={tmp_path / 'x.npz'}", max_bytes=1000
+        )
+
+
+def test_npy_fifo_is_refused_without_blocking(tmp_path):
+    os.mkfifo(tmp_path / "pipe.npy")
+    with pytest.raises(SmlensError, match="FIFO"):
+        load_array_file(str(tmp_path / "pipe.npy"))
+
+
+@pytest.mark.parametrize(
+    "expr",
+    [
+        "np.zeros((10**6, 10**6))",
+        "np.zeros((1000000, 1000000))",
+        "np.ones(1000000000000)",
+        "np.random.rand(100000, 100000)",
+        "np.random.normal(0, 1, size=(100000, 100000))",
+        "np.arange(1e15)",
+        "np.linspace(0, 1, 10000000000)",
+        "np.eye(1000000)",
+        "np.full((100000, 100000), 7)",
+    ],
+)
+def test_numpy_constructors_are_sized_before_they_run(expr):
+    def run():
+        with pytest.raises(SmlensError):
+            eval_expr(expr)
+
+    assert _peak_of(run) < 10 << 20

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -9,7 +10,9 @@ import pytest
 from PySide6.QtCore import Qt
 
 from smlens.core import open_model
-from smlens.gui.panels.assets import AssetPanel, count_lines, hex_dump, is_binary, preview_file
+from smlens.core.analysis.assets import count_lines, hex_dump, is_binary, preview_file
+from smlens.core.errors import SmlensError
+from smlens.gui.panels.assets import AssetPanel
 
 
 @pytest.fixture
@@ -124,3 +127,46 @@ def test_tf1_assets_name_the_tensor_fed_with_their_path(panel, models):
     panel.set_model(open_model(models.path("tf1_multi_tag")))
     rows = {row[0]: row for row in _table(panel)}
     assert rows["vocab.txt"][3] == "vocab_path:0"
+
+
+def test_asset_outside_the_folder_is_previewed_only_when_asked(panel, lookup_copy, qtbot):
+    secret = lookup_copy.parent / "secret.txt"
+    secret.write_text("root:x:0:0\n")
+    (lookup_copy / "assets" / "aaa_passwd.txt").symlink_to(secret)
+    model = open_model(lookup_copy)
+    assert any(
+        p.path.endswith("aaa_passwd.txt") and "outside the model folder" in p.message
+        for p in model.problems
+    )
+    panel.set_model(model)
+    panel.table.sortByColumn(0, Qt.SortOrder.AscendingOrder)
+    panel.table.selectRow([r[0] for r in _table(panel)].index("aaa_passwd.txt"))
+    assert panel.info_label.text() == (
+        f"assets/aaa_passwd.txt is a symlink to {secret}, outside the model folder: not previewed."
+    )
+    assert panel.preview_edit.toPlainText() == "" and panel.preview is None
+    assert panel.preview_anyway.isVisibleTo(panel)
+    panel.grab().save(str(lookup_copy.parent / "assets_outside.png"))
+    with qtbot.waitSignal(panel.preview_loaded, timeout=10_000):
+        panel.preview_anyway.click()
+    assert panel.preview_edit.toPlainText() == "0  root:x:0:0"
+    assert not panel.preview_anyway.isVisibleTo(panel)
+
+
+def test_fifo_in_assets_is_not_listed_nor_opened(panel, lookup_copy, qtbot):
+    os.mkfifo(lookup_copy / "assets" / "pipe.txt")
+    model = open_model(lookup_copy)
+    assert "assets/pipe.txt" not in {a.path for a in model.assets}
+    (problem,) = [p for p in model.problems if p.path.endswith("pipe.txt")]
+    assert problem.message == "is a FIFO (named pipe): not listed"
+
+
+def test_preview_refuses_special_files_and_outside_paths(tmp_path):
+    os.mkfifo(tmp_path / "pipe")
+    with pytest.raises(SmlensError, match="is a FIFO"):
+        preview_file(tmp_path / "pipe", progress=lambda *a: None, cancelled=lambda: False)
+    inner = tmp_path / "model"
+    inner.mkdir()
+    (inner / "link").symlink_to("/etc/hostname")
+    with pytest.raises(SmlensError, match="outside the model folder: not previewed"):
+        preview_file(inner / "link", root=inner, progress=lambda *a: None, cancelled=lambda: False)
