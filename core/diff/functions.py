@@ -289,7 +289,9 @@ class _Matcher:
         for role, holders_a in roles_a.items():
             holders_b = roles_b.get(role, set())
             if len(holders_a) == 1 and len(holders_b) == 1:
-                self.pair(next(iter(holders_a)), next(iter(holders_b)), role)
+                fa, fb = next(iter(holders_a)), next(iter(holders_b))
+                if fa in self.a.functions and fb in self.b.functions:  # a call may name a
+                    self.pair(fa, fb, role)  # function the library lacks: not a pair
 
     def by_call_sites(self) -> None:
         """Callees of matched callers, called from the same node and attr on both sides."""
