@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from smlens.core.errors import Problem
@@ -110,6 +110,18 @@ def container(path: tuple[str, ...], children: list[Change], what: str = "") -> 
         children=children,
         annotation="" if any(not c.annotation for c in leaves) else "annotations",
     )
+
+
+def without_annotations(change: Change) -> Change | None:
+    """A copy of ``change`` without its annotation leaves; None when nothing else is left."""
+    if change.annotation:
+        return None
+    if not change.children:
+        return change
+    kept = [c for c in map(without_annotations, change.children) if c is not None]
+    if not kept:
+        return None
+    return replace(change, children=kept, severity=worst(c.severity for c in kept) or "info")
 
 
 def _leaves(change: Change) -> Iterator[Change]:

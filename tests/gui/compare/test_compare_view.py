@@ -38,7 +38,7 @@ def test_widened_input_shows_a_breaking_row_naming_the_input(qtbot, view, models
     breaking = [r for r in view.tree.rows() if r[4].severity == "breaking" and not r[4].children]
     assert len(breaking) == 2
     assert all("input 'features'" in why and "10 to 12" in why for _, _, _, why, _ in breaking)
-    assert "Breaking" in view.verdict.text()
+    assert "BREAKING" in view.verdict.text()
     # The first breaking change is selected, and shown side by side with its reason.
     assert view.detail.change is breaking[0][4]
     assert "features" in view.detail.reason_text()
@@ -66,8 +66,10 @@ def test_identical_export_shows_only_the_fingerprint_change(qtbot, view, models)
         "metadata/fingerprint/uuid",
         "metadata/bytes/graph",
     }
-    assert view.tree.group_titles() == ["Metadata (3)"]
-    assert "Compatible" in view.verdict.text()
+    assert view.tree.group_titles() == ["Annotations (3)"]  # no change that matters
+    assert not view.tree.isExpanded(view.tree.model().index(0, 0))
+    assert "only fingerprints and file bytes differ" in view.verdict.text()
+    assert "Signatures: no change" in view.areas.text()
     statuses = {r.status for r in view.variables.table_model.rows}
     assert statuses == {"identical"}
     assert len(view.variables.names()) == len(comparison.diff.value_deltas) == 4
