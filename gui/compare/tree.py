@@ -124,7 +124,9 @@ class ChangeTree(QTreeView):
             return
         total = sum(map(len, by_kind.values()))
         kinds = [
-            Change(("annotations", kind), "changed", reason=f"{len(cs)} changes: {kind}", children=cs)
+            Change(
+                ("annotations", kind), "changed", reason=f"{len(cs)} changes: {kind}", children=cs
+            )
             for kind, cs in sorted(by_kind.items(), key=lambda i: -len(i[1]))
         ]
         group = Change(
