@@ -44,3 +44,27 @@ def _wide_perturbed(megabytes: int, seed: int, scale: float) -> Path:
     tf.saved_model.save(module, str(dest), signatures=module.__call__)
     (dest / ".done").touch()
     return dest
+
+
+def keras_pair(megabytes: int, blocks: int = 12) -> tuple[Path, Path]:
+    """Two exports of one functional Keras architecture (``blocks`` Dense + LayerNormalization
+    blocks, about ``megabytes`` MB of float32 weights) with different initial values, as a
+    retrained BERT-like model would be. Both are built in one process, one after the other,
+    so B's traced scopes gain Keras's ``_1`` suffix and its saver lists variables in its own
+    order: everything a re-export changes besides the values."""
+    dest = CACHE / f"keras_{megabytes}mb_{blocks}blocks"
+    if (dest / ".done").exists():
+        return dest / "a", dest / "b"
+    import keras
+
+    width = int((megabytes * 2**20 / 4 / blocks) ** 0.5)
+    for side, seed in (("a", 0), ("b", 1)):
+        keras.utils.set_random_seed(seed)
+        x = inputs = keras.Input((width,), name="features")
+        for i in range(blocks):
+            h = keras.layers.Dense(width, activation="gelu", name=f"block_{i}_dense")(x)
+            x = keras.layers.LayerNormalization(name=f"block_{i}_norm")(h + x)
+        outputs = keras.layers.Dense(2, name="logits")(x)
+        keras.Model(inputs, outputs).export(str(dest / side), verbose=False)
+    (dest / ".done").touch()
+    return dest / "a", dest / "b"
