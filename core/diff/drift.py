@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from smlens.core.diff.changes import Change, ModelDiff, ValueDelta
+from smlens.core.model import format_dims
 from smlens.core.model.dtypes import dtype as lookup_dtype
 
 STATUS_ORDER = {
@@ -95,9 +96,7 @@ def short_dtype(name: str) -> str:
 
 
 def _dims(shape) -> str:
-    if shape is None:
-        return "<unknown rank>"
-    return "(" + ", ".join(str(d) for d in shape) + ")"
+    return "<unknown rank>" if shape is None else format_dims(shape)
 
 
 def _type_text(described: str | None) -> str:

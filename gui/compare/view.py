@@ -200,8 +200,7 @@ class CompareView(QWidget):
         self._label_tabs(diff)
 
     def _label_tabs(self, diff) -> None:
-        n_vars = sum(1 for d in diff.value_deltas.values() if d.identical is not True)
-        n_vars += sum(1 for c in diff.groups["variables"] if c.kind != "changed" or c.before)
+        n_vars = sum(row.status != "identical" for row in self.variables.table_model.rows)
         texts = (
             f"&Changes ({len(diff.changes())})",
             f"&Signatures ({len(diff.changes(area='signatures'))})",
@@ -253,15 +252,20 @@ class CompareView(QWidget):
 
 
 def _areas_html(summary: DiffSummary) -> str:
-    """The per-area lines in a row: changed areas in full, unchanged ones muted."""
-    parts = []
+    """One cell per area, as smlens diff prints one line per area: changed areas in bold,
+    unchanged ones muted; the annotations counted by kind below."""
+    cells = []
     for line in summary.areas:
-        title = f"<b>{AREA_TITLES[line.area]}</b>" if line.changed else AREA_TITLES[line.area]
-        text = f"{title}: {escape(line.text)}"
-        parts.append(text if line.changed else f"<span style='color:gray'>{text}</span>")
-    html = " &nbsp;·&nbsp; ".join(parts)
+        title = escape(AREA_TITLES[line.area])
+        text = escape(line.text)
+        if line.changed:
+            cells.append(f"<td><b>{title}</b><br>{text}</td>")
+        else:
+            cells.append(f"<td style='color:gray'>{title}<br>{text}</td>")
+    html = "<table cellspacing='0' cellpadding='0'><tr>"
+    html += "<td width='18'></td>".join(cells) + "</tr></table>"
     if summary.annotations:
-        html += f"<br><span style='color:gray'>Annotations: {escape(summary.annotations)}</span>"
+        html += f"<span style='color:gray'>Annotations: {escape(summary.annotations)}</span>"
     return html
 
 

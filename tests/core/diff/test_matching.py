@@ -34,8 +34,10 @@ def test_a_suffixed_outer_scope_and_a_renamed_layer_are_matched():
     }
     mapped = {rename(n, renames) for n in b}
     assert set(a) <= mapped
-    assert mapped - set(a) == {n.replace("functional_1_1", "functional_1") for n in
-                               _layer("functional_1_1", "dense_extra_1")}
+    assert mapped - set(a) == {
+        n.replace("functional_1_1", "functional_1")
+        for n in _layer("functional_1_1", "dense_extra_1")
+    }
 
 
 def test_scopes_with_different_contents_stay_apart():

@@ -69,7 +69,7 @@ def test_identical_export_shows_only_the_fingerprint_change(qtbot, view, models)
     assert view.tree.group_titles() == ["Annotations (3)"]  # no change that matters
     assert not view.tree.isExpanded(view.tree.model().index(0, 0))
     assert "only fingerprints and file bytes differ" in view.verdict.text()
-    assert "Signatures: no change" in view.areas.text()
+    assert "Signatures<br>no change" in view.areas.text()
     statuses = {r.status for r in view.variables.table_model.rows}
     assert statuses == {"identical"}
     assert len(view.variables.names()) == len(comparison.diff.value_deltas) == 4
@@ -133,3 +133,22 @@ def test_a_newer_comparison_replaces_a_running_one(qtbot, view, models):
     qtbot.wait(200)  # a stale result would arrive about now
     assert [c.a.path for c in received] == [retrained / "a"]
     assert view.comparison.diff.worst_severity == "info"
+
+
+def test_renamed_layer_pair_shows_renames_and_the_summary_first(qtbot, view, models):
+    comparison = _compare(qtbot, view, models, "pair_keras_renamed_layer")
+
+    assert "Compatible" in view.verdict.text()
+    areas = view.areas.text()
+    assert areas.index("Signatures") < areas.index("Functions") < areas.index("Variables")
+    assert "2 renamed" in areas
+    assert view.tree.group_titles()[-1].startswith("Annotations (")
+    rows = {r.name: r.status for r in view.variables.table_model.rows}
+    assert rows["probs/kernel → probabilities/kernel"] == "renamed"
+    assert rows["dense_1/kernel"] == "identical"
+    assert view.variables.select_variable("probs/kernel")  # by the name A gives it
+    differ = sum(s != "identical" for s in rows.values())
+    assert view.tabs.tabText(2) == f"&Variables ({differ} of {len(rows)} differ)"
+    leaves = _leaf_paths(view)
+    assert not any("dense_1" in p for p in leaves if not p.startswith("annotations"))
+    assert comparison.diff.changes("risky") == []
