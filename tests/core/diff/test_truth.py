@@ -47,8 +47,7 @@ def test_keras_reexport_has_no_change_outside_fingerprints_and_file_bytes(models
     assert summarize(diff).verdict == "No semantic change: only fingerprints and file bytes differ"
     # The exports really do differ in ways a name-by-name diff reports.
     scopes_a, scopes_b = (_call_scopes(m) for m in (a, b))
-    assert scopes_a != scopes_b
-    assert any(sb.startswith(sa + "_") for sa in scopes_a for sb in scopes_b)  # gained _1
+    assert scopes_a != scopes_b  # functional_1 and functional_1_1 when built first
 
 
 def test_keras_reexport_scopes_with_a_suffix_show_no_node_change(models):
