@@ -16,6 +16,8 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from smlens.core.model import (
     FuncRef,
     Graph,
@@ -64,15 +66,26 @@ def attr_text(value, fn_name: Callable[[str], str] = strip_uid) -> str:
 
 
 def tensor_text(value: TensorValue) -> str:
-    """Small constants by value, bigger ones by a digest of their proto."""
+    """Small constants by value, bigger ones by a digest of their decoded content: one value
+    stored as ``tensor_content`` by one TensorFlow and as a repeated ``float_val`` (or a
+    single splat value) by another is the same constant."""
     n = value.shape.num_elements()
-    if n is not None and n <= _SMALL_TENSOR:
-        try:
-            return f"{value.dtype} {value.numpy().tolist()!r}"
-        except Exception:  # an undecodable dtype: fall back to the digest
-            pass
-    raw = value._proto.SerializeToString(deterministic=True) if value._proto is not None else b""
-    return f"{value.dtype} {value.shape} sha1:{hashlib.sha1(raw).hexdigest()[:10]}"
+    try:
+        array = value.numpy()
+    except Exception:  # an undecodable dtype: fall back to the digest of the proto
+        array = None
+    if array is not None and n is not None and n <= _SMALL_TENSOR:
+        return f"{value.dtype} {array.tolist()!r}"
+    digest = hashlib.sha1()
+    if array is not None and array.dtype != object:
+        digest.update(np.ascontiguousarray(array).tobytes())
+    elif array is not None:  # strings: each with its length, so boundaries count
+        for item in array.reshape(-1):
+            raw = item if isinstance(item, bytes) else str(item).encode()
+            digest.update(len(raw).to_bytes(8, "little") + raw)
+    elif value._proto is not None:
+        digest.update(value._proto.SerializeToString(deterministic=True))
+    return f"{value.dtype} {value.shape} sha1:{digest.hexdigest()[:10]}"
 
 
 def split_input(ref: str) -> tuple[bool, str, str]:

@@ -3,9 +3,13 @@ hand-built inputs (no TensorFlow)."""
 
 from __future__ import annotations
 
+import numpy as np
+
+from smlens.core.diff.functions import tensor_text
+from smlens.core.diff.graph import op_version_rename
 from smlens.core.diff.pairing import pair_variables
 from smlens.core.diff.scopes import match_scopes, rename
-from smlens.core.model import Model, Shape, Variable
+from smlens.core.model import Model, Shape, TensorValue, Variable
 
 
 def _layer(scope: str, name: str, act: str = "Relu") -> dict[str, str]:
@@ -93,3 +97,28 @@ def test_variables_pair_by_name_then_bytes_then_layer_never_by_index():
     }
     assert pairing.removed == []
     assert sorted(v.name for v in pairing.added) == ["extra/bias", "extra/kernel"]
+
+
+def _tensor(**fields) -> TensorValue:
+    from smlens.core.formats import proto
+
+    message = proto.TensorProto(dtype=1, **fields)  # DT_FLOAT
+    message.tensor_shape.dim.add(size=8)
+    return TensorValue("DT_FLOAT", Shape((8,)), message)
+
+
+def test_constants_compare_by_content_not_by_encoding():
+    values = np.arange(8, dtype=np.float32)
+    packed = _tensor(tensor_content=values.tobytes())
+    repeated = _tensor(float_val=values.tolist())
+    other = _tensor(float_val=[*values.tolist()[:7], 9.0])
+
+    assert tensor_text(packed) == tensor_text(repeated)
+    assert tensor_text(packed) != tensor_text(other)
+
+
+def test_op_version_renames_are_recognised():
+    assert op_version_rename("Add", "AddV2")
+    assert op_version_rename("BatchMatMulV2", "BatchMatMulV3")
+    assert not op_version_rename("Add", "Sub")
+    assert not op_version_rename("Add", "Add")
