@@ -44,3 +44,38 @@ def _wide_perturbed(megabytes: int, seed: int, scale: float) -> Path:
     tf.saved_model.save(module, str(dest), signatures=module.__call__)
     (dest / ".done").touch()
     return dest
+
+
+def keras_pair(megabytes: int, blocks: int = 12, scale: float = 1e-3) -> tuple[Path, Path]:
+    """Two exports of one functional Keras architecture (``blocks`` Dense + LayerNormalization
+    blocks, about ``megabytes`` MB of distinct float32 weights): A as initialised, B with every
+    weight nudged by ``scale`` times noise, as a short fine-tuning run would. Both models are
+    built in one process, one after the other, so B's traced scopes gain Keras's ``_1``
+    suffix and its saver lists variables in its own order: everything a re-export changes
+    besides the values. Keras stores each variable twice (``variables/N`` and
+    ``_all_variables/N``), so each export is about twice ``megabytes`` on disk."""
+    dest = CACHE / f"keras_{megabytes}mb_{blocks}blocks"
+    if (dest / ".done").exists():
+        return dest / "a", dest / "b"
+    import keras
+    import numpy as np
+
+    width = int((megabytes * 2**20 / 4 / blocks) ** 0.5)
+    noise = np.random.default_rng(1)
+    for side in ("a", "b"):
+        keras.utils.set_random_seed(0)
+        x = inputs = keras.Input((width,), name="features")
+        for i in range(blocks):
+            h = keras.layers.Dense(width, activation="gelu", name=f"block_{i}_dense")(x)
+            x = keras.layers.LayerNormalization(name=f"block_{i}_norm")(h + x)
+        model = keras.Model(inputs, keras.layers.Dense(2, name="logits")(x))
+        if side == "b":
+            model.set_weights(
+                [
+                    w + scale * noise.standard_normal(w.shape, np.float32)
+                    for w in model.get_weights()
+                ]
+            )
+        model.export(str(dest / side), verbose=False)
+    (dest / ".done").touch()
+    return dest / "a", dest / "b"

@@ -1,7 +1,14 @@
-"""``smlens diff`` with value deltas on two ~400 MB exports (same graph, perturbed values):
-wall time and peak resident memory of the whole command, in a child process.
+"""``smlens diff`` with value deltas on two ~400 MB exports (same architecture, new values):
+wall time and peak resident memory of the whole command, in a child process, and the count
+of changes outside variables (annotations apart).
 
-Targets: under 5 s and under 1 GB. Run: python benchmarks/bench_diff.py [--megabytes N]
+Targets: under 5 s, under 1 GB, and 0 changes outside variables.
+Run: python benchmarks/bench_diff.py [--megabytes N] [--kind keras|wide]
+
+``--kind keras`` (the default) diffs two exports of a 12-block functional Keras model built
+one after the other in one process, like two trainings of one BERT-like architecture: B's
+scopes gain Keras's ``_1`` suffix and its saver lists variables in another order.
+``--kind wide`` diffs a tf.Module of 8 square kernels and a copy with every value nudged.
 
 No TensorFlow tool diffs two exports, so the baseline is what a user scripts instead:
 ``tf.train.load_checkpoint`` on both, and numpy's max |b - a| for each variable, in one
@@ -22,13 +29,13 @@ import sys
 import time
 from pathlib import Path
 
-from _pairs import wide_pair
+from _pairs import keras_pair, wide_pair
 
 
-def build(megabytes: int) -> tuple[Path, Path]:
+def build(megabytes: int, kind: str) -> tuple[Path, Path]:
     """The pair's folders, built (or found in the cache) by a child running --build-only."""
     out = subprocess.run(
-        [sys.executable, __file__, "--build-only", "--megabytes", str(megabytes)],
+        [sys.executable, __file__, "--build-only", "--megabytes", str(megabytes), "--kind", kind],
         capture_output=True,
         text=True,
         check=True,
@@ -75,22 +82,43 @@ def run_tf_baseline(a: Path, b: Path) -> tuple[float, float]:
     return time.perf_counter() - start, usage.ru_maxrss / 1024
 
 
+def _leaves(change: dict):
+    if not change["children"]:
+        yield change
+    for child in change["children"]:
+        yield from _leaves(child)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--megabytes", type=int, default=400)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--kind", choices=["keras", "wide"], default="keras")
     parser.add_argument("--build-only", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.build_only:
-        print(json.dumps([str(p) for p in wide_pair(args.megabytes)]))
+        pair = (keras_pair if args.kind == "keras" else wide_pair)(args.megabytes)
+        print(json.dumps([str(p) for p in pair]))
         return
-    a, b = build(args.megabytes)
+    a, b = build(args.megabytes, args.kind)
     runs = [run_diff(a, b) for _ in range(args.runs)]
     diff = runs[-1][2]
     deltas = diff["value_deltas"]
     size = sum(p.stat().st_size for p in (a / "variables").iterdir()) / 2**20
     print(f"two exports with {size:.0f} MB of variables each, {len(deltas)} variables")
     print(f"  worst severity {diff['worst_severity']}, counts {diff['counts']}")
+    outside = [
+        leaf
+        for area, group in diff["groups"].items()
+        if area != "variables"
+        for change in group
+        for leaf in _leaves(change)
+        if not leaf["annotation"]
+    ]
+    print(f"  changes outside variables: {len(outside)} (target 0)")
+    for leaf in outside[:10]:
+        print(f"    {'/'.join(leaf['path'])}: {leaf['reason']}")
+    print(f"  annotations, by kind: {diff['annotation_counts']}")
     print(f"  tensors read: {sum(d['read'] for d in deltas)} of {len(deltas)}")
     biggest = max(deltas, key=lambda d: d["count"])
     print(

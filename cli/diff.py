@@ -13,6 +13,7 @@ from typing import TextIO
 
 from smlens.core.diff.changes import rank
 from smlens.core.diff.compare import AREAS, Change, ModelDiff, diff_models
+from smlens.core.diff.summary import summarize, values_summary
 from smlens.core.formats.reader import open_model
 from smlens.core.model import Model
 
@@ -27,7 +28,7 @@ _COLORS = {
     "dim": "\033[2m",
 }
 _RESET = "\033[0m"
-_MARKERS = {"added": "+", "removed": "-", "changed": "~"}
+_MARKERS = {"added": "+", "removed": "-", "changed": "~", "renamed": ">"}
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -124,22 +125,16 @@ class _ProgressLine:
 def render_diff(
     diff: ModelDiff, a: Model | None = None, b: Model | None = None, *, color=False, all=False
 ) -> str:
-    """The summary ``smlens diff`` prints: the verdict, breaking and risky changes with their
-    reasons, then every area's info changes (the first few unless ``all``)."""
+    """What ``smlens diff`` prints, summary first: the verdict, one line per area with its
+    counts and the annotations counted by kind, then the breaking and risky changes with
+    their reasons, then each area's info changes (the first few unless ``all``, which also
+    lists the annotations)."""
     paint = _painter(color)
+    summary = summarize(diff)
     out = [f"A: {diff.a}{_about(a)}", f"B: {diff.b}{_about(b)}", ""]
-    counts = diff.counts()
-    worst = diff.worst_severity
-    if worst is None:
-        out.append(paint("ok", "No differences."))
-        return "\n".join(out) + "\n"
-    verdict = {
-        "breaking": "BREAKING: clients of A will fail against B",
-        "risky": "RISKY: nothing certainly breaks, but check the changes below",
-        "info": "Compatible: nothing breaks clients of A",
-    }[worst]
-    summary = ", ".join(f"{counts[s]} {s}" for s in ("breaking", "risky", "info") if counts[s])
-    out.append(paint(worst if worst != "info" else "ok", verdict) + f" ({summary})")
+    out.append(paint(summary.style, summary.verdict))
+    if summary.detail:
+        out.append(summary.detail)
     parts = diff.identical_parts
     if parts:
         same = [p for p, v in parts.items() if v]
@@ -149,6 +144,19 @@ def render_diff(
             + (", ".join(same) or "nothing")
             + ("; differ: " + ", ".join(other) if other else "")
         )
+    out.append("")
+    width = max(len(line.area) for line in summary.areas) + 1
+    for line in summary.areas:
+        name = line.area.replace("_", "-")
+        text = line.text if line.changed else paint("dim", line.text)
+        out.append(f"  {paint('area', name.ljust(width))} {text}")
+    if summary.annotations:
+        out.append(
+            paint(
+                "dim",
+                f"  annotations (no client or serving binary sees them): {summary.annotations}",
+            )
+        )
     for severity in ("breaking", "risky"):
         changes = [c for c in diff.changes(severity) if c.severity == severity]
         if changes:
@@ -156,8 +164,13 @@ def render_diff(
             for c in changes:
                 out.append(f"  {_MARKERS[c.kind]} {'/'.join(c.path)}")
                 out.append(f"      {c.reason}")
+    hidden = 0
     for area in AREAS:
-        out += _area_lines(diff, area, paint, all)
+        lines, left = _area_lines(diff, area, paint, all)
+        out += lines
+        hidden += left
+    if hidden:
+        out += ["", paint("dim", f"{hidden} more with --all (or --json)")]
     for problem in diff.problems:
         out.append(paint("risky", f"warning: {problem}"))
     return "\n".join(out) + "\n"
@@ -170,35 +183,26 @@ def _about(model: Model | None) -> str:
     return f"  ({model.format}" + (f", tag-sets {tag_sets}" if tag_sets else "") + ")"
 
 
-def _area_lines(diff: ModelDiff, area: str, paint, all: bool) -> list[str]:
-    changes = diff.changes(area=area)
-    if not changes:
-        return []
-    counts = {s: sum(c.severity == s for c in changes) for s in ("breaking", "risky", "info")}
-    header = ", ".join(
-        f"{n} {s}" + (" (above)" if s != "info" else "") for s, n in counts.items() if n
-    )
-    lines = ["", paint("area", area.replace("_", "-")) + f": {header}"]
-    if area == "variables":
-        lines.append("  " + _values_summary(diff))
-    info = [c for c in changes if c.severity == "info"]
+def _area_lines(diff: ModelDiff, area: str, paint, all: bool) -> tuple[list[str], int]:
+    """The info changes of one area (annotations too with ``all``), and how many were
+    left out."""
+    info = [c for c in diff.changes(area=area, annotations=True) if c.severity == "info"]
+    notes = sum(bool(c.annotation) for c in info)
+    if not all:
+        info = [c for c in info if not c.annotation]
     shown = info if all else info[:_LIMIT]
+    left = len(info) - len(shown) + (0 if all else notes)
+    if not shown and area != "variables":
+        return [], left
+    lines = ["", paint("area", area.replace("_", "-"))]
+    if area == "variables":
+        lines.append("  " + values_summary(diff))
     for c in shown:
-        lines.append(f"  {_MARKERS[c.kind]} {'/'.join(c.path[1:])}{_detail(c)}")
-    if len(info) > len(shown):
-        lines.append(paint("dim", f"  ... {len(info) - len(shown)} more (--all or --json)"))
-    return lines
-
-
-def _values_summary(diff: ModelDiff) -> str:
-    deltas = list(diff.value_deltas.values())
-    unread = sum(d.identical is True and not d.read for d in deltas)
-    same = sum(d.identical is True for d in deltas)
-    moved = sum(d.identical is False for d in deltas)
-    unknown = len(deltas) - same - moved
-    text = f"{len(deltas)} variables in both: {same} identical ({unread} by checksum, unread)"
-    text += f", {moved} with new values"
-    return text + (f", {unknown} differing but not compared" if unknown else "")
+        mark = paint("dim", f" [annotation: {c.annotation}]") if c.annotation else ""
+        lines.append(f"  {_MARKERS[c.kind]} {'/'.join(c.path[1:])}{_detail(c)}{mark}")
+    if not all and len(info) > len(shown):
+        lines.append(paint("dim", f"  ... {len(info) - len(shown)} more in {area}"))
+    return lines, left
 
 
 def _detail(c: Change) -> str:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from smlens.core.errors import Problem
@@ -43,17 +43,24 @@ class Change:
 
     ``path`` starts with the area ("signatures", "serve", "serving_default", "inputs", "x");
     ``before``/``after`` are JSON-able (None for the missing side of an addition or
-    removal); ``reason`` says in plain words why it has its severity. A Change with children
-    is a container: its severity is the worst of theirs and its reason sums them up.
+    removal; the old and new names of a rename); ``reason`` says in plain words why it has
+    its severity. A Change with children is a container: its severity is the worst of
+    theirs and its reason sums them up.
+
+    ``annotation`` names the kind of a change that no client or serving binary sees (an
+    ``_``-prefixed attr, an op-version rename such as Add -> AddV2, a fingerprint field, file
+    bytes); "" for a change that matters. Annotations are counted one line per kind and
+    listed only on request.
     """
 
     path: tuple[str, ...]
-    kind: str  # "added" | "removed" | "changed"
+    kind: str  # "added" | "removed" | "changed" | "renamed"
     before: Any = None
     after: Any = None
     severity: str = "info"
     reason: str = ""
     children: list[Change] = field(default_factory=list)
+    annotation: str = ""
 
     @property
     def area(self) -> str:
@@ -73,6 +80,8 @@ class Change:
             "after": jsonable(self.after),
             "severity": self.severity,
             "reason": self.reason,
+            "annotation": bool(self.annotation),
+            "annotation_kind": self.annotation or None,
             "children": [c.to_json() for c in self.children],
         }
 
@@ -81,15 +90,32 @@ def container(path: tuple[str, ...], children: list[Change], what: str = "") -> 
     """A "changed" Change holding ``children``, or None when there are none."""
     if not children:
         return None
-    counts = count_by_severity(c for child in children for c in _leaves(child))
+    leaves = [c for child in children for c in _leaves(child)]
+    counts = count_by_severity(c for c in leaves if not c.annotation)
     summary = ", ".join(f"{n} {s}" for s, n in sorted(counts.items(), key=lambda i: -rank(i[0])))
+    notes = sum(bool(c.annotation) for c in leaves)
+    if notes:
+        summary += (", " if summary else "") + f"{notes} annotation{'s' * (notes != 1)}"
     return Change(
         path,
         "changed",
         severity=worst(c.severity for c in children) or "info",
         reason=f"{what or path[-1]}: {summary}",
         children=children,
+        annotation="" if any(not c.annotation for c in leaves) else "annotations",
     )
+
+
+def without_annotations(change: Change) -> Change | None:
+    """A copy of ``change`` without its annotation leaves; None when nothing else is left."""
+    if change.annotation:
+        return None
+    if not change.children:
+        return change
+    kept = [c for c in map(without_annotations, change.children) if c is not None]
+    if not kept:
+        return None
+    return replace(change, children=kept, severity=worst(c.severity for c in kept) or "info")
 
 
 def _leaves(change: Change) -> Iterator[Change]:
@@ -158,14 +184,28 @@ class ModelDiff:
             for change in self.groups.get(area, []):
                 yield from change.walk()
 
-    def changes(self, min_severity: str = "info", area: str | None = None) -> list[Change]:
-        """The concrete changes (leaves of the tree) at ``min_severity`` or worse."""
+    def changes(
+        self, min_severity: str = "info", area: str | None = None, annotations: bool = False
+    ) -> list[Change]:
+        """The concrete changes (leaves of the tree) at ``min_severity`` or worse; the
+        annotations (see Change) only when ``annotations``."""
         floor = rank(min_severity)
         return [
             c
             for c in self.walk()
-            if not c.children and rank(c.severity) >= floor and area in (None, c.area)
+            if not c.children
+            and rank(c.severity) >= floor
+            and area in (None, c.area)
+            and (annotations or not c.annotation)
         ]
+
+    def annotations(self, area: str | None = None) -> dict[str, int]:
+        """Annotation kind -> how many leaves of that kind (in ``area``, or everywhere)."""
+        counts: dict[str, int] = {}
+        for c in self.walk():
+            if not c.children and c.annotation and area in (None, c.area):
+                counts[c.annotation] = counts.get(c.annotation, 0) + 1
+        return counts
 
     @property
     def worst_severity(self) -> str | None:
@@ -182,6 +222,7 @@ class ModelDiff:
             "b": self.b,
             "worst_severity": self.worst_severity,
             "counts": self.counts(),
+            "annotation_counts": self.annotations(),
             "identical_parts": self.identical_parts,
             "groups": {area: [c.to_json() for c in self.groups[area]] for area in AREAS},
             "value_deltas": [d.to_json() for d in self.value_deltas.values()],

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import fields
 
 from smlens.core.analysis.ops import op_counts
+from smlens.core.diff.bindings import find_bindings
 from smlens.core.diff.changes import (
     AREAS,
     SEVERITIES,
@@ -21,7 +22,8 @@ from smlens.core.diff.changes import (
     container,
 )
 from smlens.core.diff.files import compare_parts, diff_assets
-from smlens.core.diff.graph import diff_tag_set_graphs
+from smlens.core.diff.graph import GraphContext, diff_tag_set_graphs
+from smlens.core.diff.pairing import VariablePairing, pair_variables
 from smlens.core.diff.signatures import diff_signatures
 from smlens.core.diff.values import diff_variables
 from smlens.core.model import Fingerprint, MetaGraph, Model
@@ -59,24 +61,31 @@ def diff_models(
     diff.identical_parts, byte_changes = compare_parts(a, b, steps.span(0.0, 0.15))
     pairs, diff.groups["tag_sets"] = _pair_meta_graphs(a, b)
     diff.groups["metadata"] = _metadata(a, b, pairs) + byte_changes
-    _diff_graphs(diff, pairs, steps.span(0.15, 0.25))
+    pairing = pair_variables(a, b)
+    _diff_graphs(diff, a, b, pairs, pairing, steps.span(0.15, 0.25))
     diff.groups["ops"] = _ops(a, b)
     steps.report(0.25, "comparing assets")
     diff.groups["assets"] = diff_assets(a, b)
-    diff.groups["variables"], diff.value_deltas, diff.problems = diff_variables(
-        a, b, steps.span(0.3, 1.0), values=values, slots=slots
+    diff.groups["variables"], diff.value_deltas, problems = diff_variables(
+        a, b, steps.span(0.3, 1.0), values=values, slots=slots, pairing=pairing
     )
+    diff.problems += problems
     steps.report(1.0, "done")
     return diff
 
 
-def _diff_graphs(diff: ModelDiff, pairs: list, steps: Steps) -> None:
+def _diff_graphs(
+    diff: ModelDiff, a: Model, b: Model, pairs: list, pairing: VariablePairing, steps: Steps
+) -> None:
     """Signatures, functions and main graphs of each tag-set both exports have."""
+    b2a = pairing.b_to_a_names()
     for i, (tag_set, mg_a, mg_b) in enumerate(pairs):
         steps.report(i / len(pairs), f"comparing signatures and graphs of {tag_set}")
         signatures = diff_signatures(tag_set, mg_a, mg_b)
         _add(diff, "signatures", container(("signatures", tag_set), signatures, tag_set))
-        functions, graph, matching = diff_tag_set_graphs(tag_set, mg_a, mg_b)
+        context = GraphContext(a, b, find_bindings(a, mg_a), find_bindings(b, mg_b, b2a), b2a)
+        functions, graph, matching, problems = diff_tag_set_graphs(tag_set, mg_a, mg_b, context)
+        diff.problems += problems
         _add(diff, "functions", functions)
         _add(diff, "graph", graph)
         diff.function_matches[tag_set] = [(fa, fb, how) for fa, (fb, how) in matching.pairs.items()]
@@ -126,6 +135,7 @@ def _fingerprint(a: Fingerprint | None, b: Fingerprint | None) -> list[Change]:
                 ("metadata", "fingerprint"),
                 "added" if a is None else "removed",
                 reason="fingerprint.pb " + ("added" if a is None else "removed"),
+                annotation="fingerprint",
             )
         ]
     return [
@@ -140,6 +150,7 @@ def _fingerprint(a: Fingerprint | None, b: Fingerprint | None) -> list[Change]:
                 if f.name in ("uuid", "saved_model_checksum")
                 else ""
             ),
+            annotation="fingerprint",
         )
         for f in fields(Fingerprint)
         if getattr(a, f.name) != getattr(b, f.name)

@@ -70,6 +70,7 @@ def compare_parts(a: Model, b: Model, steps: Steps) -> tuple[dict[str, bool], li
                     {"files": len(fa), "bytes": sum(fa.values())},
                     {"files": len(fb), "bytes": sum(fb.values())},
                     reason=f"the {part} files are not byte-identical ({listed})",
+                    annotation="file bytes",
                 )
             )
     return identical, changes

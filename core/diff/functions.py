@@ -16,6 +16,8 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from smlens.core.graph.calls import find_calls
 from smlens.core.model import (
     FuncRef,
@@ -65,14 +67,26 @@ def attr_text(value, fn_name: Callable[[str], str] = strip_uid) -> str:
 
 
 def tensor_text(value: TensorValue) -> str:
-    """Small constants by value, bigger ones by a digest of their proto."""
+    """Small constants by value, bigger ones by a digest of their decoded content: one value
+    stored as ``tensor_content`` by one TensorFlow and as a repeated ``float_val`` (or a
+    single splat value) by another is the same constant."""
     n = value.shape.num_elements()
-    if n is not None and n <= _SMALL_TENSOR:
-        try:
-            return f"{value.dtype} {value.numpy().tolist()!r}"
-        except Exception:  # an undecodable dtype: fall back to the digest
-            pass
-    return f"{value.dtype} {value.shape} sha1:{hashlib.sha1(value.raw).hexdigest()[:10]}"
+    try:
+        array = value.numpy()
+    except Exception:  # an undecodable dtype: fall back to the digest of the proto
+        array = None
+    if array is not None and n is not None and n <= _SMALL_TENSOR:
+        return f"{value.dtype} {array.tolist()!r}"
+    digest = hashlib.sha1()
+    if array is not None and array.dtype != object:
+        digest.update(np.ascontiguousarray(array).tobytes())
+    elif array is not None:  # strings: each with its length, so boundaries count
+        for item in array.reshape(-1):
+            raw = item if isinstance(item, bytes) else str(item).encode()
+            digest.update(len(raw).to_bytes(8, "little") + raw)
+    else:
+        digest.update(value.raw)
+    return f"{value.dtype} {value.shape} sha1:{digest.hexdigest()[:10]}"
 
 
 def split_input(ref: str) -> tuple[bool, str, str]:
@@ -289,7 +303,9 @@ class _Matcher:
         for role, holders_a in roles_a.items():
             holders_b = roles_b.get(role, set())
             if len(holders_a) == 1 and len(holders_b) == 1:
-                self.pair(next(iter(holders_a)), next(iter(holders_b)), role)
+                fa, fb = next(iter(holders_a)), next(iter(holders_b))
+                if fa in self.a.functions and fb in self.b.functions:  # a call may name a
+                    self.pair(fa, fb, role)  # function the library lacks: not a pair
 
     def by_call_sites(self) -> None:
         """Callees of matched callers, called from the same node and attr on both sides."""

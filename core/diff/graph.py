@@ -1,16 +1,22 @@
 """Node-level differences: the main graph of each tag-set, and each matched function.
 
-Nodes pair up by name, then leftovers by structural hash (a node renamed but otherwise the
-same). A pair differs when its op, inputs, device or attrs differ once B's function names
-are mapped to A's through the function matching and B's node and argument names through
-the node pairing, so generated names alone never make a difference.
+Nodes pair up by the function they call, by name once B's names are put in A's terms
+(variable handles by the variable they hold, scopes across a consistent rename, see
+scopes.py), then leftovers by structural hash. A pair differs when its op, inputs, device
+or attrs differ once B's function names are mapped to A's through the function matching,
+so generated names alone never make a difference. Captured variables are compared by the
+variable they bind to (bindings.py), saver functions by what they save (saver.py), and
+changes no client sees are marked as annotations.
 """
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Callable
+from dataclasses import dataclass, field
 
+from smlens.core.diff.bindings import Bindings, callee_of
 from smlens.core.diff.changes import Change, container
 from smlens.core.diff.functions import (
     FunctionMatching,
@@ -21,9 +27,31 @@ from smlens.core.diff.functions import (
     split_input,
     strip_uid,
 )
-from smlens.core.model import Function, MetaGraph, Node
+from smlens.core.diff.saver import diff_saver, is_saver, saved_entries
+from smlens.core.diff.scopes import match_scopes, rename
+from smlens.core.errors import Problem
+from smlens.core.model import Function, MetaGraph, Model, Node
 
 _TEXT_LIMIT = 160
+_VERSION = re.compile(r"V\d+$")
+_CALL_LIST_ATTRS = ("Tin", "Tout")
+
+
+@dataclass
+class GraphContext:
+    """What the graph diff knows besides the graphs: both models, the variable each
+    handle and captured argument binds to, and B's variable names in A's terms."""
+
+    model_a: Model | None = None
+    model_b: Model | None = None
+    bindings_a: Bindings = field(default_factory=Bindings)
+    bindings_b: Bindings = field(default_factory=Bindings)
+    variables_b2a: dict[str, str] = field(default_factory=dict)
+
+
+def op_version_rename(op_a: str, op_b: str) -> bool:
+    """Add -> AddV2, BatchMatMulV2 -> BatchMatMulV3: the same op in a newer version."""
+    return op_a != op_b and _VERSION.sub("", op_a) == _VERSION.sub("", op_b)
 
 
 def _short(text: str) -> str:
@@ -31,22 +59,32 @@ def _short(text: str) -> str:
 
 
 def diff_tag_set_graphs(
-    tag_set: str, a: MetaGraph, b: MetaGraph
-) -> tuple[Change | None, Change | None, FunctionMatching]:
-    """The functions container and the main-graph container of one tag-set present in both."""
+    tag_set: str, a: MetaGraph, b: MetaGraph, context: GraphContext | None = None
+) -> tuple[Change | None, Change | None, FunctionMatching, list[Problem]]:
+    """The functions container and the main-graph container of one tag-set present in both,
+    the function matching, and warnings (calls to functions the library lacks)."""
+    context = context or GraphContext()
     hash_a, hash_b = Hasher(a.graph), Hasher(b.graph)
     matching = match_functions(a, b, hash_a, hash_b)
     b_to_a = matching.b_to_a()
     labels_a = function_labels(a.functions, matching.roles_a)
     labels_b = function_labels(b.functions, matching.roles_b)
+    roles_of = defaultdict(set)
+    for role, holders in matching.roles_a.items():
+        for name in holders:
+            roles_of[name].add(role)
     base = ("functions", tag_set)
     changes = []
     for fa, (fb, _how) in sorted(matching.pairs.items(), key=lambda i: labels_a[i[0]]):
         if hash_a.function(fa) == hash_b.function(fb):
             continue
-        change = _diff_function(
-            (*base, labels_a[fa]), a.functions[fa], b.functions[fb], hash_a, hash_b, b_to_a
-        )
+        path = (*base, labels_a[fa])
+        fn_a, fn_b = a.functions[fa], b.functions[fb]
+        if is_saver(fn_a, roles_of[fa]) and is_saver(fn_b):
+            change = _diff_saver_function(path, fn_a, fn_b, context)
+        else:
+            body = _Body(hash_a, hash_b, b_to_a, context, fa, fb)
+            change = _diff_function(path, fn_a, fn_b, body)
         if change:
             changes.append(change)
     for name in matching.removed:
@@ -68,47 +106,152 @@ def diff_tag_set_graphs(
                 reason=f"new function {labels_b[name]} ({len(b.functions[name].nodes)} nodes)",
             )
         )
-    main = diff_nodes(
-        ("graph", tag_set), a.graph.nodes, b.graph.nodes, hash_a, hash_b, b_to_a, {}, ""
-    )
+    body = _Body(hash_a, hash_b, b_to_a, context, "", "")
+    main = diff_nodes(("graph", tag_set), a.graph.nodes, b.graph.nodes, body)
+    problems = _missing_callees(tag_set, a, "A") + _missing_callees(tag_set, b, "B")
     return (
         container(base, changes, f"functions of {tag_set}"),
         container(("graph", tag_set), main, f"main graph of {tag_set}"),
         matching,
+        problems,
     )
 
 
-def _diff_function(
-    path: tuple[str, ...],
-    fa: Function,
-    fb: Function,
-    hash_a: Hasher,
-    hash_b: Hasher,
-    b_to_a: dict[str, str],
+def _missing_callees(tag_set: str, mg: MetaGraph, side: str) -> list[Problem]:
+    """A warning per function name that a call names but the library does not define."""
+    missing = defaultdict(list)
+    for node in mg.graph.nodes:
+        callee = callee_of(node, mg.functions)
+        if callee is not None and callee not in mg.functions:
+            missing[callee].append(node.name)
+    for fn in mg.functions.values():
+        for node in fn.nodes:
+            callee = callee_of(node, mg.functions)
+            if callee is not None and callee not in mg.functions:
+                missing[callee].append(f"{fn.name}/{node.name}")
+    return [
+        Problem(
+            "graph",
+            f"{side}:{tag_set}",
+            f"node {nodes[0]}"
+            + (f" (and {len(nodes) - 1} more)" if len(nodes) > 1 else "")
+            + f" calls function {callee!r}, which the function library does not define",
+        )
+        for callee, nodes in sorted(missing.items())
+    ]
+
+
+def _diff_saver_function(
+    path: tuple[str, ...], fa: Function, fb: Function, context: GraphContext
 ) -> Change | None:
+    entries_a = saved_entries(fa, context.model_a, {})
+    entries_b = saved_entries(fb, context.model_b, context.variables_b2a)
+    return diff_saver(path, fa, fb, entries_a, entries_b)
+
+
+@dataclass
+class _Body:
+    """One graph body being compared: a main graph ("" owners) or a matched function."""
+
+    hash_a: Hasher
+    hash_b: Hasher
+    b_to_a: dict[str, str]
+    context: GraphContext
+    owner_a: str
+    owner_b: str
+    args_b2a: dict[str, str] = field(default_factory=dict)
+
+    def bound(self, side: str, ref: str) -> str | None:
+        """The variable a node input binds to (a handle, or a captured argument), or None."""
+        base = split_input(ref)[1]
+        bindings = self.context.bindings_a if side == "a" else self.context.bindings_b
+        owner = self.owner_a if side == "a" else self.owner_b
+        if not owner:
+            handle = bindings.handles.get(base)
+            return handle[0] if handle else None
+        graph = (self.hash_a if side == "a" else self.hash_b).graph
+        fn = graph.functions.get(owner)
+        if fn is None:
+            return None
+        for i, arg in enumerate(fn.inputs):
+            if arg.name == base:
+                return bindings.arg_label(owner, i)
+        return None
+
+
+def _diff_function(path: tuple[str, ...], fa: Function, fb: Function, body: _Body) -> Change | None:
     """A matched function whose own body differs; None when only its callees do."""
     label = path[-1]
-    args = {b.name: a.name for a, b in zip(fa.inputs, fb.inputs, strict=False)}
-    nodes = diff_nodes(path, fa.nodes, fb.nodes, hash_a, hash_b, b_to_a, args, fa.name, fb.name)
-    changes = _arg_changes(path, fa, fb)
-    changes += _diff_attrs((*path, "attrs"), fa.attrs, fb.attrs, b_to_a, f"function {label}")
+    body.args_b2a = _pair_args(fa, fb, body)
+    nodes = diff_nodes(path, fa.nodes, fb.nodes, body)
+    changes = _arg_changes(path, fa, fb, body)
+    changes += _diff_attrs((*path, "attrs"), fa.attrs, fb.attrs, body.b_to_a, f"function {label}")
     change = container(path, changes + nodes, f"function {label}")
     if change is not None:
         change.before, change.after = fa.name, fb.name
         kinds = defaultdict(int)
         for c in nodes:
-            kinds[c.kind] += 1
+            if not c.annotation:
+                kinds[c.kind] += 1
         counts = ", ".join(f"{n} nodes {kind}" for kind, n in sorted(kinds.items()))
         change.reason = f"function {label} changed" + (f": {counts}" if counts else "")
+        if change.annotation:
+            change.reason = f"function {label}: only annotations changed"
     return change
 
 
-def _arg_changes(path: tuple[str, ...], fa: Function, fb: Function) -> list[Change]:
-    """Argument types in order (input names are generated from node names), and outputs
-    with their names (a signature wrapper's output names are the signature's keys)."""
+def _pair_args(fa: Function, fb: Function, body: _Body) -> dict[str, str]:
+    """B argument name -> A argument name: captured variables by the variable they bind
+    to, the other arguments by position among themselves."""
+    ctx = body.context
+    bound_a = {i: ctx.bindings_a.arg_label(fa.name, i) for i in range(len(fa.inputs))}
+    bound_b = {i: ctx.bindings_b.arg_label(fb.name, i) for i in range(len(fb.inputs))}
+    by_label_a = defaultdict(list)
+    for i, label in bound_a.items():
+        if label is not None:
+            by_label_a[label].append(i)
+    pairs = {}
+    for j, label in bound_b.items():
+        if label is not None and len(by_label_a.get(label, ())) == 1:
+            pairs[fb.inputs[j].name] = fa.inputs[by_label_a[label][0]].name
+    plain_a = [a.name for i, a in enumerate(fa.inputs) if bound_a[i] is None]
+    plain_b = [b.name for j, b in enumerate(fb.inputs) if bound_b[j] is None]
+    pairs.update(zip(plain_b, plain_a, strict=False))
+    return pairs
+
+
+def _arg_changes(path: tuple[str, ...], fa: Function, fb: Function, body: _Body) -> list[Change]:
+    """Argument types in order (input names are generated from node names), captured
+    variables as a set, and outputs with their names (a signature wrapper's output names
+    are the signature's keys)."""
+    ctx = body.context
+    plain_a, plain_b, captured_a, captured_b = [], [], set(), set()
+    for bindings, fn, plain, captured in (
+        (ctx.bindings_a, fa, plain_a, captured_a),
+        (ctx.bindings_b, fb, plain_b, captured_b),
+    ):
+        for i, arg in enumerate(fn.inputs):
+            label = bindings.arg_label(fn.name, i)
+            if label is None:
+                plain.append(_arg_type(arg))
+            else:
+                captured.add(label)
     changes = []
+    if captured_a != captured_b:
+        gone, new = sorted(captured_a - captured_b), sorted(captured_b - captured_a)
+        what = "; ".join(
+            text
+            for text in (
+                f"now captures {', '.join(new)}" if new else "",
+                f"no longer captures {', '.join(gone)}" if gone else "",
+            )
+            if text
+        )
+        changes.append(
+            Change((*path, "captures"), "changed", gone, new, reason=f"function {path[-1]} {what}")
+        )
     for what, before, after in (
-        ("inputs", [_arg_type(a) for a in fa.inputs], [_arg_type(a) for a in fb.inputs]),
+        ("inputs", plain_a, plain_b),
         (
             "outputs",
             [f"{a.name}: {_arg_type(a)}" for a in fa.outputs],
@@ -133,41 +276,48 @@ def _arg_type(arg) -> str:
 
 
 def diff_nodes(
-    path: tuple[str, ...],
-    nodes_a: list[Node],
-    nodes_b: list[Node],
-    hash_a: Hasher,
-    hash_b: Hasher,
-    b_to_a: dict[str, str],
-    args_b2a: dict[str, str],
-    owner_a: str,
-    owner_b: str | None = None,
+    path: tuple[str, ...], nodes_a: list[Node], nodes_b: list[Node], body: _Body
 ) -> list[Change]:
     """Added, removed and changed nodes of one graph body (a main graph or a function)."""
     by_a = {n.name: n for n in nodes_a}
-    node_b2a = _pair_by_callee(nodes_a, nodes_b, hash_a.graph, hash_b.graph, b_to_a)
+    hash_a, hash_b = body.hash_a, body.hash_b
+    node_b2a = _pair_by_callee(nodes_a, nodes_b, hash_a.graph, hash_b.graph, body.b_to_a)
+    canonical = _canonical_names(nodes_a, nodes_b, body, node_b2a)
     paired_a = set(node_b2a.values())
     for nb in nodes_b:
-        if nb.name in by_a and nb.name not in paired_a and nb.name not in node_b2a:
-            node_b2a[nb.name] = nb.name
-    paired_a = set(node_b2a.values())
+        name = canonical.get(nb.name, nb.name)
+        if name in by_a and name not in paired_a and nb.name not in node_b2a:
+            node_b2a[nb.name] = name
+            paired_a.add(name)
     if len(paired_a) < len(nodes_a) and len(node_b2a) < len(nodes_b):
         node_b2a.update(
-            _pair_by_hash(owner_a, nodes_a, owner_b or owner_a, nodes_b, hash_a, hash_b, node_b2a)
+            _pair_by_hash(
+                body.owner_a,
+                nodes_a,
+                body.owner_b or body.owner_a,
+                nodes_b,
+                hash_a,
+                hash_b,
+                node_b2a,
+            )
         )
     matched_a = set(node_b2a.values())
 
     def map_b(ref: str) -> str:
         control, base, port = split_input(ref)
-        name = args_b2a.get(base) or node_b2a.get(base) or "new:" + base
+        name = body.args_b2a.get(base) or node_b2a.get(base) or "new:" + base
         return ("^" if control else "") + name + port
 
+    saver_only = _saver_plumbing(nodes_a, body, "a") | _saver_plumbing(nodes_b, body, "b")
+    saver_only |= {node_b2a.get(n, n) for n in saver_only}
     changes = []
     for nb in nodes_b:
         if nb.name in node_b2a:
             na = by_a[node_b2a[nb.name]]
-            change = _diff_node((*path, na.name), na, nb, map_b, b_to_a)
+            change = _diff_node((*path, na.name), na, nb, map_b, body)
             if change:
+                if na.name in saver_only or nb.name in saver_only:
+                    _mark(change, "saver plumbing")
                 changes.append(change)
     for na in nodes_a:
         if na.name not in matched_a:
@@ -192,6 +342,60 @@ def diff_nodes(
     return changes
 
 
+def _mark(change: Change, kind: str) -> None:
+    for c in change.walk():
+        c.annotation = kind
+
+
+def _canonical_names(nodes_a, nodes_b, body: _Body, paired: dict[str, str]) -> dict[str, str]:
+    """B node name -> the name it has in A's terms, for B nodes not paired yet: handles of
+    the same variable first, then scopes across a consistent rename."""
+    fixed = {}
+    if not body.owner_a:
+        handles_a, handles_b = body.context.bindings_a.handles, body.context.bindings_b.handles
+        by_label = defaultdict(list)
+        for name, label in handles_a.items():
+            by_label[label].append(name)
+        seen_b = defaultdict(list)
+        for name, label in handles_b.items():
+            seen_b[label].append(name)
+        for label, names_b in seen_b.items():
+            names_a = by_label.get(label, [])
+            if len(names_a) == 1 and len(names_b) == 1:
+                fixed[names_b[0]] = names_a[0]
+            else:  # a handle of another variable never pairs by its (numbered) name
+                fixed.update((n, "+" + n) for n in names_b if handles_a.get(n, label) != label)
+    names_a = {n.name for n in nodes_a}
+    if all(rename(n.name, fixed) in names_a for n in nodes_b):
+        return {n.name: rename(n.name, fixed) for n in nodes_b} if fixed else {}
+    targets = set(fixed.values())
+    ops_a = {n.name: n.op for n in nodes_a if rename(n.name, {t: "" for t in targets}) == n.name}
+    ops_b = {
+        n.name: n.op for n in nodes_b if n.name not in paired and rename(n.name, fixed) == n.name
+    }
+    scopes = match_scopes(ops_a, ops_b)
+    return {n.name: rename(rename(n.name, fixed), scopes) for n in nodes_b}
+
+
+def _saver_plumbing(nodes: list[Node], body: _Body, side: str) -> set[str]:
+    """Main-graph calls of saver functions, and the nodes only they read (the serialized
+    object graph fed to SaveV2, the file name placeholder): what they hold is the saver's
+    business, reported once as the saver function's change."""
+    if (body.owner_a if side == "a" else body.owner_b) != "":
+        return set()
+    graph = (body.hash_a if side == "a" else body.hash_b).graph
+    savers = set()
+    for node in nodes:
+        callee = callee_of(node, graph.functions)
+        if callee is not None and callee in graph.functions and is_saver(graph.functions[callee]):
+            savers.add(node.name)
+    readers = defaultdict(set)
+    for node in nodes:
+        for ref in node.inputs:
+            readers[split_input(ref)[1]].add(node.name)
+    return savers | {name for name, by in readers.items() if by and by <= savers}
+
+
 def _pair_by_callee(nodes_a, nodes_b, graph_a, graph_b, b_to_a) -> dict[str, str]:
     """B name -> A name for nodes calling the same (matched) function, where only one node
     does on each side: call nodes are numbered in creation order (StatefulPartitionedCall_2),
@@ -211,12 +415,7 @@ def _pair_by_callee(nodes_a, nodes_b, graph_a, graph_b, b_to_a) -> dict[str, str
 
 
 def _callee(node: Node, graph) -> str | None:
-    if node.op in graph.functions:
-        return node.op
-    if node._attr_proto is not None and "f" in node._attr_proto:
-        f = node.attrs["f"]
-        return getattr(f, "name", None)
-    return None
+    return callee_of(node, graph.functions)
 
 
 def _pair_by_hash(
@@ -248,26 +447,28 @@ def _arg_labels(hasher: Hasher, owner: str) -> dict[str, str]:
 
 
 def _diff_node(
-    path: tuple[str, ...],
-    na: Node,
-    nb: Node,
-    map_b: Callable[[str], str],
-    b_to_a: dict[str, str],
+    path: tuple[str, ...], na: Node, nb: Node, map_b: Callable[[str], str], body: _Body
 ) -> Change | None:
     name = na.name
+    b_to_a = body.b_to_a
     changes = []
     if na.op != b_to_a.get(nb.op, nb.op):
+        version = op_version_rename(na.op, nb.op)
         changes.append(
             Change(
                 (*path, "op"),
                 "changed",
                 strip_uid(na.op),
                 strip_uid(nb.op),
-                reason=f"node '{name}' now runs {strip_uid(nb.op)} instead of {strip_uid(na.op)}",
+                reason=f"node '{name}' now runs {strip_uid(nb.op)} instead of {strip_uid(na.op)}"
+                + (": a newer version of the same op" if version else ""),
+                annotation=f"op version {na.op} -> {nb.op}" if version else "",
             )
         )
-    data_b = [map_b(r) for r in nb.data_inputs]
-    if na.data_inputs != data_b:
+    call = callee_of(na, body.hash_a.graph.functions) is not None
+    if _inputs_key(na.data_inputs, "a", body, call) != _inputs_key(
+        [map_b(r) for r in nb.data_inputs], "b", body, call, nb.data_inputs
+    ):
         changes.append(
             Change(
                 (*path, "inputs"),
@@ -300,8 +501,38 @@ def _diff_node(
             )
         )
     if not _same_attr_protos(na, nb):
-        changes += _diff_attrs((*path, "attrs"), na.attrs, nb.attrs, b_to_a, f"node '{name}'")
+        attrs = _diff_attrs((*path, "attrs"), na.attrs, nb.attrs, b_to_a, f"node '{name}'")
+        for c in attrs:
+            key = c.path[-1]
+            if call and key in _CALL_LIST_ATTRS and _same_multiset(na.attrs, nb.attrs, key):
+                continue  # captured inputs in another order: their types move with them
+            if key in ("shared_name", "debug_name") and na.op in ("VarHandleOp", "VariableV2"):
+                c.annotation = "variable handle name"
+            changes.append(c)
     return container(path, changes, f"node '{name}' ({strip_uid(na.op)})")
+
+
+def _inputs_key(refs, side: str, body: _Body, call: bool, raw=None):
+    """What to compare of a node's data inputs: in order, except that a call's inputs bound
+    to variables count as a set (captures are passed in an order TensorFlow picks)."""
+    if not call:
+        return list(refs)
+    raw = raw or refs
+    ordered, captured = [], []
+    for ref, original in zip(refs, raw, strict=True):
+        label = body.bound(side, original)
+        if label is None:
+            ordered.append(ref)
+        else:
+            captured.append(label)
+    return ordered, sorted(captured)
+
+
+def _same_multiset(attrs_a: dict, attrs_b: dict, key: str) -> bool:
+    a, b = attrs_a.get(key), attrs_b.get(key)
+    if not isinstance(a, list) or not isinstance(b, list):
+        return False
+    return sorted(map(str, a)) == sorted(map(str, b))
 
 
 def _same_attr_protos(na: Node, nb: Node) -> bool:
@@ -313,7 +544,8 @@ def _same_attr_protos(na: Node, nb: Node) -> bool:
 def _diff_attrs(
     path: tuple[str, ...], attrs_a: dict, attrs_b: dict, b_to_a: dict[str, str], owner: str
 ) -> list[Change]:
-    """Attrs added, removed or changed, comparing B's function references as A's names."""
+    """Attrs added, removed or changed, comparing B's function references as A's names;
+    ``_``-prefixed attrs (shapes TensorFlow inferred, runtime hints) are annotations."""
 
     def fn_b2a(name: str) -> str:
         return b_to_a.get(name, "new:" + name)
@@ -336,6 +568,7 @@ def _diff_attrs(
                 before,
                 after,
                 reason=f"attr {key} of {owner} {kind}",
+                annotation=f"attr {key}" if key.startswith("_") else "",
             )
         )
     return changes

@@ -10,49 +10,18 @@ stays near two chunks whatever the checkpoint's size.
 from __future__ import annotations
 
 import math
-from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
 import numpy as np
 
 from smlens.core.diff.changes import Change, Steps, ValueDelta
+from smlens.core.diff.pairing import VariablePair, VariablePairing, pair_variables
 from smlens.core.errors import Problem, SmlensError
 from smlens.core.model import Model, Variable
 from smlens.core.model.dtypes import dtype as lookup_dtype
 
 CHUNK_BYTES = 8 << 20
-
-
-def distinct_variables(model: Model) -> list[Variable]:
-    """One Variable per stored tensor: Keras exports track each twice under two keys, both
-    with the same name, dtype, shape and checksum; the one nearest the root is kept."""
-    groups: dict[tuple, list[Variable]] = defaultdict(list)
-    for v in model.variables:
-        stored = _parts_checksum(model.checkpoint, v.key) if model.checkpoint else None
-        groups[(v.name, v.dtype, v.shape, stored or v.key)].append(v)
-    return [min(vs, key=lambda v: (v.object_path.count("."), v.key)) for vs in groups.values()]
-
-
-def match_variables(
-    va: list[Variable], vb: list[Variable]
-) -> tuple[list[tuple[Variable, Variable]], list[Variable], list[Variable]]:
-    """Pairs by resolved name, then object path, then checkpoint key; then leftovers."""
-    pairs: list[tuple[Variable, Variable]] = []
-    free_a, free_b = list(va), list(vb)
-    for attr in ("name", "object_path", "key"):
-        groups_a, groups_b = defaultdict(list), defaultdict(list)
-        for v in free_a:
-            groups_a[getattr(v, attr)].append(v)
-        for v in free_b:
-            groups_b[getattr(v, attr)].append(v)
-        for key, group in groups_a.items():
-            if key and len(group) == 1 and len(groups_b.get(key, ())) == 1:
-                pairs.append((group[0], groups_b[key][0]))
-        taken = {id(v) for pair in pairs for v in pair}
-        free_a = [v for v in free_a if id(v) not in taken]
-        free_b = [v for v in free_b if id(v) not in taken]
-    return pairs, free_a, free_b
 
 
 def _labels(va: list[Variable], vb: list[Variable]) -> dict[int, str]:
@@ -71,14 +40,22 @@ def _describe(v: Variable) -> str:
 
 
 def diff_variables(
-    a: Model, b: Model, steps: Steps, *, values: bool = True, slots: bool = False
+    a: Model,
+    b: Model,
+    steps: Steps,
+    *,
+    values: bool = True,
+    slots: bool = False,
+    pairing: VariablePairing | None = None,
 ) -> tuple[list[Change], dict[str, ValueDelta], list[Problem]]:
     """Changes of the variables area, the value delta of every pair, and read problems.
 
-    Optimizer slots are not read unless ``slots``; nothing is read unless ``values``.
+    Variables are the distinct tensors of each side (``Model.distinct_variables``, as the
+    Variables panel lists them), paired by ``pair_variables``. Optimizer slots are not read
+    unless ``slots``; nothing is read unless ``values``.
     """
-    va, vb = distinct_variables(a), distinct_variables(b)
-    pairs, removed, added = match_variables(va, vb)
+    va, vb = a.distinct_variables(), b.distinct_variables()
+    pairing = pairing or pair_variables(a, b)
     label = _labels(va, vb)
     changes = [
         Change(
@@ -87,7 +64,7 @@ def diff_variables(
             before=_describe(v),
             reason=f"variable '{v.name}'{_slot_text(v)} is not in B",
         )
-        for v in removed
+        for v in pairing.removed
     ]
     changes += [
         Change(
@@ -96,20 +73,38 @@ def diff_variables(
             after=_describe(v),
             reason=f"variable '{v.name}'{_slot_text(v)} is new",
         )
-        for v in added
+        for v in pairing.added
     ]
     comparable = []
-    for x, y in pairs:
+    renamed = {}
+    for pair in pairing.pairs:
+        x, y = pair.a, pair.b
+        if pair.renamed:
+            renamed[label[id(x)]] = pair
         if (x.dtype, x.shape) != (y.dtype, y.shape):
             changes.append(_reshaped(label[id(x)], x, y))
         else:
             comparable.append((label[id(x)], x, y))
     deltas, problems = _ValueComparer(a, b, steps, values=values, slots=slots).run(comparable)
     for (name, x, _), delta in zip(comparable, deltas.values(), strict=True):
-        if delta.identical is not True:
+        pair = renamed.get(name)
+        if pair is not None:
+            changes.append(_renamed(name, pair, delta))
+        elif delta.identical is not True:
             changes.append(Change(("variables", name), "changed", reason=_delta_text(x, delta)))
     changes.sort(key=lambda c: c.path[1])
     return changes, deltas, problems
+
+
+def _renamed(label: str, pair: VariablePair, delta: ValueDelta) -> Change:
+    values = "values identical" if delta.identical else _delta_text(pair.a, delta).split(": ", 1)[1]
+    return Change(
+        ("variables", label),
+        "renamed",
+        pair.a.name,
+        pair.b.name,
+        reason=f"variable '{pair.a.name}' is '{pair.b.name}' in B ({pair.reason}); {values}",
+    )
 
 
 def _slot_text(v: Variable) -> str:

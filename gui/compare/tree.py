@@ -6,7 +6,15 @@ from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, Signal
 from PySide6.QtGui import QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTreeView, QWidget
 
-from smlens.core.diff.changes import AREAS, Change, ModelDiff, count_by_severity, rank, worst
+from smlens.core.diff.changes import (
+    AREAS,
+    Change,
+    ModelDiff,
+    count_by_severity,
+    rank,
+    without_annotations,
+    worst,
+)
 from smlens.gui.compare.style import SEP, SEVERITY_TEXT, severity_color, severity_icon
 
 AREA_TITLES = {
@@ -19,12 +27,17 @@ AREA_TITLES = {
     "variables": "Variables",
     "assets": "Assets",
 }
+ANNOTATIONS_TITLE = "Annotations"
 CHANGE_ROLE = Qt.ItemDataRole.UserRole + 1
 COLUMNS = ("Change", "Kind", "Why")
 
 
 def leaves(changes: list[Change]) -> list[Change]:
     return [c for change in changes for c in change.walk() if not c.children]
+
+
+def _semantic(changes: list[Change]) -> list[Change]:
+    return [c for c in map(without_annotations, changes) if c is not None]
 
 
 def counts_text(changes: list[Change]) -> str:
@@ -86,7 +99,7 @@ class ChangeTree(QTreeView):
         if diff is None:
             self.change_selected.emit(None)
             return
-        groups = [(area, diff.groups.get(area, [])) for area in AREAS]
+        groups = [(area, _semantic(diff.groups.get(area, []))) for area in AREAS]
         groups = [(area, changes) for area, changes in groups if changes]
         groups.sort(key=lambda g: -rank(worst(c.severity for c in g[1])))
         for area, changes in groups:
@@ -95,10 +108,42 @@ class ChangeTree(QTreeView):
             row = self._row(group, title, "", counts_text(changes), bold=True)
             self._model.appendRow(row)
             self._add_children(row[0], group)
+        self._add_annotations(diff)
         self._expand_worth_seeing()
         self.resizeColumnToContents(0)
         self.setColumnWidth(0, min(max(self.columnWidth(0), 220), 420))
         self._select_first_leaf()
+
+    def _add_annotations(self, diff: ModelDiff) -> None:
+        """A last, collapsed group: the changes no client sees, one row per kind."""
+        by_kind: dict[str, list[Change]] = {}
+        for c in diff.changes(annotations=True):
+            if c.annotation:
+                by_kind.setdefault(c.annotation, []).append(c)
+        if not by_kind:
+            return
+        total = sum(map(len, by_kind.values()))
+        kinds = [
+            Change(
+                ("annotations", kind), "changed", reason=f"{len(cs)} changes: {kind}", children=cs
+            )
+            for kind, cs in sorted(by_kind.items(), key=lambda i: -len(i[1]))
+        ]
+        group = Change(
+            ("annotations",),
+            "changed",
+            reason="changes no client or serving binary sees: inferred shapes, runtime hints, "
+            "op versions, fingerprints, file bytes",
+            children=kinds,
+            annotation="annotations",
+        )
+        row = self._row(group, f"{ANNOTATIONS_TITLE} ({total})", "", group.reason, bold=True)
+        self._model.appendRow(row)
+        for kind in kinds:
+            kind_row = self._row(kind, kind.path[1], "", kind.reason)
+            row[0].appendRow(kind_row)
+            for c in kind.children:
+                kind_row[0].appendRow(self._row(c, SEP.join(c.path[1:]), c.kind, c.reason))
 
     def _add_children(self, parent: QStandardItem, change: Change) -> None:
         depth = len(change.path)
@@ -129,6 +174,8 @@ class ChangeTree(QTreeView):
         """Open every group, and inside it the containers that hold something not info."""
         for row in range(self._model.rowCount()):
             index = self._model.index(row, 0)
+            if index.data(CHANGE_ROLE).annotation:
+                continue  # asked for, not shown
             self.expand(index)
             self._expand_severe(index)
 

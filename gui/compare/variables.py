@@ -4,7 +4,6 @@ variable's differences (after - before), computed off the UI thread."""
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from html import escape
 
 import numpy as np
@@ -21,11 +20,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from smlens.core.diff.changes import Change, ModelDiff, ValueDelta
+from smlens.core.diff.changes import ModelDiff
+from smlens.core.diff.drift import DriftRow, drift_rows
 from smlens.core.diff.histogram import DeltaHistogram, delta_histogram
 from smlens.core.model import Model
 from smlens.gui.base import theme
-from smlens.gui.base.formatting import grouped, short_dtype
+from smlens.gui.base.formatting import grouped
 from smlens.gui.base.tasks import TaskRunner
 from smlens.gui.compare.style import MINUS, severity_brush
 
@@ -39,78 +39,8 @@ TIPS = (
     f"‖after {MINUS} before‖ / ‖before‖; inf when A is all zeros and B is not",
     "Share of elements whose value changed",
 )
-STATUS_ORDER = {"identical": 0, "not compared": 1, "removed": 2, "added": 2, "reshaped": 3}
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 DELTA_LABEL = f"after {MINUS} before"
-
-
-@dataclass(frozen=True)
-class DriftRow:
-    name: str
-    status: str
-    type_text: str
-    delta: ValueDelta | None = None
-    change: Change | None = None
-
-    def sort_key(self, column: int):
-        """What ``column`` sorts by. Drift columns: (0, figure), identical as figure 0; rows
-        that differ in a way no figure measures (reshaped, added, ...) rank above any figure,
-        so a descending sort puts them first; None (no figure, not known to differ) last."""
-        d = self.delta
-        if column == 0:
-            return self.name
-        if column == 1:
-            return STATUS_ORDER.get(self.status, 4)
-        if column == 2:
-            return self.type_text
-        if d is not None and d.identical:
-            return (0, 0.0)
-        figure = None if d is None else self.figures()[column - 3]
-        if figure is not None:
-            return (0, figure)
-        if self.status == "identical":
-            return None
-        return (1, STATUS_ORDER.get(self.status, 4), self.name)
-
-    def figures(self) -> tuple:
-        d = self.delta
-        if d is None:
-            return (None, None, None, None)
-        if d.identical and d.max_abs is None:  # by checksum: nothing read, nothing moved
-            return (0.0, 0.0, 0.0, 0.0)
-        return (d.max_abs, d.mean_abs, d.relative_l2, d.changed_fraction)
-
-
-def drift_rows(diff: ModelDiff) -> list[DriftRow]:
-    rows = []
-    for name, d in diff.value_deltas.items():
-        if d.identical:
-            status = "identical"
-        elif d.identical is None:
-            status = "not compared"
-        else:
-            status = "changed"
-        type_text = f"{short_dtype(d.dtype)} {_dims(d.shape)}"
-        rows.append(DriftRow(name, status, type_text, d))
-    for c in diff.groups.get("variables", []):
-        if c.kind in ("added", "removed"):
-            rows.append(DriftRow(c.path[1], c.kind, _type_text(c.before or c.after), change=c))
-        elif c.before is not None:  # dtype or shape changed
-            text = f"{_type_text(c.before)} → {_type_text(c.after)}"
-            rows.append(DriftRow(c.path[1], "reshaped", text, change=c))
-    return rows
-
-
-def _dims(shape) -> str:
-    if shape is None:
-        return "<unknown rank>"
-    return "(" + ", ".join(str(d) for d in shape) + ")"
-
-
-def _type_text(described: str | None) -> str:
-    """ "DT_FLOAT (10, 8)" -> "float32 (10, 8)"."""
-    dtype, _, shape = (described or "").partition(" ")
-    return f"{short_dtype(dtype)} {shape}".strip()
 
 
 def _number(x: float | None, percent: bool = False) -> str:
@@ -275,7 +205,7 @@ class VariableComparePanel(QWidget):
 
     def select_variable(self, name: str) -> bool:
         for i, row in enumerate(self.table_model.rows):
-            if row.name == name:
+            if name in (row.name, row.change.path[1] if row.change else None):
                 self.table.selectRow(i)
                 self.table.scrollTo(self.table_model.index(i, 0))
                 return True

@@ -20,20 +20,15 @@ from PySide6.QtWidgets import (
 )
 
 from smlens.core.diff.changes import Change
+from smlens.core.diff.summary import DiffSummary, summarize
 from smlens.gui.compare.comparer import Comparer, Comparison, Side, side_path
 from smlens.gui.compare.detail import ChangeDetail
 from smlens.gui.compare.functions import FunctionComparePanel
 from smlens.gui.compare.signatures import SignatureCompareView
 from smlens.gui.compare.style import severity_color
-from smlens.gui.compare.tree import CHANGE_ROLE, ChangeTree, counts_text
+from smlens.gui.compare.tree import AREA_TITLES, CHANGE_ROLE, ChangeTree
 from smlens.gui.compare.variables import VariableComparePanel
 
-VERDICTS = {
-    "breaking": "Breaking: clients of A will fail against B",
-    "risky": "Risky: nothing certainly breaks, but check the changes",
-    "info": "Compatible: nothing breaks clients of A",
-    None: "No differences",
-}
 SWAP_SHORTCUT = "Ctrl+Shift+X"
 
 
@@ -131,11 +126,19 @@ class CompareView(QWidget):
         summary.addWidget(self.verdict)
         summary.addWidget(self.counts)
         summary.addStretch(1)
+        self.areas = QLabel()
+        self.areas.setObjectName("compareAreas")
+        self.areas.setWordWrap(True)
+        self.areas.setToolTip(
+            "One line per area, as smlens diff prints it; annotations are "
+            "changes no client or serving binary sees"
+        )
         box = QVBoxLayout(header)
         box.setContentsMargins(10, 8, 10, 6)
         box.setSpacing(4)
         box.addLayout(sides)
         box.addLayout(summary)
+        box.addWidget(self.areas)
         return header
 
     # -- requests -------------------------------------------------------------------------
@@ -178,21 +181,26 @@ class CompareView(QWidget):
         if diff is None:
             self.verdict.clear()
             self.counts.clear()
+            self.areas.clear()
             return
+        summary = summarize(diff)
         worst = diff.worst_severity
         color = severity_color(worst).name() if worst in ("breaking", "risky") else None
         style = f"color:{color}; " if color else ""
-        self.verdict.setText(f"<span style='{style}font-weight:600'>{VERDICTS[worst]}</span>")
-        counts = counts_text([c for group in diff.groups.values() for c in group])
+        self.verdict.setText(
+            f"<span style='{style}font-weight:600'>{escape(summary.verdict)}</span>"
+        )
         same = [p for p, v in diff.identical_parts.items() if v]
         self.counts.setText(
-            (counts or "no changes") + (f" · byte-identical: {', '.join(same)}" if same else "")
+            escape(summary.detail)
+            + (" · " if summary.detail and same else "")
+            + (f"byte-identical: {', '.join(same)}" if same else "")
         )
+        self.areas.setText(_areas_html(summary))
         self._label_tabs(diff)
 
     def _label_tabs(self, diff) -> None:
-        n_vars = sum(1 for d in diff.value_deltas.values() if d.identical is not True)
-        n_vars += sum(1 for c in diff.groups["variables"] if c.kind != "changed" or c.before)
+        n_vars = sum(row.status != "identical" for row in self.variables.table_model.rows)
         texts = (
             f"&Changes ({len(diff.changes())})",
             f"&Signatures ({len(diff.changes(area='signatures'))})",
@@ -241,6 +249,24 @@ class CompareView(QWidget):
             label = label if isinstance(label, str) else "".join(label)
             if self.functions.select_function(label):
                 self.tabs.setCurrentWidget(self.functions)
+
+
+def _areas_html(summary: DiffSummary) -> str:
+    """One cell per area, as smlens diff prints one line per area: changed areas in bold,
+    unchanged ones muted; the annotations counted by kind below."""
+    cells = []
+    for line in summary.areas:
+        title = escape(AREA_TITLES[line.area])
+        text = escape(line.text)
+        if line.changed:
+            cells.append(f"<td><b>{title}</b><br>{text}</td>")
+        else:
+            cells.append(f"<td style='color:gray'>{title}<br>{text}</td>")
+    html = "<table cellspacing='0' cellpadding='0'><tr>"
+    html += "<td width='18'></td>".join(cells) + "</tr></table>"
+    if summary.annotations:
+        html += f"<span style='color:gray'>Annotations: {escape(summary.annotations)}</span>"
+    return html
 
 
 def main() -> None:

@@ -50,7 +50,7 @@ def test_a_model_against_itself_passes_even_with_fail_on_any(models):
     result = _run(path, path, "--fail-on", "any")
 
     assert result.returncode == 0, result.stderr
-    assert "No differences." in result.stdout
+    assert "No differences" in result.stdout.splitlines()[3]
 
 
 def test_bad_input_exits_2(models, tmp_path):
@@ -93,8 +93,9 @@ def test_summary_puts_breaking_changes_first_with_reasons(models, capsys):
 
     out = capsys.readouterr().out
     assert "BREAKING" in out.splitlines()[3]
+    areas = out.index("  signatures  2 breaking")
     breaking = out.index("Breaking changes (2)")
-    assert breaking < out.index("Risky changes (1)") < out.index("\nmetadata")
+    assert areas < breaking < out.index("Risky changes (1)") < out.index("\ngraph\n")
     assert "input 'features' of serving_default: dim 1 changed from 10 to 12" in out
     assert "\033[" not in out
 
@@ -151,3 +152,49 @@ class _Terminal:
 
     def isatty(self) -> bool:
         return self.tty
+
+
+def test_a_reexport_says_no_semantic_change_and_passes_fail_on_any(models):
+    root = models.path("pair_keras_reexport")
+
+    result = _run(root / "a", root / "b", "--fail-on", "any")
+
+    assert result.returncode == 0, result.stdout
+    lines = result.stdout.splitlines()
+    assert lines[3] == "No semantic change: only fingerprints and file bytes differ"
+    assert "  functions   no change" in lines
+    assert any(line.startswith("  annotations (no client") for line in lines)
+
+
+def test_text_opens_with_the_summary_and_hides_annotations_without_all(models, capsys):
+    root = models.path("pair_widened_input")
+
+    main(["diff", str(root / "a"), str(root / "b"), "--color", "never"])
+    out = capsys.readouterr().out
+    main(["diff", str(root / "a"), str(root / "b"), "--color", "never", "--all"])
+    everything = capsys.readouterr().out
+
+    lines = out.splitlines()
+    areas = [line.split()[0] for line in lines[6:13]]
+    assert areas == ["metadata", "signatures", "ops", "functions", "graph", "variables", "assets"]
+    assert "7 attr _output_shapes" in out  # counted on one line, not listed
+    assert "[annotation:" not in out
+    assert lines[-1].endswith("more with --all (or --json)")
+    assert "[annotation: attr _output_shapes]" in everything
+    assert "more with --all" not in everything
+
+
+def test_json_marks_annotations(models, capsys):
+    root = models.path("pair_widened_input")
+
+    main(["diff", str(root / "a"), str(root / "b"), "--json"])
+
+    data = json.loads(capsys.readouterr().out)
+    leaves = [c for group in data["groups"].values() for g in group for c in _leaves(g)]
+    notes = [c for c in leaves if c["annotation"]]
+    assert notes and all(c["severity"] == "info" and c["annotation_kind"] for c in notes)
+    assert all(c["annotation_kind"] is None for c in leaves if not c["annotation"])
+    assert sum(data["annotation_counts"].values()) == len(notes)
+    assert data["counts"]["info"] == sum(
+        1 for c in leaves if not c["annotation"] and c["severity"] == "info"
+    )

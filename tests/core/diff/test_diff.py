@@ -57,12 +57,14 @@ def _paths(diff, min_severity="info", area=None) -> set[str]:
 def test_exported_twice_differs_only_in_fingerprint_and_saved_model_bytes(models):
     diff = _diff(models, "pair_exported_twice")
 
-    assert _paths(diff) == {
+    assert _paths(diff) == set()
+    assert {"/".join(c.path) for c in diff.changes(annotations=True)} == {
         "metadata/fingerprint/saved_model_checksum",
         "metadata/fingerprint/uuid",
         "metadata/bytes/graph",  # the generated function names are in saved_model.pb
     }
-    assert diff.worst_severity == "info"
+    assert diff.annotations() == {"fingerprint": 2, "file bytes": 1}
+    assert diff.worst_severity is None
     assert diff.identical_parts == {"graph": False, "variables": True}
 
 
@@ -412,7 +414,8 @@ def test_tf1_removed_tag_set_is_breaking(models):
         "breaking",
     )
     assert "serve,gpu" in change.reason
-    assert _paths(diff) == {"tag_sets/serve,gpu", "metadata/bytes/graph"}
+    assert _paths(diff) == {"tag_sets/serve,gpu"}
+    assert diff.annotations() == {"file bytes": 1}
 
 
 def test_read_file_is_a_risky_new_op(models):

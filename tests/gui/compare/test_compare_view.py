@@ -38,7 +38,7 @@ def test_widened_input_shows_a_breaking_row_naming_the_input(qtbot, view, models
     breaking = [r for r in view.tree.rows() if r[4].severity == "breaking" and not r[4].children]
     assert len(breaking) == 2
     assert all("input 'features'" in why and "10 to 12" in why for _, _, _, why, _ in breaking)
-    assert "Breaking" in view.verdict.text()
+    assert "BREAKING" in view.verdict.text()
     # The first breaking change is selected, and shown side by side with its reason.
     assert view.detail.change is breaking[0][4]
     assert "features" in view.detail.reason_text()
@@ -66,8 +66,10 @@ def test_identical_export_shows_only_the_fingerprint_change(qtbot, view, models)
         "metadata/fingerprint/uuid",
         "metadata/bytes/graph",
     }
-    assert view.tree.group_titles() == ["Metadata (3)"]
-    assert "Compatible" in view.verdict.text()
+    assert view.tree.group_titles() == ["Annotations (3)"]  # no change that matters
+    assert not view.tree.isExpanded(view.tree.model().index(0, 0))
+    assert "only fingerprints and file bytes differ" in view.verdict.text()
+    assert "Signatures<br>no change" in view.areas.text()
     statuses = {r.status for r in view.variables.table_model.rows}
     assert statuses == {"identical"}
     assert len(view.variables.names()) == len(comparison.diff.value_deltas) == 4
@@ -131,3 +133,22 @@ def test_a_newer_comparison_replaces_a_running_one(qtbot, view, models):
     qtbot.wait(200)  # a stale result would arrive about now
     assert [c.a.path for c in received] == [retrained / "a"]
     assert view.comparison.diff.worst_severity == "info"
+
+
+def test_renamed_layer_pair_shows_renames_and_the_summary_first(qtbot, view, models):
+    comparison = _compare(qtbot, view, models, "pair_keras_renamed_layer")
+
+    assert "Compatible" in view.verdict.text()
+    areas = view.areas.text()
+    assert areas.index("Signatures") < areas.index("Functions") < areas.index("Variables")
+    assert "2 renamed" in areas
+    assert view.tree.group_titles()[-1].startswith("Annotations (")
+    rows = {r.name: r.status for r in view.variables.table_model.rows}
+    assert rows["probs/kernel → probabilities/kernel"] == "renamed"
+    assert rows["dense_1/kernel"] == "identical"
+    assert view.variables.select_variable("probs/kernel")  # by the name A gives it
+    differ = sum(s != "identical" for s in rows.values())
+    assert view.tabs.tabText(2) == f"&Variables ({differ} of {len(rows)} differ)"
+    leaves = _leaf_paths(view)
+    assert not any("dense_1" in p for p in leaves if not p.startswith("annotations"))
+    assert comparison.diff.changes("risky") == []

@@ -1,0 +1,119 @@
+"""The diff summed up, in the order the command line and the compare window show it: the
+verdict, one line per area with its counts, the annotations counted by kind, then details."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from smlens.core.diff.changes import AREAS, Change, ModelDiff
+
+# Annotations of every new export: the saver's serialized object graph lists variables in
+# the order they were tracked, which is part of the file bytes rather than of the graph.
+BOOKKEEPING = {"fingerprint", "file bytes", "saver plumbing"}
+SUMMARY_AREAS = ("signatures", "ops", "functions", "graph", "variables", "assets")
+_GRAPH_AREAS = ("tag_sets", "signatures", "ops", "functions", "graph", "assets")
+VERDICTS = {
+    "breaking": "BREAKING: clients of A will fail against B",
+    "risky": "RISKY: nothing certainly breaks, but check the changes below",
+    "info": "Compatible: nothing breaks clients of A",
+}
+
+
+@dataclass(frozen=True)
+class AreaLine:
+    area: str
+    text: str  # "3 info (2 changed, 1 added)", "no change"
+    changed: bool
+
+
+@dataclass(frozen=True)
+class DiffSummary:
+    verdict: str  # the headline, one sentence
+    style: str  # "breaking" | "risky" | "ok": how to colour the headline
+    detail: str  # what kind of change it is, in words ("" when the verdict says it all)
+    areas: list[AreaLine]
+    annotations: str  # "" or "24 attr _output_shapes, 3 fingerprint, ..."
+
+
+def summarize(diff: ModelDiff) -> DiffSummary:
+    changes = diff.changes()
+    notes = diff.annotations()
+    worst = diff.worst_severity
+    areas = [area_line(diff, area) for area in AREAS if area in SUMMARY_AREAS or _has(diff, area)]
+    note_text = ", ".join(f"{n} {kind}" for kind, n in sorted(notes.items(), key=lambda i: -i[1]))
+    if worst is None:
+        verdict = (
+            "No semantic change: only fingerprints and file bytes differ"
+            if notes and set(notes) <= BOOKKEEPING
+            else "No semantic change: only annotations differ"
+            if notes
+            else "No differences"
+        )
+        return DiffSummary(verdict, "ok", "", areas, note_text)
+    counts = diff.counts()
+    tally = ", ".join(f"{counts[s]} {s}" for s in ("breaking", "risky", "info") if counts[s])
+    return DiffSummary(
+        f"{VERDICTS[worst]} ({tally})",
+        worst if worst != "info" else "ok",
+        _what_kind(diff, changes),
+        areas,
+        note_text,
+    )
+
+
+def _has(diff: ModelDiff, area: str) -> bool:
+    return bool(diff.changes(area=area, annotations=True))
+
+
+def _what_kind(diff: ModelDiff, changes: list[Change]) -> str:
+    """ "Same graph, new weights: ..." when only variable values moved."""
+    structural = [c for c in changes if c.area in _GRAPH_AREAS]
+    variables = [c for c in changes if c.area == "variables"]
+    values_only = all(c.kind == "changed" and c.before is None for c in variables)
+    if structural or not variables or not values_only:
+        return ""
+    return "Same graph, new weights: " + values_text(diff)
+
+
+def values_text(diff: ModelDiff) -> str:
+    """How many variables changed and by how much."""
+    deltas = list(diff.value_deltas.values())
+    moved = [d for d in deltas if d.identical is False]
+    text = f"{len(moved)} of {len(deltas)} variables changed"
+    finite = [d for d in moved if d.relative_l2 is not None and math.isfinite(d.relative_l2)]
+    if finite:
+        top = max(finite, key=lambda d: d.relative_l2)
+        median = sorted(d.relative_l2 for d in finite)[len(finite) // 2]
+        text += f" (relative L2: median {median:.3%}, largest {top.relative_l2:.3%} in {top.name})"
+    unknown = sum(d.identical is None for d in deltas)
+    return text + (f"; {unknown} differ by checksum, not compared" if unknown else "")
+
+
+def values_summary(diff: ModelDiff) -> str:
+    deltas = list(diff.value_deltas.values())
+    unread = sum(d.identical is True and not d.read for d in deltas)
+    same = sum(d.identical is True for d in deltas)
+    moved = sum(d.identical is False for d in deltas)
+    unknown = len(deltas) - same - moved
+    text = f"{len(deltas)} variables in both: {same} identical ({unread} by checksum, unread)"
+    text += f", {moved} with new values"
+    return text + (f", {unknown} differing but not compared" if unknown else "")
+
+
+def area_line(diff: ModelDiff, area: str) -> AreaLine:
+    changes = diff.changes(area=area)
+    notes = sum(diff.annotations(area).values())
+    extra = f" (+{notes} annotation{'s' * (notes != 1)})" if notes else ""
+    if not changes:
+        return AreaLine(area, "no change" + extra, False)
+    severities = {}
+    kinds = {}
+    for c in changes:
+        severities[c.severity] = severities.get(c.severity, 0) + 1
+        kinds[c.kind] = kinds.get(c.kind, 0) + 1
+    by_severity = ", ".join(
+        f"{severities[s]} {s}" for s in ("breaking", "risky", "info") if s in severities
+    )
+    by_kind = ", ".join(f"{n} {k}" for k, n in sorted(kinds.items(), key=lambda i: -i[1]))
+    return AreaLine(area, f"{by_severity} ({by_kind}){extra}", True)
