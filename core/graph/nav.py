@@ -200,6 +200,11 @@ class LoadedGraph:
     graph: OpGraph
     hierarchy: Hierarchy
     cache: LayoutCache = field(default_factory=LayoutCache, repr=False)
+    op_count: int = 0  # NodeDefs, args and rets left out: counted by the loader
+
+    def __post_init__(self) -> None:
+        if not self.op_count:
+            self.op_count = sum(1 for n in self.graph.nodes if n.kind == "op")
 
 
 def load_graph(

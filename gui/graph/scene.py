@@ -464,6 +464,10 @@ class GraphScene(QGraphicsScene):
                 return self.items[int(order[hit[-1]])].id  # boxes: sorted by depth
         return None
 
+    def weight_at(self, item_id: str, pos: QPointF) -> tuple[str, str] | None:
+        """(variable name, checkpoint key) of the weight row of ``item_id`` under ``pos``."""
+        return None
+
     def on_header(self, item_id: str, pos: QPointF) -> bool:
         """Whether ``pos`` is on the header of expanded scope ``item_id``."""
         rect = self.rect_of(item_id)

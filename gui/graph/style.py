@@ -320,3 +320,23 @@ def _widths(font: QFont) -> tuple[dict[str, float], float]:
     table = {chr(c): fm.horizontalAdvance(chr(c)) for c in range(32, 127)}
     table["↓"] = table["↑"] = fm.horizontalAdvance("↓")
     return table, fm.horizontalAdvance("M")
+
+
+def edge_label(graph: OpGraph, route) -> str:
+    """An edge's dtype and shape when one tensor is behind it, else dtype and count."""
+    e = route.edge
+    if e.control:
+        return ""
+    src = graph.index.get(e.src)
+    if src is not None:
+        outputs = graph.outputs(src)
+        ports = {
+            graph.edges[k].src_output for k in graph.out_edges[src] if not graph.edges[k].control
+        }
+        if len(ports) == 1:
+            k = ports.pop()
+            if k < len(outputs):
+                text = tensor_text(outputs[k].dtype, outputs[k].shape)
+                return text if e.count == 1 else f"{e.count}x {text}"
+    text = tensor_text(e.dtype, None)
+    return f"{e.count}x {text}".strip() if e.count > 1 else text
