@@ -11,10 +11,10 @@ from dataclasses import dataclass, field
 
 from smlens.core.graph.build import (
     OpGraph,
-    _callees,
     build_graph,
     find_function_for_signature,
     gc_paused,
+    node_callees,
 )
 from smlens.core.graph.layout import Layout, LayoutCache, Size, default_size, layout_graph
 from smlens.core.graph.scopes import Hierarchy, VisibleGraph, build_hierarchy, visible_graph
@@ -111,7 +111,7 @@ def wrapped_callee(meta_graph: MetaGraph, function: str) -> str | None:
     calls = [n for n in fn.nodes if n.op not in _WRAPPER_OPS]
     if len(calls) != 1 or calls[0].op not in _CALL_OPS:
         return None
-    found = [c.function for c in _callees(calls[0], meta_graph.functions) if c.attr == "f"]
+    found = [c.function for c in node_callees(calls[0], meta_graph.functions) if c.attr == "f"]
     return found[0] if found and found[0] in meta_graph.functions else None
 
 
