@@ -88,6 +88,7 @@ class GraphState:
         self.selected: str | None = None  # node name, or scope path + "/"
         self.matches: list[str] = []
         self.trace: TraceView | None = None
+        self.fold = True  # weights drawn inside their consumers
         self.pending: LayoutRequest | None = None  # asked for, not shown yet
         self.answered: LayoutRequest | None = None  # the request the view shown answers
         self._graphs: OrderedDict[tuple[str, str], LoadedGraph] = OrderedDict()
@@ -118,6 +119,17 @@ class GraphState:
         self._set_marks(None, [], None)
         self.events.view.emit(None)
         self.events.place.emit(None)
+
+    def set_fold(self, fold: bool) -> None:
+        """Fold weights into their consumers or show every node: rebuilds the graph shown."""
+        if fold == self.fold:
+            return
+        self.fold = fold
+        self.remember()
+        self._graphs.clear()
+        self.view = None
+        if self.history.current is not None:
+            self._arrive()
 
     def cached(self, ref: GraphRef) -> LoadedGraph | None:
         return self._graphs.get(graph_key(ref))

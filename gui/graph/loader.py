@@ -52,11 +52,11 @@ class GraphLoader(QObject):
             return
         mg = self.model.meta_graph(place.ref.tag_set)
         self.building.emit(place.ref.title)
-        self.runner.start(load_graph, self.model, mg, place.ref)
+        self.runner.start(load_graph, self.model, mg, place.ref, self.state.fold)
 
     def _on_layout_requested(self, request: LayoutRequest) -> None:
         loaded = request.loaded
-        sizer = self.metrics.sizer(loaded.graph, loaded.hierarchy, self.texts_for(loaded))
+        sizer = self.metrics.sizer(loaded, self.texts_for(loaded))
         self.runner.start(lay_out, loaded, set(request.expanded), sizer)
 
     def _on_finished(self, result) -> None:

@@ -172,6 +172,7 @@ class GraphPanel(Panel):
         self.search_bar.clear_trace_requested.connect(self.clear_trace)
         self.search_bar.export_requested.connect(self._on_export_requested)
         self.search_bar.details_toggled.connect(self.show_details)
+        self.search_bar.fold_toggled.connect(self.state.set_fold)
         self.search_edit = self.search_bar.search_edit
         self.search_fields = self.search_bar.search_fields
         self.fit_button = self.search_bar.fit_button
@@ -506,10 +507,13 @@ class GraphPanel(Panel):
         if item is None:
             self.select(None)
             return
-        weight = self.scene.weight_at(item_id, pos)
-        if weight is not None:
-            self.select(item.name)
-            self.show_variable(*weight)
+        row = self.scene.weight_at(item_id, pos)
+        if row is not None:  # a folded weight: inspect it and show its values
+            self.select(row.node)
+            if row.key:
+                self.show_variable(row.node, row.key)
+            else:
+                self.show_values()
             return
         if item.kind == "expanded" and self.scene.on_header(item_id, pos):
             rect = self.scene.rect_of(item_id)

@@ -25,6 +25,7 @@ class GraphSearchBar(QWidget):
     clear_trace_requested = Signal()
     export_requested = Signal(str)  # "png" | "svg"
     details_toggled = Signal(bool)  # show the inspector beside the canvas
+    fold_toggled = Signal(bool)  # draw weights inside their consumers
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -65,6 +66,15 @@ class GraphSearchBar(QWidget):
         self.details_button.setCheckable(True)
         self.details_button.setChecked(True)
         self.details_button.toggled.connect(self.details_toggled.emit)
+        self.fold_button = QToolButton()
+        self.fold_button.setText("Fold weights")
+        self.fold_button.setToolTip(
+            "Draw variables, their reads and small constants inside the ops using them"
+        )
+        self.fold_button.setAutoRaise(True)
+        self.fold_button.setCheckable(True)
+        self.fold_button.setChecked(True)
+        self.fold_button.toggled.connect(self.fold_toggled.emit)
         bar = tool_bar()
         bar.addWidget(self.search_edit)
         bar.addWidget(self.search_fields)
@@ -72,7 +82,7 @@ class GraphSearchBar(QWidget):
         self._clear_trace_action = bar.addWidget(self.clear_trace_button)
         self._clear_trace_action.setVisible(False)
         buttons = (self.fit_button, self.expand_button, self.collapse_button, self.export_button)
-        for w in (*buttons, self.details_button):
+        for w in (*buttons, self.fold_button, self.details_button):
             bar.addWidget(w)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
