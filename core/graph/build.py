@@ -16,12 +16,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 from smlens.core.errors import Problem
-from smlens.core.formats import proto
 from smlens.core.formats.attrs import decode_shape
-from smlens.core.graph.calls import find_calls
+from smlens.core.graph.calls import Callee, node_callees
+from smlens.core.graph.opdefs import arg_types, flat_args, op_spec, raw_attr
 from smlens.core.model import Call, Function, MetaGraph, Model, Node, Shape
 from smlens.core.model.dtypes import dtype as lookup_dtype
 
@@ -56,11 +56,6 @@ class Edge(NamedTuple):
 class TensorType(NamedTuple):
     dtype: str  # enum name, "DT_FLOAT"; "" when the graph does not say
     shape: Shape | None  # None when the export kept no _output_shapes
-
-
-class Callee(NamedTuple):
-    attr: str  # "f", "body", "then_branch", "branches"; "" when the op names the function
-    function: str
 
 
 @dataclass(slots=True)
@@ -196,94 +191,6 @@ def gc_paused(collect: bool = False) -> Iterator[None]:
                 gc.collect()
 
 
-# --- OpDef lookups ------------------------------------------------------------------------
-
-
-class _Arg(NamedTuple):
-    name: str
-    type: int
-    type_attr: str
-    number_attr: str
-    type_list_attr: str
-    is_ref: bool
-
-
-@dataclass(frozen=True)
-class _OpSpec:
-    """What the graph builder needs of one OpDef, looked up once per op type."""
-
-    inputs: tuple[_Arg, ...]
-    outputs: tuple[_Arg, ...]
-    func_attrs: tuple[str, ...]
-    defaults: dict[str, Any]  # attr name -> AttrValue proto
-    static_offsets: dict[str, int] | None  # output arg -> flat index, when no arg is a list
-
-
-_SPECS: dict[str, _OpSpec | None] = {}
-
-
-def op_spec(op: str) -> _OpSpec | None:
-    """What the builder needs of ``op``'s OpDef; None for ops TensorFlow does not register."""
-    if op not in _SPECS:
-        op_def = proto.op_registry().get(op)
-        _SPECS[op] = None if op_def is None else _makeop_spec(op_def)
-    return _SPECS[op]
-
-
-def _args(arg_defs) -> tuple[_Arg, ...]:
-    return tuple(
-        _Arg(a.name, a.type, a.type_attr, a.number_attr, a.type_list_attr, a.is_ref)
-        for a in arg_defs
-    )
-
-
-def _makeop_spec(op_def) -> _OpSpec:
-    outputs = _args(op_def.output_arg)
-    static = None
-    if not any(a.number_attr or a.type_list_attr for a in outputs):
-        static = {a.name: k for k, a in enumerate(outputs)}
-    return _OpSpec(
-        inputs=_args(op_def.input_arg),
-        outputs=outputs,
-        func_attrs=tuple(a.name for a in op_def.attr if a.type in ("func", "list(func)")),
-        defaults={a.name: a.default_value for a in op_def.attr if a.HasField("default_value")},
-        static_offsets=static,
-    )
-
-
-def _raw_attr(node: Node, spec: _OpSpec | None, name: str):
-    """The node's AttrValue proto for ``name``, else the OpDef's default, else None."""
-    attrs = node._attr_proto
-    if attrs is not None and name in attrs:
-        return attrs[name]
-    return spec.defaults.get(name) if spec else None
-
-
-def _arg_types(node: Node, spec: _OpSpec, arg: _Arg) -> list[int]:
-    """The dtype enums of one (possibly list-valued) arg of ``node``."""
-    if arg.type_list_attr:
-        raw = _raw_attr(node, spec, arg.type_list_attr)
-        return list(raw.list.type) if raw is not None else []
-    if arg.type:
-        one = arg.type
-    else:
-        raw = _raw_attr(node, spec, arg.type_attr)
-        one = raw.type if raw is not None else 0
-    if one and arg.is_ref:
-        one += 100  # DT_FLOAT_REF = DT_FLOAT + 100 (types.proto)
-    count = 1
-    if arg.number_attr:
-        raw = _raw_attr(node, spec, arg.number_attr)
-        count = raw.i if raw is not None else 0
-    return [one] * count
-
-
-def flat_args(node: Node, spec: _OpSpec, args: tuple[_Arg, ...]) -> list[tuple[str, int]]:
-    """(arg name, dtype enum) per flat position of ``node``'s inputs or outputs, list args
-    expanded by their number_attr or type_list_attr."""
-    return [(a.name, t) for a in args for t in _arg_types(node, spec, a)]
-
-
 def _output_dtypes(node: Node, library: dict[str, Function]) -> list[str]:
     if node.op in library:
         return [a.dtype for a in library[node.op].outputs]
@@ -314,26 +221,8 @@ def _output_offset(node: Node, out_arg: str, library: dict[str, Function]) -> in
     for arg in spec.outputs:
         if arg.name == out_arg:
             return start
-        start += len(_arg_types(node, spec, arg))
+        start += len(arg_types(node, spec, arg))
     return None
-
-
-def _callees(node: Node, library: dict[str, Function]) -> tuple[Callee, ...]:
-    found = [Callee("", node.op)] if node.op in library else []
-    spec = op_spec(node.op)
-    # A custom op (no OpDef) may hold a function in any attr.
-    names = list(node._attr_proto or ()) if spec is None else spec.func_attrs
-    attrs = node._attr_proto
-    for name in names:
-        if attrs is None or name not in attrs:
-            continue
-        value = attrs[name]
-        kind = value.WhichOneof("value")
-        if kind == "func":
-            found.append(Callee(name, value.func.name))
-        elif kind == "list":
-            found.extend(Callee(name, f.name) for f in value.list.func)
-    return tuple(found)
 
 
 # --- Building -----------------------------------------------------------------------------
@@ -405,7 +294,7 @@ class _Builder:
 def _add_nodes(builder: _Builder, nodes: list[Node]) -> None:
     library = builder.library
     for n in nodes:
-        builder.add(OpNode(n.name, n.op, node=n, callees=_callees(n, library)))
+        builder.add(OpNode(n.name, n.op, node=n, callees=node_callees(n, library)))
 
 
 def _connect_all(builder: _Builder, nodes: list[Node], first: int) -> None:
@@ -471,7 +360,7 @@ def find_function_for_signature(meta_graph: MetaGraph, signature_key: str) -> st
         node = next((n for n in meta_graph.graph.nodes if n.name == name), None)
         if node is None:
             raise KeyError(f"signature {signature_key!r}: output node {name!r} is not in the graph")
-        for callee in _callees(node, meta_graph.functions):
+        for callee in node_callees(node, meta_graph.functions):
             if callee.attr in ("f", ""):
                 return callee.function
         return ""
@@ -525,13 +414,13 @@ def _main_variable_keys(model: Model, meta_graph: MetaGraph, bound) -> dict[str,
     found: dict[str, str] = {}
     for node in meta_graph.graph.nodes:
         if node.op in _VARIABLE_OPS:
-            shared = _raw_attr(node, None, "shared_name")
+            shared = raw_attr(node, None, "shared_name")
             shared_name = shared.s.decode("utf-8", "replace") if shared is not None else ""
             for candidate in (shared_name, node.name):
                 if candidate in checkpoint_keys:
                     found[node.name] = candidate
                     break
-        for callee in _callees(node, meta_graph.functions):
+        for callee in node_callees(node, meta_graph.functions):
             args = bound.get(callee.function, {})
             for position, text in enumerate(node.data_inputs):
                 key = args.get(position - _CALL_INPUT_SHIFT.get(node.op, 0))
@@ -542,33 +431,35 @@ def _main_variable_keys(model: Model, meta_graph: MetaGraph, bound) -> dict[str,
 
 def _arg_keys_through_calls(meta_graph: MetaGraph, bound, main) -> dict[str, dict[int, str]]:
     """Argument keys carried from callers into callees (While bodies, If branches, inner calls),
-    until nothing new is learnt."""
+    until nothing new is learnt.
+
+    Only callers that hold a variable (the main graph, and functions with a keyed argument)
+    are read, each again only when it learns a new key: no whole-library pass (find_calls),
+    so building one function's graph costs what its callers hold, not the whole model.
+    """
     known = {name: dict(args) for name, args in bound.items()}
     library = meta_graph.functions
-    calls = find_calls(meta_graph.graph)
-    nodes_by_caller: dict[str, dict[str, Node]] = {}
-    changed = True
-    while changed:
-        changed = False
-        for call in calls:
-            if call.caller and call.caller not in known:
-                continue
-            callee = library.get(call.callee)
-            if callee is None:
-                continue
-            if call.caller not in nodes_by_caller:
-                source = library[call.caller].nodes if call.caller else meta_graph.graph.nodes
-                nodes_by_caller[call.caller] = {n.name: n for n in source}
-            node = nodes_by_caller[call.caller][call.node]
-            if call.attr and node.op not in _CALL_INPUT_SHIFT:
-                continue  # a dataset or XLA function: its arguments are not the node's inputs
-            caller_keys = _input_keys(node, known.get(call.caller), library.get(call.caller), main)
+    queue = ["", *known]
+    queued = set(queue)
+    while queue:
+        caller = queue.pop()
+        queued.discard(caller)
+        fn = library.get(caller) if caller else None
+        if caller and fn is None:
+            continue
+        for node in fn.nodes if fn is not None else meta_graph.graph.nodes:
             shift = _CALL_INPUT_SHIFT.get(node.op, 0)
-            for position, key in caller_keys.items():
-                arg = position - shift
-                if 0 <= arg < len(callee.inputs) and arg not in known.get(call.callee, {}):
-                    known.setdefault(call.callee, {})[arg] = key
-                    changed = True
+            for call in node_callees(node, library):
+                callee = library.get(call.function)
+                if callee is None or (call.attr and node.op not in _CALL_INPUT_SHIFT):
+                    continue  # a dataset or XLA function: its arguments are not the inputs
+                for position, key in _input_keys(node, known.get(caller), fn, main).items():
+                    arg = position - shift
+                    if 0 <= arg < len(callee.inputs) and arg not in known.get(call.function, {}):
+                        known.setdefault(call.function, {})[arg] = key
+                        if call.function not in queued:
+                            queue.append(call.function)
+                            queued.add(call.function)
     return known
 
 

@@ -9,16 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from smlens.core.graph.build import (
-    OpGraph,
-    _callees,
-    build_graph,
-    find_function_for_signature,
-    gc_paused,
-)
+from smlens.core.graph.build import OpGraph, build_graph, find_function_for_signature, gc_paused
+from smlens.core.graph.calls import node_callees
+from smlens.core.graph.fold import WeightRow, fold_weights, weight_rows
 from smlens.core.graph.layout import Layout, LayoutCache, Size, default_size, layout_graph
 from smlens.core.graph.scopes import Hierarchy, VisibleGraph, build_hierarchy, visible_graph
-from smlens.core.model import MetaGraph, Model
+from smlens.core.model import MetaGraph, Model, Variable
 from smlens.core.tasks import CancelCheck, Progress
 
 # A function made only of these around one call is a wrapper: opening it opens the callee.
@@ -111,7 +107,7 @@ def wrapped_callee(meta_graph: MetaGraph, function: str) -> str | None:
     calls = [n for n in fn.nodes if n.op not in _WRAPPER_OPS]
     if len(calls) != 1 or calls[0].op not in _CALL_OPS:
         return None
-    found = [c.function for c in _callees(calls[0], meta_graph.functions) if c.attr == "f"]
+    found = [c.function for c in node_callees(calls[0], meta_graph.functions) if c.attr == "f"]
     return found[0] if found and found[0] in meta_graph.functions else None
 
 
@@ -200,22 +196,51 @@ class LoadedGraph:
     graph: OpGraph
     hierarchy: Hierarchy
     cache: LayoutCache = field(default_factory=LayoutCache, repr=False)
+    op_count: int = 0  # NodeDefs, args and rets left out: counted by the loader
+    variables: dict[str, Variable] = field(default_factory=dict, repr=False)  # by key
+    _rows: dict[int, list[WeightRow]] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        if not self.op_count:
+            self.op_count = sum(1 for n in self.graph.nodes if n.kind == "op")
+
+    def rows(self, node: str) -> list[WeightRow]:
+        """The weight rows drawn inside ``node`` (made when first asked: the sizer asks
+        for shown nodes only)."""
+        i = self.graph.index.get(node)
+        if i is None or i not in self.hierarchy.folding.weights:
+            return []
+        found = self._rows.get(i)
+        if found is None:
+            found = self._rows[i] = weight_rows(
+                self.graph, self.hierarchy.folding, i, self.variables
+            )
+        return found
 
 
 def load_graph(
     model: Model | None,
     meta_graph: MetaGraph,
     ref: GraphRef,
+    fold: bool = True,
     progress: Progress | None = None,
     cancelled: CancelCheck | None = None,
 ) -> LoadedGraph:
-    """Build the op graph of ``ref`` and its name-scope hierarchy (seconds at 100k ops)."""
+    """Build the op graph of ``ref`` and its name-scope hierarchy (seconds at 100k ops),
+    with weights folded into their consumers unless ``fold`` is False. Every whole-graph
+    pass the view needs (op counts too) runs here, off the UI thread."""
     if progress is not None:
         progress(0.0, "building the graph")
     graph = build_graph(model, meta_graph, ref.function or None)
     if progress is not None:
+        progress(0.4, "folding weights")
+    folding = fold_weights(graph) if fold else None
+    if progress is not None:
         progress(0.5, "grouping name scopes")
-    return LoadedGraph(ref, graph, build_hierarchy(graph))
+    ops = sum(1 for n in graph.nodes if n.kind == "op")
+    variables = {v.key: v for v in model.variables} if model is not None else {}
+    hierarchy = build_hierarchy(graph, folding)
+    return LoadedGraph(ref, graph, hierarchy, op_count=ops, variables=variables)
 
 
 @dataclass
@@ -247,7 +272,9 @@ def lay_out(
 
 
 def shown_item(loaded: LoadedGraph, expanded: frozenset[str] | set[str], node_id: int) -> str:
-    """The id of the item showing node ``node_id``: itself, or its outermost collapsed scope."""
+    """The id of the item showing node ``node_id``: itself (or the node it folds into), or
+    its outermost collapsed scope."""
+    node_id = loaded.hierarchy.folding.shown(node_id)
     for s in loaded.hierarchy.node_scope[node_id].chain[1:]:
         if s.name not in expanded:
             return s.id

@@ -12,7 +12,9 @@ from typing import Any
 
 from smlens.core.errors import SmlensError
 from smlens.core.formats.attrs import decode_attr
-from smlens.core.graph.build import Callee, Edge, OpGraph, OpNode, TensorType, flat_args, op_spec
+from smlens.core.graph.build import Edge, OpGraph, OpNode, TensorType
+from smlens.core.graph.calls import Callee
+from smlens.core.graph.opdefs import flat_args, op_spec
 from smlens.core.model import FuncRef, Node, Placeholder, Shape, TensorValue
 from smlens.core.model.dtypes import dtype as lookup_dtype
 from smlens.core.tasks import CancelCheck, Cancelled, Progress

@@ -9,14 +9,16 @@ expanded box costs what that box shows, not the size of the whole graph.
 
 from __future__ import annotations
 
-from collections import deque
+import re
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from smlens.core.graph.build import OpGraph, gc_paused
+from smlens.core.graph.fold import Folding
 
 DEFAULT_LIMIT = 200  # at most this many items are shown before the user expands anything
 _FEEDBACK_OPS = frozenset({"NextIteration", "RefNextIteration"})
+_DIGITS = re.compile(r"(\d+)")
 
 
 def scope_id(path: str) -> str:
@@ -77,11 +79,12 @@ class Hierarchy:
 
     root: Scope
     scopes: dict[str, Scope]  # path -> scope, root under ""
-    node_scope: list[Scope]  # node id -> the scope holding it
+    node_scope: list[Scope]  # node id -> the scope holding it (a folded node: its host's)
+    folding: Folding = field(default_factory=Folding)  # weights drawn inside their consumers
 
     def node_names(self, graph: OpGraph, scope: Scope | None = None) -> list[str]:
         """Every node name below ``scope`` (default: all), depth first."""
-        names = []
+        names = [graph.nodes[i].name for i in self.folding.host] if scope is None else []
         stack = [scope or self.root]
         while stack:
             s = stack.pop()
@@ -106,11 +109,21 @@ def _scope_paths(names: list[str]) -> set[str]:
     return paths
 
 
+def natural_key(text: str) -> list:
+    """Sort key that puts "block_2" before "block_10": digit runs compare as numbers.
+
+    re.split with a group alternates text and digit runs, so the types at each position
+    match between any two keys."""
+    parts = _DIGITS.split(text)
+    parts[1::2] = [int(p) for p in parts[1::2]]
+    return parts
+
+
 def _make_scopes(paths: set[str]) -> dict[str, Scope]:
     root = Scope("")
     root.chain = (root,)
     scopes = {"": root}
-    for path in sorted(paths, key=lambda p: (p.count("/"), p)):
+    for path in sorted(paths, key=lambda p: (p.count("/"), natural_key(p))):
         if path:
             parent = scopes[path.rpartition("/")[0]]
             scope = Scope(path, parent, depth=parent.depth + 1)
@@ -120,33 +133,56 @@ def _make_scopes(paths: set[str]) -> dict[str, Scope]:
     return scopes
 
 
-def build_hierarchy(graph: OpGraph) -> Hierarchy:
+def build_hierarchy(graph: OpGraph, folding: Folding | None = None) -> Hierarchy:
     """Group nodes by their "/" prefixes; a node named like a scope goes inside that scope
     (TF1's "w" next to "w/read"), as TensorBoard does.
+
+    With ``folding`` (fold.py), folded nodes are not items: they take the scope of the node
+    they fold into, so search and trace reach them there, and their edges are that node's.
 
     The last step of loading a graph, so it takes the garbage collector's full pass (see
     gc_paused) before the user starts clicking.
     """
+    folding = folding or Folding()
+    host = folding.host
     with gc_paused(collect=True):
         names = [n.name for n in graph.nodes]
-        paths = _scope_paths(names)
+        shown = [n for i, n in enumerate(names) if i not in host] if host else names
+        paths = _scope_paths(shown)
         scopes = _make_scopes(paths)
-        node_scope = [scopes[n] if n in paths else scopes[n.rpartition("/")[0]] for n in names]
+        # A folded node's own scope may be gone: it takes its host's just below.
+        top = scopes[""]
+        node_scope = [
+            scopes[n] if n in paths else scopes.get(n.rpartition("/")[0], top) for n in names
+        ]
+        for i, h in host.items():
+            node_scope[i] = node_scope[h]
         for i, s in enumerate(node_scope):
-            s.nodes.append(i)
+            if i not in host:
+                s.nodes.append(i)
         for s in sorted(scopes.values(), key=lambda s: -s.depth):
             s.op_count += len(s.nodes)
             if s.parent is not None:
                 s.parent.op_count += s.op_count
-        _file_edges(graph, node_scope)
-    return Hierarchy(scopes[""], scopes, node_scope)
+        _file_edges(graph, node_scope, host)
+    return Hierarchy(scopes[""], scopes, node_scope, folding)
 
 
-def _file_edges(graph: OpGraph, node_scope: list[Scope]) -> None:
+def _file_edges(graph: OpGraph, node_scope: list[Scope], host: dict[int, int]) -> None:
     """File each edge under the lowest scope holding both ends, and under every scope
-    boundary it crosses on the way (for that box's ports)."""
+    boundary it crosses on the way (for that box's ports).
+
+    A folded node's data edges are its host's. Not drawn: the edges inside a host, a shown
+    variable's edge into a read folded elsewhere (a row there now), and a folded read's
+    control edges (Keras orders every variable read before the function's final NoOp: drawn
+    from the hosts, hundreds of edges run down the whole graph and scatter its layout)."""
     names = [n.name for n in graph.nodes]
-    for k, (u, v, _, _) in enumerate(graph.edges):
+    for k, (u, v, src_output, _) in enumerate(graph.edges):
+        if host:
+            hu, hv = host.get(u, u), host.get(v, v)
+            if hu == hv or (hv != v and hu == u) or (src_output < 0 and hu != u):
+                continue
+            u, v = hu, hv
         su, sv = node_scope[u], node_scope[v]
         if su is sv:  # most edges: no boundary crossed
             su.local.append((names[u], names[v], k))
@@ -279,24 +315,42 @@ def visible_graph(graph: OpGraph, hierarchy: Hierarchy, expanded: set[str]) -> V
 
 
 def default_expanded(hierarchy: Hierarchy, limit: int = DEFAULT_LIMIT) -> set[str]:
-    """Scopes to open at first: breadth first, while at most ``limit`` items (ports
+    """Scopes to open at first: a lone wrapper scope (Keras's ``resnet50_1``,
+    ``functional_1``) always, as TensorBoard and Model Explorer open the top-level
+    hierarchy; then whole levels, breadth first, while at most ``limit`` items (ports
     included) are shown.
 
     A small graph opens fully; a large one shows its top level, so the first paint costs
-    what fits on a screen rather than the whole graph.
+    what fits on a screen rather than the whole graph. Levels open whole, never a few
+    scopes of one, so sibling layers look alike.
     """
-    root = hierarchy.root
-    shown = len(root.children) + len(root.nodes)
     expanded: set[str] = set()
-    queue = deque(root.children)
-    while queue:
-        s = queue.popleft()
-        grows = len(s.children) + len(s.nodes) + (s.in_edges > 0) + (s.out_edges > 0)
-        if shown + grows <= limit:
-            shown += grows
-            expanded.add(s.name)
-            queue.extend(s.children)
+    scope = hierarchy.root
+    while len(scope.children) == 1 and len(scope.nodes) <= _WRAPPER_NODES:
+        scope = scope.children[0]
+        if len(scope.children) + len(scope.nodes) > _WRAPPER_LIMIT:
+            break
+        expanded.add(scope.name)
+    shown = sum(_grows(s) for s in (hierarchy.root, *(hierarchy.scopes[p] for p in expanded)))
+    level = [c for p in ("", *expanded) for c in hierarchy.scopes[p].children]
+    level = [s for s in level if s.name not in expanded]
+    while level:
+        grows = sum(_grows(s) for s in level)
+        if shown + grows > max(limit, shown):
+            break
+        shown += grows
+        expanded.update(s.name for s in level)
+        level = [c for s in level for c in s.children]
     return expanded
+
+
+_WRAPPER_NODES = 8  # a scope is a lone wrapper when beside it are at most this many nodes
+_WRAPPER_LIMIT = 3000  # ... and it holds at most this many items
+
+
+def _grows(s: Scope) -> int:
+    """Items a scope adds when opened: its children and nodes, and its ports."""
+    return len(s.children) + len(s.nodes) + (s.in_edges > 0) + (s.out_edges > 0)
 
 
 def reveal(hierarchy: Hierarchy, graph: OpGraph, expanded: set[str], node: str) -> set[str]:

@@ -110,7 +110,7 @@ class GraphCanvas(QGraphicsView):
         self.setOptimizationFlag(QGraphicsView.OptimizationFlag.DontAdjustForAntialiasing, True)
         self.setOptimizationFlag(QGraphicsView.OptimizationFlag.DontSavePainterState, True)
         self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.MinimalViewportUpdate)
-        self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorUnderMouse)
+        self.setTransformationAnchor(QGraphicsView.ViewportAnchor.NoAnchor)
         self.setResizeAnchor(QGraphicsView.ViewportAnchor.AnchorViewCenter)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
@@ -123,6 +123,7 @@ class GraphCanvas(QGraphicsView):
         self._dragging = False
         self.horizontalScrollBar().valueChanged.connect(self._on_scrolled)
         self.verticalScrollBar().valueChanged.connect(self._on_scrolled)
+        scene.sceneRectChanged.connect(self._update_margins)
 
     # -- zoom and position ---------------------------------------------------------------
 
@@ -131,29 +132,56 @@ class GraphCanvas(QGraphicsView):
         return self.transform().m11()
 
     def set_scale(self, scale: float, anchor: QPointF | None = None) -> None:
+        """Zoom to ``scale`` keeping the scene point under ``anchor`` (a viewport position;
+        default its centre) where it is, as maps and diagram apps do.
+
+        QGraphicsView's AnchorUnderMouse cannot do it here: it reads the last mouse move the
+        view saw, and this view handles mouse moves itself, so it drifted to a corner.
+        """
         scale = min(MAX_SCALE, max(MIN_SCALE, scale))
         factor = scale / self.scale_factor
         if abs(factor - 1) < 1e-9:
             return
         if anchor is None:
-            self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorViewCenter)
+            anchor = QPointF(self.viewport().rect().center())
+        fixed = self.mapToScene(anchor.toPoint())
+        self.setTransformationAnchor(QGraphicsView.ViewportAnchor.NoAnchor)
         self.scale(factor, factor)
-        self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorUnderMouse)
+        self._update_margins()
+        self._put(fixed, anchor)
         self.zoom_changed.emit(self.scale_factor)
         self.minimap.update()
+
+    def _put(self, scene_point: QPointF, viewport_point: QPointF) -> None:
+        """Scroll so that ``scene_point`` shows at ``viewport_point``."""
+        now = self.mapFromScene(scene_point)
+        h, v = self.horizontalScrollBar(), self.verticalScrollBar()
+        h.setValue(h.value() + round(now.x() - viewport_point.x()))
+        v.setValue(v.value() + round(now.y() - viewport_point.y()))
+
+    def _update_margins(self, *_args) -> None:
+        """Let the view scroll a viewport beyond the graph on every side, so any point can
+        be brought under the cursor or the centre (a map is not pinned to its edges)."""
+        rect = self.graph_scene.sceneRect()
+        if rect.isEmpty():
+            self.setSceneRect(rect)
+            return
+        scale = self.scale_factor or 1.0
+        mx = self.viewport().width() / scale
+        my = self.viewport().height() / scale
+        self.setSceneRect(rect.adjusted(-mx, -my, mx, my))
 
     def zoom_by(self, factor: float) -> None:
         self.set_scale(self.scale_factor * factor)
 
     def fit_all(self, max_scale: float = 1.0) -> None:
-        """Show the whole graph, but never larger than ``max_scale``; a tall graph too thin
-        to read at full fit starts at its top, readable, instead."""
+        """Show the whole graph, centred, but never larger than ``max_scale``."""
         rect = self.graph_scene.sceneRect()
-        if rect.isEmpty():
-            return
         view = self.viewport().rect()
+        if rect.isEmpty() or view.isEmpty():
+            return
         fit = min(view.width() / rect.width(), view.height() / rect.height())
-        self.set_scale(min(max_scale, fit))
+        self.set_scale(min(float(max_scale), fit))
         self.centerOn(rect.center())
 
     def fit_readable(self, least: float = 0.7) -> None:
@@ -274,6 +302,7 @@ class GraphCanvas(QGraphicsView):
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
+        self._update_margins()
         self.minimap.place()
 
     def _on_scrolled(self, _value: int) -> None:

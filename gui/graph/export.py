@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from PySide6.QtCore import QRectF, QSize
 from PySide6.QtGui import QColor, QImage, QPainter
 from PySide6.QtSvg import QSvgGenerator
+from PySide6.QtWidgets import QFileDialog, QWidget
 
 from smlens.core.errors import SmlensError
 from smlens.gui.graph.scene import GraphScene
@@ -53,3 +55,22 @@ def export_svg(scene: GraphScene, dest: str | Path, title: str = "graph") -> QSi
     scene.render(painter, QRectF(0, 0, size.width(), size.height()), source)
     painter.end()
     return size
+
+
+def export_scene(scene: GraphScene, dest: str | Path, title: str) -> None:
+    """The graph as shown, to ``dest``: SVG for a .svg name, else PNG."""
+    if str(dest).lower().endswith(".svg"):
+        export_svg(scene, dest, title)
+    else:
+        export_png(scene, dest)
+
+
+def ask_export_path(parent: QWidget, title: str, kind: str) -> str:
+    """Ask where to save; "" when the user cancels."""
+    suggested = str(Path.home() / f"{_file_name(title)}.{kind}")
+    dest, _ = QFileDialog.getSaveFileName(parent, f"Export {kind.upper()}", suggested, f"*.{kind}")
+    return dest
+
+
+def _file_name(title: str) -> str:
+    return re.sub(r"[^\w.-]+", "_", title)[:80] or "graph"

@@ -22,12 +22,15 @@ from PySide6.QtWidgets import (
     QStyleOptionGraphicsItem,
 )
 
+from smlens.core.graph.fold import WeightRow
 from smlens.core.graph.layout import BOX_HEADER, Route
 from smlens.core.graph.nav import ViewLayout
 from smlens.core.graph.scopes import VisibleItem
 from smlens.gui.graph.style import (
     CHEVRON,
+    ROW,
     STRIP,
+    TWO_LINES,
     GraphColors,
     NodeMetrics,
     colors,
@@ -188,8 +191,10 @@ class NodeLayer(_Layer):
         align = _FLAGS.AlignHCenter if item.kind in ("arg", "ret") else _FLAGS.AlignLeft
         painter.setPen(QColor(c.text))
         painter.setFont(s.metrics.title_font)
+        rows = s.rows(i)
         if not sub or lod < SUB_LOD:
-            box = QRectF(left, rect.y(), right - left, rect.height())
+            height = TWO_LINES if rows else rect.height()
+            box = QRectF(left, rect.y(), right - left, height)
             painter.drawText(box, align | _FLAGS.AlignVCenter, title)
             return
         painter.drawText(
@@ -200,6 +205,26 @@ class NodeLayer(_Layer):
         painter.drawText(
             QRectF(left, rect.y() + 19, right - left, 15), align | _FLAGS.AlignVCenter, sub
         )
+        if rows:
+            self._paint_rows(painter, rect, rows, left, right)
+
+    def _paint_rows(self, painter: QPainter, rect: QRectF, rows, left: float, right: float):
+        """A weight per row under a rule: its name, then its shape and dtype (or value)."""
+        s, c = self.graph_scene, self.graph_scene.colors
+        top = rect.y() + TWO_LINES
+        painter.setPen(QPen(QColor(c.border), 0.6))
+        painter.drawLine(QPointF(rect.x() + STRIP + 2, top), QPointF(rect.right() - 2, top))
+        fm = s.metrics.small_metrics
+        for k, row in enumerate(rows):
+            y = top + 1 + k * ROW
+            painter.setPen(QColor(c.text))
+            painter.drawText(QRectF(left, y, right - left, ROW), _FLAGS.AlignVCenter, row.label)
+            room = right - left - fm.horizontalAdvance(row.label + "  ")
+            text = fm.elidedText(row.text, Qt.TextElideMode.ElideMiddle, max(0.0, room))
+            painter.setPen(QColor(c.muted))
+            painter.drawText(
+                QRectF(left, y, right - left, ROW), _FLAGS.AlignVCenter | _FLAGS.AlignRight, text
+            )
 
 
 class DecorLayer(_Layer):
@@ -463,6 +488,25 @@ class GraphScene(QGraphicsScene):
             if len(hit):
                 return self.items[int(order[hit[-1]])].id  # boxes: sorted by depth
         return None
+
+    def rows(self, i: int) -> list[WeightRow]:
+        """The weight rows of shown item ``i`` (ops only)."""
+        item = self.items[i]
+        if item.kind != "op" or self.view is None:
+            return []
+        return self.view.loaded.rows(item.name)
+
+    def weight_at(self, item_id: str, pos: QPointF) -> WeightRow | None:
+        """The weight row of ``item_id`` under ``pos``, if any."""
+        k = self.index.get(item_id)
+        if k is None:
+            return None
+        rows = self.rows(k)
+        offset = pos.y() - self.qrects[k].y() - TWO_LINES - 1
+        if not rows or offset < 0:
+            return None
+        row = int(offset // ROW)
+        return rows[row] if row < len(rows) else None
 
     def on_header(self, item_id: str, pos: QPointF) -> bool:
         """Whether ``pos`` is on the header of expanded scope ``item_id``."""

@@ -12,6 +12,8 @@ from PySide6.QtGui import QFont, QFontMetricsF
 from PySide6.QtWidgets import QApplication
 
 from smlens.core.graph.build import OpGraph
+from smlens.core.graph.fold import WeightRow
+from smlens.core.graph.nav import LoadedGraph
 from smlens.core.graph.scopes import Hierarchy, VisibleItem
 from smlens.core.model import Model, Shape
 from smlens.core.model.dtypes import dtype as lookup_dtype
@@ -21,6 +23,7 @@ PAD_X = 10.0
 MAX_WIDTH = 230.0  # longer names are elided in the middle
 ONE_LINE = 26.0
 TWO_LINES = 38.0
+ROW = 15.0  # a weight row under a node's two lines
 PORT = 8.0
 STRIP = 4.0  # the op family's colour band on a node's left
 CHEVRON = 14.0  # room for the expand mark of a collapsed scope
@@ -260,9 +263,14 @@ class NodeMetrics:
         table, other = self._small
         return sum(table.get(c, other) for c in text)
 
-    def sizer(self, graph: OpGraph, hierarchy: Hierarchy, texts: dict | None = None):
+    def row_width(self, row: WeightRow) -> float:
+        return self.small_width(f"{row.label}  {row.text}") + 2 * PAD_X + STRIP + 8
+
+    def sizer(self, loaded: LoadedGraph, texts: dict | None = None):
         """The size function of one graph's items (scopes show their edge counts, call
-        nodes a mark to open the callee); ``texts`` overrides a node's two lines."""
+        nodes a mark to open the callee, ops a row per folded weight); ``texts`` overrides
+        a node's two lines. Runs on the layout's thread."""
+        graph, hierarchy = loaded.graph, loaded.hierarchy
 
         def size(item: VisibleItem) -> tuple[float, float]:
             if item.kind in ("in", "out"):
@@ -271,11 +279,17 @@ class NodeMetrics:
             w = max(self.title_width(title), self.small_width(sub)) + 2 * PAD_X + STRIP
             if item.kind == "scope":
                 w += CHEVRON
-            elif item.kind == "op":
+            rows = []
+            if item.kind == "op":
                 node = graph.index.get(item.name)
                 if node is not None and graph.nodes[node].callees:
                     w += CHEVRON
-            return min(MAX_WIDTH, max(48.0, w)), TWO_LINES if sub else ONE_LINE
+                rows = loaded.rows(item.name)
+            h = TWO_LINES if sub else ONE_LINE
+            if rows:
+                h = TWO_LINES + ROW * len(rows) + 2
+                w = max(w, *(self.row_width(r) for r in rows))
+            return min(MAX_WIDTH, max(48.0, w)), h
 
         return size
 
@@ -320,3 +334,23 @@ def _widths(font: QFont) -> tuple[dict[str, float], float]:
     table = {chr(c): fm.horizontalAdvance(chr(c)) for c in range(32, 127)}
     table["↓"] = table["↑"] = fm.horizontalAdvance("↓")
     return table, fm.horizontalAdvance("M")
+
+
+def edge_label(graph: OpGraph, route) -> str:
+    """An edge's dtype and shape when one tensor is behind it, else dtype and count."""
+    e = route.edge
+    if e.control:
+        return ""
+    src = graph.index.get(e.src)
+    if src is not None:
+        outputs = graph.outputs(src)
+        ports = {
+            graph.edges[k].src_output for k in graph.out_edges[src] if not graph.edges[k].control
+        }
+        if len(ports) == 1:
+            k = ports.pop()
+            if k < len(outputs):
+                text = tensor_text(outputs[k].dtype, outputs[k].shape)
+                return text if e.count == 1 else f"{e.count}x {text}"
+    text = tensor_text(e.dtype, None)
+    return f"{e.count}x {text}".strip() if e.count > 1 else text

@@ -18,6 +18,7 @@ from smlens.core.graph.nav import wrapped_callee
 from smlens.core.graph.query import search_nodes, trace
 from smlens.core.graph.scopes import scope_id
 from smlens.gui.graph.panel import GraphPanel
+from smlens.gui.graph.style import ROW, TWO_LINES
 from smlens.gui.window.main_window import MainWindow
 
 WAIT_MS = 30_000
@@ -147,10 +148,15 @@ def test_trace_highlights_every_input_of_a_node(qtbot, panel, models):
     upstream = trace(graph, node, "inputs")
     assert done.args == [len(upstream)] and len(upstream) >= 3
     shown_nodes = {i for i in panel.scene.traced if i in graph.index}
-    assert shown_nodes == upstream | {node}  # fully expanded: each node is its own item
-    assert ("sequential_1/dense_1/Cast/", node) in panel.scene.traced_pairs  # its scope box
+    folding = panel.view.loaded.hierarchy.folding
+    assert len(folding) >= 2  # the kernel's handle and read fold into MatMul
+    # Fully expanded: each node is its own item, or drawn inside the node it folds into.
+    assert shown_nodes == {
+        graph.nodes[folding.shown(graph.index[n])].name for n in upstream | {node}
+    }
+    assert ("sequential_1/dense_1/(in)", node) in panel.scene.traced_pairs  # through its box
     assert panel.scene.dimmed("sequential_1/dense_1_2/MatMul")  # downstream: not an input
-    assert not panel.scene.dimmed("sequential_1/dense_1/Cast/ReadVariableOp")
+    assert not panel.scene.dimmed(node)
     panel.clear_trace()
     assert not panel.scene.traced and not panel.scene.dimmed("sequential_1/dense_1_2/MatMul")
 
@@ -178,9 +184,41 @@ def test_double_click_into_a_while_body_and_back(qtbot, panel, models):
     assert panel.view.loaded.graph.function == body
 
 
+def _unfold(qtbot, panel: GraphPanel) -> None:
+    with qtbot.waitSignal(panel.layout_applied, timeout=WAIT_MS):
+        panel.search_bar.fold_button.click()  # show every node: weights as nodes again
+    _settle(qtbot, panel)
+    assert not panel.state.fold and not panel.view.loaded.hierarchy.folding
+    with qtbot.waitSignal(panel.layout_applied, timeout=WAIT_MS):
+        panel.expand_all()
+    _settle(qtbot, panel)
+
+
+def test_a_weight_row_inside_its_consumer_opens_the_variables_values(qtbot, panel, models):
+    model = open_model(models.path("keras_export"))
+    _open(qtbot, panel, model, "serving_default")
+    node = "sequential_1/dense_1/MatMul"
+    rows = panel.view.loaded.rows(node)
+    kernel = next(v for v in model.variables if v.key == rows[0].key)
+    assert [r.label for r in rows] == ["kernel"]
+    dims = "\N{MULTIPLICATION SIGN}".join(map(str, kernel.shape.dims))
+    assert rows[0].text == f"{dims} float32"  # as Netron shows a kernel inside its node
+    assert "sequential_1/dense_1/Cast/ReadVariableOp" not in panel.scene.index  # folded
+    panel.canvas.center_on_item(node, least_scale=1.0)
+    rect = panel.scene.rect_of(node)
+    row_y = rect.top() + TWO_LINES + 1 + ROW / 2
+    at = panel.canvas.mapFromScene(QPointF(rect.center().x(), row_y))
+    with qtbot.waitSignal(panel.tensor_view.loaded, timeout=WAIT_MS):
+        qtbot.mouseClick(panel.canvas.viewport(), Qt.MouseButton.LeftButton, pos=at)
+    assert panel.selected == rows[0].node and panel.inspector.variable.key == kernel.key
+    assert panel.scene.selected == node  # the folded weight is shown through its consumer
+    assert np.array_equal(panel.tensor_view.data.array, model.checkpoint.read(kernel.key))
+
+
 def test_read_variable_op_reaches_the_variables_values(qtbot, panel, models):
     model = open_model(models.path("keras_export"))
     _open(qtbot, panel, model, "serving_default")
+    _unfold(qtbot, panel)
     node = "sequential_1/dense_1/Cast/ReadVariableOp"
     panel.canvas.center_on_item(node, least_scale=1.0)
     qtbot.mouseClick(
@@ -231,6 +269,7 @@ def test_export_png_and_svg(qtbot, panel, models, tmp_path):
 
 def test_nodes_are_painted_in_their_op_family_colour(qtbot, panel, models):
     _open(qtbot, panel, open_model(models.path("keras_export")), "serving_default")
+    _unfold(qtbot, panel)
     node = "sequential_1/dense_1/Cast/ReadVariableOp"
     panel.canvas.center_on_item(node, least_scale=1.0)
     panel.canvas.paint_now()

@@ -1,0 +1,70 @@
+"""Builds graphs and lays them out on the thread pool for the graph panel, as the
+GraphState asks: a place to show that is not built yet, or a layout requested."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QObject, Signal
+
+from smlens.core.graph.nav import LoadedGraph, Place, ViewLayout, lay_out, load_graph
+from smlens.core.graph.state import GraphState, LayoutRequest
+from smlens.core.model import Model
+from smlens.core.tasks import Cancelled
+from smlens.gui.base.tasks import TaskRunner
+from smlens.gui.graph.style import NodeMetrics, variable_texts
+
+
+class GraphLoader(QObject):
+    """One task at a time: a newer build or layout replaces an older one."""
+
+    layout_ready = Signal(object)  # ViewLayout: the panel shows it and tells the state
+    failed = Signal(str)
+    building = Signal(str)  # the title of the graph being built
+
+    def __init__(self, state: GraphState, metrics: NodeMetrics, parent: QObject | None = None):
+        super().__init__(parent)
+        self.state, self.metrics = state, metrics
+        self.model: Model | None = None
+        self._texts: dict[tuple[str, str], dict] = {}
+        self.runner = TaskRunner(self)
+        self.runner.finished.connect(self._on_finished)
+        self.runner.failed.connect(self._on_failed)
+        state.events.place.connect(self._on_place_changed)
+        state.events.layout_requested.connect(self._on_layout_requested)
+
+    @property
+    def busy(self) -> bool:
+        return self.runner.busy
+
+    def set_model(self, model: Model | None) -> None:
+        self.runner.cancel()
+        self._texts.clear()
+        self.model = model
+
+    def texts_for(self, loaded: LoadedGraph) -> dict[str, tuple[str, str]]:
+        """Variable names and shapes shown on nodes, made once per graph."""
+        key = (loaded.ref.tag_set, loaded.ref.function)
+        if key not in self._texts:
+            self._texts[key] = variable_texts(loaded.graph, self.model)
+        return self._texts[key]
+
+    def _on_place_changed(self, place: Place | None) -> None:
+        if place is None or self.model is None or self.state.cached(place.ref) is not None:
+            return
+        mg = self.model.meta_graph(place.ref.tag_set)
+        self.building.emit(place.ref.title)
+        self.runner.start(load_graph, self.model, mg, place.ref, self.state.fold)
+
+    def _on_layout_requested(self, request: LayoutRequest) -> None:
+        loaded = request.loaded
+        sizer = self.metrics.sizer(loaded, self.texts_for(loaded))
+        self.runner.start(lay_out, loaded, set(request.expanded), sizer)
+
+    def _on_finished(self, result) -> None:
+        if isinstance(result, LoadedGraph):
+            self.state.graph_loaded(result)
+        elif isinstance(result, ViewLayout):
+            self.layout_ready.emit(result)
+
+    def _on_failed(self, error: Exception) -> None:
+        if not isinstance(error, Cancelled):
+            self.failed.emit(f"Could not show the graph: {type(error).__name__}: {error}")
