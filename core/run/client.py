@@ -32,6 +32,7 @@ from typing import Any
 
 import numpy as np
 
+from smlens.core.analysis.ops import missing_op_text
 from smlens.core.analysis.scan import find_meta_graph, require_safe
 from smlens.core.errors import SmlensError
 from smlens.core.model import MetaGraph, Model, Signature
@@ -510,7 +511,9 @@ class RunEngine:
             if reply is None:
                 self._crashed(worker, request.get("path", "run worker"), doing)
             if reply["type"] == "error":
-                raise RunError(request.get("path", "run worker"), reply["error"], reply["stage"])
+                missing = missing_op_text(reply["error"])
+                stage = "missing-op" if missing else reply["stage"]
+                raise RunError(request.get("path", "run worker"), missing or reply["error"], stage)
             progress(1.0, "done")
             return {**reply, "start_seconds": start_seconds}
 

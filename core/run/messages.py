@@ -74,6 +74,8 @@ def describe_failure(error: BaseException) -> str:
     if isinstance(error, RunCancelled):
         return f"Stopped: {error.message}. The next run starts a fresh worker."
     if isinstance(error, RunError):
+        if error.stage == "missing-op":
+            return error.message
         return f"TensorFlow refused the run ({error.stage or 'run'}): {short_tf_error(error)}"
     if isinstance(error, SmlensError):
         return str(error)
