@@ -9,6 +9,7 @@ from html import escape
 from PySide6.QtCore import QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFontDatabase, QPainter, QPainterPath, QPalette
 from PySide6.QtWidgets import (
+    QCheckBox,
     QFrame,
     QGridLayout,
     QHBoxLayout,
@@ -22,7 +23,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from smlens.core.analysis.ops import op_counts
+from smlens.core.analysis.ops import custom_ops, op_counts
+from smlens.core.analysis.scan import scan_meta_graph
 from smlens.core.model import MetaGraph, Model, Variable
 from smlens.gui.base import theme
 from smlens.gui.base.formatting import (
@@ -122,6 +124,8 @@ class OverviewPanel(Panel):
         self._warnings_heading, self._warnings = self._section("Warnings", with_heading=True)
         self._about = self._section("Model")
         self._graphs = self._section("Graphs")
+        self._custom_heading, self._custom = self._section("Custom ops", with_heading=True)
+        self._risky_heading, self._risky = self._section("File and system ops", with_heading=True)
         self._variables = self._section("Variables")
         self._disk_heading, self._disk = self._section("Size on disk", with_heading=True)
         self.size_bar = SizeBar()
@@ -129,6 +133,10 @@ class OverviewPanel(Panel):
         self._content.addSpacing(4)
         self._legend = self._grid()
         self._largest_heading = self._heading("Largest variables")
+        self.with_slots = QCheckBox("with optimizer slots")
+        self.with_slots.setToolTip("Optimizer slots (Adam's m and v...) are left out unless asked")
+        self.with_slots.toggled.connect(self._on_with_slots_toggled)
+        self._content.addWidget(self.with_slots)
         self.largest = self._largest_tree()
         self._content.addWidget(self.largest)
         self._fingerprint = self._section("Fingerprint")
@@ -246,6 +254,8 @@ class OverviewPanel(Panel):
             self._legend,
             self._fingerprint,
             self._warnings,
+            self._custom,
+            self._risky,
         ):
             self._clear(grid)
         self.largest.clear()
@@ -266,6 +276,8 @@ class OverviewPanel(Panel):
         self._path.setToolTip(str(model.path))
         self._show_about(model)
         self._show_graphs(model)
+        self._show_custom_ops(model)
+        self._show_risky_ops(model)
         self._show_variables(model)
         self._show_disk(model)
         self._show_fingerprint(model)
@@ -276,7 +288,7 @@ class OverviewPanel(Panel):
             w
             for w in self._page.findChildren(QLabel)
             if w.property("role") == "heading" and w.parent() is self._page
-        ] + [self.size_bar, self.largest]
+        ] + [self.size_bar, self.largest, self.with_slots]
 
     def _show_about(self, model: Model) -> None:
         fmt = format_name(model.format)
@@ -347,6 +359,14 @@ class OverviewPanel(Panel):
                 "(variables/N and _all_variables/N): the same tensor, counted once."
             )
             self._variables.addWidget(note, len(rows) - 1, 2)
+        self.with_slots.setVisible(bool(slots))
+        self._fill_largest(variables)
+
+    def _fill_largest(self, variables: list[Variable]) -> None:
+        """The largest variables, optimizer slots left out unless the box is ticked."""
+        self.largest.clear()
+        if not self.with_slots.isChecked():
+            variables = [v for v in variables if v.slot_of is None]
         largest = sorted(variables, key=lambda v: (-(v.nbytes or 0), v.name))[:LARGEST]
         for v in largest:
             item = QTreeWidgetItem(
@@ -358,6 +378,37 @@ class OverviewPanel(Panel):
             item.setFont(1, self._mono)
             self.largest.addTopLevelItem(item)
         self._fit_tree()
+
+    def _on_with_slots_toggled(self, _checked: bool) -> None:
+        if self.model is not None:
+            self._fill_largest(distinct_variables(self.model))
+
+    def _show_custom_ops(self, model: Model) -> None:
+        """Ops TensorFlow does not define, by namespace, with the package that provides them."""
+        groups = custom_ops(model.meta_graphs)
+        self._custom_heading.setVisible(bool(groups))
+        count = sum(len(g.ops) for g in groups)
+        self._custom_heading.setText(f"Custom ops{self._aside(str(count))}")
+        rows = []
+        for g in groups:
+            ops = ", ".join(op.partition(">")[2] or op for op in g.ops)
+            rows.append((g.namespace or "No namespace", [f"{ops}  ·  {g.load_hint}"]))
+        self._rows(self._custom, rows, key_prefix="custom_")
+
+    def _show_risky_ops(self, model: Model) -> None:
+        """File and system ops, with the nodes that use them: running such a model can read
+        or write files on this machine."""
+        uses = []
+        for mg in model.meta_graphs:
+            scan = scan_meta_graph(mg)
+            uses += [(mg.tag_set, use) for use in (*scan.denylisted, *scan.other)]
+        self._risky_heading.setVisible(bool(uses))
+        ops = sorted({use.op for _, use in uses})
+        self._risky_heading.setText(f"File and system ops{self._aside(', '.join(ops))}")
+        rows = [(use.op, [use.where]) for _, use in uses[:8]]
+        if len(uses) > 8:
+            rows.append(("…", [f"and {len(uses) - 8} more"]))
+        self._rows(self._risky, rows, key_prefix="risky_")
 
     def _fit_tree(self) -> None:
         rows = self.largest.topLevelItemCount()

@@ -214,3 +214,39 @@ def test_short_dtype():
 )
 def test_share_never_rounds_a_part_away(n, total, text):
     assert share(n, total) == text
+
+
+def test_largest_variables_leave_out_optimizer_slots_unless_asked(panel, models):
+    model = open_model(models.path("ckpt_optimizer"))
+    panel.set_model(model)
+    names = [
+        panel.largest.topLevelItem(i).text(0) for i in range(panel.largest.topLevelItemCount())
+    ]
+    slot_names = {v.name for v in distinct_variables(model) if v.slot_of is not None}
+    assert names and not slot_names & set(names) and not panel.with_slots.isHidden()
+
+    panel.with_slots.setChecked(True)
+    count = panel.largest.topLevelItemCount()
+    names = [panel.largest.topLevelItem(i).text(0) for i in range(count)]
+    assert slot_names & set(names)
+
+
+def test_custom_ops_are_listed_by_namespace_with_their_package(panel, models):
+    panel.set_model(open_model(models.path("custom_op_renamed")))
+    assert not panel._custom_heading.isHidden()
+    text = panel.values["custom_tftext"].text()
+    assert "WhitespaceTokenizeWithOffsetsV2" in text and "pip install tensorflow-text" in text
+
+    panel.set_model(open_model(models.path("keras_export")))
+    assert panel._custom_heading.isHidden() and "custom_tftext" not in panel.values
+
+
+def test_file_and_system_ops_are_said_on_open_with_their_nodes(panel, models):
+    panel.set_model(open_model(models.path("risky_nested")))
+    assert not panel._risky_heading.isHidden()
+    assert "MatchingFiles" in panel._risky_heading.text()
+    assert "ReadFile" in panel._risky_heading.text() and "PrintV2" in panel._risky_heading.text()
+    assert "/" in panel.values["risky_readfile"].text()  # function/node
+
+    panel.set_model(None)
+    assert panel._risky_heading.isHidden() and panel._custom_heading.isHidden()
