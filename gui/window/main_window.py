@@ -8,15 +8,17 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, Qt, QTimer, Signal
+from PySide6.QtCore import QSettings, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QDockWidget,
     QFileDialog,
+    QFrame,
     QLabel,
     QMainWindow,
     QMenu,
     QProgressBar,
+    QScrollArea,
     QWidget,
 )
 
@@ -33,6 +35,7 @@ log = logging.getLogger(__name__)
 APP_TITLE = "SavedModel Lens"
 STATE_VERSION = 2  # bump when the default dock arrangement changes shape
 MAX_RECENT = 10
+DOCK_MINIMUM = (160, 90)
 RECENT_KEY = "recent"
 MODEL_FILTER = "Models (*.pb *.pbtxt *.meta *.index checkpoint);;All files (*)"
 
@@ -72,6 +75,23 @@ def load_panels() -> dict[str, QWidget]:
             missing = isinstance(e, ModuleNotFoundError) and e.name == name
             log.warning("the %s panel is not available: %s", spec.cls, e, exc_info=not missing)
     return panels
+
+
+class DockScroll(QScrollArea):
+    """A dock's panel, scrolled only when the dock is smaller than the panel's minimum: a
+    panel with many controls never holds the window above a small screen's size."""
+
+    def __init__(self, panel: QWidget):
+        super().__init__()
+        self.setWidget(panel)
+        self.setWidgetResizable(True)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+
+    def sizeHint(self) -> QSize:
+        return self.widget().sizeHint()
+
+    def minimumSizeHint(self) -> QSize:
+        return QSize(*DOCK_MINIMUM)
 
 
 def _exists(path: str) -> bool:
@@ -131,7 +151,7 @@ class MainWindow(QMainWindow):
         title = getattr(panel, "title", key.capitalize())
         dock = QDockWidget(title, self)
         dock.setObjectName(f"dock_{key}")
-        dock.setWidget(panel)
+        dock.setWidget(DockScroll(panel))
         dock.setFeatures(
             QDockWidget.DockWidgetFeature.DockWidgetClosable
             | QDockWidget.DockWidgetFeature.DockWidgetMovable

@@ -55,7 +55,7 @@ def test_every_present_panel_gets_a_dock_and_a_view_toggle(window):
     assert "overview" in window.docks
     toggles = {a.text() for a in window.view_menu.actions()}
     for key, dock in window.docks.items():
-        assert dock.widget() is window.panels[key]
+        assert dock.widget().widget() is window.panels[key]
         assert dock.toggleViewAction().text() in toggles
 
 
