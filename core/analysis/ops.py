@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 
 from smlens.core.formats import proto
-from smlens.core.model import FuncRef, Graph, MetaGraph
+from smlens.core.model import FuncRef, Graph, MetaGraph, Model
 
 # saved_model_cli scan's default denylist (tensorflow/python/tools/saved_model_cli.py).
 DENYLIST = frozenset({"ReadFile", "WriteFile", "PrintV2"})
@@ -213,3 +213,23 @@ def missing_op_text(message: str) -> str | None:
         f"The model uses the op {op}, which this TensorFlow does not define: {what}, "
         "or in the Run panel's Load box."
     )
+
+
+def ops_notes(model: Model) -> list[str]:
+    """Problem-bar lines for file and system ops and for ops TensorFlow does not define."""
+    from smlens.core.analysis.scan import scan_meta_graph  # scan imports this module
+
+    notes = []
+    scans = [scan_meta_graph(mg) for mg in model.meta_graphs]
+    uses = [u for scan in scans for u in (*scan.denylisted, *scan.other)]
+    if uses:
+        ops = ", ".join(sorted({u.op for u in uses}))
+        where = ", ".join(u.where for u in uses[:3]) + (" …" if len(uses) > 3 else "")
+        notes.append(
+            f"File or system ops: {ops} in {len(uses)} node{'s' * (len(uses) != 1)} "
+            f"({where}); running it can read or write files, so Run makes one call"
+        )
+    for group in custom_ops(model.meta_graphs):
+        ops = ", ".join(group.ops)
+        notes.append(f"Ops TensorFlow does not define: {ops}; to run it, {group.load_hint}")
+    return notes
