@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sys
 from html import escape
+from pathlib import Path
 
 from PySide6.QtCore import QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFontDatabase, QPainter, QPainterPath, QPalette
@@ -25,6 +26,7 @@ from PySide6.QtWidgets import (
 
 from smlens.core.analysis.ops import custom_ops, op_counts
 from smlens.core.analysis.scan import scan_meta_graph
+from smlens.core.formats.training import find_training_folder, step_of
 from smlens.core.model import MetaGraph, Model, Variable
 from smlens.gui.base import theme
 from smlens.gui.base.formatting import (
@@ -93,6 +95,8 @@ class OverviewPanel(Panel):
     title = "Overview"
     part = "model"
     variable_selected = Signal(str)  # checkpoint key
+    path_requested = Signal(str)  # a model to open: another step, an export below
+    compare_requested = Signal(str, str)  # two checkpoint steps: older, newer
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -123,6 +127,7 @@ class OverviewPanel(Panel):
 
         self._warnings_heading, self._warnings = self._section("Warnings", with_heading=True)
         self._about = self._section("Model")
+        self._training_heading, self._training = self._section("Training folder", True)
         self._graphs = self._section("Graphs")
         self._custom_heading, self._custom = self._section("Custom ops", with_heading=True)
         self._risky_heading, self._risky = self._section("File and system ops", with_heading=True)
@@ -256,6 +261,7 @@ class OverviewPanel(Panel):
             self._warnings,
             self._custom,
             self._risky,
+            self._training,
         ):
             self._clear(grid)
         self.largest.clear()
@@ -275,6 +281,7 @@ class OverviewPanel(Panel):
         self._path.setText(str(model.path))
         self._path.setToolTip(str(model.path))
         self._show_about(model)
+        self._show_training(model)
         self._show_graphs(model)
         self._show_custom_ops(model)
         self._show_risky_ops(model)
@@ -303,6 +310,9 @@ class OverviewPanel(Panel):
             rows.append(("Tag sets", ["  ·  ".join(tags)]))
         if model.keras_metadata:
             rows.append(("Keras metadata", ["keras_metadata.pb"]))
+        step = step_of(model.checkpoint.prefix) if model.checkpoint is not None else None
+        if model.format == "checkpoint" and step is not None:
+            rows.append(("Step", [f"{step:,}  ({Path(model.checkpoint.prefix).name})"]))
         self._rows(self._about, rows)
 
     def _show_graphs(self, model: Model) -> None:
@@ -382,6 +392,48 @@ class OverviewPanel(Panel):
     def _on_with_slots_toggled(self, _checked: bool) -> None:
         if self.model is not None:
             self._fill_largest(distinct_variables(self.model))
+
+    def _show_training(self, model: Model) -> None:
+        """Every checkpoint step of a training folder, each opening (or comparing with the
+        step before) on a click, and the SavedModels exported below it."""
+        found = find_training_folder(model.path) if model.format != "saved_model" else None
+        self._training_heading.setVisible(found is not None)
+        if found is None:
+            return
+        shown = Path(model.checkpoint.prefix) if model.checkpoint is not None else None
+        self._training_heading.setText(
+            f"Training folder{self._aside(f'{len(found.checkpoints)} checkpoints')}"
+        )
+        links = theme.current().accent
+        rows: list[tuple[str, str]] = []
+        steps = found.checkpoints
+        for older, c in reversed(list(zip([None, *steps[:-1]], steps, strict=True))):
+            parts = ["shown" if c.prefix == shown else self._link("open", c.prefix, links)]
+            if older is not None:
+                target = f"{older.prefix}|{c.prefix}"
+                parts.append(self._link(f"compare with {older.label}", target, links))
+            rows.append((c.label, "  ·  ".join(parts)))
+        for export in found.exports:
+            name = escape(str(export.relative_to(found.folder)))
+            rows.append(("SavedModel", f"{name}  ·  {self._link('open', export, links)}"))
+        for r, (caption, html) in enumerate(rows):
+            self._training.addWidget(self._label(caption, role="muted"), r, 0)
+            value = self._label(html)
+            value.setTextFormat(Qt.TextFormat.RichText)
+            value.linkActivated.connect(self._on_training_link_activated)
+            self._training.addWidget(value, r, 1)
+            self.values[f"training_{r}"] = value
+        self._training.setColumnStretch(1, 1)
+
+    def _link(self, text: str, target, color: str) -> str:
+        return f"<a href='{escape(str(target))}' style='color:{color}'>{escape(text)}</a>"
+
+    def _on_training_link_activated(self, target: str) -> None:
+        older, bar, newer = target.partition("|")
+        if bar:
+            self.compare_requested.emit(older, newer)
+        else:
+            self.path_requested.emit(target)
 
     def _show_custom_ops(self, model: Model) -> None:
         """Ops TensorFlow does not define, by namespace, with the package that provides them."""

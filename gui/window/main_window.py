@@ -130,6 +130,10 @@ class MainWindow(QMainWindow):
             signal = getattr(self.panels.get(key), "graph_requested", None)
             if signal is not None:
                 signal.connect(self._on_panel_graph_requested)
+        overview = self.panels.get("overview")
+        if overview is not None and hasattr(overview, "path_requested"):
+            overview.path_requested.connect(self.open_path)
+            overview.compare_requested.connect(self.compare)
 
     def _build_status_bar(self) -> None:
         bar = self.statusBar()

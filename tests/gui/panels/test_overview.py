@@ -250,3 +250,31 @@ def test_file_and_system_ops_are_said_on_open_with_their_nodes(panel, models):
 
     panel.set_model(None)
     assert panel._risky_heading.isHidden() and panel._custom_heading.isHidden()
+
+
+def test_a_training_folder_lists_its_steps_and_export_which_open_and_compare(panel, models, qtbot):
+    from tests.fixtures.training import EXPORT
+
+    folder = models.path("training_folder")
+    panel.set_model(open_model(folder))
+    assert panel.values["step"].text().startswith("1,000")
+    assert not panel._training_heading.isHidden()
+    rows = [panel.values[f"training_{r}"].text() for r in range(4)]
+    assert "shown" in rows[0] and "compare with step 999" in rows[0]
+    assert "model.ckpt-999" in rows[1] and "model.ckpt-0'" in rows[2]
+    assert EXPORT in rows[3]
+
+    with qtbot.waitSignal(panel.path_requested) as opened:
+        panel.values["training_1"].linkActivated.emit(str(folder / "model.ckpt-999"))
+    assert opened.args == [str(folder / "model.ckpt-999")]
+    with qtbot.waitSignal(panel.compare_requested) as compared:
+        panel._on_training_link_activated(
+            f"{folder / 'model.ckpt-999'}|{folder / 'model.ckpt-1000'}"
+        )
+    assert compared.args == [str(folder / "model.ckpt-999"), str(folder / "model.ckpt-1000")]
+
+    panel.set_model(open_model(folder / "model.ckpt-999"))
+    assert panel.values["step"].text().startswith("999")
+    assert "shown" in panel.values["training_1"].text()
+    panel.set_model(open_model(models.path("keras_export")))
+    assert panel._training_heading.isHidden() and "step" not in panel.values
