@@ -85,7 +85,7 @@ _preference = "system"
 
 
 def set_preference(choice: str) -> None:
-    """"light", "dark" or "system" (anything else means "system"); apply_theme uses it."""
+    """ "light", "dark" or "system" (anything else means "system"); apply_theme uses it."""
     global _preference
     _preference = choice if choice in THEMES else "system"
 
