@@ -69,12 +69,15 @@ def _tensor(argv: list[str]) -> int:
     """one variable's stats and values, or save it as .npy"""
     parser = _Parser(prog="smlens tensor", description="Print or save one variable's values.")
     parser.add_argument("--dir", required=True, help="the SavedModel folder or checkpoint")
-    parser.add_argument("name", help="resolved name, checkpoint key or object path")
+    parser.add_argument("name", nargs="?", help="resolved name, checkpoint key or object path")
     parser.add_argument("--out", help="save the values to this .npy file instead")
     parser.add_argument("--verify", action="store_true", help="check the stored crc32c first")
+    parser.add_argument("--all", action="store_true", help="every variable to --out FILE.npz")
     args = parser.parse_args(argv)
-    from smlens.cli.tensor import print_tensor
+    from smlens.cli.tensor import export_all, print_tensor
 
+    if args.all or not args.name:
+        return export_all(args.dir, args.out) if args.all else parser.error("give a NAME or --all")
     return print_tensor(args.dir, args.name, out=args.out, verify=args.verify)
 
 

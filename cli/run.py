@@ -46,6 +46,13 @@ def _parser() -> argparse.ArgumentParser:
     add("--timeout", type=float, help="give up after this many seconds")
     add("--json", action="store_true", help="print outputs and timings as JSON")
     add("--allow-risky-ops", action="store_true", help="run even with file or system ops")
+    add(
+        "--load",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="import a package or load an op library (.so) before the model (repeatable)",
+    )
     return parser
 
 
@@ -94,7 +101,10 @@ def _run(args: argparse.Namespace, engine: RunEngine) -> int:
         repeat=args.repeat,
         timeout=args.timeout,
         allow_risky_ops=True,  # checked above, with the CLI's hint
+        load=args.load,
     )
+    if result.output.strip():  # what tf.print and TensorFlow wrote during the run
+        print(result.output.rstrip(), file=sys.stderr)
     if args.json:
         json.dump(_json(result, outdir), sys.stdout, indent=2)
         print()

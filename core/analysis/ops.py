@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from smlens.core.formats import proto
@@ -135,3 +136,80 @@ def ops_used(graph: Graph) -> set[str]:
         for node in pending.pop().nodes:
             visit(node)
     return {op for op in used if op not in graph.functions}
+
+
+# Where ops TensorFlow does not define usually come from: (op prefix, pip package, what
+# `smlens run --load` takes). Namespaced ops carry "Namespace>" in their type name.
+OP_PROVIDERS = (
+    ("TFText>", "tensorflow-text", "tensorflow_text"),
+    ("Sentencepiece", "tensorflow-text", "tensorflow_text"),
+    ("Addons>", "tensorflow-addons", "tensorflow_addons"),
+    ("IO>", "tensorflow-io", "tensorflow_io"),
+    ("TFRA>", "tensorflow-recommenders-addons", "tensorflow_recommenders_addons"),
+    ("Scann>", "scann", "scann"),
+    ("SimpleML", "tensorflow-decision-forests", "tensorflow_decision_forests"),
+)
+
+
+@dataclass(frozen=True)
+class CustomOpGroup:
+    """The ops of one namespace that TensorFlow does not define, and who usually does."""
+
+    namespace: str  # "TFText"; "" for ops without one
+    ops: dict[str, int]  # op type -> nodes using it
+    package: str | None = None  # "tensorflow-text" (pip)
+    module: str | None = None  # "tensorflow_text" (what --load takes)
+
+    @property
+    def load_hint(self) -> str:
+        if self.module:
+            return f"load {self.module} (pip install {self.package})"
+        return "load the op library (.so) or Python package that defines it"
+
+
+def op_provider(op: str) -> tuple[str, str] | None:
+    """(pip package, module to load) known to provide ``op``, or None."""
+    for prefix, package, module in OP_PROVIDERS:
+        if op.startswith(prefix):
+            return package, module
+    return None
+
+
+def custom_ops(meta_graphs: list[MetaGraph]) -> list[CustomOpGroup]:
+    """The ops of these meta graphs that TensorFlow does not define, grouped by namespace
+    (the part before ">"), namespaced groups first."""
+    found: dict[str, dict[str, int]] = {}
+    for mg in meta_graphs:
+        for count in op_counts(mg).values():
+            if not count.registered:
+                namespace = count.op.split(">", 1)[0] if ">" in count.op else ""
+                ops = found.setdefault(namespace, {})
+                ops[count.op] = ops.get(count.op, 0) + count.total
+    groups = []
+    for namespace in sorted(found, key=lambda n: (n == "", n)):
+        ops = dict(sorted(found[namespace].items()))
+        provider = next(filter(None, map(op_provider, ops)), None)
+        groups.append(CustomOpGroup(namespace, ops, *(provider or (None, None))))
+    return groups
+
+
+_MISSING_OP = re.compile(r"Op type not registered '([^']+)'")
+
+
+def missing_op_text(message: str) -> str | None:
+    """For TensorFlow's "Op type not registered 'X' in binary running on ...": which op is
+    missing and what to load; None for any other message."""
+    match = _MISSING_OP.search(message)
+    if not match:
+        return None
+    op = match[1]
+    provider = op_provider(op)
+    what = (
+        f"load {provider[1]} (pip install {provider[0]}) with --load {provider[1]}"
+        if provider
+        else "load the op library (.so) or Python package that defines it with --load"
+    )
+    return (
+        f"The model uses the op {op}, which this TensorFlow does not define: {what}, "
+        "or in the Run panel's Load box."
+    )

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from smlens.core.analysis.ops import DENYLIST, RISKY_OPS
+from smlens.core.analysis.ops import DENYLIST, RISKY_OPS, custom_ops
 from smlens.core.errors import SmlensError
 from smlens.core.model import MetaGraph, Model
 
@@ -176,3 +176,21 @@ def render_scan(report: ScanReport) -> str:
             lines.append(f"  Other file and system ops: {_set_text(mg.other_ops)}")
             lines += _use_lines(mg.other)
     return "\n".join(lines) + "\n"
+
+
+def ops_notes(model: Model) -> list[str]:
+    """Problem-bar lines for file and system ops and for ops TensorFlow does not define."""
+    notes = []
+    scans = [scan_meta_graph(mg) for mg in model.meta_graphs]
+    uses = [u for scan in scans for u in (*scan.denylisted, *scan.other)]
+    if uses:
+        ops = ", ".join(sorted({u.op for u in uses}))
+        where = ", ".join(u.where for u in uses[:3]) + (" …" if len(uses) > 3 else "")
+        notes.append(
+            f"File or system ops: {ops} in {len(uses)} node{'s' * (len(uses) != 1)} "
+            f"({where}); running it can read or write files, so Run makes one call"
+        )
+    for group in custom_ops(model.meta_graphs):
+        ops = ", ".join(group.ops)
+        notes.append(f"Ops TensorFlow does not define: {ops}; to run it, {group.load_hint}")
+    return notes

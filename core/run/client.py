@@ -32,6 +32,7 @@ from typing import Any
 
 import numpy as np
 
+from smlens.core.analysis.ops import missing_op_text
 from smlens.core.analysis.scan import find_meta_graph, require_safe
 from smlens.core.errors import SmlensError
 from smlens.core.model import MetaGraph, Model, Signature
@@ -103,6 +104,7 @@ class RunResult:
     kind: str = ""  # "tf2" (tf.saved_model.load) | "tf1" (Session + loader.load)
     cached: bool = False  # the model was already loaded in the worker
     start_seconds: float = 0.0  # starting the worker (TensorFlow import), when this call did
+    output: str = ""  # what the worker printed during the call (tf.print, TF's warnings)
 
     @property
     def warm_min(self) -> float | None:
@@ -376,6 +378,7 @@ class RunEngine:
         timeout: float | None = None,
         *,
         allow_risky_ops: bool = False,
+        load: list[str] | tuple[str, ...] = (),
         progress: Progress | None = None,
         cancelled: CancelCheck | None = None,
     ) -> RunResult:
@@ -384,9 +387,11 @@ class RunEngine:
         Raises SmlensError before the worker is involved for a bad signature, input or
         device string, and RiskyOpsError for a meta graph with file or system ops unless
         ``allow_risky_ops``. ``timeout`` (seconds) covers the whole call, worker start and
-        load included.
+        load included. ``load`` names Python packages or op libraries (.so) the worker loads
+        before the model, for models with custom ops.
         """
         request, model = self._model_request("run", path, tag_set, device, allow_risky_ops)
+        request["load"] = [str(name) for name in load]
         _, signature = find_signature(model, request["tags"], signature_key)
         arrays = check_inputs(signature, inputs)
         if repeat < 1:
@@ -415,6 +420,7 @@ class RunEngine:
         device: str = "cpu",
         *,
         allow_risky_ops: bool = False,
+        load: list[str] | tuple[str, ...] = (),
         progress: Progress | None = None,
         cancelled: CancelCheck | None = None,
     ) -> float:
@@ -424,7 +430,15 @@ class RunEngine:
         model's restore and init ops, so risky ops are refused here as in ``run``.
         """
         request, _ = self._model_request("load", path, tag_set, device, allow_risky_ops)
+        request["load"] = [str(name) for name in load]
         return self._call(request, "while loading", progress, cancelled, None)["load_seconds"]
+
+    def forget_others(self, path: str | Path | None) -> None:
+        """Let a running worker drop the models of other paths (the window opened another
+        model); the worker stays, warm, and no worker is started for this."""
+        if self.running:
+            keep = str(Path(path).resolve()) if path else ""
+            self._call({"op": "forget", "keep": keep}, "while dropping models", None, None, 60)
 
     def _model_request(
         self, op: str, path, tag_set, device: str, allow_risky_ops: bool
@@ -454,6 +468,7 @@ class RunEngine:
             kind=reply["kind"],
             cached=reply["cached"],
             start_seconds=reply.get("start_seconds", 0.0),
+            output=reply.get("output", ""),
         )
 
     def _tmpdir(self) -> Path:
@@ -496,7 +511,9 @@ class RunEngine:
             if reply is None:
                 self._crashed(worker, request.get("path", "run worker"), doing)
             if reply["type"] == "error":
-                raise RunError(request.get("path", "run worker"), reply["error"], reply["stage"])
+                missing = missing_op_text(reply["error"])
+                stage = "missing-op" if missing else reply["stage"]
+                raise RunError(request.get("path", "run worker"), missing or reply["error"], stage)
             progress(1.0, "done")
             return {**reply, "start_seconds": start_seconds}
 

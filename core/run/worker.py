@@ -9,9 +9,12 @@ the protocol keeps a private copy of the original stdout.
 
 from __future__ import annotations
 
+import contextlib
+import importlib
 import json
 import os
 import sys
+import tempfile
 import time
 import traceback
 from dataclasses import dataclass
@@ -22,6 +25,7 @@ import numpy as np
 from smlens.core.run.protocol import encode, read_array, write_array
 
 EXIT_NO_TENSORFLOW = 3
+OUTPUT_LIMIT = 64 * 1024  # the tail of what one call printed that goes back with the reply
 
 
 class RequestError(Exception):
@@ -52,7 +56,13 @@ class Worker:
         self.out = out
         self.models: dict[tuple, Loaded] = {}
         self.request_id = None
-        self.handlers = {"devices": self.devices, "load": self.load, "run": self.run}
+        self.libraries: dict[str, str] = {}  # what --load named -> what it loaded
+        self.handlers = {
+            "devices": self.devices,
+            "load": self.load,
+            "run": self.run,
+            "forget": self.forget,
+        }
 
     def send(self, message: dict) -> None:
         self.out.write(encode(message))
@@ -64,10 +74,14 @@ class Worker:
     def serve(self, request: dict) -> None:
         self.request_id = request.get("id")
         handler = self.handlers.get(request.get("op"))
+        printed: list[str] = []
         try:
             if handler is None:
                 raise RequestError("request", f"unknown request {request.get('op')!r}")
-            reply = {"type": "result", "id": self.request_id, **handler(request)}
+            with _captured_output(printed):
+                self.load_libraries(request.get("load", ()))
+                answer = handler(request)
+            reply = {"type": "result", "id": self.request_id, **answer, "output": printed[0]}
         except RequestError as e:
             reply = {"type": "error", "id": self.request_id, "stage": e.stage, "error": str(e)}
         except Exception as e:
@@ -79,7 +93,37 @@ class Worker:
                 "stage": "tensorflow",
                 "error": message,
             }
+        if printed and reply["type"] == "error":
+            reply["output"] = printed[0]
         self.send(reply)
+
+    # -- op libraries ---------------------------------------------------------------------
+
+    def load_libraries(self, names) -> None:
+        """Import each package or load each op library (.so) once, before the model loads:
+        custom ops register themselves with TensorFlow as their library is loaded."""
+        for name in names:
+            if name in self.libraries:
+                continue
+            self.progress(0.05, f"loading {name}")
+            try:
+                if name.endswith((".so", ".dylib", ".dll")) or os.sep in name:
+                    if not os.path.exists(name):
+                        raise FileNotFoundError(f"no such file: {name}")
+                    self.tf.load_op_library(os.path.abspath(name))
+                    self.libraries[name] = "op library"
+                else:
+                    module = importlib.import_module(name)
+                    self.libraries[name] = getattr(module, "__version__", "") or "package"
+            except Exception as e:  # ImportError, NotFoundError from a bad .so ...
+                raise RequestError("load-library", f"cannot load {name!r}: {e}") from None
+
+    def forget(self, request: dict) -> dict:
+        """Drop the loaded models of other paths: the window opened another model."""
+        keep = request.get("keep")
+        for key in [k for k in self.models if k[0] != keep]:
+            self.models.pop(key).close()
+        return {"models": len(self.models)}
 
     # -- devices ------------------------------------------------------------------------
 
@@ -281,6 +325,30 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, (int, float, str, bool)) or value is None:
         return value
     return str(value)
+
+
+@contextlib.contextmanager
+def _captured_output(box: list[str]):
+    """Collect what fds 1 and 2 get during the block (tf.print writes from C++, so Python's
+    sys.stderr alone would miss it); the text goes into ``box`` and on to the real stderr."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as tmp:
+        os.dup2(tmp.fileno(), 1)
+        os.dup2(tmp.fileno(), 2)
+        try:
+            yield
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 1)
+            os.dup2(saved, 2)
+            os.close(saved)
+            tmp.seek(0)
+            data = tmp.read()
+            if data:
+                sys.stderr.buffer.write(data)
+                sys.stderr.flush()
+            box.append(data[-OUTPUT_LIMIT:].decode(errors="replace"))
 
 
 def _claim_stdout():

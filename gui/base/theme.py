@@ -80,6 +80,18 @@ DARK = Theme(
 )
 
 _current = LIGHT
+THEMES = ("system", "light", "dark")  # View > Theme: follow the system, or one look always
+_preference = "system"
+
+
+def set_preference(choice: str) -> None:
+    """ "light", "dark" or "system" (anything else means "system"); apply_theme uses it."""
+    global _preference
+    _preference = choice if choice in THEMES else "system"
+
+
+def preference() -> str:
+    return _preference
 
 
 def current() -> Theme:
@@ -90,6 +102,8 @@ def _wants_dark(app: QGuiApplication) -> bool:
     forced = os.environ.get("SMLENS_THEME", "").lower()
     if forced in ("dark", "light"):
         return forced == "dark"
+    if _preference != "system":
+        return _preference == "dark"
     return app.styleHints().colorScheme() == Qt.ColorScheme.Dark
 
 
@@ -157,6 +171,8 @@ class _SchemeFollower(QObject):
         app.styleHints().colorSchemeChanged.connect(self._on_color_scheme_changed)
 
     def _on_color_scheme_changed(self, _scheme) -> None:
+        if _preference != "system":
+            return
         apply_theme(self.app)
         restyle_plots(self.app)
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import sys
 from html import escape
+from pathlib import Path
 
 from PySide6.QtCore import QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFontDatabase, QPainter, QPainterPath, QPalette
 from PySide6.QtWidgets import (
+    QCheckBox,
     QFrame,
     QGridLayout,
     QHBoxLayout,
@@ -22,7 +24,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from smlens.core.analysis.ops import op_counts
+from smlens.core.analysis.ops import custom_ops, op_counts
+from smlens.core.analysis.scan import scan_meta_graph
+from smlens.core.formats.training import find_training_folder, step_of
 from smlens.core.model import MetaGraph, Model, Variable
 from smlens.gui.base import theme
 from smlens.gui.base.formatting import (
@@ -91,6 +95,8 @@ class OverviewPanel(Panel):
     title = "Overview"
     part = "model"
     variable_selected = Signal(str)  # checkpoint key
+    path_requested = Signal(str)  # a model to open: another step, an export below
+    compare_requested = Signal(str, str)  # two checkpoint steps: older, newer
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -121,7 +127,10 @@ class OverviewPanel(Panel):
 
         self._warnings_heading, self._warnings = self._section("Warnings", with_heading=True)
         self._about = self._section("Model")
+        self._training_heading, self._training = self._section("Training folder", True)
         self._graphs = self._section("Graphs")
+        self._custom_heading, self._custom = self._section("Custom ops", with_heading=True)
+        self._risky_heading, self._risky = self._section("File and system ops", with_heading=True)
         self._variables = self._section("Variables")
         self._disk_heading, self._disk = self._section("Size on disk", with_heading=True)
         self.size_bar = SizeBar()
@@ -129,6 +138,10 @@ class OverviewPanel(Panel):
         self._content.addSpacing(4)
         self._legend = self._grid()
         self._largest_heading = self._heading("Largest variables")
+        self.with_slots = QCheckBox("with optimizer slots")
+        self.with_slots.setToolTip("Optimizer slots (Adam's m and v...) are left out unless asked")
+        self.with_slots.toggled.connect(self._on_with_slots_toggled)
+        self._content.addWidget(self.with_slots)
         self.largest = self._largest_tree()
         self._content.addWidget(self.largest)
         self._fingerprint = self._section("Fingerprint")
@@ -246,6 +259,9 @@ class OverviewPanel(Panel):
             self._legend,
             self._fingerprint,
             self._warnings,
+            self._custom,
+            self._risky,
+            self._training,
         ):
             self._clear(grid)
         self.largest.clear()
@@ -265,7 +281,10 @@ class OverviewPanel(Panel):
         self._path.setText(str(model.path))
         self._path.setToolTip(str(model.path))
         self._show_about(model)
+        self._show_training(model)
         self._show_graphs(model)
+        self._show_custom_ops(model)
+        self._show_risky_ops(model)
         self._show_variables(model)
         self._show_disk(model)
         self._show_fingerprint(model)
@@ -276,7 +295,7 @@ class OverviewPanel(Panel):
             w
             for w in self._page.findChildren(QLabel)
             if w.property("role") == "heading" and w.parent() is self._page
-        ] + [self.size_bar, self.largest]
+        ] + [self.size_bar, self.largest, self.with_slots]
 
     def _show_about(self, model: Model) -> None:
         fmt = format_name(model.format)
@@ -291,6 +310,9 @@ class OverviewPanel(Panel):
             rows.append(("Tag sets", ["  ·  ".join(tags)]))
         if model.keras_metadata:
             rows.append(("Keras metadata", ["keras_metadata.pb"]))
+        step = step_of(model.checkpoint.prefix) if model.checkpoint is not None else None
+        if model.format == "checkpoint" and step is not None:
+            rows.append(("Step", [f"{step:,}  ({Path(model.checkpoint.prefix).name})"]))
         self._rows(self._about, rows)
 
     def _show_graphs(self, model: Model) -> None:
@@ -347,6 +369,14 @@ class OverviewPanel(Panel):
                 "(variables/N and _all_variables/N): the same tensor, counted once."
             )
             self._variables.addWidget(note, len(rows) - 1, 2)
+        self.with_slots.setVisible(bool(slots))
+        self._fill_largest(variables)
+
+    def _fill_largest(self, variables: list[Variable]) -> None:
+        """The largest variables, optimizer slots left out unless the box is ticked."""
+        self.largest.clear()
+        if not self.with_slots.isChecked():
+            variables = [v for v in variables if v.slot_of is None]
         largest = sorted(variables, key=lambda v: (-(v.nbytes or 0), v.name))[:LARGEST]
         for v in largest:
             item = QTreeWidgetItem(
@@ -358,6 +388,79 @@ class OverviewPanel(Panel):
             item.setFont(1, self._mono)
             self.largest.addTopLevelItem(item)
         self._fit_tree()
+
+    def _on_with_slots_toggled(self, _checked: bool) -> None:
+        if self.model is not None:
+            self._fill_largest(distinct_variables(self.model))
+
+    def _show_training(self, model: Model) -> None:
+        """Every checkpoint step of a training folder, each opening (or comparing with the
+        step before) on a click, and the SavedModels exported below it."""
+        found = find_training_folder(model.path) if model.format != "saved_model" else None
+        self._training_heading.setVisible(found is not None)
+        if found is None:
+            return
+        shown = Path(model.checkpoint.prefix) if model.checkpoint is not None else None
+        self._training_heading.setText(
+            f"Training folder{self._aside(f'{len(found.checkpoints)} checkpoints')}"
+        )
+        links = theme.current().accent
+        rows: list[tuple[str, str]] = []
+        steps = found.checkpoints
+        for older, c in reversed(list(zip([None, *steps[:-1]], steps, strict=True))):
+            parts = ["shown" if c.prefix == shown else self._link("open", c.prefix, links)]
+            if older is not None:
+                target = f"{older.prefix}|{c.prefix}"
+                parts.append(self._link(f"compare with {older.label}", target, links))
+            rows.append((c.label, "  ·  ".join(parts)))
+        for export in found.exports:
+            name = escape(str(export.relative_to(found.folder)))
+            rows.append(("SavedModel", f"{name}  ·  {self._link('open', export, links)}"))
+        for r, (caption, html) in enumerate(rows):
+            self._training.addWidget(self._label(caption, role="muted"), r, 0)
+            value = self._label(html)
+            value.setTextFormat(Qt.TextFormat.RichText)
+            value.linkActivated.connect(self._on_training_link_activated)
+            self._training.addWidget(value, r, 1)
+            self.values[f"training_{r}"] = value
+        self._training.setColumnStretch(1, 1)
+
+    def _link(self, text: str, target, color: str) -> str:
+        return f"<a href='{escape(str(target))}' style='color:{color}'>{escape(text)}</a>"
+
+    def _on_training_link_activated(self, target: str) -> None:
+        older, bar, newer = target.partition("|")
+        if bar:
+            self.compare_requested.emit(older, newer)
+        else:
+            self.path_requested.emit(target)
+
+    def _show_custom_ops(self, model: Model) -> None:
+        """Ops TensorFlow does not define, by namespace, with the package that provides them."""
+        groups = custom_ops(model.meta_graphs)
+        self._custom_heading.setVisible(bool(groups))
+        count = sum(len(g.ops) for g in groups)
+        self._custom_heading.setText(f"Custom ops{self._aside(str(count))}")
+        rows = []
+        for g in groups:
+            ops = ", ".join(op.partition(">")[2] or op for op in g.ops)
+            rows.append((g.namespace or "No namespace", [f"{ops}  ·  {g.load_hint}"]))
+        self._rows(self._custom, rows, key_prefix="custom_")
+
+    def _show_risky_ops(self, model: Model) -> None:
+        """File and system ops, with the nodes that use them: running such a model can read
+        or write files on this machine."""
+        uses = []
+        for mg in model.meta_graphs:
+            scan = scan_meta_graph(mg)
+            uses += [(mg.tag_set, use) for use in (*scan.denylisted, *scan.other)]
+        self._risky_heading.setVisible(bool(uses))
+        ops = sorted({use.op for _, use in uses})
+        self._risky_heading.setText(f"File and system ops{self._aside(', '.join(ops))}")
+        rows = [(use.op, [use.where]) for _, use in uses[:8]]
+        if len(uses) > 8:
+            rows.append(("…", [f"and {len(uses) - 8} more"]))
+        self._rows(self._risky, rows, key_prefix="risky_")
 
     def _fit_tree(self) -> None:
         rows = self.largest.topLevelItemCount()

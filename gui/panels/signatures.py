@@ -3,9 +3,6 @@ functions, and a ready-to-paste call of the selected signature."""
 
 from __future__ import annotations
 
-import shlex
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
@@ -25,16 +22,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from smlens.core.model import (
-    MetaGraph,
-    Model,
-    Shape,
-    Signature,
-    TensorInfo,
-    TensorSpec,
-    TypeSpec,
+from smlens.core.analysis.snippets import (
+    Snippet,
+    argument_rows,
+    signature_snippet,
+    tensor_location,
 )
-from smlens.core.model import NamedTuple as NamedTupleValue
+from smlens.core.model import MetaGraph, Model, TensorInfo
 from smlens.gui.base.formatting import short_dtype
 from smlens.gui.base.panel import Panel
 from smlens.gui.base.theme import current
@@ -44,109 +38,11 @@ NAME, DTYPE, SHAPE, TENSOR, METHOD = range(len(COLUMNS))
 SIGNATURE_ROLE = Qt.ItemDataRole.UserRole  # (tag-set, signature key) on a signature's rows
 FUNCTION_ROLE = Qt.ItemDataRole.UserRole + 1  # (tag-set, function) on a concrete function's row
 INIT_OP = "__saved_model_init_op"
+NO_MODEL = "No model open: its signatures show here."
 NO_SIGNATURES = (
     "This model has no signatures.\n\nCheckpoints, MetaGraph files and frozen GraphDefs "
     "carry none; a SavedModel's signatures are what TF Serving and saved_model_cli run."
 )
-
-# --- the snippet, testable without widgets -----------------------------------------------
-
-
-@dataclass(frozen=True)
-class Snippet:
-    cli: str  # one saved_model_cli run line
-    python: str  # a few lines calling the signature through tf.saved_model.load
-
-    @property
-    def text(self) -> str:
-        return f"# saved_model_cli\n{self.cli}\n\n# Python\n{self.python}"
-
-
-def example_expr(info: TensorInfo) -> str:
-    """A numpy expression for a value fitting ``info``: zeros, unknown dims as 1,
-    unknown rank as a vector of one."""
-    dims = (1,) if info.shape.dims is None else tuple(1 if d < 0 else d for d in info.shape.dims)
-    shape = "(" + ",".join(map(str, dims)) + ("," if len(dims) == 1 else "") + ")"
-    dtype = short_dtype(info.dtype)
-    if dtype == "string":
-        return f'np.full({shape},b"",dtype=object)'
-    if dtype == "bool":
-        return f"np.zeros({shape},dtype=bool)"
-    if dtype == "bfloat16":  # numpy has no bfloat16; TensorFlow converts float32 input
-        dtype = "float32"
-    return f"np.zeros({shape},dtype=np.{dtype})"
-
-
-def signature_snippet(model_path: str | Path, tags: list[str], key: str, sig: Signature) -> Snippet:
-    """A saved_model_cli line and a Python call that run signature ``key`` on example zeros."""
-    exprs = ";".join(f"{name}={example_expr(info)}" for name, info in sig.inputs.items())
-    cli = (
-        f"saved_model_cli run --dir {shlex.quote(str(model_path))}"
-        f" --tag_set {shlex.quote(','.join(tags))} --signature_def {shlex.quote(key)}"
-    )
-    if exprs:
-        cli += f" --input_exprs {shlex.quote(exprs)}"
-    args = "".join(
-        f"    {name!r}: tf.constant({example_expr(info)}),\n" for name, info in sig.inputs.items()
-    )
-    call = f"(**{{\n{args}}})" if args else "()"
-    python = (
-        "import numpy as np\nimport tensorflow as tf\n\n"
-        f"model = tf.saved_model.load({str(model_path)!r}, tags={list(tags)!r})\n"
-        f"outputs = model.signatures[{key!r}]{call}\n"
-    )
-    return Snippet(cli, python)
-
-
-def tensor_location(info: TensorInfo) -> str:
-    """Where a signature tensor lives: its graph tensor, or its sparse/composite parts."""
-    if info.encoding == "name":
-        return info.name
-    if info.encoding == "coo_sparse" and info.coo_sparse:
-        values, indices, dense_shape = info.coo_sparse
-        return f"sparse: values {values}, indices {indices}, dense_shape {dense_shape}"
-    kind = info.type_spec.type_name if info.type_spec is not None else "composite"
-    return f"{kind}: " + ", ".join(c.name for c in info.components)
-
-
-def flat_specs(structure: Any, path: str) -> list[tuple[str, Any]]:
-    """(path, leaf) for every leaf of a decoded input signature: TensorSpecs, TypeSpecs
-    and the Python values a trace was specialised on."""
-    if isinstance(structure, (TensorSpec, TypeSpec)) or structure is None:
-        return [(path, structure)]
-    if isinstance(structure, NamedTupleValue):
-        return [p for k, v in structure.fields for p in flat_specs(v, f"{path}.{k}")]
-    if isinstance(structure, dict):
-        return [p for k, v in structure.items() for p in flat_specs(v, f"{path}[{k!r}]")]
-    if isinstance(structure, (list, tuple)):
-        return [p for i, v in enumerate(structure) for p in flat_specs(v, f"{path}[{i}]")]
-    return [(path, structure)]
-
-
-def argument_rows(input_signature: Any) -> list[tuple[str, str, str, str]]:
-    """(name, dtype, shape, where) per argument of a concrete function."""
-    if not input_signature:
-        return []
-    args, kwargs = input_signature
-    rows = []
-    for path, leaf in flat_specs(tuple(args), "args") + flat_specs(dict(kwargs), "kwargs"):
-        if isinstance(leaf, TensorSpec):
-            rows.append((leaf.name or path, leaf.dtype, str(leaf.shape), path))
-        elif isinstance(leaf, TypeSpec):
-            dtype, shape = _type_spec_summary(leaf)
-            rows.append((path, dtype, shape, f"{path}: {leaf.type_name}"))
-        else:
-            rows.append((path, f"python {type(leaf).__name__}", "", f"= {leaf!r}"))
-    return rows
-
-
-def _type_spec_summary(spec: TypeSpec) -> tuple[str, str]:
-    """The dtype and shape a composite spec's state holds first (ragged, sparse, ...)."""
-    state = spec.state if isinstance(spec.state, (tuple, list)) else ()
-    shape = next((str(v) for v in state if isinstance(v, Shape)), "")
-    dtype = next((v for v in state if isinstance(v, str)), "")
-    return dtype, shape
-
 
 # --- the panel ------------------------------------------------------------------------------
 
@@ -206,10 +102,10 @@ class SignaturePanel(Panel):
         splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.addWidget(self.tree)
         splitter.addWidget(details)
-        splitter.setStretchFactor(0, 2)
+        splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 1)
         lines = self.snippet_edit.fontMetrics().lineSpacing()
-        self.snippet_edit.setMinimumHeight(8 * lines)
+        self.snippet_edit.setMinimumHeight(4 * lines)
 
         self.placeholder = QLabel(NO_SIGNATURES)
         self.placeholder.setWordWrap(True)
@@ -230,6 +126,7 @@ class SignaturePanel(Panel):
         self._show_details(None)
         metas = model.meta_graphs if model else []
         if not any(mg.signatures or _root_functions(mg) for mg in metas):
+            self.placeholder.setText(NO_SIGNATURES if model is not None else NO_MODEL)
             self.stack.setCurrentWidget(self.placeholder)
             return
         self.stack.setCurrentIndex(0)
@@ -245,6 +142,7 @@ class SignaturePanel(Panel):
         ref = ref or next((r for r in items if r[1] != INIT_OP), None)
         if ref is not None:
             self.tree.setCurrentItem(items[ref])
+            self.tree.scrollToItem(items[ref], QTreeWidget.ScrollHint.PositionAtTop)
 
     def signature_items(self) -> dict[tuple[str, str], QTreeWidgetItem]:
         """(tag-set, key) -> the signature's row."""
@@ -262,7 +160,7 @@ class SignaturePanel(Panel):
         tags = ", ".join(mg.tags) if mg.tags else "(no tags)"
         top = self._item(None, [f"tag-set: {tags}"], bold=True)
         top.setToolTip(NAME, f"TensorFlow {mg.tf_version}" if mg.tf_version else "")
-        for key, sig in sorted(mg.signatures.items(), key=lambda kv: (kv[0] == INIT_OP, kv[0])):
+        for key, sig in sorted(mg.signatures.items(), key=_signature_order):
             item = self._item(top, [key, "", "", "", sig.method_name], bold=True)
             self._mark(item, (mg.tag_set, key))
             for label, tensors in (("inputs", sig.inputs), ("outputs", sig.outputs)):
@@ -397,6 +295,12 @@ class SignaturePanel(Panel):
         text = {"cli": self.snippet.cli, "python": self.snippet.python}.get(part, self.snippet.text)
         QGuiApplication.clipboard().setText(text)
         return text
+
+
+def _signature_order(item) -> tuple:
+    """serving_default first, the init op last, the rest by name."""
+    key = item[0]
+    return (key == INIT_OP, key != "serving_default", key)
 
 
 def _count(items, noun: str) -> str:

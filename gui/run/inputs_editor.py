@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QScrollArea,
+    QSizePolicy,
     QSpinBox,
     QStackedWidget,
     QToolButton,
@@ -35,6 +36,7 @@ from smlens.core.run.inputs import (
     default_source,
     fill_shape,
     input_value,
+    numpy_dtype,
 )
 from smlens.gui.base.formatting import short_dtype
 from smlens.gui.base.theme import current
@@ -54,6 +56,21 @@ PLACEHOLDERS = {
 }
 FILL_TEXT = {"zeros": "zeros", "ones": "ones", "normal": "random normal", "randint": "random int"}
 MAX_BATCH = 1_000_000
+
+
+def placeholder(kind: str, info: TensorInfo) -> str:
+    """The hint in an empty text box, shaped like the input: np.ones((1, 10), np.float32)
+    for a [?, 10] float input."""
+    if kind != "expr" or info.shape.dims is None or info.dtype == "DT_STRING":
+        return PLACEHOLDERS[kind]
+    try:
+        dtype = numpy_dtype(info)
+    except SmlensError:
+        return PLACEHOLDERS[kind]
+    dims = fill_shape(info, 1)
+    shape = "(" + ", ".join(map(str, dims)) + ("," if len(dims) == 1 else "") + ")"
+    maker = f"np.ones({shape}, np.{dtype.name})" if dims else f"np.{dtype.name}(1)"
+    return f"{maker}  ·  a literal like [[1, 2], [3, 4]]"
 
 
 class InputsInvalid(Exception):
@@ -138,18 +155,29 @@ class InputRow:
         row.addWidget(self.text, 1)
         row.addWidget(self.browse)
 
-        self.params = QStackedWidget()
-        self.params.addWidget(fill_page)
-        self.params.addWidget(text_page)
+        self.stack = QStackedWidget()
+        self.stack.addWidget(fill_page)
+        self.stack.addWidget(text_page)
+        # The error sits under the row's controls in space kept for it, so a bad input
+        # never moves the rows below (the next click lands where it was aimed).
         self.error = QLabel()
-        self.error.setWordWrap(True)
         self.error.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.error.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        keep = self.error.sizePolicy()
+        keep.setRetainSizeWhenHidden(True)
+        self.error.setSizePolicy(keep)
         self.error.hide()
+        self.params = QWidget()
+        column = QVBoxLayout(self.params)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(0)
+        column.addWidget(self.stack)
+        column.addWidget(self.error)
         self._texts: dict[str, str] = {}
         self.set_source(source)
 
     def widgets(self) -> list[QWidget]:
-        return [self.name_box, self.kind, self.params, self.error]
+        return [self.name_box, self.kind, self.params]
 
     def set_source(self, source: InputSource) -> None:
         self._texts[source.kind] = source.text
@@ -174,14 +202,14 @@ class InputRow:
     def update_params(self) -> None:
         """Show the controls of the chosen kind; each kind keeps its own text."""
         kind = self.kind.currentData()
-        self.params.setCurrentIndex(0 if kind == "fill" else 1)
+        self.stack.setCurrentIndex(0 if kind == "fill" else 1)
         randint = self.fill.currentData() == "randint"
         self.low.setVisible(randint)
         self.high.setVisible(randint)
         self.fill_note.setText(self._fill_note())
         if kind != "fill":
             self.text.setText(self._texts.get(kind, ""))
-            self.text.setPlaceholderText(PLACEHOLDERS[kind])
+            self.text.setPlaceholderText(placeholder(kind, self.info))
         self.browse.setVisible(kind == "file")
 
     def _fill_note(self) -> str:
@@ -193,6 +221,7 @@ class InputRow:
 
     def set_error(self, message: str | None) -> None:
         self.error.setText(message or "")
+        self.error.setToolTip(message or "")
         self.error.setStyleSheet("color: #ef9a9a;" if current().dark else "color: #c62828;")
         self.error.setVisible(bool(message))
 
@@ -281,10 +310,9 @@ class RunInputsEditor(QWidget):
         self.empty.setVisible(signature is None or not signature.inputs)
         for i, (key, info) in enumerate((signature.inputs if signature else {}).items()):
             row = self.rows[key] = InputRow(self, info, default_source(signature, info, mg))
-            self.grid.addWidget(row.name_box, 2 * i, 0)
-            self.grid.addWidget(row.kind, 2 * i, 1)
-            self.grid.addWidget(row.params, 2 * i, 2)
-            self.grid.addWidget(row.error, 2 * i + 1, 0, 1, 3)
+            self.grid.addWidget(row.name_box, i, 0, Qt.AlignmentFlag.AlignTop)
+            self.grid.addWidget(row.kind, i, 1, Qt.AlignmentFlag.AlignTop)
+            self.grid.addWidget(row.params, i, 2, Qt.AlignmentFlag.AlignTop)
             if key in signature.defaults:
                 row.spec.setText(row.spec.text() + " · has a default")
         self.grid.setColumnStretch(2, 1)

@@ -3,45 +3,18 @@ its difference from the baseline run."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import numpy as np
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
 from PySide6.QtGui import QColor, QFontDatabase
 
-from smlens.core.analysis.stats import TensorStats, tensor_stats
-from smlens.core.run.client import RunResult
 from smlens.core.run.compare import OutputDelta
+from smlens.core.run.state import RunRecord
 from smlens.gui.base.theme import current
 
 COLUMNS = ("Output", "DType", "Shape", "Device", "Min", "Max", "Mean", "Std", "NaN", "Δ max |a-b|")
 KEY, DTYPE, SHAPE, DEVICE, MIN, MAX, MEAN, STD, NAN, DELTA = range(len(COLUMNS))
 NUMERIC = (MIN, MAX, MEAN, STD, NAN, DELTA)
 ARRAY_ROLE = Qt.ItemDataRole.UserRole
-
-
-@dataclass
-class RunRecord:
-    """One finished run of this session: what ran, where, and what came out."""
-
-    number: int
-    signature: str
-    device: str
-    result: RunResult
-    stats: dict[str, TensorStats] = field(default_factory=dict)
-
-    @property
-    def outputs(self) -> dict[str, np.ndarray]:
-        return self.result.outputs
-
-    @property
-    def label(self) -> str:
-        return f"run #{self.number} · {self.signature} on {self.device}"
-
-
-def output_stats(result: RunResult) -> dict[str, TensorStats]:
-    """Statistics of every output; run on the worker thread with the run."""
-    return {key: tensor_stats(value) for key, value in result.outputs.items()}
 
 
 def short_device(name: str) -> str:

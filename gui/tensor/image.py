@@ -75,12 +75,23 @@ class TensorPicture(QWidget):
         self.stack.addWidget(self.image_plot)
         self.stack.addWidget(self.line_plot)
 
+        # What the pointer is over: the value under it, at full resolution (the drawing may
+        # be block means), so hovering reads the stored number.
+        self.readout = QLabel(" ")
+        self.readout.setProperty("role", "muted")
+        self.readout.setToolTip("The value under the pointer")
+        self._values: np.ndarray | None = None  # what the image shows, one value per cell
+        self.image_plot.scene().sigMouseMoved.connect(self._on_image_mouse_moved)
+
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 4, 0, 0)
         layout.addWidget(self.kernel_tools)
         layout.addWidget(self.stack, 1)
+        layout.addWidget(self.readout)
 
     def clear(self) -> None:
+        self._values = None
+        self.readout.setText(" ")
         self.image_item.clear()
         self.line_curve.setData([], [])
         self.kernel_tools.hide()
@@ -125,7 +136,23 @@ class TensorPicture(QWidget):
         self._show_image(image, (stats.min, stats.max) if whole else None)
         self.stack.setCurrentWidget(self.image_plot)
 
+    def value_at(self, x: float, y: float) -> str | None:
+        """ "row 3, col 7: 0.1234" for the point (x, y) of the image's view; None off it."""
+        if self._values is None or x < 0 or y < 0:
+            return None
+        row, col = int(y), int(x)
+        if row >= self._values.shape[0] or col >= self._values.shape[1]:
+            return None
+        return f"row {row}, col {col}: {float(self._values[row, col]):.6g}"
+
+    def _on_image_mouse_moved(self, position) -> None:
+        if self.stack.currentWidget() is not self.image_plot:
+            return
+        point = self.image_plot.getPlotItem().vb.mapSceneToView(position)
+        self.readout.setText(self.value_at(point.x(), point.y()) or " ")
+
     def _show_image(self, image: np.ndarray, span: tuple | None) -> None:
+        self._values = image
         height, width = image.shape
         image, block = shrink_image(image)
         self.note.setText(f"drawn as {block} x {block} block means" if block > 1 else "")

@@ -8,13 +8,13 @@ import os
 import sys
 from collections.abc import Callable
 
-from PySide6.QtCore import QEventLoop, QThreadPool, QTimer
+from PySide6.QtCore import QEventLoop, QSettings, QThreadPool, QTimer
 from PySide6.QtWidgets import QApplication
 
 from smlens.core.errors import SmlensError
 from smlens.gui.base._compat import collect_garbage_on_the_ui_thread
-from smlens.gui.base.theme import app_icon, apply_theme, follow_system
-from smlens.gui.window.main_window import MainWindow
+from smlens.gui.base.theme import app_icon, apply_theme, follow_system, set_preference
+from smlens.gui.window.main_window import THEME_KEY, MainWindow
 from smlens.resources import sample_path
 
 log = logging.getLogger("smlens")
@@ -34,6 +34,7 @@ def _application() -> QApplication:
     app.setApplicationName("SavedModel Lens")
     app.setOrganizationName("smlens")
     app.setWindowIcon(app_icon())
+    set_preference(str(QSettings().value(THEME_KEY, "system")))
     apply_theme(app)
     follow_system(app)
     collect_garbage_on_the_ui_thread()
@@ -115,7 +116,8 @@ def run_app(paths: list[str], screenshot: str | None = None, view: str | None = 
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # a screenshot needs no screen
     elif not _has_display():
         raise SmlensError("$DISPLAY", "not set: no screen for the window (try --screenshot)")
-    paths = list(paths) or [str(sample_path())]
+    if screenshot:
+        paths = list(paths) or [str(sample_path())]
     app = _application()
     window = MainWindow(persist=screenshot is None)
     if view:
@@ -131,7 +133,7 @@ def run_app(paths: list[str], screenshot: str | None = None, view: str | None = 
         window.show()
         if view:
             window.show_view(view)
-        window.open_paths(paths)
+        window.start(paths)
         return app.exec()
     finally:
         restore_hook()

@@ -1,16 +1,15 @@
-"""The main window: a dock per panel, the problem bar, the File and View menus, and the
-status bar that follows loading."""
+"""The main window: a dock per panel, the problem bar, the File, View and Help menus, and
+the status bar that follows loading."""
 
 from __future__ import annotations
 
-import importlib
 import logging
-from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction, QActionGroup, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
+    QApplication,
     QDockWidget,
     QFileDialog,
     QLabel,
@@ -20,13 +19,20 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from smlens.core.analysis.scan import ops_notes
+from smlens.core.analysis.variables_export import export_variables
 from smlens.core.model import Model
+from smlens.gui.base import theme
 from smlens.gui.base.formatting import format_name, human_bytes
 from smlens.gui.base.loader import ModelLoader
 from smlens.gui.base.panel import Panel
 from smlens.gui.base.problem_bar import ProblemBar
+from smlens.gui.base.tasks import TaskRunner
 from smlens.gui.base.theme import app_icon
 from smlens.gui.compare.window import CompareWindow
+from smlens.gui.window import help
+from smlens.gui.window.docks import BELOW, BELOW_TABBED, PANELS, TABBED, DockScroll, load_panels
+from smlens.resources import sample_path
 
 log = logging.getLogger(__name__)
 
@@ -34,44 +40,12 @@ APP_TITLE = "SavedModel Lens"
 STATE_VERSION = 2  # bump when the default dock arrangement changes shape
 MAX_RECENT = 10
 RECENT_KEY = "recent"
+REOPEN_KEY = "start/reopen_last"
+THEME_KEY = "view/theme"
+THEME_NAMES = {"system": "Follow the &System", "light": "&Light", "dark": "&Dark"}
+DEFAULT_SIZE = (1400, 900)
+SAMPLE_NOTE = "Showing the bundled sample model: open your own with File ▸ Open Folder (Ctrl+O)"
 MODEL_FILTER = "Models (*.pb *.pbtxt *.meta *.index checkpoint);;All files (*)"
-
-
-@dataclass(frozen=True)
-class PanelSpec:
-    key: str  # the --view name and the dock's objectName suffix
-    module: str
-    cls: str
-    aliases: tuple[str, ...] = ()
-
-
-PANELS = (
-    PanelSpec("overview", "panels.overview", "OverviewPanel"),
-    PanelSpec("graph", "graph.panel", "GraphPanel", ("graphs", "op_graph")),
-    PanelSpec("signatures", "panels.signatures", "SignaturePanel", ("signature",)),
-    PanelSpec("functions", "panels.functions", "FunctionPanel", ("function",)),
-    PanelSpec("ops", "panels.ops", "OpPanel", ("op",)),
-    PanelSpec("assets", "panels.assets", "AssetPanel", ("asset",)),
-    PanelSpec("objects", "panels.objects", "ObjectPanel", ("object", "object_graph")),
-    PanelSpec("variables", "panels.variables", "VariablePanel", ("variable", "tensor", "values")),
-    PanelSpec("run", "run.panel", "RunPanel", ("runs", "execute")),
-)
-TABBED = ("signatures", "functions", "ops", "assets", "objects")  # top right, one tab group
-BELOW = ("variables",)  # bottom right; the panel holds its own tensor viewer
-BELOW_TABBED = ("run",)  # tabbed behind the bottom right panel
-
-
-def load_panels() -> dict[str, QWidget]:
-    """Every panel that imports and builds; a broken one is logged and left out."""
-    panels = {}
-    for spec in PANELS:
-        name = f"smlens.gui.{spec.module}"
-        try:
-            panels[spec.key] = getattr(importlib.import_module(name), spec.cls)()
-        except Exception as e:
-            missing = isinstance(e, ModuleNotFoundError) and e.name == name
-            log.warning("the %s panel is not available: %s", spec.cls, e, exc_info=not missing)
-    return panels
 
 
 def _exists(path: str) -> bool:
@@ -119,7 +93,10 @@ class MainWindow(QMainWindow):
         self._connect_panels()
         self._build_status_bar()
         self._build_menus()
-        self.resize(1400, 900)
+        self._export_runner = TaskRunner(self)
+        self._export_runner.finished.connect(self._on_export_finished)
+        self._export_runner.failed.connect(self._on_export_failed)
+        self.resize(*self._default_size())
         self._arrange_default()
         if self.persist:
             self._restore_layout()
@@ -131,7 +108,7 @@ class MainWindow(QMainWindow):
         title = getattr(panel, "title", key.capitalize())
         dock = QDockWidget(title, self)
         dock.setObjectName(f"dock_{key}")
-        dock.setWidget(panel)
+        dock.setWidget(DockScroll(panel))
         dock.setFeatures(
             QDockWidget.DockWidgetFeature.DockWidgetClosable
             | QDockWidget.DockWidgetFeature.DockWidgetMovable
@@ -148,6 +125,10 @@ class MainWindow(QMainWindow):
             signal = getattr(self.panels.get(key), "graph_requested", None)
             if signal is not None:
                 signal.connect(self._on_panel_graph_requested)
+        overview = self.panels.get("overview")
+        if overview is not None and hasattr(overview, "path_requested"):
+            overview.path_requested.connect(self.open_path)
+            overview.compare_requested.connect(self.compare)
 
     def _build_status_bar(self) -> None:
         bar = self.statusBar()
@@ -169,6 +150,14 @@ class MainWindow(QMainWindow):
         self.recent_menu = file_menu.addMenu("Open &Recent")
         self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
         self._fill_recent_menu()
+        self.reopen_action = file_menu.addAction("Reopen the Last Model at Start")
+        self.reopen_action.setCheckable(True)
+        self.reopen_action.setChecked(self.reopens_last())
+        self.reopen_action.toggled.connect(self._on_reopen_toggled)
+        file_menu.addSeparator()
+        self.export_action = self._action(
+            file_menu, "&Export All Variables…", self.choose_export_variables
+        )
         file_menu.addSeparator()
         self._action(file_menu, "&Close", self.close_model, QKeySequence.StandardKey.Close)
         self._action(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
@@ -177,7 +166,22 @@ class MainWindow(QMainWindow):
         for dock in self.docks.values():
             self.view_menu.addAction(dock.toggleViewAction())
         self.view_menu.addSeparator()
+        theme_menu = self.view_menu.addMenu("&Theme")
+        group = QActionGroup(self)
+        chosen = str(self.settings.value(THEME_KEY, theme.preference()))
+        self.theme_actions = {}
+        for choice, text in THEME_NAMES.items():
+            action = theme_menu.addAction(text)
+            action.setCheckable(True)
+            action.setChecked(choice == chosen)
+            action.triggered.connect(lambda _checked=False, c=choice: self.set_theme(c))
+            group.addAction(action)
+            self.theme_actions[choice] = action
         self._action(self.view_menu, "&Reset Layout", self.reset_layout)
+
+        help_menu = self.menuBar().addMenu("&Help")
+        self._action(help_menu, "&Keyboard Shortcuts", lambda: help.show_shortcuts(self), "F1")
+        self._action(help_menu, "&About SavedModel Lens", self._on_about_triggered)
 
     def _action(self, menu: QMenu, text: str, slot, shortcut=None) -> QAction:
         action = menu.addAction(text)
@@ -193,7 +197,27 @@ class MainWindow(QMainWindow):
             menu.addAction(dock.toggleViewAction())
         return menu
 
+    def _on_about_triggered(self) -> None:
+        help.show_about(self, self.settings.fileName(), str(sample_path()))
+
+    def set_theme(self, choice: str) -> None:
+        """Light, dark or "system" (follow it), applied now and remembered."""
+        theme.set_preference(choice)
+        self.settings.setValue(THEME_KEY, theme.preference())
+        self.theme_actions[theme.preference()].setChecked(True)
+        app = QApplication.instance()
+        theme.apply_theme(app)
+        theme.restyle_plots(app)
+
     # -- layout -----------------------------------------------------------------------
+
+    def _default_size(self) -> tuple[int, int]:
+        """1400 by 900, or less on a smaller screen (a 1366 by 768 laptop)."""
+        screen = QGuiApplication.primaryScreen()
+        if screen is None:
+            return DEFAULT_SIZE
+        room = screen.availableGeometry()
+        return min(DEFAULT_SIZE[0], room.width()), min(DEFAULT_SIZE[1], room.height() - 30)
 
     def _arrange_default(self) -> None:
         """Overview on the left; signatures tabbed with functions, ops, assets and objects
@@ -354,6 +378,26 @@ class MainWindow(QMainWindow):
         if b:
             self.compare(a, b)
 
+    def start(self, paths: list[str | Path]) -> None:
+        """What a start opens: the paths given; else the last model (unless that is turned
+        off); else the bundled sample, saying it is one."""
+        recent = self.recent_paths()
+        if paths:
+            self.open_paths(paths)
+        elif recent and self.reopens_last():
+            self.open_path(recent[0])
+            self._note = f"Reopened the last model, {recent[0]}"
+        else:
+            self.open_path(sample_path())
+            self._note = SAMPLE_NOTE
+            self.statusBar().showMessage(SAMPLE_NOTE)
+
+    def reopens_last(self) -> bool:
+        return self.settings.value(REOPEN_KEY, True, type=bool)
+
+    def _on_reopen_toggled(self, checked: bool) -> None:
+        self.settings.setValue(REOPEN_KEY, checked)
+
     def open_path(self, path: str | Path) -> None:
         self._note = ""
         self.loader.open(path)
@@ -388,7 +432,10 @@ class MainWindow(QMainWindow):
         self.problem_bar.show_problems(model.problems, model.path)
         for line in failures:
             self.problem_bar.add_message(line, "error")
-        self._remember(str(self.loader.path))
+        for line in ops_notes(model):
+            self.problem_bar.add_message(line, "warning")
+        if Path(self.loader.path).resolve() != sample_path():
+            self._remember(str(self.loader.path))
         n = len(model.problems)
         opened = f"Opened {model.path}" + (f" with {n} problem{'s' * (n != 1)}" if n else "")
         self.statusBar().showMessage(self._note or opened)
@@ -454,7 +501,8 @@ class MainWindow(QMainWindow):
             self.setWindowTitle(APP_TITLE)
             self._summary.setText("")
             return
-        self.setWindowTitle(f"{self.model.path} — {APP_TITLE}")
+        sample = " (the bundled sample)" if self.model.path == sample_path() else ""
+        self.setWindowTitle(f"{self.model.path}{sample} — {APP_TITLE}")
         size = human_bytes(sum(self.model.files.values()))
         self._summary.setText(f"{format_name(self.model.format)} · {size}")
 
@@ -462,6 +510,31 @@ class MainWindow(QMainWindow):
         """One line for an unexpected exception; the traceback goes to the log."""
         self.problem_bar.add_message(f"Internal error: {text} (details in the log)", "error")
         self.statusBar().showMessage(f"Internal error: {text}")
+
+    # -- exporting --------------------------------------------------------------------
+
+    def choose_export_variables(self) -> None:
+        """File ▸ Export All Variables: one .npz keyed by resolved name, off the UI thread."""
+        if self.model is None or self.model.checkpoint is None:
+            self.statusBar().showMessage("No variables to export: open a model with variables")
+            return
+        start = Path(self._start_dir()) / f"{self.model.path.name or 'model'}-variables.npz"
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Export All Variables", str(start), "NumPy (*.npz)"
+        )
+        if path:
+            self.export_variables(path)
+
+    def export_variables(self, path: str | Path) -> None:
+        self.statusBar().showMessage(f"Exporting the variables to {path}…")
+        self._export_path = str(path)
+        self._export_runner.start(export_variables, self.model, path)
+
+    def _on_export_finished(self, written: dict) -> None:
+        self.statusBar().showMessage(f"Exported {len(written)} variables to {self._export_path}")
+
+    def _on_export_failed(self, error: BaseException) -> None:
+        self.problem_bar.add_message(f"Not exported: {error}", "error")
 
     # -- recent models ----------------------------------------------------------------
 

@@ -12,7 +12,7 @@ from PySide6.QtCore import Qt
 from smlens.core import open_model
 from smlens.gui.base.formatting import human_bytes, share, short_dtype
 from smlens.gui.panels.overview import LARGEST, OverviewPanel, distinct_variables
-from smlens.gui.window.app import sample_path
+from smlens.resources import sample_path
 
 GRAPH_COUNTS = ["signatures", "functions", "graph_nodes", "function_nodes", "op_types"]
 
@@ -214,3 +214,67 @@ def test_short_dtype():
 )
 def test_share_never_rounds_a_part_away(n, total, text):
     assert share(n, total) == text
+
+
+def test_largest_variables_leave_out_optimizer_slots_unless_asked(panel, models):
+    model = open_model(models.path("ckpt_optimizer"))
+    panel.set_model(model)
+    names = [
+        panel.largest.topLevelItem(i).text(0) for i in range(panel.largest.topLevelItemCount())
+    ]
+    slot_names = {v.name for v in distinct_variables(model) if v.slot_of is not None}
+    assert names and not slot_names & set(names) and not panel.with_slots.isHidden()
+
+    panel.with_slots.setChecked(True)
+    count = panel.largest.topLevelItemCount()
+    names = [panel.largest.topLevelItem(i).text(0) for i in range(count)]
+    assert slot_names & set(names)
+
+
+def test_custom_ops_are_listed_by_namespace_with_their_package(panel, models):
+    panel.set_model(open_model(models.path("custom_op_renamed")))
+    assert not panel._custom_heading.isHidden()
+    text = panel.values["custom_tftext"].text()
+    assert "WhitespaceTokenizeWithOffsetsV2" in text and "pip install tensorflow-text" in text
+
+    panel.set_model(open_model(models.path("keras_export")))
+    assert panel._custom_heading.isHidden() and "custom_tftext" not in panel.values
+
+
+def test_file_and_system_ops_are_said_on_open_with_their_nodes(panel, models):
+    panel.set_model(open_model(models.path("risky_nested")))
+    assert not panel._risky_heading.isHidden()
+    assert "MatchingFiles" in panel._risky_heading.text()
+    assert "ReadFile" in panel._risky_heading.text() and "PrintV2" in panel._risky_heading.text()
+    assert "/" in panel.values["risky_readfile"].text()  # function/node
+
+    panel.set_model(None)
+    assert panel._risky_heading.isHidden() and panel._custom_heading.isHidden()
+
+
+def test_a_training_folder_lists_its_steps_and_export_which_open_and_compare(panel, models, qtbot):
+    from tests.fixtures.training import EXPORT
+
+    folder = models.path("training_folder")
+    panel.set_model(open_model(folder))
+    assert panel.values["step"].text().startswith("1,000")
+    assert not panel._training_heading.isHidden()
+    rows = [panel.values[f"training_{r}"].text() for r in range(4)]
+    assert "shown" in rows[0] and "compare with step 999" in rows[0]
+    assert "model.ckpt-999" in rows[1] and "model.ckpt-0'" in rows[2]
+    assert EXPORT in rows[3]
+
+    with qtbot.waitSignal(panel.path_requested) as opened:
+        panel.values["training_1"].linkActivated.emit(str(folder / "model.ckpt-999"))
+    assert opened.args == [str(folder / "model.ckpt-999")]
+    with qtbot.waitSignal(panel.compare_requested) as compared:
+        panel._on_training_link_activated(
+            f"{folder / 'model.ckpt-999'}|{folder / 'model.ckpt-1000'}"
+        )
+    assert compared.args == [str(folder / "model.ckpt-999"), str(folder / "model.ckpt-1000")]
+
+    panel.set_model(open_model(folder / "model.ckpt-999"))
+    assert panel.values["step"].text().startswith("999")
+    assert "shown" in panel.values["training_1"].text()
+    panel.set_model(open_model(models.path("keras_export")))
+    assert panel._training_heading.isHidden() and "step" not in panel.values

@@ -8,6 +8,7 @@ import pytest
 from PySide6.QtGui import QGuiApplication
 
 from smlens.core import open_model
+from smlens.core.analysis.snippets import example_expr, signature_snippet
 from smlens.gui.panels.signatures import (
     DTYPE,
     METHOD,
@@ -15,8 +16,6 @@ from smlens.gui.panels.signatures import (
     SHAPE,
     TENSOR,
     SignaturePanel,
-    example_expr,
-    signature_snippet,
 )
 
 
@@ -194,3 +193,22 @@ def test_models_without_signatures_show_a_placeholder(panel, models, name):
     panel.set_model(open_model(models.path(name)))
     assert panel.stack.currentWidget() is panel.placeholder
     assert panel.tree.topLevelItemCount() == 0
+
+
+def test_no_model_is_not_a_model_without_signatures(panel, models):
+    panel.set_model(None)
+    assert panel.stack.currentWidget() is panel.placeholder
+    assert panel.placeholder.text().startswith("No model open")
+    panel.set_model(open_model(models.path("tf1_ckpt_meta")))
+    assert panel.placeholder.text().startswith("This model has no signatures")
+    panel.set_model(None)
+    assert "no signatures" not in panel.placeholder.text()
+
+
+def test_serving_default_comes_first_with_its_inputs_and_outputs_open(panel, models):
+    panel.set_model(open_model(models.path("module_multi_sig")))
+    top = panel.tree.topLevelItem(0)
+    first = top.child(0)
+    assert first.text(NAME) == "serving_default" and first.isExpanded()
+    assert panel.tree.currentItem() is first
+    assert [first.child(i).text(NAME) for i in range(first.childCount())] == ["inputs", "outputs"]

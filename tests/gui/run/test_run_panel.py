@@ -218,3 +218,64 @@ def test_a_checkpoint_cannot_be_run_and_says_why(panel, models):
     assert "Only a SavedModel can be run" in panel.error_label.text()
     assert panel.table_model.rowCount() == 0
     assert panel.table_model.headerData(0, Qt.Orientation.Horizontal) == "Output"
+
+
+def test_what_tf_print_prints_shows_in_the_panel_and_risky_runs_default_to_one(
+    qtbot, panel, models, tmp_path
+):
+    panel.confirm_risky = lambda text: True
+    _open(panel, models, "risky_nested")
+    assert panel.repeat.value() == 1  # a model with file ops is called once by default
+    (tmp_path / "a.txt").write_text("hello")
+    pattern = repr(str(tmp_path / "*.txt"))
+    panel.inputs.set_source("pattern", InputSource("strings", text=pattern))
+
+    _run(qtbot, panel)
+
+    assert "matched 6" in panel.printed.toPlainText() and not panel.printed.isHidden()
+
+
+def test_inputs_as_run_are_shown_and_a_new_model_resets_every_label(qtbot, panel, models):
+    _open(panel, models, "keras_export")
+    assert panel.repeat.value() == 10
+    _run(qtbot, panel)
+    _run(qtbot, panel)
+    pid = panel.engine.pid
+    assert "run #1" in panel.compare_note.text() and panel.timings_label.text()
+
+    panel.values_combo.setCurrentIndex(panel.values_combo.findData("inputs"))
+    assert panel.table_model.keys == ["features"]
+    np.testing.assert_array_equal(
+        panel.table_model.record.outputs["features"], panel.runs[-1].inputs["features"]
+    )
+    assert panel.tensor_view.title == "features"
+    panel.values_combo.setCurrentIndex(panel.values_combo.findData("outputs"))
+
+    _open(panel, models, "module_multi_sig")
+    assert panel.compare_note.text() == "" and panel.timings_label.text() == ""
+    assert panel.output_caption.text() == "Outputs" and panel.table_model.rowCount() == 0
+    assert panel.printed.isHidden() and panel.tensor_view.data is None
+    assert panel.error_frame.isHidden() and panel.status_label.text() == ""
+    assert panel.engine.pid == pid  # the worker stays warm for the next model
+    _run(qtbot, panel)
+    assert panel.runs[-1].result.start_seconds == 0.0  # no second TensorFlow import
+
+    panel.set_model(None)
+    assert panel.compare_note.text() == "" and not panel.run_button.isEnabled()
+    assert panel.signature_combo.count() == 0 and panel.error_frame.isHidden()
+
+
+def test_a_bad_input_is_said_once_and_moves_no_control(panel, models):
+    _open(panel, models, "keras_export")
+    panel.show()
+    row = panel.inputs.rows["features"]
+    before = row.kind.mapTo(panel, row.kind.rect().topLeft())
+    panel.inputs.set_source("features", InputSource("expr", text="np.ones((1, 9), np.float32)"))
+    assert row.text.placeholderText().startswith("np.ones((1, 10), np.float32)")
+
+    assert not panel.run()
+
+    assert "has shape (1, 9)" in row.error.text()
+    assert "has shape" not in panel.error_label.text() and "'features'" in panel.error_label.text()
+    assert row.kind.mapTo(panel, row.kind.rect().topLeft()) == before
+    assert panel.run_button.mapTo(panel, panel.run_button.rect().topLeft()).y() < before.y()

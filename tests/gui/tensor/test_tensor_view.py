@@ -7,7 +7,7 @@ import time
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QThreadPool
+from PySide6.QtCore import QPointF, QThreadPool
 from PySide6.QtGui import QGuiApplication
 
 from smlens.core import open_model
@@ -233,3 +233,20 @@ def test_export_refuses_the_model_folder_and_writes_elsewhere(qtbot, view, tmp_p
     assert list(model_dir.iterdir()) == []
     view.export_npy(tmp_path / "out.npy")
     np.testing.assert_array_equal(np.load(tmp_path / "out.npy"), np.arange(6).reshape(2, 3))
+
+
+def test_hovering_the_image_reads_the_value_under_the_pointer(qtbot, view):
+    a = np.arange(300 * 500, dtype=np.float32).reshape(300, 500) / 7
+    _show(qtbot, view, a)
+    view.tabs.setCurrentIndex(2)
+    picture = view.picture_view
+    assert picture.value_at(3.5, 2.2) == f"row 2, col 3: {a[2, 3]:.6g}"
+    assert picture.value_at(499.9, 299.9) == f"row 299, col 499: {a[299, 499]:.6g}"
+    assert picture.value_at(500, 0) is None and picture.value_at(-1, 0) is None
+
+    view.show()
+    picture.image_plot.autoRange()
+    vb = picture.image_plot.getPlotItem().vb
+    scene_point = vb.mapViewToScene(QPointF(10.5, 20.5))
+    picture.image_plot.scene().sigMouseMoved.emit(scene_point)
+    assert picture.readout.text() == f"row 20, col 10: {a[20, 10]:.6g}"

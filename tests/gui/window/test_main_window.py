@@ -18,8 +18,9 @@ from smlens.core import Problem, open_model
 from smlens.gui.base import theme
 from smlens.gui.base.panel import Panel
 from smlens.gui.base.problem_bar import SHOWN_LINES
-from smlens.gui.window.app import install_excepthook, sample_path
+from smlens.gui.window.app import install_excepthook
 from smlens.gui.window.main_window import MAX_RECENT, MainWindow
+from smlens.resources import sample_path
 
 LOAD_MS = 30_000
 
@@ -55,7 +56,7 @@ def test_every_present_panel_gets_a_dock_and_a_view_toggle(window):
     assert "overview" in window.docks
     toggles = {a.text() for a in window.view_menu.actions()}
     for key, dock in window.docks.items():
-        assert dock.widget() is window.panels[key]
+        assert dock.widget().widget() is window.panels[key]
         assert dock.toggleViewAction().text() in toggles
 
 

@@ -1,0 +1,118 @@
+"""The Signatures panel's text, without Qt: a ready-to-paste call of a signature (a
+saved_model_cli line and a Python call), where a signature tensor lives, and the arguments
+of a concrete function."""
+
+from __future__ import annotations
+
+import shlex
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from smlens.core.model import NamedTuple as NamedTupleValue
+from smlens.core.model import Shape, Signature, TensorInfo, TensorSpec, TypeSpec
+from smlens.core.model.dtypes import dtype as lookup_dtype
+
+
+def short_dtype(name: str) -> str:
+    """ "DT_FLOAT" -> "float32", as tf.dtypes names it; unknown names pass through."""
+    try:
+        return lookup_dtype(name).short
+    except KeyError:
+        return name
+
+
+@dataclass(frozen=True)
+class Snippet:
+    cli: str  # one saved_model_cli run line
+    python: str  # a few lines calling the signature through tf.saved_model.load
+
+    @property
+    def text(self) -> str:
+        return f"# saved_model_cli\n{self.cli}\n\n# Python\n{self.python}"
+
+
+def example_expr(info: TensorInfo) -> str:
+    """A numpy expression for a value fitting ``info``: zeros, unknown dims as 1,
+    unknown rank as a vector of one."""
+    dims = (1,) if info.shape.dims is None else tuple(1 if d < 0 else d for d in info.shape.dims)
+    shape = "(" + ",".join(map(str, dims)) + ("," if len(dims) == 1 else "") + ")"
+    dtype = short_dtype(info.dtype)
+    if dtype == "string":
+        return f'np.full({shape},b"",dtype=object)'
+    if dtype == "bool":
+        return f"np.zeros({shape},dtype=bool)"
+    if dtype == "bfloat16":  # numpy has no bfloat16; TensorFlow converts float32 input
+        dtype = "float32"
+    return f"np.zeros({shape},dtype=np.{dtype})"
+
+
+def signature_snippet(model_path: str | Path, tags: list[str], key: str, sig: Signature) -> Snippet:
+    """A saved_model_cli line and a Python call that run signature ``key`` on example zeros."""
+    exprs = ";".join(f"{name}={example_expr(info)}" for name, info in sig.inputs.items())
+    cli = (
+        f"saved_model_cli run --dir {shlex.quote(str(model_path))}"
+        f" --tag_set {shlex.quote(','.join(tags))} --signature_def {shlex.quote(key)}"
+    )
+    if exprs:
+        cli += f" --input_exprs {shlex.quote(exprs)}"
+    args = "".join(
+        f"    {name!r}: tf.constant({example_expr(info)}),\n" for name, info in sig.inputs.items()
+    )
+    call = f"(**{{\n{args}}})" if args else "()"
+    python = (
+        "import numpy as np\nimport tensorflow as tf\n\n"
+        f"model = tf.saved_model.load({str(model_path)!r}, tags={list(tags)!r})\n"
+        f"outputs = model.signatures[{key!r}]{call}\n"
+    )
+    return Snippet(cli, python)
+
+
+def tensor_location(info: TensorInfo) -> str:
+    """Where a signature tensor lives: its graph tensor, or its sparse/composite parts."""
+    if info.encoding == "name":
+        return info.name
+    if info.encoding == "coo_sparse" and info.coo_sparse:
+        values, indices, dense_shape = info.coo_sparse
+        return f"sparse: values {values}, indices {indices}, dense_shape {dense_shape}"
+    kind = info.type_spec.type_name if info.type_spec is not None else "composite"
+    return f"{kind}: " + ", ".join(c.name for c in info.components)
+
+
+def flat_specs(structure: Any, path: str) -> list[tuple[str, Any]]:
+    """(path, leaf) for every leaf of a decoded input signature: TensorSpecs, TypeSpecs
+    and the Python values a trace was specialised on."""
+    if isinstance(structure, (TensorSpec, TypeSpec)) or structure is None:
+        return [(path, structure)]
+    if isinstance(structure, NamedTupleValue):
+        return [p for k, v in structure.fields for p in flat_specs(v, f"{path}.{k}")]
+    if isinstance(structure, dict):
+        return [p for k, v in structure.items() for p in flat_specs(v, f"{path}[{k!r}]")]
+    if isinstance(structure, (list, tuple)):
+        return [p for i, v in enumerate(structure) for p in flat_specs(v, f"{path}[{i}]")]
+    return [(path, structure)]
+
+
+def argument_rows(input_signature: Any) -> list[tuple[str, str, str, str]]:
+    """(name, dtype, shape, where) per argument of a concrete function."""
+    if not input_signature:
+        return []
+    args, kwargs = input_signature
+    rows = []
+    for path, leaf in flat_specs(tuple(args), "args") + flat_specs(dict(kwargs), "kwargs"):
+        if isinstance(leaf, TensorSpec):
+            rows.append((leaf.name or path, leaf.dtype, str(leaf.shape), path))
+        elif isinstance(leaf, TypeSpec):
+            dtype, shape = _type_spec_summary(leaf)
+            rows.append((path, dtype, shape, f"{path}: {leaf.type_name}"))
+        else:
+            rows.append((path, f"python {type(leaf).__name__}", "", f"= {leaf!r}"))
+    return rows
+
+
+def _type_spec_summary(spec: TypeSpec) -> tuple[str, str]:
+    """The dtype and shape a composite spec's state holds first (ragged, sparse, ...)."""
+    state = spec.state if isinstance(spec.state, (tuple, list)) else ()
+    shape = next((str(v) for v in state if isinstance(v, Shape)), "")
+    dtype = next((v for v in state if isinstance(v, str)), "")
+    return dtype, shape

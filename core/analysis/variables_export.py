@@ -1,0 +1,59 @@
+"""Every variable of a model written to one .npz, keyed by resolved name: the archive is
+written one tensor at a time, so memory holds one variable, never the whole model."""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+from smlens.core.errors import SmlensError
+from smlens.core.model import Model
+from smlens.core.tasks import CancelCheck, Cancelled, Progress
+
+
+def _storable(values: np.ndarray) -> np.ndarray:
+    """Strings as fixed-width bytes: a .npz that needs no pickle to read back."""
+    if values.dtype == object:
+        items = [v if isinstance(v, bytes) else str(v).encode() for v in values.ravel()]
+        return np.array(items, dtype=bytes).reshape(values.shape)
+    return values
+
+
+def export_variables(
+    model: Model,
+    out: str | Path,
+    *,
+    with_slots: bool = True,
+    progress: Progress | None = None,
+    cancelled: CancelCheck | None = None,
+) -> dict[str, str]:
+    """Write each distinct variable to ``out`` (.npz) under its resolved name; returns
+    {name: checkpoint key}. Refuses to write into the model's folder."""
+    if model.checkpoint is None:
+        raise SmlensError(model.path, "this model has no variables to export")
+    target = Path(out).resolve()
+    folder = model.path if model.path.is_dir() else model.path.parent
+    if target.is_relative_to(folder.resolve()):
+        raise SmlensError(out, "will not write into the model folder")
+    variables = [v for v in model.distinct_variables() if with_slots or v.slot_of is None]
+    written: dict[str, str] = {}
+    partial = target.with_name(target.name + ".partial")
+    try:
+        with zipfile.ZipFile(partial, "w", zipfile.ZIP_STORED, allowZip64=True) as archive:
+            for i, var in enumerate(variables):
+                if cancelled is not None and cancelled():
+                    raise Cancelled("export stopped")
+                if progress is not None:
+                    progress(i / max(1, len(variables)), var.name)
+                values = _storable(model.checkpoint.read(var.key))
+                with archive.open(var.name + ".npy", "w", force_zip64=True) as f:
+                    np.lib.format.write_array(f, np.asarray(values), allow_pickle=False)
+                written[var.name] = var.key
+        partial.replace(target)
+    finally:
+        partial.unlink(missing_ok=True)
+    if progress is not None:
+        progress(1.0, "done")
+    return written
