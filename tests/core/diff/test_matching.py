@@ -101,10 +101,11 @@ def test_variables_pair_by_name_then_bytes_then_layer_never_by_index():
 
 def _tensor(**fields) -> TensorValue:
     from smlens.core.formats import proto
+    from smlens.core.formats.attrs import decode_tensor
 
     message = proto.TensorProto(dtype=1, **fields)  # DT_FLOAT
     message.tensor_shape.dim.add(size=8)
-    return TensorValue("DT_FLOAT", Shape((8,)), message)
+    return decode_tensor(message)
 
 
 def test_constants_compare_by_content_not_by_encoding():
