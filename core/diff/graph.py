@@ -509,7 +509,10 @@ def _diff_node(
             if key in ("shared_name", "debug_name") and na.op in ("VarHandleOp", "VariableV2"):
                 c.annotation = "variable handle name"
             changes.append(c)
-    return container(path, changes, f"node '{name}' ({strip_uid(na.op)})")
+    change = container(path, changes, f"node '{name}' ({strip_uid(na.op)})")
+    if change is not None:
+        change.before, change.after = na.name, nb.name  # B's name may differ (scope renamed)
+    return change
 
 
 def _inputs_key(refs, side: str, body: _Body, call: bool, raw=None):

@@ -175,6 +175,11 @@ class FunctionComparePanel(QWidget):
     def function_names(self) -> list[str]:
         return [self.functions.item(r, 1).text() for r in range(self.functions.rowCount())]
 
+    def current_change(self) -> Change | None:
+        """The function (or main graph) change of the selected row."""
+        item = self.functions.item(self.functions.currentRow(), 0)
+        return self._changes[item.data(Qt.ItemDataRole.UserRole)] if item else None
+
     def select_function(self, label: str) -> bool:
         for r in range(self.functions.rowCount()):
             if self.functions.item(r, 1).text() == label:
