@@ -108,7 +108,22 @@ def diff_tag_set_graphs(
         )
     body = _Body(hash_a, hash_b, b_to_a, context, "", "")
     main = diff_nodes(("graph", tag_set), a.graph.nodes, b.graph.nodes, body)
-    problems = _missing_callees(tag_set, a, "A") + _missing_callees(tag_set, b, "B")
+    missing_a, missing_b = _missing_callees(a), _missing_callees(b)
+    for callee, nodes in missing_b.items():  # TensorFlow resolves every call on import
+        if callee not in missing_a:
+            main.append(
+                Change(
+                    ("graph", tag_set, nodes[0]),
+                    "changed",
+                    severity="breaking",
+                    reason=f"in B, {_missing_text(callee, nodes)}: B's graph cannot be loaded",
+                )
+            )
+    problems = [
+        Problem("graph", f"{side}:{tag_set}", _missing_text(callee, nodes))
+        for side, missing in (("A", missing_a), ("B", missing_b))
+        for callee, nodes in sorted(missing.items())
+    ]
     return (
         container(base, changes, f"functions of {tag_set}"),
         container(("graph", tag_set), main, f"main graph of {tag_set}"),
@@ -117,28 +132,20 @@ def diff_tag_set_graphs(
     )
 
 
-def _missing_callees(tag_set: str, mg: MetaGraph, side: str) -> list[Problem]:
-    """A warning per function name that a call names but the library does not define."""
+def _missing_callees(mg: MetaGraph) -> dict[str, list[str]]:
+    """Function names that calls name but the library does not define -> the calling nodes."""
     missing = defaultdict(list)
-    for node in mg.graph.nodes:
-        callee = callee_of(node, mg.functions)
-        if callee is not None and callee not in mg.functions:
-            missing[callee].append(node.name)
-    for fn in mg.functions.values():
-        for node in fn.nodes:
+    for owner, nodes in (("", mg.graph.nodes), *((f.name, f.nodes) for f in mg.functions.values())):
+        for node in nodes:
             callee = callee_of(node, mg.functions)
             if callee is not None and callee not in mg.functions:
-                missing[callee].append(f"{fn.name}/{node.name}")
-    return [
-        Problem(
-            "graph",
-            f"{side}:{tag_set}",
-            f"node {nodes[0]}"
-            + (f" (and {len(nodes) - 1} more)" if len(nodes) > 1 else "")
-            + f" calls function {callee!r}, which the function library does not define",
-        )
-        for callee, nodes in sorted(missing.items())
-    ]
+                missing[callee].append(f"{owner}/{node.name}" if owner else node.name)
+    return missing
+
+
+def _missing_text(callee: str, nodes: list[str]) -> str:
+    more = f" (and {len(nodes) - 1} more)" if len(nodes) > 1 else ""
+    return f"node {nodes[0]}{more} calls function {callee!r}, which the library does not define"
 
 
 def _diff_saver_function(
