@@ -409,20 +409,16 @@ def _pair_by_callee(nodes_a, nodes_b, graph_a, graph_b, b_to_a) -> dict[str, str
     so a new signature shifts their names."""
     calls_a, calls_b = defaultdict(list), defaultdict(list)
     for node in nodes_a:
-        if callee := _callee(node, graph_a):
+        if callee := callee_of(node, graph_a.functions):
             calls_a[callee].append(node.name)
     for node in nodes_b:
-        if callee := _callee(node, graph_b):
+        if callee := callee_of(node, graph_b.functions):
             calls_b[b_to_a.get(callee, "new:" + callee)].append(node.name)
     return {
         calls_b[fn][0]: names[0]
         for fn, names in calls_a.items()
         if len(names) == 1 and len(calls_b.get(fn, ())) == 1
     }
-
-
-def _callee(node: Node, graph) -> str | None:
-    return callee_of(node, graph.functions)
 
 
 def _pair_by_hash(
