@@ -200,8 +200,9 @@ def _diff_function(path: tuple[str, ...], fa: Function, fb: Function, body: _Bod
         for c in nodes:
             if not c.annotation:
                 kinds[c.kind] += 1
-        counts = ", ".join(f"{n} nodes {kind}" for kind, n in sorted(kinds.items()))
-        change.reason = f"function {label} changed" + (f": {counts}" if counts else "")
+        parts = [f"{n} node{'s' * (n != 1)} {kind}" for kind, n in sorted(kinds.items())]
+        parts += [c.reason.split(f"{label} ", 1)[-1] for c in changes if c.path[-1] == "captures"]
+        change.reason = f"function {label} changed" + (f": {', '.join(parts)}" if parts else "")
         if change.annotation:
             change.reason = f"function {label}: only annotations changed"
     return change

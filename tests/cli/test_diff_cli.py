@@ -216,3 +216,19 @@ def test_a_call_to_a_missing_function_exits_1_with_a_warning_not_a_traceback(mod
     assert "Traceback" not in result.stderr + result.stdout
     assert result.returncode in (0, 1)
     assert "which the library does not define" in result.stdout
+
+
+def test_functions_are_one_line_each_unless_all(models, capsys):
+    root = models.path("pair_keras_renamed_layer")
+
+    main(["diff", str(root / "a"), str(root / "b"), "--color", "never"])
+    out = capsys.readouterr().out
+    main(["diff", str(root / "a"), str(root / "b"), "--color", "never", "--all"])
+    everything = capsys.readouterr().out
+
+    section = out.split("\nfunctions\n")[1].split("\n\n")[0].splitlines()
+    call = next(line for line in section if "/__inference___call__:" in line)
+    assert "5 nodes added" in call and "now captures dense_extra/bias" in call
+    assert not any("dense_extra_1/MatMul" in line for line in section)
+    assert "dense_extra_1/MatMul" in everything
+    assert "> probs/kernel" in out  # the rename, with its evidence
