@@ -51,7 +51,12 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--slots", action="store_true", help="also compare optimizer slot variables' values"
     )
-    parser.add_argument("--all", action="store_true", help="list every info change")
+    parser.add_argument(
+        "--all",
+        action="store_true",
+        help="list every info change node by node, and the annotations (changes no client "
+        "or serving binary sees: _-prefixed attrs, op versions, fingerprints, file bytes)",
+    )
     parser.add_argument(
         "--color", choices=["auto", "always", "never"], default="auto", help="ANSI colours"
     )
