@@ -51,7 +51,12 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--slots", action="store_true", help="also compare optimizer slot variables' values"
     )
-    parser.add_argument("--all", action="store_true", help="list every info change")
+    parser.add_argument(
+        "--all",
+        action="store_true",
+        help="list every info change node by node, and the annotations (changes no client "
+        "or serving binary sees: _-prefixed attrs, op versions, fingerprints, file bytes)",
+    )
     parser.add_argument(
         "--color", choices=["auto", "always", "never"], default="auto", help="ANSI colours"
     )
@@ -185,13 +190,16 @@ def _about(model: Model | None) -> str:
 
 def _area_lines(diff: ModelDiff, area: str, paint, all: bool) -> tuple[list[str], int]:
     """The info changes of one area (annotations too with ``all``), and how many were
-    left out."""
+    left out. Without ``all``, functions are listed one line each (what changed in them),
+    not node by node."""
     info = [c for c in diff.changes(area=area, annotations=True) if c.severity == "info"]
     notes = sum(bool(c.annotation) for c in info)
     if not all:
         info = [c for c in info if not c.annotation]
-    shown = info if all else info[:_LIMIT]
-    left = len(info) - len(shown) + (0 if all else notes)
+    entries = info if all or area != "functions" else _functions(diff, info)
+    shown = entries if all else entries[:_LIMIT]
+    covered = sum(len(_plain_leaves(c)) for c in shown) if entries is not info else len(shown)
+    left = len(info) - covered + (0 if all else notes)
     if not shown and area != "variables":
         return [], left
     lines = ["", paint("area", area.replace("_", "-"))]
@@ -199,10 +207,26 @@ def _area_lines(diff: ModelDiff, area: str, paint, all: bool) -> tuple[list[str]
         lines.append("  " + values_summary(diff))
     for c in shown:
         mark = paint("dim", f" [annotation: {c.annotation}]") if c.annotation else ""
-        lines.append(f"  {_MARKERS[c.kind]} {'/'.join(c.path[1:])}{_detail(c)}{mark}")
-    if not all and len(info) > len(shown):
-        lines.append(paint("dim", f"  ... {len(info) - len(shown)} more in {area}"))
+        detail = f": {c.reason}" if c.children else _detail(c)
+        lines.append(f"  {_MARKERS[c.kind]} {'/'.join(c.path[1:])}{detail}{mark}")
+    if not all and len(entries) > len(shown):
+        lines.append(paint("dim", f"  ... {len(entries) - len(shown)} more in {area}"))
     return lines, left
+
+
+def _functions(diff: ModelDiff, info: list[Change]) -> list[Change]:
+    """One entry per function holding an info change: the function's own Change."""
+    wanted = {c.path[:3] for c in info}
+    return [
+        fn
+        for tag_set in diff.groups.get("functions", [])
+        for fn in tag_set.children
+        if fn.path[:3] in wanted
+    ]
+
+
+def _plain_leaves(change: Change) -> list[Change]:
+    return [c for c in change.walk() if not c.children and not c.annotation]
 
 
 def _detail(c: Change) -> str:

@@ -108,7 +108,22 @@ def diff_tag_set_graphs(
         )
     body = _Body(hash_a, hash_b, b_to_a, context, "", "")
     main = diff_nodes(("graph", tag_set), a.graph.nodes, b.graph.nodes, body)
-    problems = _missing_callees(tag_set, a, "A") + _missing_callees(tag_set, b, "B")
+    missing_a, missing_b = _missing_callees(a), _missing_callees(b)
+    for callee, nodes in missing_b.items():  # TensorFlow resolves every call on import
+        if callee not in missing_a:
+            main.append(
+                Change(
+                    ("graph", tag_set, nodes[0]),
+                    "changed",
+                    severity="breaking",
+                    reason=f"in B, {_missing_text(callee, nodes)}: B's graph cannot be loaded",
+                )
+            )
+    problems = [
+        Problem("graph", f"{side}:{tag_set}", _missing_text(callee, nodes))
+        for side, missing in (("A", missing_a), ("B", missing_b))
+        for callee, nodes in sorted(missing.items())
+    ]
     return (
         container(base, changes, f"functions of {tag_set}"),
         container(("graph", tag_set), main, f"main graph of {tag_set}"),
@@ -117,28 +132,20 @@ def diff_tag_set_graphs(
     )
 
 
-def _missing_callees(tag_set: str, mg: MetaGraph, side: str) -> list[Problem]:
-    """A warning per function name that a call names but the library does not define."""
+def _missing_callees(mg: MetaGraph) -> dict[str, list[str]]:
+    """Function names that calls name but the library does not define -> the calling nodes."""
     missing = defaultdict(list)
-    for node in mg.graph.nodes:
-        callee = callee_of(node, mg.functions)
-        if callee is not None and callee not in mg.functions:
-            missing[callee].append(node.name)
-    for fn in mg.functions.values():
-        for node in fn.nodes:
+    for owner, nodes in (("", mg.graph.nodes), *((f.name, f.nodes) for f in mg.functions.values())):
+        for node in nodes:
             callee = callee_of(node, mg.functions)
             if callee is not None and callee not in mg.functions:
-                missing[callee].append(f"{fn.name}/{node.name}")
-    return [
-        Problem(
-            "graph",
-            f"{side}:{tag_set}",
-            f"node {nodes[0]}"
-            + (f" (and {len(nodes) - 1} more)" if len(nodes) > 1 else "")
-            + f" calls function {callee!r}, which the function library does not define",
-        )
-        for callee, nodes in sorted(missing.items())
-    ]
+                missing[callee].append(f"{owner}/{node.name}" if owner else node.name)
+    return missing
+
+
+def _missing_text(callee: str, nodes: list[str]) -> str:
+    more = f" (and {len(nodes) - 1} more)" if len(nodes) > 1 else ""
+    return f"node {nodes[0]}{more} calls function {callee!r}, which the library does not define"
 
 
 def _diff_saver_function(
@@ -193,8 +200,9 @@ def _diff_function(path: tuple[str, ...], fa: Function, fb: Function, body: _Bod
         for c in nodes:
             if not c.annotation:
                 kinds[c.kind] += 1
-        counts = ", ".join(f"{n} nodes {kind}" for kind, n in sorted(kinds.items()))
-        change.reason = f"function {label} changed" + (f": {counts}" if counts else "")
+        parts = [f"{n} node{'s' * (n != 1)} {kind}" for kind, n in sorted(kinds.items())]
+        parts += [c.reason.split(f"{label} ", 1)[-1] for c in changes if c.path[-1] == "captures"]
+        change.reason = f"function {label} changed" + (f": {', '.join(parts)}" if parts else "")
         if change.annotation:
             change.reason = f"function {label}: only annotations changed"
     return change
@@ -402,20 +410,16 @@ def _pair_by_callee(nodes_a, nodes_b, graph_a, graph_b, b_to_a) -> dict[str, str
     so a new signature shifts their names."""
     calls_a, calls_b = defaultdict(list), defaultdict(list)
     for node in nodes_a:
-        if callee := _callee(node, graph_a):
+        if callee := callee_of(node, graph_a.functions):
             calls_a[callee].append(node.name)
     for node in nodes_b:
-        if callee := _callee(node, graph_b):
+        if callee := callee_of(node, graph_b.functions):
             calls_b[b_to_a.get(callee, "new:" + callee)].append(node.name)
     return {
         calls_b[fn][0]: names[0]
         for fn, names in calls_a.items()
         if len(names) == 1 and len(calls_b.get(fn, ())) == 1
     }
-
-
-def _callee(node: Node, graph) -> str | None:
-    return callee_of(node, graph.functions)
 
 
 def _pair_by_hash(
@@ -509,7 +513,10 @@ def _diff_node(
             if key in ("shared_name", "debug_name") and na.op in ("VarHandleOp", "VariableV2"):
                 c.annotation = "variable handle name"
             changes.append(c)
-    return container(path, changes, f"node '{name}' ({strip_uid(na.op)})")
+    change = container(path, changes, f"node '{name}' ({strip_uid(na.op)})")
+    if change is not None:
+        change.before, change.after = na.name, nb.name  # B's name may differ (scope renamed)
+    return change
 
 
 def _inputs_key(refs, side: str, body: _Body, call: bool, raw=None):

@@ -48,14 +48,14 @@ class VariablePairing:
         return {p.b.name: p.a.name for p in self.pairs}
 
 
-def stored_checksum(model: Model, v: Variable) -> tuple | None:
-    """(crc32c, size) per stored part of ``v``, or None without a readable index entry."""
-    bundle = model.checkpoint
+def stored_parts(bundle, key: str) -> tuple | None:
+    """What the index says about a tensor's stored bytes: (slice, crc32c, size) per part;
+    None without a bundle or a readable entry (no evidence, not an error)."""
     if bundle is None:
         return None
     try:
-        return tuple((e.crc32c, e.size) for _, e in bundle.parts(v.key))
-    except Exception:  # a key the index lacks, a damaged entry: no evidence, not an error
+        return tuple((spec, e.crc32c, e.size) for spec, e in bundle.parts(key))
+    except Exception:  # a key the index lacks, a damaged entry
         return None
 
 
@@ -73,8 +73,8 @@ def pair_variables(a: Model, b: Model) -> VariablePairing:
         "the same checkpoint key",
         skip=lambda key: bool(_POSITIONAL.search(key)),  # variables/3/...: a list index
     )
-    sums_a = {id(v): stored_checksum(a, v) for v in free_a}
-    sums_b = {id(v): stored_checksum(b, v) for v in free_b}
+    sums_a = {id(v): stored_parts(a.checkpoint, v.key) for v in free_a}
+    sums_b = {id(v): stored_parts(b.checkpoint, v.key) for v in free_b}
     free_a, free_b = _by_unique(
         free_a,
         free_b,
@@ -82,7 +82,7 @@ def pair_variables(a: Model, b: Model) -> VariablePairing:
         pairs,
         "checksum",
         "the same stored bytes (crc32c and size) under a new name",
-        skip=lambda key: key[2] is None or not any(size for _, size in key[2]),
+        skip=lambda key: key[2] is None or not any(size for _, _, size in key[2]),
     )
     free_a, free_b = _by_layer(free_a, free_b, pairs)
     return VariablePairing(pairs, free_a, free_b)

@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from smlens.core.diff.changes import Change, Steps, ValueDelta
-from smlens.core.diff.pairing import VariablePair, VariablePairing, pair_variables
+from smlens.core.diff.pairing import VariablePair, VariablePairing, pair_variables, stored_parts
 from smlens.core.errors import Problem, SmlensError
 from smlens.core.model import Model, Variable
 from smlens.core.model.dtypes import dtype as lookup_dtype
@@ -182,8 +182,8 @@ class _ValueComparer:
         bundle_a, bundle_b = self.bundles
         if bundle_a is None or bundle_b is None:
             return _with(delta, note="no checkpoint to compare"), False
-        sums = _parts_checksum(bundle_a, x.key)
-        if sums is not None and sums == _parts_checksum(bundle_b, y.key):
+        sums = stored_parts(bundle_a, x.key)
+        if sums is not None and sums == stored_parts(bundle_b, y.key):
             return _with(delta, identical=True), False
         if x.slot_of and not self.slots:
             return _with(delta, note="optimizer slot, not compared"), False
@@ -195,7 +195,7 @@ class _ValueComparer:
 
     def _size(self, key_a: str, key_b: str) -> int:
         """Stored bytes of both tensors, for progress."""
-        parts = _parts_checksum(self.bundles[0], key_a), _parts_checksum(self.bundles[1], key_b)
+        parts = stored_parts(self.bundles[0], key_a), stored_parts(self.bundles[1], key_b)
         return sum(size for part in parts for _, _, size in part or ())
 
     def _compare(self, delta: ValueDelta, x: Variable, y: Variable, readers) -> ValueDelta:
@@ -219,14 +219,6 @@ class _ValueComparer:
 
 def _with(delta: ValueDelta, **fields) -> ValueDelta:
     return replace(delta, **fields)
-
-
-def _parts_checksum(bundle, key: str) -> tuple | None:
-    """What the index says about the stored bytes: (slice, crc32c, size) per part."""
-    try:
-        return tuple((spec, e.crc32c, e.size) for spec, e in bundle.parts(key))
-    except (SmlensError, KeyError):
-        return None
 
 
 class _ChunkReader:

@@ -34,14 +34,18 @@ OWN = "(function)"  # rows about the function itself: its arguments and attrs
 
 
 def function_changes(diff: ModelDiff) -> list[Change]:
-    """Each changed, added or removed function, then each changed main graph."""
+    """Each changed, added or removed function, then each changed main graph; those whose
+    only changes are annotations are left out (the Changes tab counts them)."""
     out = [c for tag_set in diff.groups.get("functions", []) for c in tag_set.children]
-    return out + list(diff.groups.get("graph", []))
+    return [c for c in out + list(diff.groups.get("graph", [])) if not c.annotation]
 
 
 def node_counts(change: Change) -> dict[str, int]:
+    """Nodes added, removed and changed, annotations left out."""
     counts = {"added": 0, "removed": 0, "changed": 0}
     for c in change.children:
+        if c.annotation:
+            continue
         if c.children or c.kind != "changed":  # a node (own leaves are "changed" leaves)
             counts[c.kind] += 1
     return counts
@@ -174,6 +178,11 @@ class FunctionComparePanel(QWidget):
 
     def function_names(self) -> list[str]:
         return [self.functions.item(r, 1).text() for r in range(self.functions.rowCount())]
+
+    def current_change(self) -> Change | None:
+        """The function (or main graph) change of the selected row."""
+        item = self.functions.item(self.functions.currentRow(), 0)
+        return self._changes[item.data(Qt.ItemDataRole.UserRole)] if item else None
 
     def select_function(self, label: str) -> bool:
         for r in range(self.functions.rowCount()):

@@ -25,6 +25,7 @@ from smlens.gui.compare.comparer import Comparer, Comparison, Side, side_path
 from smlens.gui.compare.detail import ChangeDetail
 from smlens.gui.compare.functions import FunctionComparePanel
 from smlens.gui.compare.signatures import SignatureCompareView
+from smlens.gui.compare.split import FunctionSplitView
 from smlens.gui.compare.style import severity_color
 from smlens.gui.compare.tree import AREA_TITLES, CHANGE_ROLE, ChangeTree
 from smlens.gui.compare.variables import VariableComparePanel
@@ -57,6 +58,8 @@ class CompareView(QWidget):
         self.signatures = SignatureCompareView()
         self.variables = VariableComparePanel()
         self.functions = FunctionComparePanel()
+        self.split = FunctionSplitView()
+        self.functions.function_selected.connect(self._on_functions_function_selected)
 
         changes = QSplitter(Qt.Orientation.Horizontal)
         changes.addWidget(self.tree)
@@ -70,12 +73,15 @@ class CompareView(QWidget):
         self.tabs.addTab(self.signatures, "&Signatures")
         self.tabs.addTab(self.variables, "&Variables")
         self.tabs.addTab(self.functions, "F&unctions")
+        self.tabs.addTab(self.split, "Side &by side")
+        self.tabs.currentChanged.connect(self._on_tabs_current_changed)
         for i, tip in enumerate(
             (
                 "Every change, grouped by area, worst first (Alt+C)",
                 "Signatures of A and B side by side (Alt+S)",
                 "Variables sorted by how far their values moved (Alt+V)",
                 "Changed functions and their changed nodes (Alt+U)",
+                "The function selected in Functions as two graphs, A and B (Alt+B)",
             )
         ):
             self.tabs.setTabToolTip(i, tip)
@@ -231,6 +237,21 @@ class CompareView(QWidget):
         self.swap_button.setEnabled(not busy)
         if busy:
             self.status.setText("Comparing…")
+
+    def _on_functions_function_selected(self, change: Change | None) -> None:
+        if self.tabs.currentWidget() is self.split:
+            self._show_split(change)
+
+    def _on_tabs_current_changed(self, index: int) -> None:
+        if self.tabs.widget(index) is self.split:
+            self._show_split(self.functions.current_change())
+
+    def _show_split(self, change: Change | None) -> None:
+        """Graphs are laid out only when the tab is looked at: layout is the slow part."""
+        if change is None or self.comparison is None or change is self.split.change:
+            return
+        if change.kind == "changed":
+            self.split.show_function(self.comparison.a, self.comparison.b, change)
 
     def _on_swap_clicked(self) -> None:
         self.swap()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 
@@ -12,6 +13,7 @@ import pytest
 
 from smlens.cli import diff as diff_cli
 from smlens.cli.main import main
+from smlens.core.formats import proto
 
 LEVELS = ("breaking", "risky", "any", "never")
 
@@ -198,3 +200,35 @@ def test_json_marks_annotations(models, capsys):
     assert data["counts"]["info"] == sum(
         1 for c in leaves if not c["annotation"] and c["severity"] == "info"
     )
+
+
+def test_a_call_to_a_missing_function_exits_1_with_a_warning_not_a_traceback(models, tmp_path):
+    root = models.path("pair_exported_twice")
+    pb = tmp_path / "b" / "saved_model.pb"
+    shutil.copytree(root / "b", tmp_path / "b")
+    saved = proto.SavedModel.FromString(pb.read_bytes())
+    library = saved.meta_graphs[0].graph_def.library
+    library.function.remove(library.function[0])
+    pb.write_bytes(saved.SerializeToString())
+
+    result = _run(root / "a", tmp_path / "b")
+
+    assert "Traceback" not in result.stderr + result.stdout
+    assert result.returncode in (0, 1)
+    assert "which the library does not define" in result.stdout
+
+
+def test_functions_are_one_line_each_unless_all(models, capsys):
+    root = models.path("pair_keras_renamed_layer")
+
+    main(["diff", str(root / "a"), str(root / "b"), "--color", "never"])
+    out = capsys.readouterr().out
+    main(["diff", str(root / "a"), str(root / "b"), "--color", "never", "--all"])
+    everything = capsys.readouterr().out
+
+    section = out.split("\nfunctions\n")[1].split("\n\n")[0].splitlines()
+    call = next(line for line in section if "/__inference___call__:" in line)
+    assert "5 nodes added" in call and "now captures dense_extra/bias" in call
+    assert not any("dense_extra_1/MatMul" in line for line in section)
+    assert "dense_extra_1/MatMul" in everything
+    assert "> probs/kernel" in out  # the rename, with its evidence

@@ -179,7 +179,7 @@ def test_annotations_are_info_and_marked_in_the_json(models):
     assert all(c["annotation_kind"] for c in flagged)
 
 
-def test_a_call_to_a_function_missing_from_the_library_is_a_warning(models, tmp_path):
+def test_a_call_to_a_function_missing_from_the_library_is_a_warning_not_a_crash(models, tmp_path):
     root = models.path("pair_exported_twice")
     for side in ("a", "b"):
         shutil.copytree(root / side, tmp_path / side)
@@ -195,3 +195,5 @@ def test_a_call_to_a_function_missing_from_the_library_is_a_warning(models, tmp_
 
     assert any(name in p.message and "does not define" in p.message for p in diff.problems)
     assert any(c.kind == "removed" and c.area == "functions" for c in diff.changes())
+    (broken,) = diff.changes("breaking")  # B cannot be imported: a client's load fails
+    assert broken.area == "graph" and name in broken.reason
