@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QMenu,
     QPlainTextEdit,
+    QSizePolicy,
     QSplitter,
     QStackedWidget,
     QToolButton,
@@ -66,6 +67,8 @@ class SignaturePanel(Panel):
         self.tree.currentItemChanged.connect(self._on_current_changed)
 
         self.details_title = QLabel()
+        # Clipped rather than widening the panel: the dock must fit a small screen.
+        self.details_title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.snippet_edit = QPlainTextEdit()
         self.snippet_edit.setReadOnly(True)
         self.snippet_edit.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
@@ -105,7 +108,7 @@ class SignaturePanel(Panel):
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 1)
         lines = self.snippet_edit.fontMetrics().lineSpacing()
-        self.snippet_edit.setMinimumHeight(4 * lines)
+        self.snippet_edit.setMinimumHeight(3 * lines)
 
         self.placeholder = QLabel(NO_SIGNATURES)
         self.placeholder.setWordWrap(True)

@@ -140,7 +140,7 @@ class RunPanel(Panel):
             combo.setSizeAdjustPolicy(
                 QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
             )
-            combo.setMinimumContentsLength(8)
+            combo.setMinimumContentsLength(5)
             combo.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
         self.repeat = QSpinBox()
         self.repeat.setRange(1, MAX_REPEAT)
@@ -253,6 +253,10 @@ class RunPanel(Panel):
         top.setStretchFactor(0, 1)
         top.setStretchFactor(1, 1)
         top.setChildrenCollapsible(False)
+        # Small minimums, so the panel fits a 1024x700 window without scrolling.
+        self.inputs.setMinimumSize(220, 80)
+        self.outputs.setMinimumSize(220, 90)
+
         self.splitter = QSplitter(Qt.Orientation.Vertical)
         self.splitter.addWidget(top)
         self.splitter.addWidget(self.tensor_view)
@@ -406,7 +410,8 @@ class RunPanel(Panel):
         if pid is None or not self.engine.running:
             self.worker_label.setText("worker not running")
         else:
-            self.worker_label.setText(f"TensorFlow {tf_version} · worker pid {pid}")
+            self.worker_label.setText(f"TF {tf_version} · worker pid {pid}")
+            self.worker_label.setToolTip(f"TensorFlow {tf_version} in the worker, pid {pid}")
 
     # -- running --------------------------------------------------------------------------
 
