@@ -54,6 +54,7 @@ from smlens.gui.tensor.view import TensorView
 DEVICE_DELAY_MS = 800
 NO_GPU = "No GPU found by TensorFlow — running on CPU only"
 MAX_REPEAT = 100_000
+TOP_MINIMUM = 170  # pixels for the inputs and outputs: an output row below the table header
 
 
 class RunPanel(Panel):
@@ -90,6 +91,7 @@ class RunPanel(Panel):
         self._device_runner.finished.connect(self._on_devices_listed)
         self._device_runner.failed.connect(self._on_devices_failed)
         self._restarting = False
+        self._split_done = False
         self._build()
         self.state.observe("choice", self._on_choice_changed)
         self.state.observe("runs", self._update_enabled)
@@ -180,6 +182,7 @@ class RunPanel(Panel):
             bar.addSpacing(6)
 
         self.device_note = QLabel()
+        self.device_note.setProperty("role", "muted")
         self.device_note.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.worker_label = QLabel()
         self.worker_label.setProperty("role", "muted")
@@ -192,7 +195,6 @@ class RunPanel(Panel):
         self.status_label = QLabel()
         for label in (self.device_note, self.worker_label, self.status_label):
             label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        self.worker_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         status = QHBoxLayout()
         status.setSpacing(6)
         status.addWidget(self.run_button)
@@ -202,7 +204,8 @@ class RunPanel(Panel):
         status.addSpacing(8)
         status.addWidget(self.busy_bar)
         status.addWidget(self.status_label, 2)
-        status.addWidget(self.worker_label, 3)
+        status.addWidget(self.device_note, 3)
+        status.addWidget(self.worker_label, 2)
         self.loads_edit = QLineEdit()
         self.loads_edit.setPlaceholderText("tensorflow_text, /path/to/ops.so")
         self.loads_edit.setToolTip(
@@ -211,13 +214,12 @@ class RunPanel(Panel):
         )
         self.loads_edit.setClearButtonEnabled(True)
         self.loads_edit.editingFinished.connect(self._on_loads_edited)
+        self.loads_edit.setMinimumWidth(90)
         loads_label = QLabel("Load")
         loads_label.setProperty("role", "muted")
         loads_label.setBuddy(self.loads_edit)
-        notes = QHBoxLayout()
-        notes.addWidget(self.device_note, 3)
-        notes.addWidget(loads_label)
-        notes.addWidget(self.loads_edit, 2)
+        bar.addWidget(loads_label)
+        bar.addWidget(self.loads_edit, 2)
 
         self.error_frame = QFrame()
         self.error_frame.setObjectName("problemFrame")
@@ -231,7 +233,7 @@ class RunPanel(Panel):
         self.error_frame.hide()
 
         self.inputs = RunInputsEditor()
-        self.tensor_view = TensorView()
+        self.tensor_view = TensorView(with_stats=False)
         self.outputs = RunOutputsPane(
             self.state, self.tensor_view, self._show_error, self.status_label.setText
         )
@@ -260,15 +262,15 @@ class RunPanel(Panel):
         self.splitter = QSplitter(Qt.Orientation.Vertical)
         self.splitter.addWidget(top)
         self.splitter.addWidget(self.tensor_view)
-        self.splitter.setStretchFactor(0, 2)
-        self.splitter.setStretchFactor(1, 3)
+        self.splitter.setStretchFactor(0, 1)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setChildrenCollapsible(False)
 
         layout = QVBoxLayout(self.body)
         layout.setContentsMargins(8, 6, 8, 4)
         layout.setSpacing(6)
         layout.addLayout(bar)
         layout.addLayout(status)
-        layout.addLayout(notes)
         layout.addWidget(self.splitter, 1)
         # Below everything: an error appearing never moves the controls above it.
         layout.addWidget(self.error_frame)
@@ -303,6 +305,15 @@ class RunPanel(Panel):
     def showEvent(self, event) -> None:
         super().showEvent(event)
         self._device_timer.start()
+        if not self._split_done:  # about half each: the tensor view's hint would take it all
+            self._split_done = True
+            QTimer.singleShot(0, self._split_evenly)
+
+    def _split_evenly(self) -> None:
+        total = sum(self.splitter.sizes())
+        if total > 0:
+            top = min(max(total // 2, TOP_MINIMUM), total)  # a short panel keeps an output row
+            self.splitter.setSizes([top, total - top])
 
     def _on_device_timer_timeout(self) -> None:
         if self.isVisible() and self.meta_graph() is not None and self.devices is None:
@@ -373,6 +384,7 @@ class RunPanel(Panel):
         else:
             gpus = sum(d.device_type == "GPU" for d in devices)
             self.device_note.setText(f"{gpus} GPU{'s' * (gpus != 1)} found by TensorFlow")
+        self.device_note.setToolTip(self.device_note.text())
         self._show_worker(tf_version, pid)
 
     def _on_devices_failed(self, error: BaseException) -> None:
