@@ -91,7 +91,7 @@ class RunPanel(Panel):
         self._device_runner.finished.connect(self._on_devices_listed)
         self._device_runner.failed.connect(self._on_devices_failed)
         self._restarting = False
-        self._split_done = False
+        self._split_by_hand = False
         self._build()
         self.state.observe("choice", self._on_choice_changed)
         self.state.observe("runs", self._update_enabled)
@@ -265,6 +265,7 @@ class RunPanel(Panel):
         self.splitter.setStretchFactor(0, 1)
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setChildrenCollapsible(False)
+        self.splitter.splitterMoved.connect(self._on_splitter_moved)
 
         layout = QVBoxLayout(self.body)
         layout.setContentsMargins(8, 6, 8, 4)
@@ -305,13 +306,20 @@ class RunPanel(Panel):
     def showEvent(self, event) -> None:
         super().showEvent(event)
         self._device_timer.start()
-        if not self._split_done:  # about half each: the tensor view's hint would take it all
-            self._split_done = True
-            QTimer.singleShot(0, self._split_evenly)
+        QTimer.singleShot(0, self._split_evenly)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._split_evenly()
+
+    def _on_splitter_moved(self, _pos: int, _index: int) -> None:
+        self._split_by_hand = True
 
     def _split_evenly(self) -> None:
+        """About half each, until the user moves the splitter: left to its size hints, the
+        tensor view would take most of the height."""
         total = sum(self.splitter.sizes())
-        if total > 0:
+        if total > 0 and not self._split_by_hand:
             top = min(max(total // 2, TOP_MINIMUM), total)  # a short panel keeps an output row
             self.splitter.setSizes([top, total - top])
 
