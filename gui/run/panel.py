@@ -44,6 +44,7 @@ from smlens.core.run.state import (
     execute,
     list_devices,
     restart_worker,
+    switch_model,
 )
 from smlens.gui.base.panel import Panel
 from smlens.gui.base.tasks import TaskRunner
@@ -284,9 +285,9 @@ class RunPanel(Panel):
         self._stop.set()
         self._run_runner.cancel()
         self.state.set_model(model)
-        if self.engine.running:
-            path = model.path if model is not None else None
-            threading.Thread(target=self._forget, args=(path,), daemon=True).start()
+        if self.engine.running:  # the warm worker swaps models: no second TensorFlow import
+            path, tags = self.state.preload_target()
+            threading.Thread(target=self._switch, args=(path, tags), daemon=True).start()
         self.tensor_view.clear()
         self.tensor_view.set_protected_folder(model.path if model else None)
         self._show_error(self.state.not_runnable_reason())
@@ -299,9 +300,10 @@ class RunPanel(Panel):
         if self.state.runnable:
             self._device_timer.start()
 
-    def _forget(self, path) -> None:
-        with contextlib.suppress(SmlensError):  # a dead worker is started afresh by a run
-            self.engine.forget_others(path)
+    def _switch(self, path, tags) -> None:
+        # A failed load (a missing op library...) is reported by the run that needs it.
+        with contextlib.suppress(SmlensError):
+            switch_model(self.engine, path, tags, self.state.device)
 
     def showEvent(self, event) -> None:
         super().showEvent(event)
