@@ -345,6 +345,8 @@ class OverviewPanel(Panel):
     def _show_variables(self, model: Model) -> None:
         if model.checkpoint is None and not model.variables:
             self._rows(self._variables, [("Variables", ["none"])])
+            for widget in (self._largest_heading, self.largest, self.with_slots):
+                widget.hide()
             return
         variables = distinct_variables(model)
         weights = [v for v in variables if v.slot_of is None]
@@ -370,6 +372,8 @@ class OverviewPanel(Panel):
             )
             self._variables.addWidget(note, len(rows) - 1, 2)
         self.with_slots.setVisible(bool(slots))
+        self._largest_heading.setVisible(bool(variables))
+        self.largest.setVisible(bool(variables))
         self._fill_largest(variables)
 
     def _fill_largest(self, variables: list[Variable]) -> None:

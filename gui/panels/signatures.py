@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QColor, QFontDatabase, QGuiApplication
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -145,7 +145,14 @@ class SignaturePanel(Panel):
         ref = ref or next((r for r in items if r[1] != INIT_OP), None)
         if ref is not None:
             self.tree.setCurrentItem(items[ref])
-            self.tree.scrollToItem(items[ref], QTreeWidget.ScrollHint.PositionAtTop)
+            self._scroll_to_current()
+            QTimer.singleShot(0, self._scroll_to_current)  # again once the dock has its size
+
+    def _scroll_to_current(self) -> None:
+        """The chosen signature at the top, its inputs and outputs below it in view."""
+        item = self.tree.currentItem()
+        if item is not None:
+            self.tree.scrollToItem(item, QTreeWidget.ScrollHint.PositionAtTop)
 
     def signature_items(self) -> dict[tuple[str, str], QTreeWidgetItem]:
         """(tag-set, key) -> the signature's row."""

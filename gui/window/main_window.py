@@ -47,7 +47,7 @@ DEFAULT_SIZE = (1400, 900)
 # The signatures tab group's share of the height: it shows serving_default's inputs and
 # outputs, and the variables below get room for 15 rows of a tensor.
 UPPER_SHARE = 0.3
-UPPER_MINIMUM = 260  # pixels: serving_default's rows and its snippet, on a small screen too
+UPPER_MINIMUM = 280  # pixels: serving_default's rows and its snippet, on a small screen too
 SAMPLE_NOTE = "Showing the bundled sample model: open your own with File ▸ Open Folder (Ctrl+O)"
 MODEL_FILTER = "Models (*.pb *.pbtxt *.meta *.index checkpoint);;All files (*)"
 
