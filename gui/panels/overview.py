@@ -1,5 +1,6 @@
-"""The model at a glance: format and versions, counts, bytes on disk, the largest
-variables, the fingerprint and the model's warnings."""
+"""The model at a glance: format and versions, a training folder's steps and exports, counts,
+custom ops and file or system ops, bytes on disk, the largest variables, the fingerprint and
+the model's warnings."""
 
 from __future__ import annotations
 
