@@ -85,8 +85,9 @@ def test_the_chosen_theme_applies_and_is_remembered(window, settings, monkeypatc
         assert not theme.current().dark and settings.value(THEME_KEY) == "light"
         assert window.theme_actions["light"].isChecked()
         assert not window.theme_actions["dark"].isChecked()
-    finally:
+    finally:  # back to the light look the other tests expect
         theme.set_preference("system")
+        monkeypatch.setenv("SMLENS_THEME", "light")
         theme.apply_theme(QApplication.instance())
 
 
