@@ -79,6 +79,17 @@ def execute(engine: RunEngine, request: dict, stop: threading.Event, *, progress
     return result, output_stats(result)
 
 
+def switch_model(engine: RunEngine, path, tags: list[str] | None, device: str) -> float | None:
+    """Let a running worker drop the other models and load this one ahead of its first run;
+    None when no worker runs (none is started for this) or there is nothing to load."""
+    if not engine.running:
+        return None
+    engine.forget_others(path)
+    if path is None or tags is None:
+        return None
+    return engine.load(path, tags, device)
+
+
 class RunState:
     """Everything the run panel knows, so a test can drive it without a window."""
 
@@ -212,6 +223,15 @@ class RunState:
     def default_repeat(self) -> int:
         """One call for a model with file or system ops (ten WriteFiles are ten writes)."""
         return 1 if self.risky_scan() else DEFAULT_REPEAT
+
+    def preload_target(self) -> tuple[Path | None, list[str] | None]:
+        """(path, tags) a warm worker may load as soon as the model opens: none for a model
+        that cannot run, needs the user's consent (risky ops) or op libraries first."""
+        path = self.model.path if self.model is not None else None
+        mg = self.meta_graph()
+        if mg is None or self.risky_scan() is not None or self.loads:
+            return path, None
+        return path, list(mg.tags)
 
     # -- op libraries ---------------------------------------------------------------------
 

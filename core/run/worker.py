@@ -1,10 +1,13 @@
 """The run worker: the one process that imports TensorFlow. ``python -m smlens.core.run.worker``
 
 It reads JSON requests from stdin, one a line, and answers each with progress lines and then
-one result or error line on stdout (see run_protocol.py). Loaded models stay cached, keyed by
-path, tags and the saved_model.pb stamp, so later runs pay neither the import nor the load.
+one result or error line on stdout (see protocol.py). Loaded models stay cached, keyed by
+path, tags and the saved_model.pb stamp, so later runs pay neither the import nor the load;
+"forget" drops the models of other paths when the window opens another model. A request's
+"load" names packages or op libraries to load first (custom ops).
 Anything TensorFlow or a model prints goes to stderr: fd 1 is pointed there at start-up and
-the protocol keeps a private copy of the original stdout.
+the protocol keeps a private copy of the original stdout. During each request both fds go
+to a temp file, so what tf.print and TensorFlow wrote returns with the reply ("output").
 """
 
 from __future__ import annotations

@@ -1,5 +1,6 @@
-"""The model at a glance: format and versions, counts, bytes on disk, the largest
-variables, the fingerprint and the model's warnings."""
+"""The model at a glance: format and versions, a training folder's steps and exports, counts,
+custom ops and file or system ops, bytes on disk, the largest variables, the fingerprint and
+the model's warnings."""
 
 from __future__ import annotations
 
@@ -345,6 +346,8 @@ class OverviewPanel(Panel):
     def _show_variables(self, model: Model) -> None:
         if model.checkpoint is None and not model.variables:
             self._rows(self._variables, [("Variables", ["none"])])
+            for widget in (self._largest_heading, self.largest, self.with_slots):
+                widget.hide()
             return
         variables = distinct_variables(model)
         weights = [v for v in variables if v.slot_of is None]
@@ -370,6 +373,8 @@ class OverviewPanel(Panel):
             )
             self._variables.addWidget(note, len(rows) - 1, 2)
         self.with_slots.setVisible(bool(slots))
+        self._largest_heading.setVisible(bool(variables))
+        self.largest.setVisible(bool(variables))
         self._fill_largest(variables)
 
     def _fill_largest(self, variables: list[Variable]) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QColor, QFontDatabase, QGuiApplication
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QMenu,
     QPlainTextEdit,
+    QSizePolicy,
     QSplitter,
     QStackedWidget,
     QToolButton,
@@ -66,6 +67,8 @@ class SignaturePanel(Panel):
         self.tree.currentItemChanged.connect(self._on_current_changed)
 
         self.details_title = QLabel()
+        # Clipped rather than widening the panel: the dock must fit a small screen.
+        self.details_title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.snippet_edit = QPlainTextEdit()
         self.snippet_edit.setReadOnly(True)
         self.snippet_edit.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
@@ -105,7 +108,7 @@ class SignaturePanel(Panel):
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 1)
         lines = self.snippet_edit.fontMetrics().lineSpacing()
-        self.snippet_edit.setMinimumHeight(4 * lines)
+        self.snippet_edit.setMinimumHeight(3 * lines)
 
         self.placeholder = QLabel(NO_SIGNATURES)
         self.placeholder.setWordWrap(True)
@@ -142,7 +145,14 @@ class SignaturePanel(Panel):
         ref = ref or next((r for r in items if r[1] != INIT_OP), None)
         if ref is not None:
             self.tree.setCurrentItem(items[ref])
-            self.tree.scrollToItem(items[ref], QTreeWidget.ScrollHint.PositionAtTop)
+            self._scroll_to_current()
+            QTimer.singleShot(0, self._scroll_to_current)  # again once the dock has its size
+
+    def _scroll_to_current(self) -> None:
+        """The chosen signature at the top, its inputs and outputs below it in view."""
+        item = self.tree.currentItem()
+        if item is not None:
+            self.tree.scrollToItem(item, QTreeWidget.ScrollHint.PositionAtTop)
 
     def signature_items(self) -> dict[tuple[str, str], QTreeWidgetItem]:
         """(tag-set, key) -> the signature's row."""

@@ -30,6 +30,11 @@ from smlens.core.run.state import PREVIOUS, RunRecord, RunState
 from smlens.gui.run.outputs import OutputTableModel
 from smlens.gui.tensor.view import TensorView
 
+TIMINGS_TIP = (
+    "Load: reading the model into the worker. First call: includes tracing. "
+    "Warm: the calls after the first (set repeat)."
+)
+
 
 def inputs_record(record: RunRecord) -> RunRecord:
     """The run's inputs shaped as a record, so the outputs table can show them."""
@@ -63,12 +68,9 @@ class RunOutputsPane(QWidget):
     def _build(self) -> None:
         self.output_caption = QLabel("Outputs")
         self.output_caption.setProperty("role", "heading")
-        self.timings_label = QLabel()
-        self.timings_label.setWordWrap(True)
-        self.timings_label.setToolTip(
-            "Load: reading the model into the worker. First call: includes tracing. "
-            "Warm: the calls after the first (set repeat)."
-        )
+        self.timings_label = QLabel()  # one line, clipped on a narrow panel (full text on hover)
+        self.timings_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.timings_label.setToolTip(TIMINGS_TIP)
         self.timings_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.values_combo = QComboBox()
         self.values_combo.addItem("Outputs", "outputs")
@@ -149,6 +151,7 @@ class RunOutputsPane(QWidget):
         else:
             self.output_caption.setText(f"{record.label}")
             self.timings_label.setText(timings_text(record.result))
+            self.timings_label.setToolTip(timings_text(record.result) + "\n\n" + TIMINGS_TIP)
             self.printed.setPlainText(record.result.output.strip())
             self.printed.setVisible(bool(record.result.output.strip()))
         self._on_baselines_changed()

@@ -44,6 +44,7 @@ from smlens.core.run.state import (
     execute,
     list_devices,
     restart_worker,
+    switch_model,
 )
 from smlens.gui.base.panel import Panel
 from smlens.gui.base.tasks import TaskRunner
@@ -54,6 +55,7 @@ from smlens.gui.tensor.view import TensorView
 DEVICE_DELAY_MS = 800
 NO_GPU = "No GPU found by TensorFlow — running on CPU only"
 MAX_REPEAT = 100_000
+TOP_MINIMUM = 170  # pixels for the inputs and outputs: an output row below the table header
 
 
 class RunPanel(Panel):
@@ -90,6 +92,7 @@ class RunPanel(Panel):
         self._device_runner.finished.connect(self._on_devices_listed)
         self._device_runner.failed.connect(self._on_devices_failed)
         self._restarting = False
+        self._split_by_hand = False
         self._build()
         self.state.observe("choice", self._on_choice_changed)
         self.state.observe("runs", self._update_enabled)
@@ -140,7 +143,7 @@ class RunPanel(Panel):
             combo.setSizeAdjustPolicy(
                 QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
             )
-            combo.setMinimumContentsLength(8)
+            combo.setMinimumContentsLength(5)
             combo.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
         self.repeat = QSpinBox()
         self.repeat.setRange(1, MAX_REPEAT)
@@ -180,6 +183,7 @@ class RunPanel(Panel):
             bar.addSpacing(6)
 
         self.device_note = QLabel()
+        self.device_note.setProperty("role", "muted")
         self.device_note.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.worker_label = QLabel()
         self.worker_label.setProperty("role", "muted")
@@ -192,7 +196,6 @@ class RunPanel(Panel):
         self.status_label = QLabel()
         for label in (self.device_note, self.worker_label, self.status_label):
             label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        self.worker_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         status = QHBoxLayout()
         status.setSpacing(6)
         status.addWidget(self.run_button)
@@ -202,7 +205,8 @@ class RunPanel(Panel):
         status.addSpacing(8)
         status.addWidget(self.busy_bar)
         status.addWidget(self.status_label, 2)
-        status.addWidget(self.worker_label, 3)
+        status.addWidget(self.device_note, 3)
+        status.addWidget(self.worker_label, 2)
         self.loads_edit = QLineEdit()
         self.loads_edit.setPlaceholderText("tensorflow_text, /path/to/ops.so")
         self.loads_edit.setToolTip(
@@ -211,13 +215,12 @@ class RunPanel(Panel):
         )
         self.loads_edit.setClearButtonEnabled(True)
         self.loads_edit.editingFinished.connect(self._on_loads_edited)
+        self.loads_edit.setMinimumWidth(90)
         loads_label = QLabel("Load")
         loads_label.setProperty("role", "muted")
         loads_label.setBuddy(self.loads_edit)
-        notes = QHBoxLayout()
-        notes.addWidget(self.device_note, 3)
-        notes.addWidget(loads_label)
-        notes.addWidget(self.loads_edit, 2)
+        bar.addWidget(loads_label)
+        bar.addWidget(self.loads_edit, 2)
 
         self.error_frame = QFrame()
         self.error_frame.setObjectName("problemFrame")
@@ -231,7 +234,7 @@ class RunPanel(Panel):
         self.error_frame.hide()
 
         self.inputs = RunInputsEditor()
-        self.tensor_view = TensorView()
+        self.tensor_view = TensorView(with_stats=False)
         self.outputs = RunOutputsPane(
             self.state, self.tensor_view, self._show_error, self.status_label.setText
         )
@@ -253,18 +256,23 @@ class RunPanel(Panel):
         top.setStretchFactor(0, 1)
         top.setStretchFactor(1, 1)
         top.setChildrenCollapsible(False)
+        # Small minimums, so the panel fits a 1024x700 window without scrolling.
+        self.inputs.setMinimumSize(220, 80)
+        self.outputs.setMinimumSize(220, 90)
+
         self.splitter = QSplitter(Qt.Orientation.Vertical)
         self.splitter.addWidget(top)
         self.splitter.addWidget(self.tensor_view)
-        self.splitter.setStretchFactor(0, 2)
-        self.splitter.setStretchFactor(1, 3)
+        self.splitter.setStretchFactor(0, 1)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setChildrenCollapsible(False)
+        self.splitter.splitterMoved.connect(self._on_splitter_moved)
 
         layout = QVBoxLayout(self.body)
         layout.setContentsMargins(8, 6, 8, 4)
         layout.setSpacing(6)
         layout.addLayout(bar)
         layout.addLayout(status)
-        layout.addLayout(notes)
         layout.addWidget(self.splitter, 1)
         # Below everything: an error appearing never moves the controls above it.
         layout.addWidget(self.error_frame)
@@ -277,9 +285,9 @@ class RunPanel(Panel):
         self._stop.set()
         self._run_runner.cancel()
         self.state.set_model(model)
-        if self.engine.running:
-            path = model.path if model is not None else None
-            threading.Thread(target=self._forget, args=(path,), daemon=True).start()
+        if self.engine.running:  # the warm worker swaps models: no second TensorFlow import
+            path, tags = self.state.preload_target()
+            threading.Thread(target=self._switch, args=(path, tags), daemon=True).start()
         self.tensor_view.clear()
         self.tensor_view.set_protected_folder(model.path if model else None)
         self._show_error(self.state.not_runnable_reason())
@@ -292,13 +300,30 @@ class RunPanel(Panel):
         if self.state.runnable:
             self._device_timer.start()
 
-    def _forget(self, path) -> None:
-        with contextlib.suppress(SmlensError):  # a dead worker is started afresh by a run
-            self.engine.forget_others(path)
+    def _switch(self, path, tags) -> None:
+        # A failed load (a missing op library...) is reported by the run that needs it.
+        with contextlib.suppress(SmlensError):
+            switch_model(self.engine, path, tags, self.state.device)
 
     def showEvent(self, event) -> None:
         super().showEvent(event)
         self._device_timer.start()
+        QTimer.singleShot(0, self._split_evenly)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._split_evenly()
+
+    def _on_splitter_moved(self, _pos: int, _index: int) -> None:
+        self._split_by_hand = True
+
+    def _split_evenly(self) -> None:
+        """About half each, until the user moves the splitter: left to its size hints, the
+        tensor view would take most of the height."""
+        total = sum(self.splitter.sizes())
+        if total > 0 and not self._split_by_hand:
+            top = min(max(total // 2, TOP_MINIMUM), total)  # a short panel keeps an output row
+            self.splitter.setSizes([top, total - top])
 
     def _on_device_timer_timeout(self) -> None:
         if self.isVisible() and self.meta_graph() is not None and self.devices is None:
@@ -369,6 +394,7 @@ class RunPanel(Panel):
         else:
             gpus = sum(d.device_type == "GPU" for d in devices)
             self.device_note.setText(f"{gpus} GPU{'s' * (gpus != 1)} found by TensorFlow")
+        self.device_note.setToolTip(self.device_note.text())
         self._show_worker(tf_version, pid)
 
     def _on_devices_failed(self, error: BaseException) -> None:
@@ -406,7 +432,8 @@ class RunPanel(Panel):
         if pid is None or not self.engine.running:
             self.worker_label.setText("worker not running")
         else:
-            self.worker_label.setText(f"TensorFlow {tf_version} · worker pid {pid}")
+            self.worker_label.setText(f"TF {tf_version} · worker pid {pid}")
+            self.worker_label.setToolTip(f"TensorFlow {tf_version} in the worker, pid {pid}")
 
     # -- running --------------------------------------------------------------------------
 

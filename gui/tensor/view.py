@@ -91,8 +91,10 @@ class TensorView(QWidget):
     loaded = Signal()
     failed = Signal(str)
 
-    def __init__(self, parent: QWidget | None = None):
+    def __init__(self, parent: QWidget | None = None, with_stats: bool = True):
         super().__init__(parent)
+        # The run panel's outputs table shows each output's statistics already.
+        self.with_stats = with_stats
         self.data: TensorData | None = None
         self.title = ""
         self._protected: Path | None = None
@@ -180,6 +182,7 @@ class TensorView(QWidget):
         self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.placeholder.setWordWrap(True)
         self.content = QStackedWidget()
+        self.content.setMinimumHeight(60)  # a short dock still shows the header and tabs
         self.content.addWidget(self.tabs)
         self.content.addWidget(self.scalar_label)
         self.content.addWidget(self.placeholder)
@@ -263,7 +266,7 @@ class TensorView(QWidget):
         self._say("")
         self.stats_view.clear()
         self.header.setVisible(bool(title))
-        self.stats_view.setVisible(bool(title))
+        self.stats_view.setVisible(bool(title) and self.with_stats)
         self.hist_plot.clear_counts()
         self.table_model.set_array(np.zeros((0, 0)))
         if self._picture is not None:

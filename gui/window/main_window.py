@@ -44,6 +44,10 @@ REOPEN_KEY = "start/reopen_last"
 THEME_KEY = "view/theme"
 THEME_NAMES = {"system": "Follow the &System", "light": "&Light", "dark": "&Dark"}
 DEFAULT_SIZE = (1400, 900)
+# The signatures tab group's share of the height: it shows serving_default's inputs and
+# outputs, and the variables below get room for 15 rows of a tensor.
+UPPER_SHARE = 0.3
+UPPER_MINIMUM = 280  # pixels: serving_default's rows and its snippet, on a small screen too
 SAMPLE_NOTE = "Showing the bundled sample model: open your own with File ▸ Open Folder (Ctrl+O)"
 MODEL_FILTER = "Models (*.pb *.pbtxt *.meta *.index checkpoint);;All files (*)"
 
@@ -275,7 +279,8 @@ class MainWindow(QMainWindow):
             )
         if upper is not None and lower is not None:
             height = self.height()
-            sizes = [int(height * 0.4), int(height * 0.6)]
+            upper_height = min(max(UPPER_MINIMUM, int(height * UPPER_SHARE)), height // 2)
+            sizes = [upper_height, height - upper_height]
             self.resizeDocks([upper, lower], sizes, Qt.Orientation.Vertical)
 
     def reset_layout(self) -> None:

@@ -16,6 +16,7 @@ from smlens.core.analysis.ops import custom_ops, missing_op_text, op_counts
 from smlens.core.graph.build import build_graph, find_function_for_signature
 from smlens.core.run.client import RunEngine, RunError
 from smlens.core.run.messages import describe_failure
+from smlens.core.run.state import switch_model
 from tests.fixtures.custom_ops import LIBRARY_OP, RENAMED_OP, op_library_path
 
 
@@ -111,3 +112,18 @@ def test_what_tf_print_prints_comes_back_with_the_run(models, engine, tmp_path):
     )
     assert result.outputs["count"].item() == 1 + len("hello")
     assert "matched 6" in result.output
+
+
+def test_a_warm_worker_switches_models_without_a_new_import(models, engine):
+    first = models.path("keras_export")
+    engine.run(first, "serve", "serving_default", {"features": np.ones((1, 10), np.float32)})
+    pid = engine.pid
+    other = models.path("module_multi_sig")
+
+    seconds = switch_model(engine, other, ["serve"], "cpu:0")
+
+    assert seconds is not None and seconds > 0 and engine.pid == pid
+    result = engine.run(other, "serve", "serving_default", {"x": np.ones((2, 10), np.float32)})
+    assert result.cached and result.start_seconds == 0.0 and engine.pid == pid
+    with RunEngine() as cold:
+        assert switch_model(cold, other, ["serve"], "cpu:0") is None and cold.pid is None

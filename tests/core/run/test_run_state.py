@@ -109,3 +109,15 @@ def test_a_checkpoint_says_why_it_cannot_run(models):
     assert "Only a SavedModel can be run" in state.not_runnable_reason()
     with pytest.raises(SmlensError, match="nothing to run"):
         state.request({}, 1)
+
+
+def test_a_warm_worker_may_preload_only_a_model_that_runs_without_asking(models):
+    state = RunState()
+    state.set_model(open_model(models.path("keras_export")))
+    assert state.preload_target() == (models.path("keras_export"), ["serve"])
+    state.set_loads(["tensorflow_text"])
+    assert state.preload_target()[1] is None  # its library first, at the run
+    state.set_model(open_model(models.path("risky_readfile")))
+    assert state.preload_target() == (models.path("risky_readfile"), None)
+    state.set_model(None)
+    assert state.preload_target() == (None, None)

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QApplication
 from smlens.cli.main import main
 from smlens.core import open_model
 from smlens.gui.base import theme
+from smlens.gui.compare.window import CompareWindow
 from smlens.gui.window import help
 from smlens.gui.window.main_window import SAMPLE_NOTE, THEME_KEY, MainWindow
 from smlens.resources import sample_path
@@ -84,8 +85,9 @@ def test_the_chosen_theme_applies_and_is_remembered(window, settings, monkeypatc
         assert not theme.current().dark and settings.value(THEME_KEY) == "light"
         assert window.theme_actions["light"].isChecked()
         assert not window.theme_actions["dark"].isChecked()
-    finally:
+    finally:  # back to the light look the other tests expect
         theme.set_preference("system")
+        monkeypatch.setenv("SMLENS_THEME", "light")
         theme.apply_theme(QApplication.instance())
 
 
@@ -141,3 +143,22 @@ def test_cli_tensor_all_writes_the_same_npz_and_refuses_without_out(tmp_path, ca
     inside = sample_path() / "x.npz"
     assert main(["tensor", "--dir", str(sample_path()), "--all", "--out", str(inside)]) == 2
     assert not os.path.exists(inside)
+
+
+def test_a_training_folder_opens_a_step_and_compares_two_from_the_overview(qtbot, window, models):
+    folder = models.path("training_folder")
+    _start(qtbot, window, [folder])
+    overview = window.panels["overview"]
+    assert overview.values["step"].text().startswith("1,000")
+
+    with qtbot.waitSignal(window.model_loaded, timeout=LOAD_MS):
+        overview.path_requested.emit(str(folder / "model.ckpt-999"))
+    assert window.model.checkpoint.prefix.endswith("model.ckpt-999")
+
+    older, newer = folder / "model.ckpt-999", folder / "model.ckpt-1000"
+    window.compare_window = CompareWindow(window)
+    qtbot.addWidget(window.compare_window)
+    with qtbot.waitSignal(window.compare_window.diff_ready, timeout=LOAD_MS) as ready:
+        overview.compare_requested.emit(str(older), str(newer))
+    deltas = ready.args[0].diff.value_deltas
+    assert deltas["dense/bias"].max_abs == 1.0 and deltas["dense/kernel"].max_abs == 0.5
