@@ -203,6 +203,9 @@ class VariableFilterProxy(QSortFilterProxyModel):
         return a < b
 
 
+SIDE_BY_SIDE_WIDTH = 800  # px: from here the values sit beside the table, not under it
+
+
 class VariablePanel(Panel):
     """Variables: name, key, dtype, shape, size, trainable, slot; values of the selected one."""
 
@@ -286,8 +289,22 @@ class VariablePanel(Panel):
         for col, cap in ((NAME, 360), (KEY, 380), (SLOT_OF, 260)):
             header.resizeSection(col, min(header.sectionSize(col) + 12, cap))
 
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        side_by_side = event.size().width() >= SIDE_BY_SIDE_WIDTH
+        wanted = Qt.Orientation.Horizontal if side_by_side else Qt.Orientation.Vertical
+        if self.splitter.orientation() != wanted:
+            self.splitter.setOrientation(wanted)
+            self._fit_split()
+
     def _fit_split(self) -> None:
-        """A few variables get a short table and the values the room; many get 40 %."""
+        """Wide: the table beside the values, each the full height, so a tensor shows 15 rows
+        and more. Narrow: a few variables get a short table above the values; many get 35 %."""
+        if self.splitter.orientation() == Qt.Orientation.Horizontal:
+            total = sum(self.splitter.sizes()) or self.width() or 900
+            table = int(total * 0.45)
+            self.splitter.setSizes([table, total - table])
+            return
         total = sum(self.splitter.sizes()) or 600
         header = self.table.horizontalHeader().sizeHint().height()
         rows = self.table.verticalHeader().defaultSectionSize() * len(self.table_model.variables)

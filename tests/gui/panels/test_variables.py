@@ -166,3 +166,26 @@ def test_a_model_without_values_says_so_on_selection(panel, tmp_path, qtbot):
     with qtbot.waitSignal(panel.tensor_view.failed, timeout=10_000) as blocker:
         panel.select_variable("w")
     assert "no variable values" in blocker.args[0]
+
+
+@pytest.mark.parametrize(("width", "side_by_side"), [(900, True), (700, False)])
+def test_a_wide_panel_puts_the_values_beside_the_table(panel, qtbot, models, width, side_by_side):
+    """At the default window size the Variables dock is ~900 px wide: the values take the
+    full height beside the table, so a tensor shows at least 15 rows."""
+    model = open_model(models.path("keras_export"))
+    panel.resize(width, 540)
+    panel.show()
+    panel.set_model(model)
+    qtbot.waitUntil(lambda: panel.width() == width)
+    horizontal = panel.splitter.orientation() == Qt.Orientation.Horizontal
+    assert horizontal == side_by_side
+    key = max(model.distinct_variables(), key=lambda v: v.num_elements).key
+    with qtbot.waitSignal(panel.tensor_view.loaded, timeout=10_000):
+        panel.select_variable(key)
+    panel.tensor_view.tabs.setCurrentWidget(panel.tensor_view.table)
+    table = panel.tensor_view.table
+    qtbot.waitUntil(lambda: table.viewport().height() > 0)
+    rows = table.viewport().height() // table.verticalHeader().defaultSectionSize()
+    if side_by_side:
+        assert rows >= 15
+        assert panel.table.width() >= 0.35 * width
