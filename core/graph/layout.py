@@ -58,7 +58,7 @@ def default_size(item: VisibleItem) -> tuple[float, float]:
     """Width from the label's length, fixed height; the view may pass one from its fonts."""
     if item.kind in ("in", "out"):
         return PORT_SIZE, PORT_SIZE
-    text = f"{item.label} ({item.op_count})" if item.kind == "scope" else item.label
+    text = f"{item.label} ({item.op_count})" if item.kind in ("scope", "series") else item.label
     return max(MIN_WIDTH, CHAR_WIDTH * len(text) + 2 * NODE_PADDING), NODE_HEIGHT
 
 

@@ -296,7 +296,8 @@ class GraphCanvas(QGraphicsView):
             return
         hierarchy = scene.view.loaded.hierarchy if scene.view else None
         title, sub = node_texts(item, hierarchy, scene.node_texts)
-        kind = {"scope": "name scope", "expanded": "name scope"}.get(item.kind, item.kind)
+        kind = {"scope": "name scope", "expanded": "name scope", "series": "series of scopes"}
+        kind = kind.get(item.kind, item.kind)
         text = f"<b>{item.name}</b><br>{kind}: {title if item.kind == 'op' else sub or title}"
         QToolTip.showText(event.globalPos(), text, self.viewport())
 

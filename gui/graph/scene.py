@@ -44,7 +44,8 @@ SUB_LOD = 0.7  # the second line of a node
 DETAIL_LOD = 0.3  # below this nodes are flat rectangles, drawn in batches
 LABEL_LOD = 0.85  # edge labels
 ARROW_LOD = 0.25
-LEAVES = ("op", "arg", "ret", "scope")
+LEAVES = ("op", "arg", "ret", "scope", "series")
+CLOSED = ("scope", "series")  # boxes that open: drawn as a stack of cards with a ▸ mark
 _FLAGS = Qt.AlignmentFlag
 
 
@@ -159,7 +160,7 @@ class NodeLayer(_Layer):
         state = s.state_color(item.id)
         painter.setPen(QPen(state, 2.2) if state else QPen(QColor(c.border), 1.0))
         painter.setBrush(QColor(c.node_fill[fam]))
-        if item.kind == "scope":  # a stack of cards: the scope holds more inside
+        if item.kind in CLOSED:  # a stack of cards: the scope holds more inside
             painter.drawRoundedRect(rect.translated(3, 3), 5, 5)
         radius = rect.height() / 2 if item.kind in ("arg", "ret") else 5
         painter.drawRoundedRect(rect, radius, radius)
@@ -178,13 +179,13 @@ class NodeLayer(_Layer):
         right = rect.right() - 6
         if item.kind in ("arg", "ret"):
             left, right = rect.x() + 10, rect.right() - 10
-        if item.kind == "scope" or s.openable[i]:
-            mark_x = left if item.kind == "scope" else right - CHEVRON + 4
+        if item.kind in CLOSED or s.openable[i]:
+            mark_x = left if item.kind in CLOSED else right - CHEVRON + 4
             mark = QRectF(mark_x, rect.y(), CHEVRON, rect.height() if not sub else 22)
             painter.setPen(QColor(c.strip[s.families[i]]))
             painter.setFont(s.metrics.title_font)
             painter.drawText(mark, _FLAGS.AlignVCenter | _FLAGS.AlignLeft, "▸")
-            if item.kind == "scope":
+            if item.kind in CLOSED:
                 left += CHEVRON
             else:
                 right -= CHEVRON
@@ -454,7 +455,7 @@ class GraphScene(QGraphicsScene):
                 rect.width()
                 - STRIP
                 - 14
-                - (CHEVRON if item.kind == "scope" or self.openable[i] else 0)
+                - (CHEVRON if item.kind in CLOSED or self.openable[i] else 0)
             )
             mode = Qt.TextElideMode.ElideMiddle
             title = self.metrics.title_metrics.elidedText(title, mode, room)
