@@ -212,6 +212,17 @@ class GraphCanvas(QGraphicsView):
         self.centerOn(rect.center())
         return True
 
+    def viewport_pos(self, item_id: str) -> QPointF | None:
+        """Where the top left of ``item_id`` is on screen."""
+        rect = self.graph_scene.rect_of(item_id)
+        return None if rect is None else QPointF(self.mapFromScene(rect.topLeft()))
+
+    def keep_at(self, item_id: str, before: QPointF) -> None:
+        """Scroll so that ``item_id`` stays where it was on screen (``before``)."""
+        rect = self.graph_scene.rect_of(item_id)
+        if rect is not None:
+            self._put(rect.topLeft(), before)
+
     def visible_scene_rect(self) -> QRectF:
         return self.mapToScene(self.viewport().rect()).boundingRect()
 

@@ -338,7 +338,7 @@ class GraphPanel(Panel):
     def _apply_layout(self, view: ViewLayout) -> None:
         request = self.state.pending
         anchor = request.anchor if request else None
-        before = self._viewport_pos(anchor) if anchor else None
+        before = self.canvas.viewport_pos(anchor) if anchor else None
         first = self.scene.view is None or self.scene.view.loaded is not view.loaded
         self._shown_first, self._before = first, before
         self.state.layout_done(view)
@@ -360,7 +360,7 @@ class GraphPanel(Panel):
         elif request is not None and request.fit:
             self.canvas.fit_readable()
         elif request is not None and request.anchor and self._before is not None:
-            self._keep_at(request.anchor, self._before)
+            self.canvas.keep_at(request.anchor, self._before)
         self._refresh_marks()
         if request is not None and request.focus:
             self.state.select(request.focus)
@@ -370,20 +370,6 @@ class GraphPanel(Panel):
         self.canvas.minimap.refresh()
         self._update_status()
         self.layout_applied.emit()
-
-    def _viewport_pos(self, item_id: str) -> QPointF | None:
-        rect = self.scene.rect_of(item_id)
-        return None if rect is None else QPointF(self.canvas.mapFromScene(rect.topLeft()))
-
-    def _keep_at(self, item_id: str, before: QPointF) -> None:
-        """Scroll so that ``item_id`` stays where it was on screen."""
-        after = self._viewport_pos(item_id)
-        if after is None:
-            return
-        delta = after - before
-        h, v = self.canvas.horizontalScrollBar(), self.canvas.verticalScrollBar()
-        h.setValue(h.value() + round(delta.x()))
-        v.setValue(v.value() + round(delta.y()))
 
     def _show_canvas(self, shown: bool) -> None:
         self.splitter.setVisible(shown)
