@@ -23,7 +23,7 @@ CONST_OPS = frozenset({"Const", "HostConst"})
 PASS_OPS = frozenset(
     {"ReadVariableOp", "Identity", "Reshape", "Cast", "ExpandDims", "Squeeze", "Transpose"}
 )
-SMALL_VALUES = 6  # a folded Const with at most this many elements shows its values
+SMALL_VALUES = 8  # a folded Const with at most this many elements shows its values
 
 
 class Weight(NamedTuple):

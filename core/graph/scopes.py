@@ -17,7 +17,7 @@ from smlens.core.graph.build import OpGraph, gc_paused
 from smlens.core.graph.fold import Folding
 from smlens.core.graph.series import Series, find_series
 
-DEFAULT_LIMIT = 200  # at most this many items are shown before the user expands anything
+DEFAULT_LIMIT = 1000  # at most this many items are shown before the user expands anything
 _FEEDBACK_OPS = frozenset({"NextIteration", "RefNextIteration"})
 _DIGITS = re.compile(r"(\d+)")
 

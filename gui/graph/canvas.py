@@ -169,7 +169,9 @@ class GraphCanvas(QGraphicsView):
         scale = self.scale_factor or 1.0
         mx = self.viewport().width() / scale
         my = self.viewport().height() / scale
+        center = self.visible_scene_rect().center()
         self.setSceneRect(rect.adjusted(-mx, -my, mx, my))
+        self.centerOn(center)  # a new scene rect moves the scroll bars' origin
 
     def zoom_by(self, factor: float) -> None:
         self.set_scale(self.scale_factor * factor)

@@ -342,6 +342,7 @@ class GraphPanel(Panel):
         request = self.state.answered
         self.scene.show_layout(view, self.loader.texts_for(view.loaded))
         self._show_canvas(True)
+        self.body.layout().activate()  # the canvas's real size, before fitting to it
         restore = request.restore if request else None
         if getattr(self, "_shown_first", True):
             if restore is not None and restore.viewport:

@@ -192,7 +192,11 @@ class NodeLayer(_Layer):
         align = _FLAGS.AlignHCenter if item.kind in ("arg", "ret") else _FLAGS.AlignLeft
         painter.setPen(QColor(c.text))
         painter.setFont(s.metrics.title_font)
-        rows = s.rows(i)
+        rows = s.rows(i) if lod >= SUB_LOD else []
+        if rows:
+            self._paint_rows(painter, rect, rows, left, right)
+            painter.setPen(QColor(c.text))
+            painter.setFont(s.metrics.title_font)
         if not sub or lod < SUB_LOD:
             height = TWO_LINES if rows else rect.height()
             box = QRectF(left, rect.y(), right - left, height)
@@ -206,8 +210,6 @@ class NodeLayer(_Layer):
         painter.drawText(
             QRectF(left, rect.y() + 19, right - left, 15), align | _FLAGS.AlignVCenter, sub
         )
-        if rows:
-            self._paint_rows(painter, rect, rows, left, right)
 
     def _paint_rows(self, painter: QPainter, rect: QRectF, rows, left: float, right: float):
         """A weight per row under a rule: its name, then its shape and dtype (or value)."""
@@ -216,6 +218,7 @@ class NodeLayer(_Layer):
         painter.setPen(QPen(QColor(c.border), 0.6))
         painter.drawLine(QPointF(rect.x() + STRIP + 2, top), QPointF(rect.right() - 2, top))
         fm = s.metrics.small_metrics
+        painter.setFont(s.metrics.small_font)
         for k, row in enumerate(rows):
             y = top + 1 + k * ROW
             painter.setPen(QColor(c.text))
