@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from smlens.core.graph.build import OpGraph
+from smlens.core.graph.build import OpGraph, gc_paused
 from smlens.core.model import Shape, Variable
 
 VARIABLE_OPS = frozenset({"VarHandleOp", "VariableV2", "Variable", "VarHandleOpV2"})
@@ -65,6 +65,11 @@ def fold_weights(graph: OpGraph) -> Folding:
     shown; each read of it still folds, so every consumer lists it. One pass in topological
     order from the sources: linear in the graph's size.
     """
+    with gc_paused():
+        return _fold(graph)
+
+
+def _fold(graph: OpGraph) -> Folding:
     nodes, edges = graph.nodes, graph.edges
     data_in: list[list[int]] = [[] for _ in nodes]  # source ids per node, data edges only
     consumers: list[set[int]] = [set() for _ in nodes]

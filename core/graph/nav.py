@@ -104,7 +104,12 @@ def wrapped_callee(meta_graph: MetaGraph, function: str) -> str | None:
     fn = meta_graph.functions.get(function)
     if fn is None:
         return None
-    calls = [n for n in fn.nodes if n.op not in _WRAPPER_OPS]
+    calls = []
+    for n in fn.nodes:  # stops at the second call: a real function can have 140,000 nodes
+        if n.op not in _WRAPPER_OPS:
+            calls.append(n)
+            if len(calls) > 1:
+                return None
     if len(calls) != 1 or calls[0].op not in _CALL_OPS:
         return None
     found = [c.function for c in node_callees(calls[0], meta_graph.functions) if c.attr == "f"]

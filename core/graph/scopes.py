@@ -149,12 +149,12 @@ def build_hierarchy(graph: OpGraph, folding: Folding | None = None) -> Hierarchy
     With ``folding`` (fold.py), folded nodes are not items: they take the scope of the node
     they fold into, so search and trace reach them there, and their edges are that node's.
 
-    The last step of loading a graph, so it takes the garbage collector's full pass (see
-    gc_paused) before the user starts clicking.
+    The last step of loading a graph, so it freezes what loading built out of the garbage
+    collector's reach (see gc_paused) before the user starts clicking.
     """
     folding = folding or Folding()
     host = folding.host
-    with gc_paused(collect=True):
+    with gc_paused(freeze=True):
         names = [n.name for n in graph.nodes]
         shown = [n for i, n in enumerate(names) if i not in host] if host else names
         paths = _scope_paths(shown)
@@ -378,7 +378,12 @@ def default_expanded(hierarchy: Hierarchy, limit: int = DEFAULT_LIMIT) -> set[st
             break
         expanded.add(scope.name)
     shown = sum(_grows(s) for s in (hierarchy.root, *(hierarchy.scopes[p] for p in expanded)))
-    level = [c for p in ("", *expanded) for c in hierarchy.scopes[p].children]
+    series = hierarchy.series_of  # a series stays one box: its members are not opened
+
+    def inside(scopes) -> list[Scope]:
+        return [c for s in scopes for c in s.children if c.name not in series]
+
+    level = [s for s in inside([hierarchy.root, *map(hierarchy.scopes.get, expanded)])]
     level = [s for s in level if s.name not in expanded]
     while level:
         grows = sum(_grows(s) for s in level)
@@ -386,7 +391,7 @@ def default_expanded(hierarchy: Hierarchy, limit: int = DEFAULT_LIMIT) -> set[st
             break
         shown += grows
         expanded.update(s.name for s in level)
-        level = [c for s in level for c in s.children]
+        level = inside(level)
     return expanded
 
 
