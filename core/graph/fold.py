@@ -62,7 +62,8 @@ def fold_weights(graph: OpGraph) -> Folding:
     A node folds when it is a weight source (a variable or captured variable argument, or a
     Const) or a pass-through op (PASS_OPS) all of whose data inputs fold or are variables,
     and all its data outputs go to one node. A variable read in several places stays
-    shown; each read of it still folds, so every consumer lists it. One pass in topological
+    shown; each read of it still folds, so every consumer lists it. A read whose value
+    nothing uses hides with the variable it reads. One pass in topological
     order from the sources: linear in the graph's size.
     """
     with gc_paused():
@@ -93,12 +94,21 @@ def _fold(graph: OpGraph) -> Folding:
                 variable[j] = any(variable[s] for s in data_in[j])
                 seen.add(j)
                 stack.append(j)
+    # A read nothing uses (Keras reads an embedding table once for its unused shape) hides
+    # with what it reads, so it does not keep its variable on screen.
+    dead = [j for j in order if not consumers[j] and nodes[j].op in PASS_OPS]
+    for j in dead:
+        for src in data_in[j]:
+            consumers[src].discard(j)
     folding = Folding()
     for i in order:
         if len(consumers[i]) == 1:
             (dst,) = consumers[i]
             if nodes[dst].kind == "op":  # a function's return value shows its producer
                 folding.host[i] = dst
+    for j in dead:
+        if data_in[j]:
+            folding.host[j] = data_in[j][0]
     for i in list(folding.host):  # a chain folds into the node at its end
         h = folding.host[i]
         while h in folding.host:

@@ -162,3 +162,16 @@ def test_fold_weights_is_linear_and_leaves_unrelated_graphs_alone():
     assert not fold_weights(graph)
     h = build_hierarchy(graph, fold_weights(graph))
     assert h.root.op_count == len(graph.nodes)
+
+
+def test_a_read_nothing_uses_hides_with_its_variable():
+    names = [("x", []), ("v", []), ("unused", ["v"]), ("read", ["v"]), ("mm", ["x", "read"])]
+    ops = {"v": "VarHandleOp", "unused": "ReadVariableOp", "read": "ReadVariableOp", "mm": "MatMul"}
+    graph = main_graph(names, ops)
+    folding = fold_weights(graph)
+    ids = graph.index
+    assert folding.shown(ids["v"]) == ids["mm"]  # its one live read goes to MatMul
+    assert folding.shown(ids["unused"]) == ids["mm"]
+    assert [w.source for w in folding.weights[ids["mm"]]] == [ids["v"]]
+    items = visible_graph(graph, build_hierarchy(graph, folding), set()).items
+    assert set(items) == {"x", "mm"}
