@@ -432,7 +432,7 @@ class GraphPanel(Panel):
         if name.endswith("/"):
             self.inspector.show_scope(loaded.graph, loaded.hierarchy, name[:-1])
         elif name in loaded.graph.index:
-            self.inspector.show_node(loaded.graph, name, self.model)
+            self.inspector.show_node(loaded.graph, name, self.model, loaded.rows(name))
 
     def jump_to(self, node: str) -> None:
         """Show ``node``: open the scopes holding it, centre it and select it."""

@@ -119,3 +119,23 @@ def test_the_inspector_collapses_and_the_canvas_takes_its_room(qtbot, panel):
     qtbot.waitUntil(lambda: panel.canvas.width() > width, timeout=WAIT_MS)
     with qtbot.waitSignal(panel.wants_focus, timeout=WAIT_MS):
         panel.open_name("serving_default")
+
+
+def test_a_convolution_lists_its_weights_and_each_leads_to_its_values(qtbot, panel):
+    graph = panel.view.loaded.graph
+    conv = next(n.name for n in graph.nodes if n.op == "Conv2D")
+    panel.select(conv)
+    weights = panel.inspector.rows("Weights")
+    assert "kernel" in weights and weights["kernel"].split()[-2] == "float32"
+    section = panel.inspector.tree.findItems("Weights", Qt.MatchFlag.MatchExactly)[0]
+    kernel = next(
+        section.child(k)
+        for k in range(section.childCount())
+        if section.child(k).text(0) == "kernel"
+    )
+    panel.inspector.tree.itemDoubleClicked.emit(kernel, 1)
+    assert panel.selected != conv and panel.scene.selected == conv  # shown through its host
+    assert panel.inspector.variable is not None and panel.inspector.values_button.isEnabled()
+    with qtbot.waitSignal(panel.tensor_view.loaded, timeout=WAIT_MS):
+        panel.inspector.values_button.click()
+    assert panel.tensor_view.data.array.ndim == 4
