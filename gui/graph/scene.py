@@ -40,7 +40,7 @@ from smlens.gui.graph.style import (
 
 TILE = 2500.0  # edges are grouped into path items per tile of this many scene pixels
 TEXT_LOD = 0.5  # below this scale node texts are not drawn
-SUB_LOD = 0.7  # the second line of a node
+SUB_LOD = 0.55  # the second line of a node and its weight rows (the first view opens at 0.7)
 DETAIL_LOD = 0.3  # below this nodes are flat rectangles, drawn in batches
 LABEL_LOD = 0.85  # edge labels
 ARROW_LOD = 0.25
