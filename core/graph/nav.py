@@ -267,9 +267,9 @@ def lay_out(
 ) -> ViewLayout:
     """Visible graph and layout of ``loaded`` with ``expanded`` scopes open, reusing the
     boxes solved before; raises layout.Cancelled when a newer request came in."""
-    with gc_paused():
+    with gc_paused():  # a collector pass in this thread would hold the GIL: a UI stall
         visible = visible_graph(loaded.graph, loaded.hierarchy, expanded)
-    layout = layout_graph(visible, size, loaded.cache, progress, cancelled)
+        layout = layout_graph(visible, size, loaded.cache, progress, cancelled)
     return ViewLayout(loaded, frozenset(expanded), visible, layout)
 
 

@@ -10,6 +10,7 @@ are array lookups, which is also why the view never asks the scene for items at 
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 
 import numpy as np
@@ -22,6 +23,7 @@ from PySide6.QtWidgets import (
     QStyleOptionGraphicsItem,
 )
 
+from smlens.core.graph.build import gc_paused
 from smlens.core.graph.fold import WeightRow
 from smlens.core.graph.layout import BOX_HEADER, Route
 from smlens.core.graph.nav import ViewLayout
@@ -60,6 +62,14 @@ def _culled(bounds: np.ndarray, rect: QRectF) -> np.ndarray:
         & (bounds[:, 3] >= rect.top())
     )
     return np.flatnonzero(mask)
+
+
+def _floats(rows, width: int) -> np.ndarray:
+    """Equal-length tuples as an (n, width) float array; np.fromiter over the chained values
+    is ten times faster than np.array on 140,000 Rect tuples, which it inspects one by one."""
+    rows = list(rows)
+    flat = itertools.chain.from_iterable(rows)
+    return np.fromiter(flat, dtype=float, count=len(rows) * width).reshape(-1, width)
 
 
 def lod_of(painter: QPainter, option) -> float:
@@ -353,8 +363,9 @@ class GraphScene(QGraphicsScene):
             self._clear_arrays()
             self._set_bounds(QRectF())
             return
-        self._build_items(view)
-        self._build_edges(view.layout.routes)
+        with gc_paused():  # hundreds of thousands of small objects on the UI thread
+            self._build_items(view)
+            self._build_edges(view.layout.routes)
         m = 40.0
         self._set_bounds(QRectF(-m, -m, view.layout.width + 2 * m, view.layout.height + 2 * m))
 
@@ -368,7 +379,7 @@ class GraphScene(QGraphicsScene):
         graph = view.loaded.graph
         self.items = [shown[i] for i in rects]
         self.index = {it.id: k for k, it in enumerate(self.items)}
-        arr = np.array(list(rects.values()), dtype=float).reshape(-1, 4)
+        arr = _floats(rects.values(), 4)
         self.qrects = [QRectF(*r) for r in arr.tolist()]
         kinds = [it.kind for it in self.items]
         openable = []
@@ -422,8 +433,8 @@ class GraphScene(QGraphicsScene):
             item.setAcceptedMouseButtons(Qt.MouseButton.NoButton)
             self.addItem(item)
             self._edge_items.append(item)
-        self.tips = np.array(tips, dtype=float).reshape(-1, 3)
-        self.label_at = np.array(labels, dtype=float).reshape(-1, 2)
+        self.tips = _floats(tips, 3)
+        self.label_at = _floats(labels, 2)
         self.route_styles = styles
         t, la = self.tips, self.label_at
         self.tip_bounds = np.column_stack([t[:, 0] - 4, t[:, 1] - 8, t[:, 0] + 4, t[:, 1] + 8])
