@@ -139,3 +139,17 @@ def test_a_convolution_lists_its_weights_and_each_leads_to_its_values(qtbot, pan
     with qtbot.waitSignal(panel.tensor_view.loaded, timeout=WAIT_MS):
         panel.inspector.values_button.click()
     assert panel.tensor_view.data.array.ndim == 4
+
+
+def test_expand_all_on_a_big_graph_asks_first(qtbot, panel, monkeypatch):
+    import smlens.gui.graph.panel as module
+
+    monkeypatch.setattr(module, "EXPAND_ALL_ASK", 5)  # the CNN counts as huge here
+    panel.collapse_all()
+    qtbot.waitUntil(lambda: not panel.busy, timeout=WAIT_MS)
+    panel.expand_all()
+    assert not panel.busy and panel.state.pending is None  # nothing started yet
+    assert "press Expand again" in panel.status_label.text()
+    with qtbot.waitSignal(panel.layout_applied, timeout=WAIT_MS):
+        panel.search_bar.expand_button.click()
+    assert panel.expanded == set(panel.view.loaded.hierarchy.scopes) - {""}
