@@ -275,6 +275,8 @@ class NodeMetrics:
         def size(item: VisibleItem) -> tuple[float, float]:
             if item.kind in ("in", "out"):
                 return PORT, PORT
+            if item.kind == "expanded":  # only its header's width counts: the bold name
+                return self.title_width(item.label) + CHEVRON, ONE_LINE
             title, sub = node_texts(item, hierarchy, texts)
             w = max(self.title_width(title), self.small_width(sub)) + 2 * PAD_X + STRIP
             if item.kind in ("scope", "series"):
