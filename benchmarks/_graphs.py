@@ -46,3 +46,37 @@ def scoped_model(blocks: int, units: int) -> Path:
     tf.saved_model.save(module, str(dest), signatures={"serving_default": module.__call__})
     (dest / ".done").touch()
     return dest
+
+
+def huge_model(blocks: int = 200, units: int = 100) -> Path:
+    """Like ``scoped_model`` with 7 ops per unit (``tanh(x * c + d) * e``): 200 x 100 gives
+    the issue's 140,000 ops in 20,000 name scopes."""
+    dest = CACHE / f"huge_{blocks}x{units}"
+    if (dest / ".done").exists():
+        return dest
+    import tensorflow as tf
+
+    def block(x, b):
+        ends = []
+        with tf.name_scope(f"block_{b}"):
+            y = x
+            for u in range(units):
+                if u % CHAIN == 0:
+                    y = x
+                with tf.name_scope(f"unit_{u}"):
+                    y = tf.tanh(y * (1.0 + u / 1000) + 0.5) * 0.9
+                if u % CHAIN == CHAIN - 1 or u == units - 1:
+                    ends.append(y)
+            return tf.add_n(ends) if len(ends) > 1 else ends[0]
+
+    class Huge(tf.Module):
+        @tf.function(input_signature=[tf.TensorSpec([None, 8], tf.float32, name="x")])
+        def __call__(self, x):
+            for b in range(blocks):
+                x = block(x, b)
+            return {"y": x}
+
+    module = Huge()
+    tf.saved_model.save(module, str(dest), signatures={"serving_default": module.__call__})
+    (dest / ".done").touch()
+    return dest

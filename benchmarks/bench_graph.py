@@ -72,13 +72,15 @@ def _serving_graph(path: Path):
 
 def big(path: Path, runs: int) -> None:
     """First paint of the collapsed view, then expanding one scope (and one inside it)."""
+    from smlens.core.graph.fold import fold_weights
     from smlens.core.graph.layout import LayoutCache, layout_graph
     from smlens.core.graph.query import node_details, search_nodes, trace
     from smlens.core.graph.scopes import build_hierarchy, default_expanded, visible_graph
 
     start = time.perf_counter()
     graph = _serving_graph(path)
-    hierarchy = _timed("build_hierarchy", build_hierarchy, graph)
+    folding = _timed("fold_weights", fold_weights, graph)
+    hierarchy = _timed("build_hierarchy (with series)", build_hierarchy, graph, folding)
     expanded = default_expanded(hierarchy)
     view = _timed("visible_graph (default: top level)", visible_graph, graph, hierarchy, expanded)
     cache = LayoutCache()
@@ -93,7 +95,10 @@ def big(path: Path, runs: int) -> None:
     # The first expansion solves the block's shape; later blocks of the same shape reuse it
     # (see layout_box), so both are reported.
     def expand(scopes: set[str]) -> None:
-        layout_graph(visible_graph(graph, hierarchy, scopes), cache=cache)
+        """Open ``scopes`` and the series holding them (a series of alike blocks is one box
+        until it is opened)."""
+        series = {hierarchy.series_of[p].path for p in scopes if p in hierarchy.series_of}
+        layout_graph(visible_graph(graph, hierarchy, scopes | series), cache=cache)
 
     _timed("expand one block (100 units), first", expand, expanded | {"block_0"})
     _timed("expand one unit inside it", expand, expanded | {"block_0", "block_0/unit_3"})

@@ -1,5 +1,6 @@
 """The graph panel on big functions, from click to pixels: first paint, expanding a scope,
-and a 14,000-op function fully expanded.
+a 14,000-op function fully expanded, and the issue's 140,000-op function from process start
+to first paint with a heartbeat timer measuring UI-thread stalls.
 
 "Paint" is honest: after the layout lands in the scene, the viewport is repainted at once
 (``GraphCanvas.paint_now``) and pending events processed, so the time includes building the
@@ -20,7 +21,7 @@ import sys
 import time
 from pathlib import Path
 
-from _graphs import scoped_model
+from _graphs import huge_model, scoped_model
 
 BIG = (200, 100)  # blocks x units: ~100,000 ops in ~20,000 name scopes
 MEDIUM = (28, 100)  # ~14,000 ops
@@ -85,6 +86,9 @@ def big(path: Path, runs: int) -> None:
     _, panel = _panel(path)
     g = panel.view.loaded.graph
     print(f"  ({len(g.nodes):,} ops, {len(panel.view.loaded.hierarchy.scopes):,} scopes)")
+    for series in panel.view.loaded.hierarchy.series.values():  # the 200 blocks: one box
+        if "/" not in series.path:
+            _timed(f"expand the series {series.label}", panel, panel.expand, series.path)
     _timed("expand block_0 (100 units), first of its shape", panel, panel.expand, "block_0")
     _timed("expand block_0/unit_3 inside it", panel, panel.expand, "block_0/unit_3")
     times = [
@@ -116,7 +120,94 @@ def medium(path: Path, runs: int) -> None:
     print(f"  peak memory (VmHWM) {_peak_mb():35.0f} MB")
 
 
-SCENARIOS = {"big": (big, BIG), "medium": (medium, MEDIUM)}
+class Heartbeat:
+    """A 5 ms timer on the UI thread: the longest gap between its ticks is the longest time
+    the UI thread could not answer (a stall the user feels as a frozen window)."""
+
+    def __init__(self):
+        from PySide6.QtCore import QTimer
+
+        self.timer = QTimer()
+        self.timer.setInterval(5)
+        self.timer.timeout.connect(self._tick)
+        self.reset()
+        self.timer.start()
+
+    def reset(self) -> None:
+        self.last = time.perf_counter()
+        self.longest = 0.0
+
+    def _tick(self) -> None:
+        now = time.perf_counter()
+        self.longest = max(self.longest, now - self.last)
+        self.last = now
+
+
+def _open_in_task(app, path: Path):
+    """open_model on the thread pool, as the window's loader does; the UI thread waits in
+    its event loop (so the heartbeat keeps ticking)."""
+    from PySide6.QtCore import QEventLoop
+
+    from smlens.core import open_model
+    from smlens.gui.base.tasks import TaskRunner
+
+    runner = TaskRunner()
+    loop = QEventLoop()
+    found = []
+    runner.finished.connect(lambda model: (found.append(model), loop.quit()))
+    runner.failed.connect(lambda error: (found.append(error), loop.quit()))
+    runner.start(lambda p, progress=None, cancelled=None: open_model(p), path)
+    loop.exec()
+    if isinstance(found[0], Exception):
+        raise found[0]
+    return found[0]
+
+
+def huge(path: Path, runs: int, started: float | None = None) -> None:
+    """The issue's 140,000-op function: whole process from start to the graph's first
+    paint, the longest UI-thread stall, expanding, and peak memory."""
+    from PySide6.QtWidgets import QApplication
+
+    from smlens.gui.base.theme import apply_theme
+    from smlens.gui.graph.panel import GraphPanel
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    apply_theme(app)
+    beat = Heartbeat()
+    model = _open_in_task(app, path)
+    opening_stall = beat.longest
+    beat.reset()
+    panel = GraphPanel()
+    panel.resize(1400, 900)
+    panel.show()
+    t0 = time.perf_counter()
+    panel.set_model(model)
+    _wait(panel)
+    first = time.time() - started if started else float("nan")
+    g, h = panel.view.loaded.graph, panel.view.loaded.hierarchy
+    print(f"  ({panel.view.loaded.op_count:,} ops, {len(h.scopes) - 1:,} scopes)")
+    print(f"  {'process start to first paint (target < 3 s)':48} {first * 1000:8.0f} ms")
+    print(f"  {'  of it set_model to first paint':48} {_ms(t0):8.0f} ms")
+    print(f"  {'  items shown at first':48} {len(panel.scene.items):8,}")
+    print(f"  {'longest UI-thread stall (target < 100 ms)':48} {beat.longest * 1000:8.0f} ms")
+    print(f"  {'  and while open_model ran (the reader)':48} {opening_stall * 1000:8.0f} ms")
+    series = next(iter(h.series.values()), None)
+    beat.reset()
+    if series is not None:
+        _timed(f"expand {series.label}", panel, panel.expand, series.path)
+    _timed("expand block_0", panel, panel.expand, "block_0")
+    node = next(n.name for n in g.nodes if n.name.startswith("block_150/unit_42/"))
+    _timed("jump to a node deep in block_150 (search hit)", panel, panel.jump_to, node)
+    print(f"  {'longest UI-thread stall while expanding':48} {beat.longest * 1000:8.0f} ms")
+    beat.reset()
+    panel.expand_all()  # asks first on a graph this big
+    print(f"  {'expand all asks first: ' + panel.status_label.text()[:30]:48}")
+    _timed("expand all (confirmed): click to paint", panel, panel.expand_all)
+    print(f"  {'longest UI-thread stall in expand all':48} {beat.longest * 1000:8.0f} ms")
+    print(f"  peak memory (VmHWM) {_peak_mb():35.0f} MB")
+
+
+SCENARIOS = {"big": (big, BIG), "medium": (medium, MEDIUM), "huge": (huge, None)}
 
 
 if __name__ == "__main__":
@@ -124,13 +215,17 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--scenario", choices=SCENARIOS)
+    parser.add_argument("--started", type=float, help="time.time() the parent started it")
     args = parser.parse_args()
     if args.scenario:
         fn, shape = SCENARIOS[args.scenario]
-        fn(scoped_model(*shape), args.runs)
+        if shape is None:
+            fn(huge_model(), args.runs, args.started)
+        else:
+            fn(scoped_model(*shape), args.runs)
         sys.exit()
     for name, (fn, shape) in SCENARIOS.items():
-        path = scoped_model(*shape)
+        path = huge_model() if shape is None else scoped_model(*shape)
         print(f"\n{name}: {fn.__doc__.splitlines()[0]}  [{path.name}]", flush=True)
         cmd = [sys.executable, __file__, "--scenario", name, "--runs", str(args.runs)]
-        subprocess.run(cmd, check=True)
+        subprocess.run([*cmd, "--started", str(time.time())], check=True)

@@ -170,15 +170,17 @@ class OpGraph:
 
 
 @contextmanager
-def gc_paused(collect: bool = False) -> Iterator[None]:
+def gc_paused(freeze: bool = False) -> Iterator[None]:
     """Pause the cyclic garbage collector while many small objects are built; with
-    ``collect``, run one full pass at the end.
+    ``freeze``, move everything alive at the end out of its reach (``gc.freeze``).
 
     Its passes rescan the growing heap and took over a third of the time of building the
-    graph and scopes of 100,000 ops; nothing built here needs collecting early. But a
-    loaded graph's million objects make the next full pass cost ~0.2 s wherever it falls:
-    the user's next click (expanding a scope), unless the last loading step, which runs
-    off the UI thread, takes it first.
+    graph and scopes of 100,000 ops; nothing built here needs collecting early. A loaded
+    graph's million objects would make every later full pass cost ~0.7 s, and a pass holds
+    the GIL, so the UI thread stalls wherever it falls, even when it runs in a worker
+    (a ``gc.collect()`` at the end of loading froze the window for 0.65 s at 140,000 ops).
+    Frozen, they are never scanned again; the price is that reference cycles among them are
+    not freed when the graph is dropped (its acyclic parts are, by reference counting).
     """
     was_enabled = gc.isenabled()
     gc.disable()
@@ -186,9 +188,9 @@ def gc_paused(collect: bool = False) -> Iterator[None]:
         yield
     finally:
         if was_enabled:
+            if freeze:
+                gc.freeze()
             gc.enable()
-            if collect:
-                gc.collect()
 
 
 def _output_dtypes(node: Node, library: dict[str, Function]) -> list[str]:

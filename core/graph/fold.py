@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from smlens.core.graph.build import OpGraph
+from smlens.core.graph.build import OpGraph, gc_paused
 from smlens.core.model import Shape, Variable
 
 VARIABLE_OPS = frozenset({"VarHandleOp", "VariableV2", "Variable", "VarHandleOpV2"})
@@ -23,7 +23,7 @@ CONST_OPS = frozenset({"Const", "HostConst"})
 PASS_OPS = frozenset(
     {"ReadVariableOp", "Identity", "Reshape", "Cast", "ExpandDims", "Squeeze", "Transpose"}
 )
-SMALL_VALUES = 6  # a folded Const with at most this many elements shows its values
+SMALL_VALUES = 8  # a folded Const with at most this many elements shows its values
 
 
 class Weight(NamedTuple):
@@ -62,9 +62,15 @@ def fold_weights(graph: OpGraph) -> Folding:
     A node folds when it is a weight source (a variable or captured variable argument, or a
     Const) or a pass-through op (PASS_OPS) all of whose data inputs fold or are variables,
     and all its data outputs go to one node. A variable read in several places stays
-    shown; each read of it still folds, so every consumer lists it. One pass in topological
+    shown; each read of it still folds, so every consumer lists it. A read whose value
+    nothing uses hides with the variable it reads. One pass in topological
     order from the sources: linear in the graph's size.
     """
+    with gc_paused():
+        return _fold(graph)
+
+
+def _fold(graph: OpGraph) -> Folding:
     nodes, edges = graph.nodes, graph.edges
     data_in: list[list[int]] = [[] for _ in nodes]  # source ids per node, data edges only
     consumers: list[set[int]] = [set() for _ in nodes]
@@ -88,12 +94,21 @@ def fold_weights(graph: OpGraph) -> Folding:
                 variable[j] = any(variable[s] for s in data_in[j])
                 seen.add(j)
                 stack.append(j)
+    # A read nothing uses (Keras reads an embedding table once for its unused shape) hides
+    # with what it reads, so it does not keep its variable on screen.
+    dead = [j for j in order if not consumers[j] and nodes[j].op in PASS_OPS]
+    for j in dead:
+        for src in data_in[j]:
+            consumers[src].discard(j)
     folding = Folding()
     for i in order:
         if len(consumers[i]) == 1:
             (dst,) = consumers[i]
             if nodes[dst].kind == "op":  # a function's return value shows its producer
                 folding.host[i] = dst
+    for j in dead:
+        if data_in[j]:
+            folding.host[j] = data_in[j][0]
     for i in list(folding.host):  # a chain folds into the node at its end
         h = folding.host[i]
         while h in folding.host:

@@ -49,6 +49,7 @@ DUMMY_GAP = 6.0  # between two edges passing through a layer
 GAP_Y = 36.0  # between layers
 BOX_PADDING = 12.0  # inside an expanded scope, around its items
 BOX_HEADER = 24.0  # above an expanded scope's items, for its name
+HEADER_EXTRA = 70.0  # an expanded scope's header: its name's width plus the mark and count
 
 Point = tuple[float, float]
 Size = Callable[[VisibleItem], tuple[float, float]]
@@ -58,7 +59,7 @@ def default_size(item: VisibleItem) -> tuple[float, float]:
     """Width from the label's length, fixed height; the view may pass one from its fonts."""
     if item.kind in ("in", "out"):
         return PORT_SIZE, PORT_SIZE
-    text = f"{item.label} ({item.op_count})" if item.kind == "scope" else item.label
+    text = f"{item.label} ({item.op_count})" if item.kind in ("scope", "series") else item.label
     return max(MIN_WIDTH, CHAR_WIDTH * len(text) + 2 * NODE_PADDING), NODE_HEIGHT
 
 
@@ -179,7 +180,9 @@ def _flatten(done, path: str, ox: float, oy: float, rects: dict, routes: list) -
         routes.append(route._replace(points=points))
     for item_id, child in box.children.items():
         r = rects[item_id]
-        _flatten(done, child, r.x + BOX_PADDING, r.y + BOX_HEADER + BOX_PADDING, rects, routes)
+        dx = (r.w - outer_size(done[child])[0]) / 2  # a box widened for its header
+        x, y = r.x + dx + BOX_PADDING, r.y + BOX_HEADER + BOX_PADDING
+        _flatten(done, child, x, y, rects, routes)
 
 
 # --- One box ------------------------------------------------------------------------------
@@ -232,13 +235,16 @@ def _measure(items, size: Size, inner: dict[str, BoxLayout]):
             continue
         laid = inner[it.name]
         w, h = outer_size(laid)
+        # Never narrower than its header (name and op count): the inside is centred.
+        wide = max(w, size(it)[0] + HEADER_EXTRA)
+        dx = (wide - w) / 2
         out_port = laid.rects.get(out_port_id(it.name))
         in_port = laid.rects.get(in_port_id(it.name))
-        sizes.append((w, h))
+        sizes.append((wide, h))
         ports.append(
             (
-                BOX_PADDING + out_port.cx if out_port else w / 2,
-                BOX_PADDING + in_port.cx if in_port else w / 2,
+                dx + BOX_PADDING + out_port.cx if out_port else wide / 2,
+                dx + BOX_PADDING + in_port.cx if in_port else wide / 2,
             )
         )
     return sizes, ports

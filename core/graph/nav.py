@@ -104,7 +104,12 @@ def wrapped_callee(meta_graph: MetaGraph, function: str) -> str | None:
     fn = meta_graph.functions.get(function)
     if fn is None:
         return None
-    calls = [n for n in fn.nodes if n.op not in _WRAPPER_OPS]
+    calls = []
+    for n in fn.nodes:  # stops at the second call: a real function can have 140,000 nodes
+        if n.op not in _WRAPPER_OPS:
+            calls.append(n)
+            if len(calls) > 1:
+                return None
     if len(calls) != 1 or calls[0].op not in _CALL_OPS:
         return None
     found = [c.function for c in node_callees(calls[0], meta_graph.functions) if c.attr == "f"]
@@ -262,9 +267,9 @@ def lay_out(
 ) -> ViewLayout:
     """Visible graph and layout of ``loaded`` with ``expanded`` scopes open, reusing the
     boxes solved before; raises layout.Cancelled when a newer request came in."""
-    with gc_paused():
+    with gc_paused():  # a collector pass in this thread would hold the GIL: a UI stall
         visible = visible_graph(loaded.graph, loaded.hierarchy, expanded)
-    layout = layout_graph(visible, size, loaded.cache, progress, cancelled)
+        layout = layout_graph(visible, size, loaded.cache, progress, cancelled)
     return ViewLayout(loaded, frozenset(expanded), visible, layout)
 
 
@@ -274,10 +279,14 @@ def lay_out(
 def shown_item(loaded: LoadedGraph, expanded: frozenset[str] | set[str], node_id: int) -> str:
     """The id of the item showing node ``node_id``: itself (or the node it folds into), or
     its outermost collapsed scope."""
-    node_id = loaded.hierarchy.folding.shown(node_id)
-    for s in loaded.hierarchy.node_scope[node_id].chain[1:]:
+    h = loaded.hierarchy
+    node_id = h.folding.shown(node_id)
+    for s in h.node_scope[node_id].chain[1:]:
         if s.name not in expanded:
-            return s.id
+            return h.shown_scope(s, expanded)
+        series = h.series_of.get(s.name)
+        if series is not None and series.path not in expanded:
+            return series.id
     return loaded.graph.nodes[node_id].name
 
 
@@ -314,9 +323,10 @@ def trace_view(
         scope = hierarchy.scopes.get(path)
         if scope is None or any(s.name not in expanded for s in scope.chain[1:]):
             continue  # inside a collapsed scope: not shown
+        merged = {m.id: g.id for g in scope.series if g.path not in expanded for m in g.members}
         for src, dst, k in (*scope.local, *scope.entering, *scope.leaving):
             if k in edges:
-                pairs.add((src, dst))
+                pairs.add((merged.get(src, src), merged.get(dst, dst)))
     for src, dst in pairs:
         items.update((src, dst))
     return TraceView(node, direction, set(names), items, pairs)

@@ -15,8 +15,9 @@ from typing import NamedTuple
 
 from smlens.core.graph.build import OpGraph, gc_paused
 from smlens.core.graph.fold import Folding
+from smlens.core.graph.series import Series, find_series
 
-DEFAULT_LIMIT = 200  # at most this many items are shown before the user expands anything
+DEFAULT_LIMIT = 1000  # at most this many items are shown before the user expands anything
 _FEEDBACK_OPS = frozenset({"NextIteration", "RefNextIteration"})
 _DIGITS = re.compile(r"(\d+)")
 
@@ -60,6 +61,7 @@ class Scope:
     entering: list[_Filed] = field(default_factory=list, repr=False)
     leaving: list[_Filed] = field(default_factory=list, repr=False)
     folded: list[VisibleEdge] | None = field(default=None, repr=False)
+    series: list[Series] = field(default_factory=list, repr=False)  # runs of alike children
     id: str = field(init=False, repr=False)  # item ids, made once: one per crossing edge
     in_id: str = field(init=False, repr=False)
     out_id: str = field(init=False, repr=False)
@@ -81,6 +83,13 @@ class Hierarchy:
     scopes: dict[str, Scope]  # path -> scope, root under ""
     node_scope: list[Scope]  # node id -> the scope holding it (a folded node: its host's)
     folding: Folding = field(default_factory=Folding)  # weights drawn inside their consumers
+    series_of: dict[str, Series] = field(default_factory=dict)  # member scope path -> series
+    series: dict[str, Series] = field(default_factory=dict)  # series path -> series
+
+    def shown_scope(self, s: Scope, expanded) -> str:
+        """The item id showing collapsed scope ``s``: its own, or its folded series'."""
+        series = self.series_of.get(s.name)
+        return series.id if series is not None and series.path not in expanded else s.id
 
     def node_names(self, graph: OpGraph, scope: Scope | None = None) -> list[str]:
         """Every node name below ``scope`` (default: all), depth first."""
@@ -140,12 +149,12 @@ def build_hierarchy(graph: OpGraph, folding: Folding | None = None) -> Hierarchy
     With ``folding`` (fold.py), folded nodes are not items: they take the scope of the node
     they fold into, so search and trace reach them there, and their edges are that node's.
 
-    The last step of loading a graph, so it takes the garbage collector's full pass (see
-    gc_paused) before the user starts clicking.
+    The last step of loading a graph, so it freezes what loading built out of the garbage
+    collector's reach (see gc_paused) before the user starts clicking.
     """
     folding = folding or Folding()
     host = folding.host
-    with gc_paused(collect=True):
+    with gc_paused(freeze=True):
         names = [n.name for n in graph.nodes]
         shown = [n for i, n in enumerate(names) if i not in host] if host else names
         paths = _scope_paths(shown)
@@ -165,7 +174,13 @@ def build_hierarchy(graph: OpGraph, folding: Folding | None = None) -> Hierarchy
             if s.parent is not None:
                 s.parent.op_count += s.op_count
         _file_edges(graph, node_scope, host)
-    return Hierarchy(scopes[""], scopes, node_scope, folding)
+        series_of, by_path = {}, {}
+        for scope in scopes.values():
+            scope.series = find_series(scope)
+            for series in scope.series:
+                by_path[series.path] = series
+                series_of.update((m.name, series) for m in series.members)
+    return Hierarchy(scopes[""], scopes, node_scope, folding, series_of, by_path)
 
 
 def _file_edges(graph: OpGraph, node_scope: list[Scope], host: dict[int, int]) -> None:
@@ -211,7 +226,7 @@ class VisibleItem(NamedTuple):
     """One thing drawn: an op, an arg or ret, a scope (collapsed or expanded), or a port."""
 
     id: str  # node name; scope path + "/" for scopes; path + "/(in)" / "/(out)" for ports
-    kind: str  # "op" | "arg" | "ret" | "scope" | "expanded" | "in" | "out"
+    kind: str  # "op" | "arg" | "ret" | "scope" | "expanded" | "series" | "in" | "out"
     label: str
     name: str  # node name or scope path
     op: str = ""  # op type of a node
@@ -274,7 +289,12 @@ def _scope_item(s: Scope, expanded: frozenset[str], box: str) -> VisibleItem:
 
 
 def _box(graph: OpGraph, s: Scope, expanded: frozenset[str]) -> VisibleBox:
-    items = [_scope_item(c, expanded, s.name) for c in s.children]
+    folded = [g for g in s.series if g.path not in expanded]
+    members = {m.name: g for g in folded for m in g.members}
+    items = [_scope_item(c, expanded, s.name) for c in s.children if c.name not in members]
+    items.extend(
+        VisibleItem(g.id, "series", g.title, g.path, "", g.op_count, s.name) for g in folded
+    )
     for i in s.nodes:
         n = graph.nodes[i]
         label = n.name.rsplit("/", 1)[-1]
@@ -285,7 +305,33 @@ def _box(graph: OpGraph, s: Scope, expanded: frozenset[str]) -> VisibleBox:
         items.append(VisibleItem(s.out_id, "out", "", s.name, "", 0, s.name))
     if s.folded is None:  # the same whichever scopes are expanded: kept
         s.folded = _fold(graph, s.local + s.entering + s.leaving)
-    return VisibleBox(s.name, items, s.folded)
+    edges = s.folded
+    if folded:
+        edges = _merge(edges, {m.id: g.id for g in folded for m in g.members})
+    key = (s.name, frozenset(g.path for g in s.series) - {g.path for g in folded})
+    return VisibleBox(s.name, items, edges, key)
+
+
+def _merge(edges: list[VisibleEdge], mapping: dict[str, str]) -> list[VisibleEdge]:
+    """Folded edges with the items of ``mapping`` merged into one (a series box)."""
+    merged: dict[tuple[str, str], VisibleEdge] = {}
+    for e in edges:
+        src, dst = mapping.get(e.src, e.src), mapping.get(e.dst, e.dst)
+        if src == dst:
+            continue
+        old = merged.get((src, dst))
+        if old is None:
+            merged[(src, dst)] = e._replace(src=src, dst=dst)
+        else:
+            merged[(src, dst)] = VisibleEdge(
+                src,
+                dst,
+                old.count + e.count,
+                old.control and e.control,
+                old.dtype if old.dtype == e.dtype else "",
+                old.loop_back or e.loop_back,
+            )
+    return list(merged.values())
 
 
 def visible_graph(graph: OpGraph, hierarchy: Hierarchy, expanded: set[str]) -> VisibleGraph:
@@ -302,11 +348,11 @@ def visible_graph(graph: OpGraph, hierarchy: Hierarchy, expanded: set[str]) -> V
         boxes[s.name] = box
         inner: set[str] = set()
         for c in s.children:
-            if c.name in shown:
+            if c.name in shown and hierarchy.shown_scope(c, shown) == c.id:
                 inner.add(c.name)
                 inner |= visit(c)
         below[s.name] = frozenset(inner)
-        box.key = (s.name, below[s.name])
+        box.key = (*box.key, below[s.name])
         return below[s.name]
 
     with gc_paused():
@@ -332,7 +378,12 @@ def default_expanded(hierarchy: Hierarchy, limit: int = DEFAULT_LIMIT) -> set[st
             break
         expanded.add(scope.name)
     shown = sum(_grows(s) for s in (hierarchy.root, *(hierarchy.scopes[p] for p in expanded)))
-    level = [c for p in ("", *expanded) for c in hierarchy.scopes[p].children]
+    series = hierarchy.series_of  # a series stays one box: its members are not opened
+
+    def inside(scopes) -> list[Scope]:
+        return [c for s in scopes for c in s.children if c.name not in series]
+
+    level = [s for s in inside([hierarchy.root, *map(hierarchy.scopes.get, expanded)])]
     level = [s for s in level if s.name not in expanded]
     while level:
         grows = sum(_grows(s) for s in level)
@@ -340,7 +391,7 @@ def default_expanded(hierarchy: Hierarchy, limit: int = DEFAULT_LIMIT) -> set[st
             break
         shown += grows
         expanded.update(s.name for s in level)
-        level = [c for s in level for c in s.children]
+        level = inside(level)
     return expanded
 
 
@@ -349,14 +400,22 @@ _WRAPPER_LIMIT = 3000  # ... and it holds at most this many items
 
 
 def _grows(s: Scope) -> int:
-    """Items a scope adds when opened: its children and nodes, and its ports."""
-    return len(s.children) + len(s.nodes) + (s.in_edges > 0) + (s.out_edges > 0)
+    """Items a scope adds when opened: its children (a series as one) and nodes, and its
+    ports."""
+    children = len(s.children) - sum(len(g.members) - 1 for g in s.series)
+    return children + len(s.nodes) + (s.in_edges > 0) + (s.out_edges > 0)
 
 
 def reveal(hierarchy: Hierarchy, graph: OpGraph, expanded: set[str], node: str) -> set[str]:
-    """``expanded`` plus the scopes to open so that ``node`` is shown (a search hit)."""
-    return set(expanded) | set(hierarchy.ancestors(graph, node))
+    """``expanded`` plus the scopes (and series) to open so that ``node`` is shown."""
+    wanted = set(expanded)
+    for path in hierarchy.ancestors(graph, node):
+        wanted.add(path)
+        series = hierarchy.series_of.get(path)
+        if series is not None:
+            wanted.add(series.path)
+    return wanted
 
 
 def expand_all(hierarchy: Hierarchy) -> set[str]:
-    return {path for path in hierarchy.scopes if path}
+    return {path for path in hierarchy.scopes if path} | set(hierarchy.series)

@@ -169,7 +169,9 @@ class GraphCanvas(QGraphicsView):
         scale = self.scale_factor or 1.0
         mx = self.viewport().width() / scale
         my = self.viewport().height() / scale
+        center = self.visible_scene_rect().center()
         self.setSceneRect(rect.adjusted(-mx, -my, mx, my))
+        self.centerOn(center)  # a new scene rect moves the scroll bars' origin
 
     def zoom_by(self, factor: float) -> None:
         self.set_scale(self.scale_factor * factor)
@@ -211,6 +213,17 @@ class GraphCanvas(QGraphicsView):
             self.set_scale(least_scale)
         self.centerOn(rect.center())
         return True
+
+    def viewport_pos(self, item_id: str) -> QPointF | None:
+        """Where the top left of ``item_id`` is on screen."""
+        rect = self.graph_scene.rect_of(item_id)
+        return None if rect is None else QPointF(self.mapFromScene(rect.topLeft()))
+
+    def keep_at(self, item_id: str, before: QPointF) -> None:
+        """Scroll so that ``item_id`` stays where it was on screen (``before``)."""
+        rect = self.graph_scene.rect_of(item_id)
+        if rect is not None:
+            self._put(rect.topLeft(), before)
 
     def visible_scene_rect(self) -> QRectF:
         return self.mapToScene(self.viewport().rect()).boundingRect()
@@ -296,7 +309,8 @@ class GraphCanvas(QGraphicsView):
             return
         hierarchy = scene.view.loaded.hierarchy if scene.view else None
         title, sub = node_texts(item, hierarchy, scene.node_texts)
-        kind = {"scope": "name scope", "expanded": "name scope"}.get(item.kind, item.kind)
+        kind = {"scope": "name scope", "expanded": "name scope", "series": "series of scopes"}
+        kind = kind.get(item.kind, item.kind)
         text = f"<b>{item.name}</b><br>{kind}: {title if item.kind == 'op' else sub or title}"
         QToolTip.showText(event.globalPos(), text, self.viewport())
 

@@ -91,7 +91,11 @@ class GraphInspector(QWidget):
         self.title.setText(f"<span style='color:{current().muted}'>{text}</span>")
         self._set_buttons(trace=False)
 
-    def show_node(self, graph: OpGraph, name: str, model: Model | None) -> NodeDetails:
+    def show_node(
+        self, graph: OpGraph, name: str, model: Model | None, weights: list | None = None
+    ) -> NodeDetails:
+        """``weights``: the rows folded into the node (fold.WeightRow), each a link to the
+        folded variable or constant, whose values it can show."""
         d = node_details(graph, name)
         self.details = d
         self.variable = _variable(model, d.variable_key)
@@ -113,6 +117,13 @@ class GraphInspector(QWidget):
             self._row(node, "traced from", original)
         if self.variable is not None:
             self._variable_section(self.variable, d.variable_key)
+        if weights:
+            section = self._section("Weights")
+            for w in weights:
+                row = self._row(section, w.label, f"{w.text}  ↗")
+                row.setData(1, TARGET_ROLE, ("node", w.node))
+                row.setForeground(1, QColor(current().accent))
+                row.setToolTip(1, f"{w.node}: double-click to inspect it and show its values")
         if d.callees:
             calls = self._section("Calls")
             for c in d.callees:

@@ -5,10 +5,17 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject, Signal
 
-from smlens.core.graph.nav import LoadedGraph, Place, ViewLayout, lay_out, load_graph
+from smlens.core.graph.nav import (
+    GraphRef,
+    LoadedGraph,
+    Place,
+    ViewLayout,
+    lay_out,
+    load_graph,
+)
 from smlens.core.graph.state import GraphState, LayoutRequest
-from smlens.core.model import Model
-from smlens.core.tasks import Cancelled
+from smlens.core.model import MetaGraph, Model
+from smlens.core.tasks import CancelCheck, Cancelled, Progress
 from smlens.gui.base.tasks import TaskRunner
 from smlens.gui.graph.style import NodeMetrics, variable_texts
 
@@ -41,7 +48,8 @@ class GraphLoader(QObject):
         self.model = model
 
     def texts_for(self, loaded: LoadedGraph) -> dict[str, tuple[str, str]]:
-        """Variable names and shapes shown on nodes, made once per graph."""
+        """Variable names and shapes shown on nodes, made once per graph (by the load
+        task, off the UI thread: it reads every node)."""
         key = (loaded.ref.tag_set, loaded.ref.function)
         if key not in self._texts:
             self._texts[key] = variable_texts(loaded.graph, self.model)
@@ -52,7 +60,7 @@ class GraphLoader(QObject):
             return
         mg = self.model.meta_graph(place.ref.tag_set)
         self.building.emit(place.ref.title)
-        self.runner.start(load_graph, self.model, mg, place.ref, self.state.fold)
+        self.runner.start(load_with_texts, self.model, mg, place.ref, self.state.fold)
 
     def _on_layout_requested(self, request: LayoutRequest) -> None:
         loaded = request.loaded
@@ -60,11 +68,26 @@ class GraphLoader(QObject):
         self.runner.start(lay_out, loaded, set(request.expanded), sizer)
 
     def _on_finished(self, result) -> None:
-        if isinstance(result, LoadedGraph):
-            self.state.graph_loaded(result)
+        if isinstance(result, tuple):
+            loaded, texts = result
+            self._texts[(loaded.ref.tag_set, loaded.ref.function)] = texts
+            self.state.graph_loaded(loaded)
         elif isinstance(result, ViewLayout):
             self.layout_ready.emit(result)
 
     def _on_failed(self, error: Exception) -> None:
         if not isinstance(error, Cancelled):
             self.failed.emit(f"Could not show the graph: {type(error).__name__}: {error}")
+
+
+def load_with_texts(
+    model: Model | None,
+    meta_graph: MetaGraph,
+    ref: GraphRef,
+    fold: bool = True,
+    progress: Progress | None = None,
+    cancelled: CancelCheck | None = None,
+) -> tuple[LoadedGraph, dict[str, tuple[str, str]]]:
+    """load_graph, and the variable texts of its nodes: every whole-graph pass in one task."""
+    loaded = load_graph(model, meta_graph, ref, fold, progress, cancelled)
+    return loaded, variable_texts(loaded.graph, model)

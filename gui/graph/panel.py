@@ -26,7 +26,6 @@ from PySide6.QtWidgets import (
 
 from smlens.core.graph.nav import (
     GraphRef,
-    History,
     Place,
     TraceView,
     ViewLayout,
@@ -53,6 +52,8 @@ from smlens.gui.graph.style import NodeMetrics, edge_label
 from smlens.gui.graph.toolbar import add_shortcut
 from smlens.gui.tensor.view import TensorView
 
+EXPAND_ALL_ASK = 20_000  # Expand all asks first above this many items
+
 
 class GraphPanel(Panel):
     """Every NodeDef of a main graph or function, with scopes as boxes."""
@@ -70,6 +71,7 @@ class GraphPanel(Panel):
         self.state = state or GraphState()
         self._pending_name: str | None = None
         self._shown_first, self._before = True, None
+        self._expand_all_asked = False
         self.loader = GraphLoader(self.state, self.metrics, self)
         self.loader.layout_ready.connect(self._apply_layout)
         self.loader.failed.connect(self._on_failed)
@@ -95,20 +97,8 @@ class GraphPanel(Panel):
         return self.state.view
 
     @property
-    def history(self) -> History:
-        return self.state.history
-
-    @property
     def selected(self) -> str | None:
         return self.state.selected
-
-    @property
-    def matches(self) -> list[str]:
-        return self.state.matches
-
-    @property
-    def trace(self) -> TraceView | None:
-        return self.state.trace
 
     @property
     def expanded(self) -> set[str]:
@@ -256,7 +246,7 @@ class GraphPanel(Panel):
 
     def showEvent(self, event) -> None:
         super().showEvent(event)
-        if self.model is not None and self.history.current is None and not self.loader.busy:
+        if self.model is not None and self.state.history.current is None and not self.loader.busy:
             self.open_default()
 
     def open_default(self) -> None:
@@ -308,7 +298,7 @@ class GraphPanel(Panel):
 
     def open_callee(self, function: str) -> None:
         """Walk into ``function`` from the graph shown (a call node's callee)."""
-        current = self.history.current
+        current = self.state.history.current
         if current is None or self.model is None:
             return
         mg = self.model.meta_graph(current.ref.tag_set)
@@ -319,7 +309,7 @@ class GraphPanel(Panel):
         self.open_place(place)
 
     def _on_place_changed(self, place: Place | None) -> None:
-        history = self.history
+        history = self.state.history
         self.nav_bar.show_place(place, bool(history.back_stack), bool(history.forward_stack))
         self.inspector.clear()
 
@@ -338,12 +328,13 @@ class GraphPanel(Panel):
     def _apply_layout(self, view: ViewLayout) -> None:
         request = self.state.pending
         anchor = request.anchor if request else None
-        before = self._viewport_pos(anchor) if anchor else None
+        before = self.canvas.viewport_pos(anchor) if anchor else None
         first = self.scene.view is None or self.scene.view.loaded is not view.loaded
         self._shown_first, self._before = first, before
         self.state.layout_done(view)
 
     def _on_view_changed(self, view: ViewLayout | None) -> None:
+        self._expand_all_asked = False
         if view is None:
             self.scene.show_layout(None)
             self._show_canvas(False)
@@ -351,6 +342,7 @@ class GraphPanel(Panel):
         request = self.state.answered
         self.scene.show_layout(view, self.loader.texts_for(view.loaded))
         self._show_canvas(True)
+        self.body.layout().activate()  # the canvas's real size, before fitting to it
         restore = request.restore if request else None
         if getattr(self, "_shown_first", True):
             if restore is not None and restore.viewport:
@@ -360,7 +352,7 @@ class GraphPanel(Panel):
         elif request is not None and request.fit:
             self.canvas.fit_readable()
         elif request is not None and request.anchor and self._before is not None:
-            self._keep_at(request.anchor, self._before)
+            self.canvas.keep_at(request.anchor, self._before)
         self._refresh_marks()
         if request is not None and request.focus:
             self.state.select(request.focus)
@@ -370,20 +362,6 @@ class GraphPanel(Panel):
         self.canvas.minimap.refresh()
         self._update_status()
         self.layout_applied.emit()
-
-    def _viewport_pos(self, item_id: str) -> QPointF | None:
-        rect = self.scene.rect_of(item_id)
-        return None if rect is None else QPointF(self.canvas.mapFromScene(rect.topLeft()))
-
-    def _keep_at(self, item_id: str, before: QPointF) -> None:
-        """Scroll so that ``item_id`` stays where it was on screen."""
-        after = self._viewport_pos(item_id)
-        if after is None:
-            return
-        delta = after - before
-        h, v = self.canvas.horizontalScrollBar(), self.canvas.verticalScrollBar()
-        h.setValue(h.value() + round(delta.x()))
-        v.setValue(v.value() + round(delta.y()))
 
     def _show_canvas(self, shown: bool) -> None:
         self.splitter.setVisible(shown)
@@ -410,6 +388,20 @@ class GraphPanel(Panel):
         self.state.collapse(path)
 
     def expand_all(self) -> None:
+        """Open every scope and series; on a huge graph, only when asked twice (the layout
+        runs off the UI thread, and anything asked next cancels it)."""
+        loaded = self.state.loaded
+        if loaded is None:
+            return
+        h = loaded.hierarchy
+        items = len(h.scopes) + len(loaded.graph.nodes) - len(h.folding)
+        if items > EXPAND_ALL_ASK and not self._expand_all_asked:
+            self._expand_all_asked = True
+            self.status_label.setText(
+                f"Expand all would draw {items:,} items: press Expand again to go on."
+            )
+            return
+        self._expand_all_asked = False
         self.state.expand_all()
 
     def collapse_all(self) -> None:
@@ -440,7 +432,7 @@ class GraphPanel(Panel):
         if name.endswith("/"):
             self.inspector.show_scope(loaded.graph, loaded.hierarchy, name[:-1])
         elif name in loaded.graph.index:
-            self.inspector.show_node(loaded.graph, name, self.model)
+            self.inspector.show_node(loaded.graph, name, self.model, loaded.rows(name))
 
     def jump_to(self, node: str) -> None:
         """Show ``node``: open the scopes holding it, centre it and select it."""
@@ -473,7 +465,7 @@ class GraphPanel(Panel):
         if self.view is None:
             return
         graph = self.view.loaded.graph
-        matches = self.matches[:SHOWN_MATCHES]
+        matches = self.state.matches[:SHOWN_MATCHES]
         shown = {self.shown_id(n) for n in matches if n in graph.index}
         self.scene.set_matches({s for s in shown if s})
         if retrace:
@@ -572,7 +564,7 @@ class GraphPanel(Panel):
         self.zoom_label.setText(f"{scale * 100:.0f} %")
 
     def breadcrumbs(self) -> list[str]:
-        place = self.history.current
+        place = self.state.history.current
         return [ref.title for ref in place.trail] if place else []
 
     # -- labels and export ---------------------------------------------------------------
@@ -591,7 +583,7 @@ class GraphPanel(Panel):
         self.status_label.setText(f"Exported {dest}")
 
     def _title(self) -> str:
-        return self.history.current.ref.title if self.history.current else "graph"
+        return self.state.history.current.ref.title if self.state.history.current else "graph"
 
     def visible_scene_rect(self) -> QRectF:
         return self.canvas.visible_scene_rect()

@@ -188,11 +188,11 @@ def colors() -> GraphColors:
 
 
 def family(item: VisibleItem, has_callees: bool = False, variable: bool = False) -> str:
-    if variable and item.kind != "scope":
+    if variable and item.kind not in ("scope", "series"):
         return "variable"
     if item.kind in ("arg", "ret"):
         return "arg"
-    if item.kind == "scope":
+    if item.kind in ("scope", "series"):
         return "scope"
     if has_callees:
         return "call"
@@ -275,9 +275,11 @@ class NodeMetrics:
         def size(item: VisibleItem) -> tuple[float, float]:
             if item.kind in ("in", "out"):
                 return PORT, PORT
+            if item.kind == "expanded":  # only its header's width counts: the bold name
+                return self.title_width(item.label) + CHEVRON, ONE_LINE
             title, sub = node_texts(item, hierarchy, texts)
             w = max(self.title_width(title), self.small_width(sub)) + 2 * PAD_X + STRIP
-            if item.kind == "scope":
+            if item.kind in ("scope", "series"):
                 w += CHEVRON
             rows = []
             if item.kind == "op":
@@ -298,8 +300,10 @@ def node_texts(
     item: VisibleItem, hierarchy: Hierarchy | None, texts: dict | None = None
 ) -> tuple[str, str]:
     """The bold first line and the muted second line of an item's box."""
-    if texts and item.name in texts and item.kind != "scope":
+    if texts and item.name in texts and item.kind not in ("scope", "series"):
         return texts[item.name]
+    if item.kind == "series":
+        return item.label, f"{item.op_count:,} ops"
     if item.kind == "scope":
         sub = f"{item.op_count:,} op" + ("s" if item.op_count != 1 else "")
         scope = hierarchy.scopes.get(item.name) if hierarchy is not None else None

@@ -128,9 +128,9 @@ def test_the_signature_input_is_laid_out_above_its_output(models):
 
 
 def test_a_lone_wrapper_scope_opens_on_its_own():
-    names = [("x", [])] + [(f"model_1/layer_{k}/op", ["x"]) for k in range(300)]
+    names = [("x", [])] + [(f"model_1/layer_{k}/op", ["x"]) for k in range(1200)]
     lg = loaded(names)
-    assert default_expanded(lg.hierarchy) == {"model_1"}  # 300 layers: more than the limit
+    assert default_expanded(lg.hierarchy) == {"model_1"}  # 1200 layers: more than the limit
 
 
 def test_scopes_sort_naturally():
@@ -162,3 +162,16 @@ def test_fold_weights_is_linear_and_leaves_unrelated_graphs_alone():
     assert not fold_weights(graph)
     h = build_hierarchy(graph, fold_weights(graph))
     assert h.root.op_count == len(graph.nodes)
+
+
+def test_a_read_nothing_uses_hides_with_its_variable():
+    names = [("x", []), ("v", []), ("unused", ["v"]), ("read", ["v"]), ("mm", ["x", "read"])]
+    ops = {"v": "VarHandleOp", "unused": "ReadVariableOp", "read": "ReadVariableOp", "mm": "MatMul"}
+    graph = main_graph(names, ops)
+    folding = fold_weights(graph)
+    ids = graph.index
+    assert folding.shown(ids["v"]) == ids["mm"]  # its one live read goes to MatMul
+    assert folding.shown(ids["unused"]) == ids["mm"]
+    assert [w.source for w in folding.weights[ids["mm"]]] == [ids["v"]]
+    items = visible_graph(graph, build_hierarchy(graph, folding), set()).items
+    assert set(items) == {"x", "mm"}

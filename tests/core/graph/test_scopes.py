@@ -193,7 +193,11 @@ def test_default_expansion_opens_small_graphs_and_keeps_large_ones_at_the_top_le
     h = build_hierarchy(large)
     expanded = default_expanded(h)
     assert expanded == set()
-    assert visible_graph(large, h, expanded).item_count() == 301
+    shown = visible_graph(large, h, expanded)
+    assert shown.item_count() == 2  # x, and the 300 alike blocks as one series box
+    assert [it.label for it in shown.boxes[""].items if it.kind == "series"] == [
+        "block_[0-299] \N{MULTIPLICATION SIGN}300"
+    ]
     assert visible_graph(large, h, default_expanded(h, limit=400)).item_count() <= 400
 
 

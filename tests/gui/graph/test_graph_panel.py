@@ -67,7 +67,7 @@ def test_signature_button_opens_the_function_the_keras_serving_signature_runs(
     mg = window.model.meta_graphs[0]
     wrapper = find_function_for_signature(mg, "serving_default")
     inner = wrapped_callee(mg, wrapper)
-    assert [r.function for r in graph.history.current.trail] == [wrapper, inner]
+    assert [r.function for r in graph.state.history.current.trail] == [wrapper, inner]
     assert graph.breadcrumbs()[0] == "serving_default"
     assert graph.view.loaded.graph.function == inner
     assert window.docks["graph"].isVisible()
