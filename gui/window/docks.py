@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from PySide6.QtCore import QSize
 from PySide6.QtWidgets import QFrame, QScrollArea, QWidget
 
+from smlens.gui.base.panel import Panel
+
 log = logging.getLogger("smlens.gui.window.main_window")
 
 DOCK_MINIMUM = (160, 90)
@@ -39,13 +41,16 @@ BELOW = ("variables",)  # bottom right; the panel holds its own tensor viewer
 BELOW_TABBED = ("run",)  # tabbed behind the bottom right panel
 
 
-def load_panels() -> dict[str, QWidget]:
+def load_panels() -> dict[str, Panel]:
     """Every panel that imports and builds; a broken one is logged and left out."""
     panels = {}
     for spec in PANELS:
         name = f"smlens.gui.{spec.module}"
         try:
-            panels[spec.key] = getattr(importlib.import_module(name), spec.cls)()
+            panel = getattr(importlib.import_module(name), spec.cls)()
+            if not isinstance(panel, Panel):
+                raise TypeError(f"{spec.cls} is not a Panel")
+            panels[spec.key] = panel
         except Exception as e:
             missing = isinstance(e, ModuleNotFoundError) and e.name == name
             log.warning("the %s panel is not available: %s", spec.cls, e, exc_info=not missing)

@@ -25,7 +25,6 @@ from smlens.core.model import Model
 from smlens.gui.base import theme
 from smlens.gui.base.formatting import format_name, human_bytes
 from smlens.gui.base.loader import ModelLoader
-from smlens.gui.base.panel import Panel
 from smlens.gui.base.problem_bar import ProblemBar
 from smlens.gui.base.tasks import TaskRunner
 from smlens.gui.base.theme import app_icon
@@ -44,6 +43,8 @@ REOPEN_KEY = "start/reopen_last"
 THEME_KEY = "view/theme"
 THEME_NAMES = {"system": "Follow the &System", "light": "&Light", "dark": "&Dark"}
 DEFAULT_SIZE = (1400, 900)
+GRAPH_SHARE = 0.8  # of the window's width, when a graph is opened
+NARROW_WIDTH = 1200  # px: below this, opening a graph folds its inspector
 # The signatures tab group's share of the height: it shows serving_default's inputs and
 # outputs, and the variables below get room for 15 rows of a tensor.
 UPPER_SHARE = 0.3
@@ -109,8 +110,7 @@ class MainWindow(QMainWindow):
     # -- building ---------------------------------------------------------------------
 
     def _make_dock(self, key: str, panel: QWidget) -> QDockWidget:
-        title = getattr(panel, "title", key.capitalize())
-        dock = QDockWidget(title, self)
+        dock = QDockWidget(panel.title, self)
         dock.setObjectName(f"dock_{key}")
         dock.setWidget(DockScroll(panel))
         dock.setFeatures(
@@ -121,18 +121,17 @@ class MainWindow(QMainWindow):
         return dock
 
     def _connect_panels(self) -> None:
-        for key in ("objects", "overview", "graph"):
-            signal = getattr(self.panels.get(key), "variable_selected", None)
-            if signal is not None:
-                signal.connect(self._on_panel_variable_selected)
-        for key in ("signatures", "functions"):
-            signal = getattr(self.panels.get(key), "graph_requested", None)
-            if signal is not None:
-                signal.connect(self._on_panel_graph_requested)
+        """Every panel offers the same requests (``Panel`` declares them): wire them all."""
+        for panel in self.panels.values():
+            panel.variable_selected.connect(self._on_panel_variable_selected)
+            panel.graph_requested.connect(self._on_panel_graph_requested)
         overview = self.panels.get("overview")
-        if overview is not None and hasattr(overview, "path_requested"):
+        if overview is not None:
             overview.path_requested.connect(self.open_path)
             overview.compare_requested.connect(self.compare)
+        graph = self.panels.get("graph")
+        if graph is not None:
+            graph.wants_focus.connect(self._on_graph_wants_focus)
 
     def _build_status_bar(self) -> None:
         bar = self.statusBar()
@@ -304,8 +303,7 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event) -> None:
         self.loader.cancel()
         for panel in self.panels.values():
-            if hasattr(panel, "shutdown"):  # the run panel's TensorFlow worker
-                panel.shutdown()
+            panel.shutdown()  # the run panel's TensorFlow worker
         if self.persist:
             self.settings.setValue("window/geometry", self.saveGeometry())
             self.settings.setValue("window/state", self.saveState(STATE_VERSION))
@@ -336,11 +334,18 @@ class MainWindow(QMainWindow):
             if ":" in name:
                 self.panels["graph"].open_name(name.partition(":")[2])
 
+    def _on_graph_wants_focus(self) -> None:
+        """The user opened a graph: it gets the main area, and on a narrow window the
+        inspector folds away until asked for."""
+        self.show_view("graph")
+        if self.width() < NARROW_WIDTH:
+            self.panels["graph"].show_details(False)
+
     def _widen(self, dock: QDockWidget) -> None:
-        """Give the graph the larger share of the window's width."""
+        """Give the graph most of the window's width."""
         right = next((self.docks[k] for k in (*TABBED, *BELOW) if k in self.docks), None)
         if right is not None:
-            width = int(self.width() * 0.64)
+            width = int(self.width() * GRAPH_SHARE)
             sizes = [width, self.width() - width]
             self.resizeDocks([dock, right], sizes, Qt.Orientation.Horizontal)
 
@@ -473,9 +478,8 @@ class MainWindow(QMainWindow):
 
     def _on_panel_variable_selected(self, key: str) -> None:
         panel = self.panels.get("variables")
-        if panel is None or not hasattr(panel, "select_variable"):
+        if panel is None or not panel.select_variable(key):
             return
-        panel.select_variable(key)
         self.docks["variables"].show()
         self.docks["variables"].raise_()
 
@@ -488,16 +492,11 @@ class MainWindow(QMainWindow):
         failures = []
         for key, panel in self.panels.items():
             try:
-                if hasattr(panel, "set_model"):
-                    panel.set_model(model)
-                elif hasattr(panel, "clear"):
-                    panel.clear()
+                panel.set_model(model)
             except Exception as e:
                 log.exception("the %s panel failed to show the model", key)
-                title = getattr(panel, "title", key)
-                failures.append(f"{title} panel: {type(e).__name__}: {e}")
-                if isinstance(panel, Panel):
-                    panel.set_unavailable(f"This panel failed: {type(e).__name__}: {e}")
+                failures.append(f"{panel.title} panel: {type(e).__name__}: {e}")
+                panel.set_unavailable(f"This panel failed: {type(e).__name__}: {e}")
         self._update_title()
         return failures
 
