@@ -67,9 +67,34 @@ def convert_function(proto) -> Function:
     )
 
 
+class LazyGraph(Graph):
+    """A Graph whose nodes are converted the first time they are asked for.
+
+    Converting a NodeDef costs microseconds, and a frozen graph may hold a million of them:
+    opening a model and ``show`` without flags never touch the nodes, so they pay nothing.
+    """
+
+    def __init__(self, proto, **fields):
+        self._node_protos = proto.node
+        self._nodes: list[Node] | None = None
+        super().__init__(nodes=None, **fields)
+
+    @property
+    def nodes(self) -> list[Node]:
+        if self._nodes is None:
+            self._nodes = [convert_node(n) for n in self._node_protos]
+            self._node_protos = None
+        return self._nodes
+
+    @nodes.setter
+    def nodes(self, value: list[Node] | None) -> None:
+        if value is not None:
+            self._nodes = value
+
+
 def convert_graph(proto) -> Graph:
-    return Graph(
-        nodes=[convert_node(n) for n in proto.node],
+    return LazyGraph(
+        proto,
         functions={f.signature.name: convert_function(f) for f in proto.library.function},
         producer=proto.versions.producer if proto.HasField("versions") else None,
         min_consumer=proto.versions.min_consumer if proto.HasField("versions") else None,
