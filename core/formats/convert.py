@@ -34,7 +34,11 @@ def convert_node(proto) -> Node:
         device=proto.device,
         _attr_proto=proto.attr,
         _decode_attrs=decode_attr_map,
-        experimental_debug_info=list(proto.experimental_debug_info.original_node_names),
+        experimental_debug_info=(
+            list(proto.experimental_debug_info.original_node_names)
+            if proto.HasField("experimental_debug_info")
+            else []
+        ),
     )
 
 
