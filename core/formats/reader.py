@@ -174,7 +174,8 @@ def _open_saved_model(folder: Path, pb_path: Path, progress: Progress, parsed=No
     model.fingerprint = _read_fingerprint(folder / "fingerprint.pb", model.problems)
     prefix = folder / "variables" / "variables"
     if exists(prefix.with_name("variables.index")):
-        model.problems.extend(_outside_problems("variables", folder, _checkpoint_files(prefix)))
+        shown = [prefix.parent] if outside(prefix.parent, folder) else _checkpoint_files(prefix)
+        model.problems.extend(_outside_problems("variables", folder, shown))
         _attach_checkpoint(model, prefix)
     elif _expects_variables(model, folder / "variables"):
         model.problems.append(
@@ -298,7 +299,8 @@ def _outside_problems(part: str, folder: Path, paths: list[Path]) -> list[Proble
     problems = []
     for path in paths:
         if (real := outside(path, folder)) is not None:
-            problems.append(Problem(part, str(path), outside_message(path, real)))
+            message = outside_message(path, real) + ": read from there"
+            problems.append(Problem(part, str(path), message))
     return problems
 
 
