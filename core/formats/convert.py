@@ -221,12 +221,12 @@ def _variable(proto) -> SavedVariable:
     )
 
 
-def _object_node(i: int, proto, path: str) -> ObjectNode:
+def _object_node(i: int, proto, path: str, count: int) -> ObjectNode:
     kind = proto.WhichOneof("kind") or ""
     node = ObjectNode(
         id=i,
         kind=kind,
-        children=[(c.local_name, c.node_id) for c in proto.children],
+        children=[(c.local_name, c.node_id) for c in proto.children if 0 <= c.node_id < count],
         path=path,
         registered_name=proto.registered_name,
         slot_variables=[
@@ -247,10 +247,22 @@ def _object_node(i: int, proto, path: str) -> ObjectNode:
     return node
 
 
+def dangling_children(proto) -> list[tuple[int, int]]:
+    """(node, child id) for each child reference past the end of a SavedObjectGraph; the
+    converted graph leaves them out."""
+    count = len(proto.nodes)
+    return [
+        (i, c.node_id)
+        for i, n in enumerate(proto.nodes)
+        for c in n.children
+        if not 0 <= c.node_id < count
+    ]
+
+
 def convert_object_graph(proto) -> ObjectGraph:
     children = [[(c.local_name, c.node_id) for c in n.children] for n in proto.nodes]
     paths = object_paths(children)
-    nodes = [_object_node(i, n, paths[i]) for i, n in enumerate(proto.nodes)]
+    nodes = [_object_node(i, n, paths[i], len(proto.nodes)) for i, n in enumerate(proto.nodes)]
     bare = {
         n.bare_concrete_function.concrete_function_name: n.bare_concrete_function
         for n in proto.nodes

@@ -202,6 +202,14 @@ def missing_function(folder: Path) -> Path:
     return folder
 
 
+def dangling_child(folder: Path) -> Path:
+    """The object graph's root names child 1,000,000 (found by the fuzzer: seed 5, case 57)."""
+    saved = proto.SavedModel.FromString((folder / "saved_model.pb").read_bytes())
+    saved.meta_graphs[0].object_graph_def.nodes[0].children[0].node_id = 1_000_000
+    (folder / "saved_model.pb").write_bytes(saved.SerializeToString())
+    return folder
+
+
 def zero_sizes(folder: Path) -> Path:
     """Every variable's entry says it stores 0 bytes (found by the fuzzer)."""
     index = folder / "variables" / "variables.index"
@@ -258,6 +266,7 @@ HOSTILE: dict[str, tuple[str, Build, str]] = {
         missing_function,
         "call nodes naming a function absent from the library",
     ),
+    "dangling_child": ("module_multi_sig", dangling_child, "an object-graph child past the end"),
     "zero_sizes": ("keras_export", zero_sizes, "every index entry claiming 0 bytes"),
     "bad_meta": ("tf1_ckpt_meta", bad_meta, "a damaged .meta beside an intact checkpoint"),
 }

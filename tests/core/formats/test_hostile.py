@@ -279,3 +279,15 @@ def test_run_input_errors_exit_2_before_any_worker_starts(
     argv = ["run", "--dir", str(folder), "--tag_set", "serve"]
     code, _, err = smlens(capsys, *argv, "--signature_def", "serving_default", *flags)
     assert code == 2 and err.count("\n") == 1 and words in err, err
+
+
+def test_dangling_object_graph_child_is_a_problem_not_a_crash(hostile, capsys):
+    folder = hostile("dangling_child")
+    summary, _ = _json(capsys, folder)
+    assert {
+        "part": "object_graph",
+        "path": str(folder / "saved_model.pb"),
+        "message": ("object graph node 0 names child 1000000, which does not exist"),
+    } in summary["problems"]
+    code, out, _err = smlens(capsys, "show", "--dir", str(folder), "--all")
+    assert code == 0 and "Concrete Functions:" in out
