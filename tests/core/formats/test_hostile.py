@@ -291,3 +291,39 @@ def test_dangling_object_graph_child_is_a_problem_not_a_crash(hostile, capsys):
     } in summary["problems"]
     code, out, _err = smlens(capsys, "show", "--dir", str(folder), "--all")
     assert code == 0 and "Concrete Functions:" in out
+
+
+def test_one_full_extent_slice_of_a_huge_shape_is_refused_before_allocating(models, tmp_path):
+    """A partitioned variable of shape [2**20, 2**20] whose one slice covers it all, while
+    the slice stores 16 bytes: the slice sizes must not be trusted to allocate 4 TiB."""
+    from smlens.core.formats import proto
+    from smlens.core.formats.bundle import TensorBundle, _slice_key
+    from smlens.core.formats.sstable import read_table
+    from tests.fixtures.checkpoints import prefix_of, write_table
+
+    folder = copy_model(models.path("ckpt_partitioned"), tmp_path / "huge")
+    index = Path(f"{prefix_of(folder)}.index")
+    pairs = dict(read_table(index))
+    full = proto.BundleEntryProto.FromString(pairs[b"matrix"])
+    full.ClearField("slices")
+    full.shape.ClearField("dim")
+    full.shape.dim.add().size = 2**20
+    full.shape.dim.add().size = 2**20
+    extents = full.slices.add().extent
+    extents.add()  # no length: the whole dimension
+    extents.add()
+    pairs[b"matrix"] = full.SerializeToString()
+    part = proto.BundleEntryProto(dtype=1, shard_id=0, offset=0, size=16)
+    part.shape.dim.add().size = 2
+    pairs[_slice_key("matrix", ((0, -1), (0, -1)))] = part.SerializeToString()
+    write_table(index, sorted(pairs.items()))
+
+    bundle = TensorBundle(prefix_of(folder))
+    tracemalloc.start()
+    try:
+        with pytest.raises(SmlensError, match="covers 1099511627776 elements, its 16 stored"):
+            bundle.read("matrix")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 10 << 20
