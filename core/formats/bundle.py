@@ -227,12 +227,23 @@ class TensorBundle:
             raise SmlensError(self.index_path, f"tensor {entry.key!r} has shape {entry.shape}")
         regions = []
         held = 0
-        for spec, _part in parts:
+        np_dtype = lookup_dtype(entry.dtype).numpy
+        for spec, part in parts:
             region = _region(spec, dims)
             if region is None:
                 raise SmlensError(
                     self.index_path,
                     f"tensor {entry.key!r}: slice {_spec_str(spec)} is out of range",
+                )
+            # Each element takes at least a byte of the slice's stored data (a string's
+            # length varint): more elements than stored bytes cannot be real.
+            need = _region_size(region) * (np_dtype.itemsize if np_dtype is not None else 1)
+            self._locate(part)  # stored bytes inside the shard
+            if need > part.size:
+                raise SmlensError(
+                    self.index_path,
+                    f"tensor {entry.key!r}: slice {_spec_str(spec)} covers "
+                    f"{_region_size(region)} elements, its {part.size} stored bytes cannot",
                 )
             regions.append(region)
             held += _region_size(region)
@@ -242,7 +253,6 @@ class TensorBundle:
                 f"tensor {entry.key!r}: its slices hold {held} elements, "
                 f"its shape {entry.shape} needs {entry.shape.num_elements()}",
             )
-        np_dtype = lookup_dtype(entry.dtype).numpy
         out = np.empty(dims, dtype=object if np_dtype is None else np_dtype)
         covered = np.zeros(dims, dtype=bool)
         for (spec, part), region in zip(parts, regions, strict=True):

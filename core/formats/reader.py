@@ -17,7 +17,7 @@ from google.protobuf import text_format
 from smlens.core.errors import Problem, SmlensError
 from smlens.core.formats import proto
 from smlens.core.formats.bundle import TensorBundle
-from smlens.core.formats.convert import convert_graph, convert_meta_graph
+from smlens.core.formats.convert import convert_graph, convert_meta_graph, dangling_children
 from smlens.core.formats.files import (
     exists,
     is_regular,
@@ -170,11 +170,16 @@ def _open_saved_model(folder: Path, pb_path: Path, progress: Progress, parsed=No
         path=folder, format="saved_model", schema_version=saved.saved_model_schema_version
     )
     model.meta_graphs = [convert_meta_graph(mg) for mg in saved.meta_graphs]
+    for mg in saved.meta_graphs:
+        for node, child in dangling_children(mg.object_graph_def)[:10]:
+            message = f"object graph node {node} names child {child}, which does not exist"
+            model.problems.append(Problem("object_graph", str(pb_path), message))
     progress(0.5, "reading fingerprint and variables")
     model.fingerprint = _read_fingerprint(folder / "fingerprint.pb", model.problems)
     prefix = folder / "variables" / "variables"
     if exists(prefix.with_name("variables.index")):
-        model.problems.extend(_outside_problems("variables", folder, _checkpoint_files(prefix)))
+        shown = [prefix.parent] if outside(prefix.parent, folder) else _checkpoint_files(prefix)
+        model.problems.extend(_outside_problems("variables", folder, shown))
         _attach_checkpoint(model, prefix)
     elif _expects_variables(model, folder / "variables"):
         model.problems.append(
@@ -298,7 +303,8 @@ def _outside_problems(part: str, folder: Path, paths: list[Path]) -> list[Proble
     problems = []
     for path in paths:
         if (real := outside(path, folder)) is not None:
-            problems.append(Problem(part, str(path), outside_message(path, real)))
+            message = outside_message(path, real) + ": read from there"
+            problems.append(Problem(part, str(path), message))
     return problems
 
 

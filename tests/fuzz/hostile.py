@@ -192,6 +192,32 @@ def bad_meta(folder: Path) -> Path:
     return folder
 
 
+def missing_function(folder: Path) -> Path:
+    """Every call node names ``missing_fn``, which the function library does not hold."""
+    saved = proto.SavedModel.FromString((folder / "saved_model.pb").read_bytes())
+    for node in saved.meta_graphs[0].graph_def.node:
+        if "f" in node.attr and node.attr["f"].HasField("func"):
+            node.attr["f"].func.name = "missing_fn"
+    (folder / "saved_model.pb").write_bytes(saved.SerializeToString())
+    return folder
+
+
+def dangling_child(folder: Path) -> Path:
+    """The object graph's root names child 1,000,000 (found by the fuzzer: seed 5, case 57)."""
+    saved = proto.SavedModel.FromString((folder / "saved_model.pb").read_bytes())
+    saved.meta_graphs[0].object_graph_def.nodes[0].children[0].node_id = 1_000_000
+    (folder / "saved_model.pb").write_bytes(saved.SerializeToString())
+    return folder
+
+
+def zero_sizes(folder: Path) -> Path:
+    """Every variable's entry says it stores 0 bytes (found by the fuzzer)."""
+    index = folder / "variables" / "variables.index"
+    for key, _ in read_table(index)[1:]:
+        rewrite_entry(index, key.decode(), size=0)
+    return folder
+
+
 Build = Callable[[Path], Path]
 HOSTILE: dict[str, tuple[str, Build, str]] = {
     "ref_dtype": ("keras_export", ref_dtype, "an index entry of dtype DT_FLOAT_REF (101)"),
@@ -235,6 +261,13 @@ HOSTILE: dict[str, tuple[str, Build, str]] = {
     "fifo_index": ("keras_export", fifo_index, "a FIFO named variables.index"),
     "fifo_shard": ("keras_export", fifo_shard, "a FIFO as the data shard"),
     "fifo_fingerprint": ("keras_export", fifo_fingerprint, "a FIFO named fingerprint.pb"),
+    "missing_function": (
+        "keras_export",
+        missing_function,
+        "call nodes naming a function absent from the library",
+    ),
+    "dangling_child": ("module_multi_sig", dangling_child, "an object-graph child past the end"),
+    "zero_sizes": ("keras_export", zero_sizes, "every index entry claiming 0 bytes"),
     "bad_meta": ("tf1_ckpt_meta", bad_meta, "a damaged .meta beside an intact checkpoint"),
 }
 
