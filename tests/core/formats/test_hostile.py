@@ -33,15 +33,7 @@ def smlens(capsys, *argv: str) -> tuple[int, str, str]:
     return code, out, err
 
 
-# Crashes in the diff engine (not the reader): the CLI turns them into exit 2 and one line
-# instead of a traceback and exit 1, but they remain bugs to fix there.
-DIFF_BUGS = {
-    "missing_function": "KeyError: 'missing_fn'",  # core/diff/graph.py labels_a[...]
-    "zero_sizes": "ZeroDivisionError",  # core/diff/values.py done / total
-}
-
-
-def assert_clean(code: int, err: str, folder: Path, known_bug: str | None = None) -> None:
+def assert_clean(code: int, err: str, folder: Path) -> None:
     """0 with warnings only, or 2 with exactly one error line naming a path."""
     lines = err.splitlines()
     assert code in (0, 2), err
@@ -49,10 +41,7 @@ def assert_clean(code: int, err: str, folder: Path, known_bug: str | None = None
         assert len(lines) - sum(x.startswith("smlens: warning:") for x in lines) == 1, err
         assert lines[-1].startswith(f"smlens: error: {folder}"), err
         assert "Traceback" not in err, err
-        if known_bug is None:
-            assert "(a bug)" not in err, err
-        else:
-            assert known_bug in err, err
+        assert "(a bug)" not in err, err
     else:
         assert all(x.startswith("smlens: warning: ") for x in lines), err
 
@@ -68,7 +57,7 @@ def test_every_command_exits_cleanly_and_writes_nothing(hostile, capsys, name):
         ["diff", str(folder), str(folder), "--fail-on", "any"],
     ):
         code, _, err = smlens(capsys, *argv)
-        assert_clean(code, err, folder, DIFF_BUGS.get(name) if argv[0] == "diff" else None)
+        assert_clean(code, err, folder)
         if argv[0] == "diff":
             assert code != 1, f"{name}: diff of a model with itself found a change"
     assert snapshot(folder.parent) == before
