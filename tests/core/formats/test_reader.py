@@ -203,24 +203,3 @@ def test_show_json_summarises_the_model(models):
         for v in summary["variables"]
         if v["dtype"] == "DT_FLOAT"
     )
-
-
-def test_core_never_imports_tensorflow_or_qt(models):
-    paths = [str(models.path(n)) for n in SAVED_MODELS + CHECKPOINTS + ["frozen_graph"]]
-    script = (
-        "import sys\n"
-        "from smlens.core import SmlensError, open_model\n"
-        "from smlens.core.analysis.summary import model_summary\n"
-        "for p in sys.argv[1:]:\n"
-        "    m = open_model(p)\n"
-        "    model_summary(m)\n"
-        "    for v in m.variables:\n"
-        "        if v.dtype != 'DT_VARIANT':\n"
-        "            m.checkpoint.read(v.key)\n"
-        "bad = sorted(k for k in sys.modules if k.split('.')[0] in "
-        "('tensorflow', 'PySide6', 'pyqtgraph', 'keras'))\n"
-        "print(repr(bad))\n"
-    )
-    out = subprocess.run([sys.executable, "-c", script, *paths], capture_output=True, text=True)
-    assert out.returncode == 0, out.stderr
-    assert out.stdout.strip() == "[]"

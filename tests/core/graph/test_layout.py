@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from itertools import combinations
 from pathlib import Path
 
@@ -255,32 +253,3 @@ def test_layout_reports_progress_and_can_be_cancelled(models):
     with pytest.raises(Cancelled):
         layout_graph(view, cancelled=lambda: polls.append(1) or len(polls) > 2)
     assert len(polls) == 3
-
-
-def test_the_pipeline_never_imports_tensorflow_or_qt(models):
-    paths = [str(models.path(n)) for n in ("keras_export", "tf1_while", "control_flow")]
-    script = (
-        "import sys\n"
-        "from smlens.core import open_model\n"
-        "from smlens.core.graph.build import build_graph\n"
-        "from smlens.core.graph.query import node_details, search_nodes, trace\n"
-        "from smlens.core.graph.scopes import build_hierarchy, default_expanded, visible_graph\n"
-        "from smlens.core.graph.layout import layout_graph\n"
-        "for p in sys.argv[1:]:\n"
-        "    m = open_model(p)\n"
-        "    mg = m.meta_graphs[0]\n"
-        "    for fn in [None, *mg.functions]:\n"
-        "        g = build_graph(m, mg, fn)\n"
-        "        h = build_hierarchy(g)\n"
-        "        layout_graph(visible_graph(g, h, default_expanded(h)))\n"
-        "        for n in g.nodes:\n"
-        "            node_details(g, n.name)\n"
-        "        search_nodes(g, 'a')\n"
-        "        trace(g, g.nodes[-1].name)\n"
-        "bad = sorted(k for k in sys.modules if k.split('.')[0] in "
-        "('tensorflow', 'PySide6', 'pyqtgraph', 'keras'))\n"
-        "print(repr(bad))\n"
-    )
-    out = subprocess.run([sys.executable, "-c", script, *paths], capture_output=True, text=True)
-    assert out.returncode == 0, out.stderr
-    assert out.stdout.strip() == "[]"

@@ -3,9 +3,6 @@ and trace, each change announced to observers, and the view kept per graph."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 from smlens.core.graph.nav import GraphRef, Place, TraceView, lay_out
 from smlens.core.graph.scopes import scope_id
 from smlens.core.graph.state import KEPT_GRAPHS, GraphState
@@ -151,12 +148,3 @@ def test_reset_forgets_everything():
     state.reset()
     assert state.view is None and state.place is None and state.expanded == frozenset()
     assert seen["view"] == [None] and seen["place"] == [None]
-
-
-def test_the_state_needs_no_qt():
-    code = (
-        "import sys, smlens.core.graph.state; "
-        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('PySide6', 'tensorflow')))"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "[]"
