@@ -74,7 +74,7 @@ def drift_rows(diff: ModelDiff) -> list[DriftRow]:
             status = "not compared"
         else:
             status = "changed"
-        type_text = f"{short_dtype(d.dtype)} {_dims(d.shape)}"
+        type_text = f"{short_dtype(d.dtype)} {format_dims(d.shape)}"
         change = renamed.get(name)
         label = f"{change.before} {ARROW} {change.after}" if change else name
         rows.append(DriftRow(label, status, type_text, d, change))
@@ -93,10 +93,6 @@ def short_dtype(name: str) -> str:
         return lookup_dtype(name).short
     except KeyError:
         return name
-
-
-def _dims(shape) -> str:
-    return "<unknown rank>" if shape is None else format_dims(shape)
 
 
 def _type_text(described: str | None) -> str:

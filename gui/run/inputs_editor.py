@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 
 from smlens.core.errors import SmlensError
 from smlens.core.model import MetaGraph, Signature, TensorInfo
+from smlens.core.model.text import format_dims
 from smlens.core.run.inputs import (
     FILL_MODES,
     InputSource,
@@ -68,8 +69,7 @@ def placeholder(kind: str, info: TensorInfo) -> str:
     except SmlensError:
         return PLACEHOLDERS[kind]
     dims = fill_shape(info, 1)
-    shape = "(" + ", ".join(map(str, dims)) + ("," if len(dims) == 1 else "") + ")"
-    maker = f"np.ones({shape}, np.{dtype.name})" if dims else f"np.{dtype.name}(1)"
+    maker = f"np.ones({format_dims(dims)}, np.{dtype.name})" if dims else f"np.{dtype.name}(1)"
     return f"{maker}  ·  a literal like [[1, 2], [3, 4]]"
 
 

@@ -7,6 +7,7 @@ import numpy as np
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
 from PySide6.QtGui import QColor, QFontDatabase
 
+from smlens.core.model.text import format_dims
 from smlens.core.run.compare import OutputDelta
 from smlens.core.run.state import RunRecord
 from smlens.gui.base.theme import current
@@ -24,10 +25,6 @@ def short_device(name: str) -> str:
 
 def dtype_text(array: np.ndarray) -> str:
     return "string" if array.dtype == object or array.dtype.kind in "SU" else array.dtype.name
-
-
-def shape_text(shape: tuple[int, ...]) -> str:
-    return "(" + ", ".join(map(str, shape)) + ("," if len(shape) == 1 else "") + ")"
 
 
 def _number(value: float | None) -> str:
@@ -108,7 +105,7 @@ class OutputTableModel(QAbstractTableModel):
         if col == DTYPE:
             return dtype_text(array)
         if col == SHAPE:
-            return shape_text(array.shape)
+            return format_dims(array.shape)
         if col == DEVICE:
             return short_device(self.record.result.output_devices.get(key, "?"))
         if col == DELTA:
