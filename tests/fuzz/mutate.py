@@ -7,7 +7,7 @@ data shards, the state file, ``.meta`` files and frozen graphs. Mutations are by
 interesting values, truncation, insertion, huge varints, splices) or fields (a random
 scalar field of a random sub-message set to an interesting value).
 
-    python -m tests.fuzz.mutate --cases 10000 [--seed 1] [--models /work/scratch/fixtures]
+    python -m tests.fuzz.mutate --cases 10000 [--seed 1] [--models FOLDER]
 
 Every case is determined by (seed, case number); a failure prints both, so
 ``--replay SEED:CASE`` re-runs exactly it.
@@ -356,15 +356,38 @@ def run(
     return outcome
 
 
+CACHE = Path(__file__).resolve().parents[2] / ".bench-cache" / "fixtures"
+
+
+def _exported(folder: Path) -> dict[str, Path]:
+    """The fixture models the fuzzer damages, exported by TensorFlow on first use."""
+    from tests.fixtures import registry
+
+    builders = registry()
+    models = {}
+    for name in SOURCES:
+        dest = folder / name
+        if not dest.exists():
+            partial = folder / f"{name}.partial"
+            shutil.rmtree(partial, ignore_errors=True)
+            partial.mkdir(parents=True)
+            builders[name][0](partial)
+            partial.rename(dest)
+        models[name] = dest
+    return models
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.fuzz.mutate")
     parser.add_argument("--cases", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--models", default="/work/scratch/fixtures", help="exported fixtures")
+    parser.add_argument(
+        "--models", help="a folder of exported fixtures (default: exported once into .bench-cache)"
+    )
     parser.add_argument("--replay", help="SEED:CASE to re-run one case, with its traceback")
     parser.add_argument("--deep", action="store_true", help="also diff each model with itself")
     args = parser.parse_args(argv)
-    models = {name: Path(args.models) / name for name in SOURCES}
+    models = _exported(Path(args.models) if args.models else CACHE)
     started = time.perf_counter()
     if args.replay:
         seed, case = map(int, args.replay.split(":"))
