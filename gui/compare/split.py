@@ -17,7 +17,8 @@ from PySide6.QtCore import QPointF, Qt, Signal
 from PySide6.QtWidgets import QLabel, QSplitter, QVBoxLayout, QWidget
 
 from smlens.core.diff.changes import Change, NodeMarks, node_marks
-from smlens.core.model import Model
+from smlens.core.diff.counterparts import Counterparts, counterparts
+from smlens.core.model import Model, Node
 from smlens.gui.compare.style import mark_colors
 from smlens.gui.graph.panel import GraphPanel
 
@@ -36,6 +37,18 @@ def shown_marks(marks: dict[str, str], shown_id: Callable[[str], str | None]) ->
     return shown
 
 
+def _nodes(model: Model, tag_set: str, function: str | None) -> list[Node]:
+    """The nodes of ``function`` (None: the main graph) in ``model``; [] when missing."""
+    try:
+        mg = model.meta_graph(tag_set)
+    except KeyError:
+        return []
+    if function is None:
+        return mg.graph.nodes
+    fn = mg.functions.get(function)
+    return fn.nodes if fn else []
+
+
 def _other(side: str) -> str:
     return "b" if side == "a" else "a"
 
@@ -51,7 +64,7 @@ class FunctionSplitView(QWidget):
         self.marks = NodeMarks()
         self.change: Change | None = None
         self.panels = {side: GraphPanel() for side in SIDES}
-        self._b_to_a: dict[str, str] = {}
+        self.pairs = Counterparts()
         self._applied: set[str] = set()
         self._aligned = False
         self._syncing = False
@@ -83,11 +96,12 @@ class FunctionSplitView(QWidget):
         its names in A and B) or the main graph (path graph/<tag-set>) on both sides."""
         self.change = change
         self.marks = node_marks(change)
-        self._b_to_a = {b: a for a, b in self.marks.a_to_b.items()}
         self._applied.clear()
         self._aligned = False
         tag_set = change.path[1]
         names = (change.before, change.after) if change.area == "functions" else (None, None)
+        nodes = [_nodes(m, tag_set, n) for m, n in zip((a, b), names, strict=True)]
+        self.pairs = counterparts(*nodes, self.marks)
         for side, model, name in zip(SIDES, (a, b), names, strict=True):
             panel = self.panels[side]
             panel.set_model(model)
@@ -118,14 +132,17 @@ class FunctionSplitView(QWidget):
         """The shown items coloured on ``side``: id -> "added", "removed" or "changed"."""
         return dict(self.panels[side].scene.marks)
 
-    def counterpart(self, side: str, node: str) -> str:
-        """The name in the other side's graph of ``node`` on ``side`` (itself unless renamed)."""
-        return (self.marks.a_to_b if side == "a" else self._b_to_a).get(node, node)
+    def counterpart(self, side: str, name: str) -> str | None:
+        """The id the other side shows for node or scope ``name`` of ``side`` (the node
+        itself, or the collapsed scope holding it); None when it has no such item."""
+        other, twin = self.panels[_other(side)], self.pairs.of(side, name)
+        return twin if twin in other.scene.index else other.shown_id(twin)
 
     def _on_panel_layout_applied(self, side: str) -> None:
         panel = self.panels[side]
         marks = self.marks.a if side == "a" else self.marks.b
         panel.scene.set_marks(shown_marks(marks, panel.shown_id), mark_colors())
+        panel.canvas.minimap.refresh()  # drawn with the layout, before the marks
         self._applied.add(side)
         if self._applied != set(SIDES):
             return
@@ -141,15 +158,13 @@ class FunctionSplitView(QWidget):
 
     def select(self, side: str, node: str) -> None:
         """Select ``node`` on ``side`` and its counterpart on the other side."""
-        other = _other(side)
-        counterpart = self.counterpart(side, node)
+        twin = self.pairs.of(side, node)
+        other = self.panels[_other(side)]
         self._syncing = True
         try:
             self.panels[side].select(node, center=True)
-            if counterpart in self.panels[other].scene.index or self.panels[other].shown_id(
-                counterpart
-            ):
-                self.panels[other].select(counterpart, center=True)
+            if twin in other.scene.index or other.shown_id(twin):
+                other.select(twin, center=True)
         finally:
             self._syncing = False
         self.node_selected.emit(side, node)
@@ -163,10 +178,7 @@ class FunctionSplitView(QWidget):
         source, target = self.panels[side], self.panels[_other(side)]
         centre = source.canvas.visible_scene_rect().center()
         for item_id in source.scene.nearest_items(centre):
-            if item_id.endswith("/"):  # a scope: the same path, if the other side shows it
-                twin = item_id if item_id in target.scene.index else None
-            else:
-                twin = target.shown_id(self.counterpart(side, item_id))
+            twin = self.counterpart(side, item_id)
             place = source.canvas.viewport_pos(item_id)
             if twin and place is not None:
                 self._syncing = True
