@@ -204,3 +204,48 @@ class FunctionSplitView(QWidget):
             finally:
                 self._syncing = False
         self.follow(side)
+
+
+def main() -> None:
+    """``python -m smlens.gui.compare.split A B [TEXT]``: the first changed function (whose
+    path holds TEXT, if given) of A against B, side by side."""
+    import sys
+
+    from smlens.core.diff.compare import diff_models
+    from smlens.core.errors import SmlensError
+    from smlens.core.formats.reader import open_model
+    from smlens.gui.base.preview import application
+
+    def fail(message: str) -> None:
+        print(message, file=sys.stderr)
+        sys.exit(2)
+
+    app = application()
+    if len(sys.argv) not in (3, 4):
+        fail("usage: python -m smlens.gui.compare.split A B [TEXT]")
+    try:
+        a, b = open_model(sys.argv[1]), open_model(sys.argv[2])
+    except SmlensError as e:
+        fail(f"smlens: error: {e}")
+    diff = diff_models(a, b, values=False)
+    wanted = sys.argv[3] if len(sys.argv) == 4 else ""
+    found = [
+        c
+        for area in ("functions", "graph")
+        for group in diff.groups.get(area, [])
+        for c in ([group] if area == "graph" else group.children)
+        if c.area == "graph" or (isinstance(c.before, str) and isinstance(c.after, str))
+        if wanted in "/".join(c.path)
+    ]
+    if not found:
+        fail(f"smlens: error: {sys.argv[2]}: no changed function or graph to show")
+    view = FunctionSplitView()
+    view.setWindowTitle(f"{'/'.join(found[0].path)}: {sys.argv[1]} | {sys.argv[2]}")
+    view.resize(1500, 850)
+    view.show()
+    view.show_function(a, b, found[0])
+    sys.exit(app.exec())
+
+
+if __name__ == "__main__":
+    main()
