@@ -133,13 +133,14 @@ class NodeLayer(_Layer):
     def _paint_flat(self, painter: QPainter, visible: np.ndarray) -> None:
         s = self.graph_scene
         painter.setPen(Qt.PenStyle.NoPen)
-        by_color: dict[str, list[QRectF]] = {}
+        groups: dict[tuple[bool, str], list[QRectF]] = {}
+        marks = s.marks
         for i in visible:
-            mark = s.mark_colors(s.items[i].id)
-            color = mark[0].name() if mark else s.colors.strip[s.families[i]]
-            by_color.setdefault(color, []).append(s.qrects[i])
-        for color, rects in by_color.items():
-            painter.setBrush(QColor(color))
+            kind = marks.get(s.items[i].id) if marks else None
+            key = (True, kind) if kind else (False, s.families[i])
+            groups.setdefault(key, []).append(s.qrects[i])
+        for (marked, name), rects in groups.items():
+            painter.setBrush(s.mark_palette[name][0] if marked else QColor(s.colors.strip[name]))
             painter.drawRects(rects)
 
     def _paint_node(self, painter: QPainter, i: int, lod: float) -> None:
@@ -279,7 +280,7 @@ class GraphScene(QGraphicsScene):
         self.traced_pairs: set[tuple[str, str]] = set()
         self.matches: set[str] = set()
         self.marks: dict[str, str] = {}  # shown id -> a kind, such as "added" (set_marks)
-        self._mark_colors: dict[str, tuple[QColor, QColor]] = {}  # kind -> outline, fill
+        self.mark_palette: dict[str, tuple[QColor, QColor]] = {}  # kind -> outline, fill
         self.label_text: Callable[[Route], str] = lambda route: route.edge.dtype
         self.node_texts: dict[str, tuple[str, str]] = {}  # overrides: see variable_texts
         self._edge_items: list[QGraphicsPathItem] = []
@@ -545,18 +546,18 @@ class GraphScene(QGraphicsScene):
         """Mark shown items by kind (the compare view's "added", "removed", "changed"): an
         outline in ``colors[kind]`` and a fill tinted with it, which stay when zoomed out."""
         canvas = QColor(self.colors.canvas)
-        self._mark_colors = {}
+        self.mark_palette = {}
         for kind, color in colors.items():
             line = QColor(color)
             mix = zip(canvas.getRgb()[:3], line.getRgb()[:3], strict=True)
-            self._mark_colors[kind] = (line, QColor(*(round(b + (o - b) * 0.22) for b, o in mix)))
-        self.marks = {i: kind for i, kind in marks.items() if kind in self._mark_colors}
+            self.mark_palette[kind] = (line, QColor(*(round(b + (o - b) * 0.22) for b, o in mix)))
+        self.marks = {i: kind for i, kind in marks.items() if kind in self.mark_palette}
         self._update_all()
 
     def mark_colors(self, item_id: str) -> tuple[QColor, QColor] | None:
         """The outline and fill of a marked item; None when it has no mark."""
         kind = self.marks.get(item_id)
-        return None if kind is None else self._mark_colors[kind]
+        return None if kind is None else self.mark_palette[kind]
 
     def set_traced(self, ids: set[str], pairs: set[tuple[str, str]]) -> None:
         """Highlight items ``ids`` and the edges between shown items ``pairs``."""

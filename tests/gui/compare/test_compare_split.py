@@ -37,14 +37,18 @@ def renamed_layer(qtbot, models):
     return view, node_marks(call)
 
 
-def _pixels_near(scene, item_id: str, color: QColor, within: int = 40) -> int:
-    """Pixels of ``item_id``'s box, rendered at scale 1, within ``within`` of ``color``."""
-    rect = scene.rect_of(item_id).adjusted(-2, -2, 2, 2)
-    image = QImage(int(rect.width()), int(rect.height()), QImage.Format.Format_ARGB32)
+def _render(scene, source: QRectF, scale: float) -> QImage:
+    image = QImage(
+        int(source.width() * scale), int(source.height() * scale), QImage.Format.Format_RGB32
+    )
     image.fill(QColor("white"))
     painter = QPainter(image)
-    scene.render(painter, QRectF(image.rect()), rect)
+    scene.render(painter, QRectF(image.rect()), source)
     painter.end()
+    return image
+
+
+def _count_near(image: QImage, color: QColor, within: int) -> int:
     want = color.getRgb()[:3]
     return sum(
         max(abs(p - q) for p, q in zip(image.pixelColor(x, y).getRgb()[:3], want, strict=True))
@@ -52,6 +56,20 @@ def _pixels_near(scene, item_id: str, color: QColor, within: int = 40) -> int:
         for x in range(image.width())
         for y in range(image.height())
     )
+
+
+def _pixels_near(scene, item_id: str, color: QColor, within: int = 40) -> int:
+    """Pixels of ``item_id``'s box, drawn at scale 1, within ``within`` of ``color``."""
+    return _count_near(
+        _render(scene, scene.rect_of(item_id).adjusted(-2, -2, 2, 2), 1), color, within
+    )
+
+
+def _zoomed_out_pixels(scene, color: QColor, marks: dict | None = None) -> int:
+    """Pixels near ``color`` in the whole scene drawn at scale 0.2 (``marks``: set first)."""
+    if marks is not None:
+        scene.set_marks(marks, {})
+    return _count_near(_render(scene, scene.sceneRect(), 0.2), color, 12)
 
 
 def test_renamed_layer_function_is_coloured_added_in_b_and_changed_in_both(renamed_layer):
@@ -82,6 +100,9 @@ def test_renamed_layer_function_is_coloured_added_in_b_and_changed_in_both(renam
     for i in plain:  # a few antialiased pixels of a green band may come near the tint
         area = scene_b.rect_of(i).width() * scene_b.rect_of(i).height()
         assert _pixels_near(scene_b, i, fill, within=8) < 0.02 * area
+
+    # zoomed far out nodes are flat rectangles; the marked ones keep their colour
+    assert _zoomed_out_pixels(scene_b, outline) > _zoomed_out_pixels(scene_b, outline, marks={})
 
     text = view.legend.text()
     for kind, words in (("removed", "removed from A"), ("added", "added in B")):
