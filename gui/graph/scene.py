@@ -134,13 +134,14 @@ class NodeLayer(_Layer):
         s = self.graph_scene
         painter.setPen(Qt.PenStyle.NoPen)
         groups: dict[tuple[bool, str], list[QRectF]] = {}
-        marks = s.marks
+        marks = s.marks  # when some are marked the rest go grey, so no family reads as one
         for i in visible:
             kind = marks.get(s.items[i].id) if marks else None
-            key = (True, kind) if kind else (False, s.families[i])
+            key = (True, kind) if kind else (False, "" if marks else s.families[i])
             groups.setdefault(key, []).append(s.qrects[i])
         for (marked, name), rects in groups.items():
-            painter.setBrush(s.mark_palette[name][0] if marked else QColor(s.colors.strip[name]))
+            color = QColor(s.colors.strip[name]) if name and not marked else QColor(s.colors.muted)
+            painter.setBrush(s.mark_palette[name][0] if marked else color)
             painter.drawRects(rects)
 
     def _paint_node(self, painter: QPainter, i: int, lod: float) -> None:
