@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
-from smlens.core.analysis.ops import op_counts
+from smlens.core.analysis.ops import CustomOpGroup, custom_ops, op_counts
 from smlens.core.model import MetaGraph, Model, Shape, Signature, TensorInfo, Variable
 
 
@@ -32,6 +32,18 @@ def _signature(sig: Signature) -> dict:
     }
 
 
+def custom_op_group(group: CustomOpGroup) -> dict:
+    """One namespace of ops TensorFlow does not define: ``ops`` maps each op to the nodes
+    using it; ``package`` is the pip package that usually provides them and ``load`` what
+    ``smlens run --load`` takes (both None when no provider is known)."""
+    return {
+        "namespace": group.namespace,
+        "ops": dict(group.ops),
+        "package": group.package,
+        "load": group.module,
+    }
+
+
 def _meta_graph(mg: MetaGraph) -> dict:
     counts = op_counts(mg)
     return {
@@ -44,6 +56,7 @@ def _meta_graph(mg: MetaGraph) -> dict:
         "num_functions": len(mg.functions),
         "num_function_nodes": sum(len(f.nodes) for f in mg.functions.values()),
         "ops": {op: c.total for op, c in sorted(counts.items())},
+        "custom_ops": [custom_op_group(g) for g in custom_ops([mg])],
         "collections": sorted(mg.collections),
         "asset_files": [asdict(a) for a in mg.asset_files],
         "concrete_functions": sorted(mg.object_graph.concrete_functions) if mg.object_graph else [],

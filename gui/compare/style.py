@@ -16,6 +16,12 @@ _SEVERITY = {
     False: {"breaking": "#c62828", "risky": "#a35a00", "info": "#6b6b6b"},
     True: {"breaking": "#ff7b72", "risky": "#e3b341", "info": "#9a9a9a"},
 }
+# Nodes of the side-by-side graphs, as Model Explorer colours them: removed (A) in the
+# breaking red, changed (both) in the risky amber, added (B) in a green of the same contrast.
+_MARKS = {
+    False: {"removed": "#c62828", "added": "#2e7d32", "changed": "#a35a00"},
+    True: {"removed": "#ff7b72", "added": "#56d364", "changed": "#e3b341"},
+}
 SEVERITY_TEXT = {"breaking": "Breaking", "risky": "Risky", "info": "Info"}
 MINUS = "\u2212"  # a typographic minus, as wide as "+"
 SEP = " \u203a "  # a small right angle quote between the parts of a path
@@ -23,6 +29,11 @@ SEP = " \u203a "  # a small right angle quote between the parts of a path
 
 def severity_color(severity: str | None) -> QColor:
     return QColor(_SEVERITY[theme.current().dark].get(severity or "info"))
+
+
+def mark_colors() -> dict[str, QColor]:
+    """Node mark kind ("removed", "added", "changed") -> its colour in the current look."""
+    return {kind: QColor(c) for kind, c in _MARKS[theme.current().dark].items()}
 
 
 def tint(color: QColor | str, amount: float = 0.18) -> QColor:

@@ -1,0 +1,47 @@
+"""Which name in B stands for a name in A, in one changed function, so two views of it can
+follow each other: the diff's pairs of changed nodes first, then the same name once renamed
+scopes are matched (``functional_1`` -> ``functional_1_1``, ``probs`` -> ``probabilities``).
+
+The scope match is the diff's own (scopes.match_scopes) over the two node lists, without the
+variable-handle hints the diff adds, so an unchanged node may now and then find no twin.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from smlens.core.diff.changes import NodeMarks
+from smlens.core.diff.scopes import match_scopes, rename
+from smlens.core.model import Node
+
+
+@dataclass
+class Counterparts:
+    """Names across the two sides: nodes, and scope paths ending in "/"."""
+
+    a_to_b: dict[str, str] = field(default_factory=dict)  # changed nodes, from the diff
+    scopes_b_to_a: dict[str, str] = field(default_factory=dict)  # renamed scope paths
+    b_to_a: dict[str, str] = field(init=False)
+    scopes_a_to_b: dict[str, str] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.b_to_a = {b: a for a, b in self.a_to_b.items()}
+        self.scopes_a_to_b = {a: b for b, a in self.scopes_b_to_a.items()}
+
+    def of(self, side: str, name: str) -> str:
+        """The other side's name for ``name`` on ``side`` ("a" or "b"); itself when
+        nothing was renamed. Whether the other side has it is for the caller to check."""
+        pairs = self.a_to_b if side == "a" else self.b_to_a
+        if name in pairs:
+            return pairs[name]
+        scopes = self.scopes_a_to_b if side == "a" else self.scopes_b_to_a
+        if name.endswith("/"):
+            return rename(name[:-1], scopes) + "/"
+        return rename(name, scopes)
+
+
+def counterparts(nodes_a: list[Node], nodes_b: list[Node], marks: NodeMarks) -> Counterparts:
+    """The counterparts of the nodes of one function (or main graph) in its two versions."""
+    ops_a = {n.name: n.op for n in nodes_a}
+    ops_b = {n.name: n.op for n in nodes_b}
+    return Counterparts(dict(marks.a_to_b), match_scopes(ops_a, ops_b))
