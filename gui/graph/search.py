@@ -148,7 +148,9 @@ class GraphSearch(QObject):
 
     def _on_trace_changed(self, result: TraceView | None) -> None:
         self.bar.show_clear_trace(result is not None)
-        if result is not None:
+        if result is None:  # the label says what the search found again, or nothing
+            self._on_matches_changed(self.state.matches)
+        else:
             what = "inputs" if result.direction == "inputs" else "outputs"
             origin = result.origin.rsplit("/", 1)[-1]
             self.bar.match_label.setText(f"{len(result.nodes):,} {what} of {origin}")

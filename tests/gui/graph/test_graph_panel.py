@@ -157,8 +157,10 @@ def test_trace_highlights_every_input_of_a_node(qtbot, panel, models):
     assert ("sequential_1/dense_1/(in)", node) in panel.scene.traced_pairs  # through its box
     assert panel.scene.dimmed("sequential_1/dense_1_2/MatMul")  # downstream: not an input
     assert not panel.scene.dimmed(node)
+    assert "inputs of" in panel.search.bar.match_label.text()
     panel.clear_trace()
     assert not panel.scene.traced and not panel.scene.dimmed("sequential_1/dense_1_2/MatMul")
+    assert panel.search.bar.match_label.text() == ""  # no stale "N inputs of ..."
 
 
 def test_double_click_into_a_while_body_and_back(qtbot, panel, models):
