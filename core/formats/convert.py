@@ -97,6 +97,7 @@ class LazyGraph(Graph):
         self._node_protos = proto.node
         self._nodes: list[Node] | None = None
         self._ops: list[str] | None = None
+        self._index: dict[str, int] | None = None  # name -> position, while unconverted
         super().__init__(nodes=None, **fields)
 
     @property
@@ -104,7 +105,7 @@ class LazyGraph(Graph):
         if self._nodes is None:
             with paused_gc():
                 self._nodes = [convert_node(n) for n in self._node_protos]
-            self._node_protos = None
+            self._node_protos = self._index = None
         return self._nodes
 
     @nodes.setter
@@ -133,8 +134,10 @@ class LazyGraph(Graph):
     def find_node(self, name: str) -> Node | None:
         if self._nodes is not None:
             return next((n for n in self._nodes if n.name == name), None)
-        found = next((n for n in self._node_protos if n.name == name), None)
-        return convert_node(found) if found is not None else None
+        if self._index is None:  # one pass over the names, then any number of lookups
+            self._index = {n.name: i for i, n in enumerate(self._node_protos)}
+        i = self._index.get(name)
+        return convert_node(self._node_protos[i]) if i is not None else None
 
 
 def node_count(graph: Graph) -> int:
@@ -146,6 +149,12 @@ def node_ops(graph: Graph) -> list[str]:
     """Each node's op, in node order, without converting a lazy graph's nodes (counting
     the ops of a million-node graph then costs 0.5 s instead of 4 s and 600 MiB)."""
     return graph.node_ops() if isinstance(graph, LazyGraph) else [n.op for n in graph.nodes]
+
+
+def node_defs(graph: Graph):
+    """The NodeDefs of a lazy graph whose nodes are not converted yet, else None: a pass
+    that needs only names, ops and attrs reads them without converting."""
+    return graph._node_protos if isinstance(graph, LazyGraph) and not graph.converted else None
 
 
 def find_node(graph: Graph, name: str) -> Node | None:
