@@ -250,7 +250,8 @@ class GraphPanel(Panel):
             return self.open_place(place, focus=False)
         self._asked_place = place
         self.placeholder.setText(  # building one takes a minute and gigabytes: ask first
-            f"{escape(place.ref.title)} holds {size:,} nodes. <a href='build'>Build it</a>"
+            f"{escape(place.ref.title)} holds {size:,} nodes: building the graph takes "
+            "a while and much memory. <a href='build'>Build it</a>"
         )
 
     def _on_placeholder_link_activated(self, _link: str) -> None:
