@@ -103,7 +103,6 @@ class LazyGraph(Graph):
         self._node_protos = proto.node
         self._nodes: list[Node] | None = None
         self._ops: list[str] | None = None
-        self._index: dict[str, int] | None = None  # name -> position, while unconverted
         super().__init__(nodes=None, **fields)
 
     @property
@@ -111,7 +110,7 @@ class LazyGraph(Graph):
         if self._nodes is None:
             with paused_gc():
                 self._nodes = [convert_node(n) for n in self._node_protos]
-            self._node_protos = self._index = None
+            self._node_protos = None
         return self._nodes
 
     @nodes.setter
@@ -140,10 +139,8 @@ class LazyGraph(Graph):
     def find_node(self, name: str) -> Node | None:
         if self._nodes is not None:
             return next((n for n in self._nodes if n.name == name), None)
-        if self._index is None:  # one pass over the names, then any number of lookups
-            self._index = {n.name: i for i, n in enumerate(self._node_protos)}
-        i = self._index.get(name)
-        return convert_node(self._node_protos[i]) if i is not None else None
+        found = next((n for n in self._node_protos if n.name == name), None)
+        return convert_node(found) if found is not None else None  # no index: 140 MiB at 1M
 
 
 def node_count(graph: Graph) -> int:
