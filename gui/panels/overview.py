@@ -43,7 +43,7 @@ from smlens.gui.base.panel import Panel
 
 INIT_OP_KEY = "__saved_model_init_op"  # an init op, not a callable signature (TF drops it)
 LARGEST = 10
-GRAPH_COLUMNS = 8  # meta graphs shown one per column; the rest share one summed column
+GRAPH_COLUMNS = 4  # meta graphs shown one per column; past it, the rest share one summed column
 TAG_SETS_LISTED = 12
 PART_NAMES = {"graph": "Graph", "variables": "Variables", "assets": "Assets", "other": "Other"}
 
