@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass
 
 from smlens.core.formats import proto
+from smlens.core.formats.convert import node_ops
 from smlens.core.model import FuncRef, Graph, MetaGraph
 
 # saved_model_cli scan's default denylist (tensorflow/python/tools/saved_model_cli.py).
@@ -88,7 +90,7 @@ def op_counts(mg: MetaGraph) -> dict[str, OpCount]:
     registry = proto.op_registry()
     counts: dict[str, OpCount] = {}
 
-    def add(op: str, where: str) -> None:
+    def add(op: str, where: str, n: int) -> None:
         if op in mg.functions:
             return
         if op not in counts:
@@ -99,13 +101,13 @@ def op_counts(mg: MetaGraph) -> dict[str, OpCount]:
                 risky=op in RISKY_OPS,
                 registered=op_def is not None,
             )
-        setattr(counts[op], where, getattr(counts[op], where) + 1)
+        setattr(counts[op], where, getattr(counts[op], where) + n)
 
-    for node in mg.graph.nodes:
-        add(node.op, "main")
+    for op, n in Counter(node_ops(mg.graph)).items():
+        add(op, "main", n)
     for fn in mg.functions.values():
-        for node in fn.nodes:
-            add(node.op, "functions")
+        for op, n in Counter(node.op for node in fn.nodes).items():
+            add(op, "functions", n)
     return counts
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from smlens.core.analysis.ops import DENYLIST, RISKY_OPS, custom_ops
 from smlens.core.errors import SmlensError
+from smlens.core.formats.convert import node_name, node_ops
 from smlens.core.model import MetaGraph, Model
 
 _SHOWN_PER_OP = 5
@@ -88,11 +89,19 @@ def parse_op_denylist(text: str | None) -> frozenset[str]:
 def scan_meta_graph(mg: MetaGraph, denylist: Iterable[str] = DENYLIST) -> MetaGraphScan:
     denylist = frozenset(denylist)
     watched = denylist | RISKY_OPS
-    uses = [
+    watched = {op for op in watched if op not in mg.functions}
+    ops = node_ops(mg.graph)  # the main graph by its ops: a lazy graph stays unconverted
+    found = watched.intersection(ops)  # a C loop; the enumeration only when something is
+    uses = (
+        [OpUse(op, node_name(mg.graph, i)) for i, op in enumerate(ops) if op in found]
+        if found
+        else []
+    )
+    uses += [
         OpUse(node.op, node.name, fn_name)
-        for fn_name, nodes in _all_nodes(mg)
-        for node in nodes
-        if node.op in watched and node.op not in mg.functions
+        for fn_name, fn in sorted(mg.functions.items())
+        for node in fn.nodes
+        if node.op in watched
     ]
     return MetaGraphScan(
         tuple(mg.tags),
@@ -100,12 +109,6 @@ def scan_meta_graph(mg: MetaGraph, denylist: Iterable[str] = DENYLIST) -> MetaGr
         tuple(u for u in uses if u.op in denylist),
         tuple(u for u in uses if u.op not in denylist),
     )
-
-
-def _all_nodes(mg: MetaGraph):
-    yield "", mg.graph.nodes
-    for name, fn in sorted(mg.functions.items()):
-        yield name, fn.nodes
 
 
 def find_meta_graph(model: Model, tag_set: str | list[str]) -> MetaGraph:

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from smlens.core.formats.convert import find_node
 from smlens.core.graph.calls import find_calls
 from smlens.core.model import (
     FuncRef,
@@ -201,11 +202,10 @@ def function_roles(mg: MetaGraph) -> dict[str, set[str]]:
     and "saver:restore", and "object:<path><input signature>" for concrete functions of the
     object graph.
     """
-    nodes = {n.name: n for n in mg.graph.nodes}
     roles: dict[str, set[str]] = defaultdict(set)
 
     def callee(tensor: str) -> str | None:
-        node = nodes.get(split_input(tensor)[1])
+        node = find_node(mg.graph, split_input(tensor)[1])  # a lazy graph stays unconverted
         if node is None:
             return None
         if node.op in mg.functions:

@@ -17,7 +17,12 @@ from google.protobuf import text_format
 from smlens.core.errors import Problem, SmlensError
 from smlens.core.formats import proto
 from smlens.core.formats.bundle import TensorBundle
-from smlens.core.formats.convert import convert_graph, convert_meta_graph, dangling_children
+from smlens.core.formats.convert import (
+    convert_graph,
+    convert_meta_graph,
+    dangling_children,
+    paused_gc,
+)
 from smlens.core.formats.files import (
     exists,
     is_regular,
@@ -37,9 +42,16 @@ def _no_progress(fraction: float, text: str) -> None:
 
 
 def open_model(path: str | Path, progress: Progress | None = None) -> Model:
-    """Read the model at ``path``. Raises SmlensError when nothing usable is there."""
-    progress = progress or _no_progress
-    path = Path(path)
+    """Read the model at ``path``. Raises SmlensError when nothing usable is there.
+
+    The collector is paused while the many small objects are made and what was read is
+    frozen out of its reach (paused_gc): its passes would hold the GIL, stalling the window
+    that reads on a worker thread."""
+    with paused_gc(freeze=True):
+        return _open(Path(path), progress or _no_progress)
+
+
+def _open(path: Path, progress: Progress) -> Model:
     if not exists(path):
         prefix = _checkpoint_prefix_of(path)
         if prefix is not None:

@@ -20,6 +20,7 @@ from typing import NamedTuple
 
 from smlens.core.errors import Problem
 from smlens.core.formats.attrs import decode_shape
+from smlens.core.formats.convert import find_node
 from smlens.core.graph.calls import Callee, node_callees
 from smlens.core.graph.opdefs import arg_types, flat_args, op_spec, raw_attr
 from smlens.core.model import Call, Function, MetaGraph, Model, Node, Shape
@@ -359,7 +360,7 @@ def find_function_for_signature(meta_graph: MetaGraph, signature_key: str) -> st
         if not info.name:
             continue
         name = info.name.split(":")[0]
-        node = next((n for n in meta_graph.graph.nodes if n.name == name), None)
+        node = find_node(meta_graph.graph, name)  # a lazy graph stays unconverted
         if node is None:
             raise KeyError(f"signature {signature_key!r}: output node {name!r} is not in the graph")
         for callee in node_callees(node, meta_graph.functions):

@@ -66,6 +66,8 @@ def entry_points(mg: MetaGraph) -> dict[str, list[str]]:
 def function_rows(model: Model | None) -> list[FunctionRow]:
     rows = []
     for mg in model.meta_graphs if model else []:
+        if not mg.functions:  # no rows, and no pass over (nor conversion of) the main graph
+            continue
         callers, callees = defaultdict(set), defaultdict(set)
         for call in find_calls(mg.graph):
             callers[call.callee].add(call.caller)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from smlens.core.formats.convert import node_count
 from smlens.core.graph.build import OpGraph, build_graph, find_function_for_signature, gc_paused
 from smlens.core.graph.calls import node_callees
 from smlens.core.graph.fold import WeightRow, fold_weights, weight_rows
@@ -153,6 +154,29 @@ def _object_functions(meta_graph: MetaGraph) -> dict[str, str]:
         if node.kind in ("function", "bare_concrete_function") and node.concrete_functions:
             found.setdefault(node.path, node.concrete_functions[0])
     return found
+
+
+def default_place(model: Model) -> Place | None:
+    """What the graph panel opens by itself: the serving signature if there is one, else
+    the first signature, else the main graph; None for a model without graphs."""
+    for mg in model.meta_graphs:
+        keys = [k for k in mg.signatures if k != "__saved_model_init_op"]
+        key = "serving_default" if "serving_default" in keys else (keys[0] if keys else None)
+        if key is not None:
+            try:
+                return signature_place(mg, key)
+            except KeyError:
+                continue
+    return Place((GraphRef(model.meta_graphs[0].tag_set),)) if model.meta_graphs else None
+
+
+def place_size(model: Model, place: Place) -> int:
+    """How many nodes the graph at ``place`` holds, counted without building it (nor
+    converting a lazy main graph's nodes)."""
+    mg = model.meta_graph(place.ref.tag_set)
+    if place.ref.function:
+        return len(mg.functions[place.ref.function].nodes)
+    return node_count(mg.graph)
 
 
 def resolve_name(model: Model, name: str) -> Place:

@@ -8,6 +8,7 @@ then dropped (after Orange3's ConcurrentMixin).
 from __future__ import annotations
 
 import contextlib
+import sys
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -19,6 +20,33 @@ class _Signals(QObject):
     finished = Signal(int, object)
     failed = Signal(int, object)
     progressed = Signal(int, float, str)
+
+
+# While a task runs, the UI thread waits for the GIL at every Qt virtual call that PySide
+# checks for a Python override, up to the switch interval each time (5 ms by default): a
+# layout or paint of many such calls stalled the window 0.5 s behind a graph being built.
+# A shorter interval makes the worker hand the GIL over sooner.
+TASK_SWITCH_INTERVAL = 0.0005
+_running = 0
+_running_lock = threading.Lock()
+_default_interval = sys.getswitchinterval()
+
+
+@contextlib.contextmanager
+def _short_switch_interval():
+    global _running, _default_interval
+    with _running_lock:
+        if _running == 0:
+            _default_interval = sys.getswitchinterval()
+            sys.setswitchinterval(min(_default_interval, TASK_SWITCH_INTERVAL))
+        _running += 1
+    try:
+        yield
+    finally:
+        with _running_lock:
+            _running -= 1
+            if _running == 0:
+                sys.setswitchinterval(_default_interval)
 
 
 class _Job(QRunnable):
@@ -35,7 +63,8 @@ class _Job(QRunnable):
                     self.signals.progressed.emit(self.serial, fraction, text)
 
         try:
-            result = self.fn(*self.args, progress=progress, cancelled=self.stop.is_set)
+            with _short_switch_interval():
+                result = self.fn(*self.args, progress=progress, cancelled=self.stop.is_set)
         except Exception as e:  # handed to the GUI thread, which shows it as a message
             self._emit(self.signals.failed, e)
         else:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject, Signal
 
+from smlens.core.graph.build import gc_paused
 from smlens.core.graph.nav import (
     GraphRef,
     LoadedGraph,
@@ -89,5 +90,6 @@ def load_with_texts(
     cancelled: CancelCheck | None = None,
 ) -> tuple[LoadedGraph, dict[str, tuple[str, str]]]:
     """load_graph, and the variable texts of its nodes: every whole-graph pass in one task."""
-    loaded = load_graph(model, meta_graph, ref, fold, progress, cancelled)
-    return loaded, variable_texts(loaded.graph, model)
+    with gc_paused(freeze=True):  # a collector pass holds the GIL: the window would stall
+        loaded = load_graph(model, meta_graph, ref, fold, progress, cancelled)
+        return loaded, variable_texts(loaded.graph, model)

@@ -10,15 +10,14 @@ a newer request replaces an older one.
 from __future__ import annotations
 
 from functools import partial
+from html import escape
 from pathlib import Path
 
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QAction, QGuiApplication
 from PySide6.QtWidgets import (
-    QHBoxLayout,
     QLabel,
     QListWidget,
-    QProgressBar,
     QSplitter,
     QVBoxLayout,
     QWidget,
@@ -29,7 +28,9 @@ from smlens.core.graph.nav import (
     Place,
     TraceView,
     ViewLayout,
+    default_place,
     function_place,
+    place_size,
     primary_callee,
     resolve_name,
     shown_item,
@@ -49,9 +50,11 @@ from smlens.gui.graph.scene import GraphScene
 from smlens.gui.graph.search import SHOWN_MATCHES, GraphSearch
 from smlens.gui.graph.searchbar import GraphSearchBar
 from smlens.gui.graph.style import NodeMetrics, edge_label
-from smlens.gui.graph.toolbar import add_shortcut
+from smlens.gui.graph.toolbar import add_shortcut, status_row
 from smlens.gui.tensor.view import TensorView
 
+PLACEHOLDER = "Open a signature, a function or the main graph."
+BUILD_ASK = 200_000  # a graph opened by itself (not asked for) is built only up to this size
 EXPAND_ALL_ASK = 20_000  # Expand all asks first above this many items
 
 
@@ -72,6 +75,7 @@ class GraphPanel(Panel):
         self._pending_name: str | None = None
         self._shown_first, self._before = True, None
         self._expand_all_asked = False
+        self._asked_place: Place | None = None  # a big graph waiting for "Build it"
         self.loader = GraphLoader(self.state, self.metrics, self)
         self.loader.layout_ready.connect(self._apply_layout)
         self.loader.failed.connect(self._on_failed)
@@ -180,7 +184,8 @@ class GraphPanel(Panel):
         ):
             add_shortcut(self, keys, slot)
 
-        self.placeholder = QLabel("Open a signature, a function or the main graph.")
+        self.placeholder = QLabel(PLACEHOLDER)
+        self.placeholder.linkActivated.connect(self._on_placeholder_link_activated)
         self.placeholder.setProperty("role", "muted")
         self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.placeholder.setWordWrap(True)
@@ -191,25 +196,9 @@ class GraphPanel(Panel):
         layout.addWidget(self.search_bar)
         layout.addWidget(self.splitter, 1)
         layout.addWidget(self.placeholder, 1)
-        layout.addLayout(self._build_status())
+        row, self.status_label, self.progress, self.zoom_label = status_row()
+        layout.addLayout(row)
         self.splitter.hide()
-
-    def _build_status(self) -> QHBoxLayout:
-        self.status_label = QLabel()
-        self.status_label.setProperty("role", "muted")
-        self.zoom_label = QLabel()
-        self.zoom_label.setProperty("role", "muted")
-        self.progress = QProgressBar()
-        self.progress.setRange(0, 100)
-        self.progress.setMaximumWidth(140)
-        self.progress.setMaximumHeight(12)
-        self.progress.setTextVisible(False)
-        self.progress.hide()
-        row = QHBoxLayout()
-        row.addWidget(self.status_label, 1)
-        row.addWidget(self.progress)
-        row.addWidget(self.zoom_label)
-        return row
 
     def show_details(self, shown: bool) -> None:
         """Show or collapse the inspector side, giving the canvas the whole width."""
@@ -233,6 +222,8 @@ class GraphPanel(Panel):
         self.tensor_view.set_protected_folder(model.path if model else None)
         self.nav_bar.fill(model)
         self.status_label.setText("")
+        self._asked_place = None
+        self.placeholder.setText(PLACEHOLDER)
         if model is None:
             return
         name, self._pending_name = self._pending_name, None
@@ -250,20 +241,22 @@ class GraphPanel(Panel):
             self.open_default()
 
     def open_default(self) -> None:
-        """The serving signature if there is one, else the first signature, else the main graph."""
-        model = self.model
-        if model is None or not model.meta_graphs:
+        """The graph default_place names; one past BUILD_ASK nodes waits for a click."""
+        place = default_place(self.model) if self.model is not None else None
+        if place is None:
             return
-        for mg in model.meta_graphs:
-            keys = [k for k in mg.signatures if k != "__saved_model_init_op"]
-            key = "serving_default" if "serving_default" in keys else (keys[0] if keys else None)
-            if key is not None:
-                try:
-                    self.open_place(signature_place(mg, key), focus=False)
-                    return
-                except KeyError:
-                    continue
-        self.open_place(Place((GraphRef(model.meta_graphs[0].tag_set),)), focus=False)
+        size = place_size(self.model, place)
+        if size <= BUILD_ASK:
+            return self.open_place(place, focus=False)
+        self._asked_place = place
+        self.placeholder.setText(  # building one takes a minute and gigabytes: ask first
+            f"{escape(place.ref.title)} holds {size:,} nodes: building the graph takes "
+            "a while and much memory. <a href='build'>Build it</a>"
+        )
+
+    def _on_placeholder_link_activated(self, _link: str) -> None:
+        if self._asked_place is not None:
+            self.open_place(self._asked_place, focus=False)
 
     # -- opening -------------------------------------------------------------------------
 
@@ -286,6 +279,8 @@ class GraphPanel(Panel):
 
     def open_place(self, place: Place, focus: bool = True) -> None:
         """Show ``place``; ``focus``: ask the window for room (a graph the user opened)."""
+        self._asked_place = None
+        self.placeholder.setText(PLACEHOLDER)
         self.state.visit(place, self.canvas.view_state())
         if focus:
             self.wants_focus.emit()

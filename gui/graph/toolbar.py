@@ -1,11 +1,19 @@
 """Small pieces the graph panel's bars share: a flat tool bar, a tool button with a
-shortcut, a spacer, and clipped text."""
+shortcut, a spacer, clipped text, and the status row."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QSizePolicy, QToolBar, QToolButton, QWidget
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QSizePolicy,
+    QToolBar,
+    QToolButton,
+    QWidget,
+)
 
 
 def tool_bar() -> QToolBar:
@@ -50,3 +58,21 @@ def spacer() -> QWidget:
 
 def short_text(text: str, limit: int = 36) -> str:
     return text if len(text) <= limit else text[: limit // 2 - 1] + "…" + text[-limit // 2 :]
+
+
+def status_row() -> tuple[QHBoxLayout, QLabel, QProgressBar, QLabel]:
+    """The row under the canvas: counts (muted), a slim progress bar, the zoom."""
+    status, zoom = QLabel(), QLabel()
+    status.setProperty("role", "muted")
+    zoom.setProperty("role", "muted")
+    progress = QProgressBar()
+    progress.setRange(0, 100)
+    progress.setMaximumWidth(140)
+    progress.setMaximumHeight(12)
+    progress.setTextVisible(False)
+    progress.hide()
+    row = QHBoxLayout()
+    row.addWidget(status, 1)
+    row.addWidget(progress)
+    row.addWidget(zoom)
+    return row, status, progress, zoom

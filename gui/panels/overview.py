@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 
 from smlens.core.analysis.ops import custom_ops, op_counts
 from smlens.core.analysis.scan import scan_meta_graph
+from smlens.core.formats.convert import node_count
 from smlens.core.formats.training import find_training_folder, step_of
 from smlens.core.model import MetaGraph, Model, Variable
 from smlens.gui.base import theme
@@ -42,6 +43,8 @@ from smlens.gui.base.panel import Panel
 
 INIT_OP_KEY = "__saved_model_init_op"  # an init op, not a callable signature (TF drops it)
 LARGEST = 10
+GRAPH_COLUMNS = 4  # meta graphs shown one per column; past it, the rest share one summed column
+TAG_SETS_LISTED = 12
 PART_NAMES = {"graph": "Graph", "variables": "Variables", "assets": "Assets", "other": "Other"}
 
 
@@ -308,6 +311,9 @@ class OverviewPanel(Panel):
         rows = [("Format", [fmt]), ("TensorFlow", [tf_version]), ("Git version", [git])]
         if model.meta_graphs and any(mg.tags for mg in model.meta_graphs):
             tags = [mg.tag_set or "(no tags)" for mg in model.meta_graphs]
+            if len(tags) > TAG_SETS_LISTED:  # a long line costs Qt's layout dearly
+                more = len(tags) - TAG_SETS_LISTED
+                tags = [*tags[:TAG_SETS_LISTED], f"… {grouped(more)} more"]
             rows.append(("Tag sets", ["  ·  ".join(tags)]))
         if model.keras_metadata:
             rows.append(("Keras metadata", ["keras_metadata.pb"]))
@@ -321,21 +327,39 @@ class OverviewPanel(Panel):
         if not mgs:
             self._rows(self._graphs, [("Graph", ["none (a bare checkpoint)"])])
             return
+        # Thousands of meta graphs would be thousands of labels, which Qt lays out in
+        # quadratic time: the first columns are shown one by one, the rest summed in one.
+        shown, rest = mgs, []
+        if len(mgs) > GRAPH_COLUMNS:
+            shown, rest = mgs[: GRAPH_COLUMNS - 1], mgs[GRAPH_COLUMNS - 1 :]
+        heads = [mg.tag_set or "(no tags)" for mg in shown]
+        if rest:
+            heads.append(f"{grouped(len(rest))} more")
         if len(mgs) > 1:
-            for c, mg in enumerate(mgs):
-                head = self._label(mg.tag_set or "(no tags)")
+            for c, text in enumerate(heads):
+                head = self._label(text)
                 head.setAlignment(Qt.AlignmentFlag.AlignRight)
                 font = head.font()
                 font.setBold(True)
                 head.setFont(font)
                 self._graphs.addWidget(head, 0, c + 1)
-        rows = [
-            ("Signatures", [len(callable_signatures(mg)) for mg in mgs]),
-            ("Functions", [len(mg.functions) for mg in mgs]),
-            ("Graph nodes", [len(mg.graph.nodes) for mg in mgs]),
-            ("Function nodes", [sum(len(f.nodes) for f in mg.functions.values()) for mg in mgs]),
-            ("Op types", [len(op_counts(mg)) for mg in mgs]),
+        counts = [
+            ("Signatures", lambda mg: len(callable_signatures(mg))),
+            ("Functions", lambda mg: len(mg.functions)),
+            ("Graph nodes", lambda mg: node_count(mg.graph)),
+            ("Function nodes", lambda mg: sum(len(f.nodes) for f in mg.functions.values())),
+            ("Op types", lambda mg: len(op_counts(mg))),
         ]
+        rows = []
+        for caption, count in counts:
+            ns = [count(mg) for mg in shown]
+            if rest:  # op types of several graphs do not add up: the distinct ones are
+                ns.append(
+                    len(set().union(*(op_counts(mg) for mg in rest)))
+                    if caption == "Op types"
+                    else sum(count(mg) for mg in rest)
+                )
+            rows.append((caption, ns))
         self._rows(
             self._graphs,
             [(caption, [grouped(n) for n in ns]) for caption, ns in rows],

@@ -278,3 +278,30 @@ def test_a_training_folder_lists_its_steps_and_export_which_open_and_compare(pan
     assert "shown" in panel.values["training_1"].text()
     panel.set_model(open_model(models.path("keras_export")))
     assert panel._training_heading.isHidden() and "step" not in panel.values
+
+
+def test_many_meta_graphs_show_the_first_columns_and_sum_the_rest(panel, tmp_path):
+    """2,000 meta graphs as 12,000 labels took Qt 45 s to lay out: past GRAPH_COLUMNS the
+    rest share one column, whose counts are their sums (distinct op types)."""
+    from smlens.core.formats import proto
+    from smlens.gui.panels.overview import GRAPH_COLUMNS, TAG_SETS_LISTED
+
+    saved = proto.SavedModel(saved_model_schema_version=1)
+    count = max(GRAPH_COLUMNS, TAG_SETS_LISTED) + 3
+    for i in range(count):
+        mg = saved.meta_graphs.add()
+        mg.meta_info_def.tags[:] = ["serve", f"v{i}"]
+        for j in range(i + 1):  # i + 1 nodes, so the sums tell the columns apart
+            mg.graph_def.node.add(name=f"n{j}", op="Identity" if j % 2 else "Const")
+        mg.signature_def["serving_default"].method_name = "tensorflow/serving/predict"
+    (tmp_path / "saved_model.pb").write_bytes(saved.SerializeToString())
+    panel.set_model(open_model(tmp_path))
+    shown = GRAPH_COLUMNS - 1
+    for c in range(shown):
+        assert _number(panel.values[f"graph_nodes:{c}"]) == c + 1
+    assert _number(panel.values[f"graph_nodes:{shown}"]) == sum(range(shown + 1, count + 1))
+    assert _number(panel.values[f"signatures:{shown}"]) == count - shown
+    assert _number(panel.values[f"op_types:{shown}"]) == 2
+    assert f"graph_nodes:{shown + 1}" not in panel.values
+    tags = panel.values["tag_sets"].text()
+    assert tags.startswith("serve,v0") and tags.endswith(f"{count - TAG_SETS_LISTED} more")
