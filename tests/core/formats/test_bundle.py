@@ -355,8 +355,11 @@ def _open_paths() -> set[str]:
 
 
 @pytest.mark.skipif(not Path("/proc/self/maps").exists(), reason="needs Linux /proc")
-def test_close_releases_the_shards(models):
-    prefix = prefix_of(models.path("ckpt_dtypes"))
+def test_close_releases_the_shards(models, tmp_path):
+    # A private copy: a bundle other tests left open on the shared fixture maps it too.
+    copy = tmp_path / "ckpt"
+    shutil.copytree(models.path("ckpt_dtypes"), copy)
+    prefix = prefix_of(copy)
     bundle = TensorBundle(prefix)
     value = bundle.read("float/.ATTRIBUTES/VARIABLE_VALUE")
     shard = os.path.realpath(bundle.shard_path(0))
