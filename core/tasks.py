@@ -8,7 +8,9 @@ runner supplies both hooks; tests pass plain callables.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import gc
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 Progress = Callable[[float, str], None]
 CancelCheck = Callable[[], bool]
@@ -26,3 +28,25 @@ def check_cancelled(cancelled: CancelCheck | None, what: str = "") -> None:
 
 def no_progress(fraction: float, text: str = "") -> None:
     """The progress hook for callers that do not show progress."""
+
+
+@contextmanager
+def gc_paused(freeze: bool = False) -> Iterator[None]:
+    """Pause the cyclic garbage collector while many small acyclic objects are built: its
+    passes over the growing heap cost three times the conversion of a million nodes.
+
+    ``freeze``: then move everything alive out of its reach (``gc.freeze``), so later full
+    passes do not rescan the model. A pass holds the GIL, and one falling on the UI thread
+    after a 140,000-op model was read froze the window for 0.4-0.65 s. The price: reference
+    cycles among frozen objects are not freed when the model is dropped (its acyclic parts
+    are, by reference counting).
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            if freeze:
+                gc.freeze()
+            gc.enable()

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import gc
 from collections import deque
-from contextlib import contextmanager
 from dataclasses import replace
 
 from smlens.core.formats.attrs import decode_attr_map, decode_shape, decode_tensor
@@ -26,6 +24,7 @@ from smlens.core.model import (
     TensorInfo,
 )
 from smlens.core.model.dtypes import dtype
+from smlens.core.tasks import gc_paused
 
 
 def convert_node(proto) -> Node:
@@ -73,25 +72,6 @@ def convert_function(proto) -> Function:
     )
 
 
-@contextmanager
-def paused_gc(freeze: bool = False):
-    """Pause the cyclic garbage collector while building many acyclic objects: with a
-    million nodes, its passes over the growing heap cost three times the conversion.
-
-    ``freeze``: then move everything alive out of its reach (``gc.freeze``), so later full
-    passes do not rescan the model; a pass holds the GIL, and one falling on the UI thread
-    after a 140,000-op model was read froze the window for 0.4 s."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            if freeze:
-                gc.freeze()
-            gc.enable()
-
-
 class LazyGraph(Graph):
     """A Graph whose nodes are converted the first time they are asked for.
 
@@ -108,7 +88,7 @@ class LazyGraph(Graph):
     @property
     def nodes(self) -> list[Node]:
         if self._nodes is None:
-            with paused_gc():
+            with gc_paused():
                 self._nodes = [convert_node(n) for n in self._node_protos]
             self._node_protos = None
         return self._nodes

@@ -21,7 +21,7 @@ from smlens.core.formats.convert import (
     convert_graph,
     convert_meta_graph,
     dangling_children,
-    paused_gc,
+    gc_paused,
 )
 from smlens.core.formats.files import (
     exists,
@@ -45,9 +45,9 @@ def open_model(path: str | Path, progress: Progress | None = None) -> Model:
     """Read the model at ``path``. Raises SmlensError when nothing usable is there.
 
     The collector is paused while the many small objects are made and what was read is
-    frozen out of its reach (paused_gc): its passes would hold the GIL, stalling the window
+    frozen out of its reach (gc_paused): its passes would hold the GIL, stalling the window
     that reads on a worker thread."""
-    with paused_gc(freeze=True):
+    with gc_paused(freeze=True):
         return _open(Path(path), progress or _no_progress)
 
 

@@ -11,9 +11,6 @@ decoded when asked for, since decoding every node's attrs up front costs seconds
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import NamedTuple
@@ -25,6 +22,7 @@ from smlens.core.graph.calls import Callee, node_callees
 from smlens.core.graph.opdefs import arg_types, flat_args, op_spec, raw_attr
 from smlens.core.model import Call, Function, MetaGraph, Model, Node, Shape
 from smlens.core.model.dtypes import dtype as lookup_dtype
+from smlens.core.tasks import gc_paused
 
 # Ops whose func attr runs the callee on the op's own inputs, shifted by this many leading
 # inputs (If/Case take the branch selector first). Other func attrs (datasets, XLA) differ.
@@ -168,30 +166,6 @@ class OpGraph:
             TensorType(dtypes[k] if k < len(dtypes) else "", shapes[k] if k < len(shapes) else None)
             for k in range(max(len(shapes), len(dtypes)))
         ]
-
-
-@contextmanager
-def gc_paused(freeze: bool = False) -> Iterator[None]:
-    """Pause the cyclic garbage collector while many small objects are built; with
-    ``freeze``, move everything alive at the end out of its reach (``gc.freeze``).
-
-    Its passes rescan the growing heap and took over a third of the time of building the
-    graph and scopes of 100,000 ops; nothing built here needs collecting early. A loaded
-    graph's million objects would make every later full pass cost ~0.7 s, and a pass holds
-    the GIL, so the UI thread stalls wherever it falls, even when it runs in a worker
-    (a ``gc.collect()`` at the end of loading froze the window for 0.65 s at 140,000 ops).
-    Frozen, they are never scanned again; the price is that reference cycles among them are
-    not freed when the graph is dropped (its acyclic parts are, by reference counting).
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            if freeze:
-                gc.freeze()
-            gc.enable()
 
 
 def _output_dtypes(node: Node, library: dict[str, Function]) -> list[str]:

@@ -14,8 +14,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from smlens.core.graph.build import OpGraph, gc_paused
+from smlens.core.graph.build import OpGraph
 from smlens.core.model import Shape, Variable
+from smlens.core.tasks import gc_paused
 
 VARIABLE_OPS = frozenset({"VarHandleOp", "VariableV2", "Variable", "VarHandleOpV2"})
 CONST_OPS = frozenset({"Const", "HostConst"})

@@ -28,7 +28,6 @@ from typing import NamedTuple
 
 import igraph
 
-from smlens.core.graph.build import gc_paused
 from smlens.core.graph.scopes import (
     VisibleBox,
     VisibleEdge,
@@ -37,7 +36,7 @@ from smlens.core.graph.scopes import (
     in_port_id,
     out_port_id,
 )
-from smlens.core.tasks import CancelCheck, Cancelled, Progress
+from smlens.core.tasks import CancelCheck, Cancelled, Progress, gc_paused
 
 CHAR_WIDTH = 7.0  # default size function: pixels per label character
 NODE_HEIGHT = 26.0

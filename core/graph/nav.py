@@ -10,13 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from smlens.core.formats.convert import node_count
-from smlens.core.graph.build import OpGraph, build_graph, find_function_for_signature, gc_paused
+from smlens.core.graph.build import OpGraph, build_graph, find_function_for_signature
 from smlens.core.graph.calls import node_callees
 from smlens.core.graph.fold import WeightRow, fold_weights, weight_rows
 from smlens.core.graph.layout import Layout, LayoutCache, Size, default_size, layout_graph
 from smlens.core.graph.scopes import Hierarchy, VisibleGraph, build_hierarchy, visible_graph
 from smlens.core.model import MetaGraph, Model, Variable
-from smlens.core.tasks import CancelCheck, Progress
+from smlens.core.tasks import CancelCheck, Progress, gc_paused
 
 # A function made only of these around one call is a wrapper: opening it opens the callee.
 _WRAPPER_OPS = frozenset({"Identity", "IdentityN", "NoOp", "Const"})

@@ -13,9 +13,10 @@ import re
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from smlens.core.graph.build import OpGraph, gc_paused
+from smlens.core.graph.build import OpGraph
 from smlens.core.graph.fold import Folding
 from smlens.core.graph.series import Series, find_series
+from smlens.core.tasks import gc_paused
 
 DEFAULT_LIMIT = 1000  # at most this many items are shown before the user expands anything
 _FEEDBACK_OPS = frozenset({"NextIteration", "RefNextIteration"})

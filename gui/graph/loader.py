@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject, Signal
 
-from smlens.core.graph.build import gc_paused
 from smlens.core.graph.nav import (
     GraphRef,
     LoadedGraph,
@@ -16,7 +15,7 @@ from smlens.core.graph.nav import (
 )
 from smlens.core.graph.state import GraphState, LayoutRequest
 from smlens.core.model import MetaGraph, Model
-from smlens.core.tasks import CancelCheck, Cancelled, Progress
+from smlens.core.tasks import CancelCheck, Cancelled, Progress, gc_paused
 from smlens.gui.base.tasks import TaskRunner
 from smlens.gui.graph.style import NodeMetrics, variable_texts
 

@@ -22,11 +22,11 @@ from PySide6.QtWidgets import (
     QStyleOptionGraphicsItem,
 )
 
-from smlens.core.graph.build import gc_paused
 from smlens.core.graph.fold import WeightRow
 from smlens.core.graph.layout import BOX_HEADER, Route
 from smlens.core.graph.nav import ViewLayout
 from smlens.core.graph.scopes import VisibleItem
+from smlens.core.tasks import gc_paused
 from smlens.gui.graph.geometry import add_route, culled, floats, route_style
 from smlens.gui.graph.style import (
     CHEVRON,
