@@ -46,7 +46,7 @@ def gc_paused(freeze: bool = False) -> Iterator[None]:
     try:
         yield
     finally:
+        if freeze:  # also when collection was off: the window collects on a UI-thread timer
+            gc.freeze()
         if was_enabled:
-            if freeze:
-                gc.freeze()
             gc.enable()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass
+from operator import attrgetter
 
 from smlens.core.formats import proto
 from smlens.core.formats.convert import node_ops
@@ -15,6 +16,8 @@ DENYLIST = frozenset({"ReadFile", "WriteFile", "PrintV2"})
 
 # Ops that touch files, run host code or write outside the graph. Save/Restore are left out:
 # every TF2 export carries them in its saver functions.
+_op_of = attrgetter("op")
+
 RISKY_OPS = DENYLIST | frozenset(
     {
         "MatchingFiles",
@@ -86,7 +89,15 @@ def op_counts(mg: MetaGraph) -> dict[str, OpCount]:
     """Every op type of the main graph and of the library functions, with its node counts.
 
     Calls to library functions (a node whose op names a function) are not op types.
+    Counted once per meta graph (``MetaGraph.derived``); the result is shared, not a copy.
     """
+    counts = mg.derived.get("op_counts")
+    if counts is None:
+        counts = mg.derived["op_counts"] = _count_ops(mg)
+    return counts
+
+
+def _count_ops(mg: MetaGraph) -> dict[str, OpCount]:
     registry = proto.op_registry()
     counts: dict[str, OpCount] = {}
 
@@ -106,7 +117,7 @@ def op_counts(mg: MetaGraph) -> dict[str, OpCount]:
     for op, n in Counter(node_ops(mg.graph)).items():
         add(op, "main", n)
     for fn in mg.functions.values():
-        for op, n in Counter(node.op for node in fn.nodes).items():
+        for op, n in Counter(map(_op_of, fn.nodes)).items():
             add(op, "functions", n)
     return counts
 

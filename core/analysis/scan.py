@@ -87,7 +87,18 @@ def parse_op_denylist(text: str | None) -> frozenset[str]:
 
 
 def scan_meta_graph(mg: MetaGraph, denylist: Iterable[str] = DENYLIST) -> MetaGraphScan:
+    """Where ``mg`` uses a denylisted or other risky op. The scan with the default
+    denylist is made once per meta graph (``MetaGraph.derived``)."""
     denylist = frozenset(denylist)
+    if denylist != DENYLIST:
+        return _scan(mg, denylist)
+    scan = mg.derived.get("scan")
+    if scan is None:
+        scan = mg.derived["scan"] = _scan(mg, denylist)
+    return scan
+
+
+def _scan(mg: MetaGraph, denylist: frozenset[str]) -> MetaGraphScan:
     watched = denylist | RISKY_OPS
     watched = {op for op in watched if op not in mg.functions}
     ops = node_ops(mg.graph)  # the main graph by its ops: a lazy graph stays unconverted

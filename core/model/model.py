@@ -299,6 +299,9 @@ class MetaGraph:
     asset_files: list[AssetFile] = field(default_factory=list)
     object_graph: ObjectGraph | None = None
     function_aliases: dict[str, str] = field(default_factory=dict)
+    # Results of whole-graph passes (op counts, the risky-op scan), computed once by
+    # core.analysis and shared by every reader: treat them as read-only.
+    derived: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def functions(self) -> dict[str, Function]:

@@ -15,18 +15,3 @@ def pin_singletons() -> None:
         for obj in (None, True, False):
             ctypes.c_ssize_t.from_address(id(obj)).value += 1 << 30  # ob_refcnt, 1st field
         sys._smlens_pinned = True
-
-
-_collector = None
-
-
-def collect_garbage_on_the_ui_thread() -> None:
-    """Python's cyclic collector runs in whichever thread happens to allocate; when that is a
-    worker thread and the garbage holds Qt objects, Qt destroys widgets off the UI thread
-    and crashes or deadlocks. Turn automatic collection off and collect on a UI-thread timer
-    instead (pyqtgraph's GarbageCollector). Needs a QApplication; idempotent."""
-    global _collector
-    if _collector is None:
-        from pyqtgraph.util.garbage_collector import GarbageCollector
-
-        _collector = GarbageCollector(interval=0.5)

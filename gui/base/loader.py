@@ -7,6 +7,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 
+from smlens.core.analysis.prepare import prepare
 from smlens.core.errors import SmlensError
 from smlens.core.formats.reader import open_model
 from smlens.core.model import Model
@@ -16,9 +17,10 @@ log = logging.getLogger(__name__)
 
 
 def _read(path: Path, progress, cancelled) -> Model:
-    """open_model as a TaskRunner task. Reading cannot stop halfway; a cancelled read's
-    result is dropped by the runner."""
-    return open_model(path, progress=progress)
+    """open_model as a TaskRunner task, with the passes the panels show at once (op counts,
+    the risky-op scan). Reading cannot stop halfway; a cancelled read's result is dropped by
+    the runner."""
+    return prepare(open_model(path, progress=progress), progress)
 
 
 def describe_error(path: str | Path, error: BaseException) -> str:

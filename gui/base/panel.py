@@ -102,6 +102,18 @@ class Panel(QWidget):
         """Show the variable stored under checkpoint ``key``; False if this panel cannot."""
         return False
 
+    # False while the window keeps the panel's dock closed or behind another tab (a tabbed
+    # dock stays isVisible() there, so the window says so); True outside a window.
+    on_screen = True
+
+    def set_on_screen(self, shown: bool) -> None:
+        was, self.on_screen = self.on_screen, shown
+        if shown and not was:
+            self.came_on_screen()
+
+    def came_on_screen(self) -> None:
+        """Start the work put off while the panel was out of view."""
+
     def shutdown(self) -> None:
         """Stop background work before the window closes (the Run panel's worker)."""
 

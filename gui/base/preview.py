@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QApplication, QWidget
 
 from smlens.core.errors import SmlensError
 from smlens.core.formats.reader import open_model
-from smlens.gui.base._compat import collect_garbage_on_the_ui_thread
+from smlens.gui.base.collector import collect_garbage_on_the_ui_thread
 from smlens.gui.base.theme import apply_theme
 
 

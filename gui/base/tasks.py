@@ -13,7 +13,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+from PySide6.QtCore import QCoreApplication, QObject, QRunnable, QThreadPool, QTimer, Signal
 
 
 class _Signals(QObject):
@@ -47,6 +47,48 @@ def _short_switch_interval():
             _running -= 1
             if _running == 0:
                 sys.setswitchinterval(_default_interval)
+
+
+_held: list[tuple[QThreadPool, QRunnable]] | None = None  # jobs waiting for a UI burst
+
+
+@contextlib.contextmanager
+def tasks_held():
+    """Hold back the tasks started inside (on the UI thread) until the UI has finished the
+    burst of work around them: handing a model to every panel, then laying out and painting
+    them. A task started at once would compete for the GIL with every Python call the burst
+    makes, and double it (a 140,000-op model: 0.25 s of frozen window instead of 0.07 s)."""
+    global _held
+    if _held is not None:  # nested: the outer hold releases
+        yield
+        return
+    _held = []
+    try:
+        yield
+    finally:
+        jobs, _held = _held, None
+        if jobs:
+            QTimer.singleShot(0, lambda: _release(jobs))
+
+
+def _release(jobs: list[tuple[QThreadPool, QRunnable]]) -> None:
+    """Start held jobs once the burst's layouts and paints are done: they are posted
+    events, handled here first, uncontended."""
+    QCoreApplication.sendPostedEvents()
+    for pool, job in jobs:
+        pool.start(job)
+
+
+def _submit(pool: QThreadPool, job: QRunnable) -> None:
+    if _held is None:
+        pool.start(job)
+    else:
+        _held.append((pool, job))
+
+
+def tasks_running() -> bool:
+    """Whether any TaskRunner task is running now (on any thread)."""
+    return _running > 0
 
 
 class _Job(QRunnable):
@@ -102,7 +144,7 @@ class TaskRunner(QObject):
         self.cancel()
         self._serial += 1
         self._stop = threading.Event()
-        self._pool.start(_Job(self._serial, fn, args, self._signals, self._stop))
+        _submit(self._pool, _Job(self._serial, fn, args, self._signals, self._stop))
         self.busy_changed.emit(True)
 
     def cancel(self) -> None:

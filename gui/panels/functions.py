@@ -108,16 +108,23 @@ class FunctionPanel(Panel):
         return pane
 
     def show_model(self, model: Model | None) -> None:
-        """Index the call edges off the UI thread (seconds on a 100k-op library), then fill."""
+        """Index the call edges off the UI thread (seconds on a 100k-op library), then fill;
+        behind another tab, only once it comes into view (the graph opening meanwhile
+        gets the whole of the GIL)."""
         self._runner.cancel()
         self._pending = model
         self._fill([])
         if model is not None and model.meta_graphs:
             self.count_label.setText("indexing call edges…")
-            self._runner.start(_compute_rows, model)
+            if self.on_screen:
+                self._runner.start(_compute_rows, model)
         else:
             self._pending = None
             self.rows_ready.emit()
+
+    def came_on_screen(self) -> None:
+        if self._pending is not None and not self._runner.busy:
+            self._runner.start(_compute_rows, self._pending)
 
     @property
     def rows(self) -> list[FunctionRow]:

@@ -47,7 +47,7 @@ from smlens.core.run.state import (
     switch_model,
 )
 from smlens.gui.base.panel import Panel
-from smlens.gui.base.tasks import TaskRunner
+from smlens.gui.base.tasks import TaskRunner, tasks_running
 from smlens.gui.run.inputs_editor import InputsInvalid, RunInputsEditor
 from smlens.gui.run.outputs_pane import RunOutputsPane
 from smlens.gui.tensor.view import TensorView
@@ -325,8 +325,19 @@ class RunPanel(Panel):
             top = min(max(total // 2, TOP_MINIMUM), total)  # a short panel keeps an output row
             self.splitter.setSizes([top, total - top])
 
+    def came_on_screen(self) -> None:
+        self._device_timer.start()
+
     def _on_device_timer_timeout(self) -> None:
-        if self.isVisible() and self.meta_graph() is not None and self.devices is None:
+        """Ask for the devices (TensorFlow's import, seconds of a core) once the panel is
+        in view, and only while no task runs: it would slow a model or graph opening."""
+        if not (self.on_screen and self.isVisible()):
+            return
+        if self.meta_graph() is None or self.devices is not None:
+            return
+        if tasks_running():
+            self._device_timer.start()
+        else:
             self.list_devices()
 
     def meta_graph(self) -> MetaGraph | None:

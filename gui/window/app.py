@@ -12,7 +12,7 @@ from PySide6.QtCore import QEventLoop, QSettings, QThreadPool, QTimer
 from PySide6.QtWidgets import QApplication
 
 from smlens.core.errors import SmlensError
-from smlens.gui.base._compat import collect_garbage_on_the_ui_thread
+from smlens.gui.base.collector import collect_garbage_on_the_ui_thread
 from smlens.gui.base.theme import app_icon, apply_theme, follow_system, set_preference
 from smlens.gui.window.main_window import THEME_KEY, MainWindow
 from smlens.resources import sample_path

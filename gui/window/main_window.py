@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QActionGroup, QGuiApplication, QKeySequence
@@ -26,12 +27,14 @@ from smlens.gui.base import theme
 from smlens.gui.base.formatting import format_name, human_bytes
 from smlens.gui.base.loader import ModelLoader
 from smlens.gui.base.problem_bar import ProblemBar
-from smlens.gui.base.tasks import TaskRunner
+from smlens.gui.base.tasks import TaskRunner, tasks_held
 from smlens.gui.base.theme import app_icon
-from smlens.gui.compare.window import CompareWindow
 from smlens.gui.window import help
 from smlens.gui.window.docks import BELOW, BELOW_TABBED, PANELS, TABBED, DockScroll, load_panels
 from smlens.resources import sample_path
+
+if TYPE_CHECKING:
+    from smlens.gui.compare.window import CompareWindow
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +75,7 @@ class MainWindow(QMainWindow):
         self.compare_window: CompareWindow | None = None
         self._note = ""  # a status line to show once the current load ends
         self._sized = False
+        self._graph_in_front = False  # show_view('graph'): keep it wide when sizes apply
         self.setWindowIcon(app_icon())
         self.setAcceptDrops(True)
         self.setDockOptions(
@@ -122,7 +126,8 @@ class MainWindow(QMainWindow):
 
     def _connect_panels(self) -> None:
         """Every panel offers the same requests (``Panel`` declares them): wire them all."""
-        for panel in self.panels.values():
+        for key, panel in self.panels.items():
+            self.docks[key].visibilityChanged.connect(panel.set_on_screen)
             panel.variable_selected.connect(self._on_panel_variable_selected)
             panel.graph_requested.connect(self._on_panel_graph_requested)
         overview = self.panels.get("overview")
@@ -253,6 +258,7 @@ class MainWindow(QMainWindow):
                 self.tabifyDockWidget((below or tabbed)[0], dock)
             else:
                 self.addDockWidget(area, dock)
+        self._graph_in_front = False
         if overview is not None and "graph" in self.docks:  # widened when shown: show_view
             self.tabifyDockWidget(overview, self.docks["graph"])
         for dock in self.docks.values():
@@ -281,6 +287,8 @@ class MainWindow(QMainWindow):
             upper_height = min(max(UPPER_MINIMUM, int(height * UPPER_SHARE)), height // 2)
             sizes = [upper_height, height - upper_height]
             self.resizeDocks([upper, lower], sizes, Qt.Orientation.Vertical)
+        if self._graph_in_front:  # asked for (--view graph) before the window had its size
+            self._widen(self.docks["graph"])
 
     def reset_layout(self) -> None:
         self._arrange_default()
@@ -330,6 +338,7 @@ class MainWindow(QMainWindow):
         dock.lower()  # raise_() only switches tabs when it changes the stacking order
         dock.raise_()
         if key == "graph":
+            self._graph_in_front = True
             self._widen(dock)
             if ":" in name:
                 self.panels["graph"].open_name(name.partition(":")[2])
@@ -370,6 +379,9 @@ class MainWindow(QMainWindow):
     def compare(self, a: str | Path | Model, b: str | Path | Model) -> None:
         """Show the compare window diffing ``a`` (the old export) against ``b``."""
         if self.compare_window is None:
+            # Imported on first use: the diff and networkx cost 0.2 s of every start.
+            from smlens.gui.compare.window import CompareWindow
+
             self.compare_window = CompareWindow(self)
         self.compare_window.show()
         self.compare_window.raise_()
@@ -438,6 +450,10 @@ class MainWindow(QMainWindow):
     # -- loader events ----------------------------------------------------------------
 
     def _on_loader_model_loaded(self, model: Model) -> None:
+        with tasks_held():  # the panels' own tasks start once they are all shown
+            self._show_model(model)
+
+    def _show_model(self, model: Model) -> None:
         failures = self._show_everywhere(model)
         self.problem_bar.show_problems(model.problems, model.path)
         for line in failures:

@@ -6,7 +6,7 @@ import gc
 
 import pytest
 
-from smlens.gui.base._compat import collect_garbage_on_the_ui_thread
+from smlens.gui.base.collector import collect_garbage_on_the_ui_thread
 
 
 @pytest.fixture(autouse=True)

@@ -1,4 +1,5 @@
-"""Op counts and the risky-op scan read a lazy graph's ops without converting its nodes."""
+"""Op counts and the risky-op scan read a lazy graph's ops without converting its nodes,
+and are made once per meta graph."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from collections import Counter
 
 from smlens.core import open_model
 from smlens.core.analysis.ops import op_counts
+from smlens.core.analysis.prepare import prepare
 from smlens.core.analysis.scan import scan_meta_graph
 from smlens.core.formats import proto
 
@@ -35,3 +37,19 @@ def test_counts_and_scan_leave_the_nodes_unconverted_and_match_the_converted(tmp
         ("ReadFile", "n5"),
     ]
     assert Counter(n.op for n in graph.nodes) == counts  # the converted nodes agree
+
+
+def test_counts_and_the_default_scan_are_made_once_per_meta_graph_and_prepare_makes_them(
+    tmp_path,
+):
+    path = _saved_model(tmp_path, ["Const", "ReadFile", "PrintV2"])
+    mg = open_model(path).meta_graphs[0]
+    assert not mg.derived
+    model = prepare(open_model(path))  # what the window's loader runs off the UI thread
+    mg = model.meta_graphs[0]
+    assert set(mg.derived) == {"op_counts", "scan"}
+    assert op_counts(mg) is mg.derived["op_counts"]
+    assert scan_meta_graph(mg) is mg.derived["scan"]
+    assert scan_meta_graph(mg, ["Const"]) is not mg.derived["scan"]  # another denylist
+    assert {u.op for u in scan_meta_graph(mg, ["Const"]).denylisted} == {"Const"}
+    assert {u.op for u in scan_meta_graph(mg).denylisted} == {"ReadFile", "PrintV2"}

@@ -56,9 +56,9 @@ def test_importing_the_gui_pins_none_against_the_pyside6_refcount_leak():
 def test_cyclic_garbage_is_collected_only_on_the_ui_thread(qtbot):
     import gc
 
-    from smlens.gui.base import _compat
+    from smlens.gui.base import collector
     from smlens.gui.base.preview import application
 
     application()
     assert not gc.isenabled()  # no collection in whatever worker thread allocates next
-    assert _compat._collector is not None and _compat._collector.timer.isActive()
+    assert collector._collector is not None and collector._collector.timer.isActive()

@@ -11,6 +11,7 @@ from smlens.core import open_model
 from smlens.core.graph.calls import callees, callers
 from smlens.core.graph.functions import entry_points
 from smlens.gui.panels.functions import FunctionPanel
+from smlens.resources import sample_path
 
 
 @pytest.fixture
@@ -166,3 +167,14 @@ def test_selecting_by_name_does_not_wait_for_the_task(panel, models):
     name = sorted(model.meta_graphs[0].functions)[0]
     assert panel.select_function(name)
     assert panel.selected_row().name == name
+
+
+def test_behind_another_tab_the_rows_wait_until_the_panel_comes_into_view(panel, qtbot):
+    model = open_model(sample_path())
+    panel.set_on_screen(False)  # the window says so when its dock is behind a tab
+    panel.set_model(model)
+    assert "indexing" in panel.count_label.text()
+    assert not panel._runner.busy  # nothing competes with the graph opening meanwhile
+    with qtbot.waitSignal(panel.rows_ready, timeout=10_000):
+        panel.set_on_screen(True)
+    assert {row.name for row in panel.rows} == set(model.meta_graphs[0].functions)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import signal
+import threading
 
 import numpy as np
 import pytest
@@ -14,8 +15,10 @@ from PySide6.QtCore import Qt
 from smlens.core import open_model
 from smlens.core.run.compare import load_outputs
 from smlens.core.run.inputs import InputSource
+from smlens.gui.base.tasks import TaskRunner, tasks_running
 from smlens.gui.run.outputs import DELTA, DEVICE, DTYPE, KEY, MIN, SHAPE
 from smlens.gui.run.panel import NO_GPU, RunPanel
+from smlens.resources import sample_path
 from tests.core.run.test_run import direct_call
 
 TIMEOUT = 120_000  # ms: the worker imports TensorFlow, then loads the model
@@ -279,3 +282,24 @@ def test_a_bad_input_is_said_once_and_moves_no_control(panel, models):
     assert "has shape" not in panel.error_label.text() and "'features'" in panel.error_label.text()
     assert row.kind.mapTo(panel, row.kind.rect().topLeft()) == before
     assert panel.run_button.mapTo(panel, panel.run_button.rect().topLeft()).y() < before.y()
+
+
+def test_tensorflow_waits_while_a_task_runs_and_while_the_panel_is_behind_a_tab(qtbot, panel):
+    """Listing devices imports TensorFlow in the worker (seconds of a core): not while a
+    model or graph is opening, and not for a panel nobody looks at."""
+    panel.set_model(open_model(sample_path()))
+    panel.show()
+    panel.set_on_screen(False)
+    panel._on_device_timer_timeout()
+    assert not panel._device_runner.busy and not panel.engine.running
+    panel.set_on_screen(True)
+    assert panel._device_timer.isActive()  # coming into view asks again
+    release = threading.Event()
+    other = TaskRunner()
+    other.start(lambda progress=None, cancelled=None: release.wait(10))
+    qtbot.waitUntil(tasks_running, timeout=10_000)
+    panel._on_device_timer_timeout()
+    assert not panel._device_runner.busy and panel._device_timer.isActive()  # tries later
+    with qtbot.waitSignal(other.finished, timeout=10_000):
+        release.set()
+    panel._device_timer.stop()  # the rest (it lists them) is the test above, with TensorFlow

@@ -204,6 +204,20 @@ def test_show_view_brings_a_tabbed_dock_to_the_front(window):
     assert last.windowTitle() in _current_tabs(window)
 
 
+def test_view_graph_at_start_keeps_the_graph_wide_once_dock_sizes_apply(qtbot, window):
+    """As ``smlens PATH --view graph`` does: show_view right after show, before the
+    deferred default dock sizes run; they must not squeeze the graph back to a third."""
+    window.resize(1400, 900)
+    window.show()
+    window.show_view("graph")
+    graph = window.docks["graph"]
+    qtbot.waitUntil(lambda: window._sized and graph.width() > 0, timeout=LOAD_MS)
+    qtbot.wait(0)  # the zero timer that applies the default sizes
+    qtbot.waitUntil(lambda: graph.width() >= 0.7 * window.width(), timeout=LOAD_MS)
+    window.reset_layout()  # View > Reset Layout: the overview comes back in front
+    qtbot.waitUntil(lambda: window.docks["overview"].width() < 0.5 * window.width())
+
+
 def test_show_view_shows_a_closed_dock_and_rejects_unknown_names(window):
     window.show()
     window.docks["overview"].hide()
