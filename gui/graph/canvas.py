@@ -16,6 +16,9 @@ from smlens.gui.graph.style import node_texts
 MIN_SCALE, MAX_SCALE = 0.005, 4.0
 DRAG_DISTANCE = 4
 MINIMAP_SIZE = 180
+# More edges than this are a grey haze at minimap size, and drawing them cost 70 ms (at
+# 140,000 items) of a UI-thread stall: the minimap leaves them out.
+MINIMAP_EDGES = 5000
 
 
 class Minimap(QWidget):
@@ -42,7 +45,10 @@ class Minimap(QWidget):
         self.image = QImage(w, h, QImage.Format.Format_ARGB32_Premultiplied)
         self.image.fill(QColor(scene.colors.canvas))
         painter = QPainter(self.image)
+        haze = len(scene.routes) > MINIMAP_EDGES
+        scene.set_edges_visible(not haze)
         scene.render(painter, QRectF(0, 0, w, h), source, Qt.AspectRatioMode.IgnoreAspectRatio)
+        scene.set_edges_visible(True)
         painter.end()
         self._source = source
         self.resize(w + 2, h + 2)

@@ -15,8 +15,9 @@ from smlens.core.graph.nav import (
 )
 from smlens.core.graph.state import GraphState, LayoutRequest
 from smlens.core.model import MetaGraph, Model
-from smlens.core.tasks import CancelCheck, Cancelled, Progress, gc_paused
+from smlens.core.tasks import CancelCheck, Cancelled, Progress, check_cancelled, gc_paused
 from smlens.gui.base.tasks import TaskRunner
+from smlens.gui.graph.scene_data import SceneData, scene_data
 from smlens.gui.graph.style import NodeMetrics, variable_texts
 
 
@@ -32,6 +33,7 @@ class GraphLoader(QObject):
         self.state, self.metrics = state, metrics
         self.model: Model | None = None
         self._texts: dict[tuple[str, str], dict] = {}
+        self._scene: tuple[ViewLayout, SceneData] | None = None  # the last layout task's
         self.runner = TaskRunner(self)
         self.runner.finished.connect(self._on_finished)
         self.runner.failed.connect(self._on_failed)
@@ -45,6 +47,7 @@ class GraphLoader(QObject):
     def set_model(self, model: Model | None) -> None:
         self.runner.cancel()
         self._texts.clear()
+        self._scene = None
         self.model = model
 
     def texts_for(self, loaded: LoadedGraph) -> dict[str, tuple[str, str]]:
@@ -64,16 +67,22 @@ class GraphLoader(QObject):
 
     def _on_layout_requested(self, request: LayoutRequest) -> None:
         loaded = request.loaded
-        sizer = self.metrics.sizer(loaded, self.texts_for(loaded))
-        self.runner.start(lay_out, loaded, set(request.expanded), sizer)
+        texts = self.texts_for(loaded)
+        sizer = self.metrics.sizer(loaded, texts)
+        self.runner.start(lay_out_scene, loaded, set(request.expanded), sizer, texts)
+
+    def scene_data_for(self, view: ViewLayout) -> SceneData | None:
+        """What the layout task made for the scene to draw ``view``; None for another."""
+        return self._scene[1] if self._scene is not None and self._scene[0] is view else None
 
     def _on_finished(self, result) -> None:
-        if isinstance(result, tuple):
+        if isinstance(result[0], LoadedGraph):
             loaded, texts = result
             self._texts[(loaded.ref.tag_set, loaded.ref.function)] = texts
             self.state.graph_loaded(loaded)
-        elif isinstance(result, ViewLayout):
-            self.layout_ready.emit(result)
+        else:
+            self._scene = result
+            self.layout_ready.emit(result[0])
 
     def _on_failed(self, error: Exception) -> None:
         if not isinstance(error, Cancelled):
@@ -92,3 +101,17 @@ def load_with_texts(
     with gc_paused(freeze=True):  # a collector pass holds the GIL: the window would stall
         loaded = load_graph(model, meta_graph, ref, fold, progress, cancelled)
         return loaded, variable_texts(loaded.graph, model)
+
+
+def lay_out_scene(
+    loaded: LoadedGraph,
+    expanded: set[str],
+    sizer,
+    texts: dict[str, tuple[str, str]],
+    progress: Progress | None = None,
+    cancelled: CancelCheck | None = None,
+) -> tuple[ViewLayout, SceneData]:
+    """lay_out, and what the scene draws of it: all of it off the UI thread."""
+    view = lay_out(loaded, expanded, sizer, progress, cancelled)
+    check_cancelled(cancelled, "layout")
+    return view, scene_data(view, texts)

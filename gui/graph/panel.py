@@ -335,7 +335,8 @@ class GraphPanel(Panel):
             self._show_canvas(False)
             return
         request = self.state.answered
-        self.scene.show_layout(view, self.loader.texts_for(view.loaded))
+        texts = self.loader.texts_for(view.loaded)
+        self.scene.show_layout(view, texts, self.loader.scene_data_for(view))
         self._show_canvas(True)
         self.body.layout().activate()  # the canvas's real size, before fitting to it
         restore = request.restore if request else None

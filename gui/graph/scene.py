@@ -26,8 +26,8 @@ from smlens.core.graph.fold import WeightRow
 from smlens.core.graph.layout import BOX_HEADER, Route
 from smlens.core.graph.nav import ViewLayout
 from smlens.core.graph.scopes import VisibleItem
-from smlens.core.tasks import gc_paused
-from smlens.gui.graph.geometry import add_route, culled, floats, route_style
+from smlens.gui.graph.geometry import add_route, culled
+from smlens.gui.graph.scene_data import SceneData, scene_data
 from smlens.gui.graph.style import (
     CHEVRON,
     ROW,
@@ -36,17 +36,14 @@ from smlens.gui.graph.style import (
     GraphColors,
     NodeMetrics,
     colors,
-    family,
     node_texts,
 )
 
-TILE = 2500.0  # edges are grouped into path items per tile of this many scene pixels
 TEXT_LOD = 0.5  # below this scale node texts are not drawn
 SUB_LOD = 0.55  # the second line of a node and its weight rows (the first view opens at 0.7)
 DETAIL_LOD = 0.3  # below this nodes are flat rectangles, drawn in batches
 LABEL_LOD = 0.85  # edge labels
 ARROW_LOD = 0.25
-LEAVES = ("op", "arg", "ret", "scope", "series")
 CLOSED = ("scope", "series")  # boxes that open: drawn as a stack of cards with a ▸ mark
 _FLAGS = Qt.AlignmentFlag
 
@@ -80,19 +77,39 @@ class BoxLayer(_Layer):
         s = self.graph_scene
         lod = lod_of(painter, option)
         c = s.colors
-        for k in culled(s.box_bounds, option.exposedRect):
+        shown = culled(s.box_bounds, option.exposedRect)
+        if lod < DETAIL_LOD:
+            self._paint_flat(painter, s.box_order[shown])
+            return
+        for k in shown:
             i = int(s.box_order[k])
             rect, item = s.qrects[i], s.items[i]
             depth = item.name.count("/")
             border = s.state_color(item.id) or QColor(c.box_border)
             painter.setPen(QPen(border, 2.0 if border != QColor(c.box_border) else 1.0))
             painter.setBrush(QColor(c.box_fill[depth % 2]))
-            if lod < DETAIL_LOD:
-                painter.drawRect(rect)
-                continue
             painter.drawRoundedRect(rect, 6, 6)
             if lod >= TEXT_LOD:
                 self._paint_header(painter, rect, item)
+
+    def _paint_flat(self, painter: QPainter, boxes: np.ndarray) -> None:
+        """Zoomed far out (the minimap too): plain rectangles in batches, outer boxes
+        first; then the few with a state colour (selected, traced, matched) over them."""
+        s, c = self.graph_scene, self.graph_scene.colors
+        qrects = s.qrects
+        painter.setPen(QPen(QColor(c.box_border), 1.0))
+        depths = s.box_depth[boxes]
+        for depth in np.unique(depths).tolist():
+            painter.setBrush(QColor(c.box_fill[depth % 2]))
+            painter.drawRects([qrects[i] for i in boxes[depths == depth].tolist()])
+        for item_id in (s.selected, *s.traced, *s.matches):
+            k = s.index.get(item_id) if item_id else None
+            if k is not None and s.items[k].kind == "expanded":
+                pen = QPen(s.state_color(item_id), 2.0)
+                pen.setCosmetic(True)  # two screen pixels at any zoom: seen in the minimap
+                painter.setPen(pen)
+                painter.setBrush(QColor(c.box_fill[int(s.box_depth[k]) % 2]))
+                painter.drawRect(qrects[k])
 
     def _paint_header(self, painter: QPainter, rect: QRectF, item: VisibleItem) -> None:
         s, c = self.graph_scene, self.graph_scene.colors
@@ -133,8 +150,14 @@ class NodeLayer(_Layer):
     def _paint_flat(self, painter: QPainter, visible: np.ndarray) -> None:
         s = self.graph_scene
         painter.setPen(Qt.PenStyle.NoPen)
-        groups: dict[tuple[bool, str], list[QRectF]] = {}
         marks = s.marks  # when some are marked the rest go grey, so no family reads as one
+        if not marks:  # batched by family, without a Python step per node
+            codes = s.family_codes[visible]
+            for code in np.unique(codes).tolist():
+                painter.setBrush(QColor(s.colors.strip[s.family_names[code]]))
+                painter.drawRects([s.qrects[i] for i in visible[codes == code].tolist()])
+            return
+        groups: dict[tuple[bool, str], list[QRectF]] = {}
         for i in visible:
             kind = marks.get(s.items[i].id) if marks else None
             key = (True, kind) if kind else (False, "" if marks else s.families[i])
@@ -297,22 +320,28 @@ class GraphScene(QGraphicsScene):
         self._clear_arrays()
 
     def _clear_arrays(self) -> None:
-        empty = np.empty((0, 4))
-        self.qrects: list[QRectF] = []
-        self.families: list[str] = []
-        self.openable: list[bool] = []
-        self.box_bounds = self.leaf_bounds = self.port_bounds = empty
-        self.box_order = self.leaf_order = self.port_order = np.empty(0, dtype=np.int64)
-        self.tips = np.empty((0, 3))
-        self.tip_bounds = self.label_bounds = empty
-        self.label_at = np.empty((0, 2))
-        self.route_styles: list[str] = []
+        self._take(SceneData())
+
+    def _take(self, data: SceneData) -> None:
+        self.items, self.index, self.routes = data.items, data.index, data.routes
+        self.qrects, self.families, self.openable = data.qrects, data.families, data.openable
+        self.box_order, self.box_bounds = data.box_order, data.box_bounds
+        self.leaf_order, self.leaf_bounds = data.leaf_order, data.leaf_bounds
+        self.port_order, self.port_bounds = data.port_order, data.port_bounds
+        self.tips, self.tip_bounds = data.tips, data.tip_bounds
+        self.label_at, self.label_bounds = data.label_at, data.label_bounds
+        self.route_styles = data.route_styles
+        self.box_depth, self.family_codes = data.box_depth, data.family_codes
+        self.family_names = data.family_names
 
     # -- building ------------------------------------------------------------------------
 
-    def show_layout(self, view: ViewLayout | None, texts: dict | None = None) -> None:
+    def show_layout(
+        self, view: ViewLayout | None, texts: dict | None = None, data: SceneData | None = None
+    ) -> None:
         """Replace what is shown with ``view`` (None: nothing); ``texts`` overrides the
-        lines of some nodes, as the layout's size function did."""
+        lines of some nodes, as the layout's size function did. ``data``: scene_data of
+        ``view``, made off the UI thread (else it is made here)."""
         self.node_texts = texts or {}
         self.colors = colors()
         self.setBackgroundBrush(QColor(self.colors.canvas))
@@ -324,13 +353,19 @@ class GraphScene(QGraphicsScene):
         self._label_cache.clear()
         self.view = view
         if view is None:
-            self.items, self.index, self.routes = [], {}, []
             self._clear_arrays()
             self._set_bounds(QRectF())
             return
-        with gc_paused():  # hundreds of thousands of small objects on the UI thread
-            self._build_items(view)
-            self._build_edges(view.layout.routes)
+        if data is None:
+            data = scene_data(view, self.node_texts)
+        self._take(data)
+        for style, path in data.paths:
+            item = QGraphicsPathItem(path)
+            item.setPen(self._edge_pen(style))
+            item.setZValue(1)
+            item.setAcceptedMouseButtons(Qt.MouseButton.NoButton)
+            self.addItem(item)
+            self._edge_items.append(item)
         m = 40.0
         self._set_bounds(QRectF(-m, -m, view.layout.width + 2 * m, view.layout.height + 2 * m))
 
@@ -338,72 +373,6 @@ class GraphScene(QGraphicsScene):
         for layer in (self.box_layer, self.node_layer, self.decor_layer):
             layer.set_bounds(rect)
         self.setSceneRect(rect)
-
-    def _build_items(self, view: ViewLayout) -> None:
-        rects, shown = view.layout.rects, view.layout.items
-        graph = view.loaded.graph
-        self.items = [shown[i] for i in rects]
-        self.index = {it.id: k for k, it in enumerate(self.items)}
-        arr = floats(rects.values(), 4)
-        self.qrects = [QRectF(*r) for r in arr.tolist()]
-        kinds = [it.kind for it in self.items]
-        openable = []
-        for it in self.items:
-            node = graph.index.get(it.name) if it.kind == "op" else None
-            openable.append(node is not None and bool(graph.nodes[node].callees))
-        self.openable = openable
-        self.families = [
-            family(it, o, it.name in self.node_texts)
-            for it, o in zip(self.items, openable, strict=True)
-        ]
-        bounds = np.column_stack(
-            [arr[:, 0], arr[:, 1], arr[:, 0] + arr[:, 2], arr[:, 1] + arr[:, 3]]
-        )
-        bounds[:, 2:] += 3.0  # a collapsed scope's stacked card
-
-        def group(wanted, key=None):
-            order = [k for k, kind in enumerate(kinds) if kind in wanted]
-            if key is not None:
-                order.sort(key=key)
-            order = np.array(order, dtype=np.int64)
-            return order, bounds[order] if len(order) else np.empty((0, 4))
-
-        self.box_order, self.box_bounds = group(
-            ("expanded",), key=lambda k: self.items[k].name.count("/")
-        )
-        self.leaf_order, self.leaf_bounds = group(LEAVES)
-        self.port_order, self.port_bounds = group(("in", "out"))
-
-    def _build_edges(self, routes: list[Route]) -> None:
-        self.routes = [r for r in routes if len(r.points) >= 2]
-        paths: dict[tuple, QPainterPath] = {}
-        tips, labels, styles = [], [], []
-        for r in self.routes:
-            pts = r.points
-            style = route_style(r)
-            x0, y0 = pts[0]
-            key = (int(x0 // TILE), int(y0 // TILE), style)
-            path = paths.get(key)
-            if path is None:
-                path = paths[key] = QPainterPath()
-            add_route(path, pts)
-            (_, yp), (xt, yt) = pts[-2], pts[-1]
-            tips.append((xt, yt, 1.0 if yt >= yp else -1.0))
-            labels.append((x0, y0))
-            styles.append(style)
-        for (_, _, style), path in paths.items():
-            item = QGraphicsPathItem(path)
-            item.setPen(self._edge_pen(style))
-            item.setZValue(1)
-            item.setAcceptedMouseButtons(Qt.MouseButton.NoButton)
-            self.addItem(item)
-            self._edge_items.append(item)
-        self.tips = floats(tips, 3)
-        self.label_at = floats(labels, 2)
-        self.route_styles = styles
-        t, la = self.tips, self.label_at
-        self.tip_bounds = np.column_stack([t[:, 0] - 4, t[:, 1] - 8, t[:, 0] + 4, t[:, 1] + 8])
-        self.label_bounds = np.column_stack([la[:, 0], la[:, 1], la[:, 0] + 140, la[:, 1] + 16])
 
     def edge_color(self, style: str) -> QColor:
         c = self.colors
@@ -516,6 +485,10 @@ class GraphScene(QGraphicsScene):
 
     def edge_item_count(self) -> int:
         return len(self._edge_items)
+
+    def set_edges_visible(self, visible: bool) -> None:
+        for item in self._edge_items:
+            item.setVisible(visible)
 
     # -- state ---------------------------------------------------------------------------
 

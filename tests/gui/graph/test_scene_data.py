@@ -1,0 +1,77 @@
+"""What the scene draws is made by the layout task, off the UI thread, and equals what the
+scene would make itself; zoomed far out (and in the minimap) boxes and nodes are drawn in
+batches, in their colours, with the selected box still outlined."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QRectF, Qt
+from PySide6.QtGui import QColor, QImage, QPainter
+
+from smlens.core import open_model
+from smlens.gui.graph.panel import GraphPanel
+from smlens.gui.graph.scene_data import scene_data
+from smlens.resources import sample_path
+
+WAIT_MS = 30_000
+
+
+@pytest.fixture
+def panel(qtbot) -> GraphPanel:
+    widget = GraphPanel()
+    widget.resize(1200, 800)
+    qtbot.addWidget(widget)
+    widget.show()
+    with qtbot.waitSignal(widget.layout_applied, timeout=WAIT_MS):
+        widget.set_model(open_model(sample_path()))
+    with qtbot.waitSignal(widget.layout_applied, timeout=WAIT_MS):
+        widget.expand_all()
+    return widget
+
+
+def test_the_scene_takes_what_the_layout_task_made(panel):
+    view = panel.view
+    made = panel.loader.scene_data_for(view)
+    assert made is not None
+    scene = panel.scene
+    assert scene.items is made.items and scene.qrects is made.qrects
+    assert scene.edge_item_count() == len(made.paths) > 0
+    again = scene_data(view, panel.loader.texts_for(view.loaded))  # as the scene would
+    assert [it.id for it in again.items] == [it.id for it in made.items]
+    assert again.families == made.families
+    assert np.array_equal(again.box_order, made.box_order)
+    assert np.array_equal(again.leaf_bounds, made.leaf_bounds)
+    assert np.allclose(again.tips, made.tips)
+
+
+def _render(scene, scale: float) -> QImage:
+    rect = scene.sceneRect()
+    w, h = max(8, int(rect.width() * scale)), max(8, int(rect.height() * scale))
+    image = QImage(w, h, QImage.Format.Format_ARGB32)
+    image.fill(QColor(scene.colors.canvas))
+    painter = QPainter(image)
+    scene.render(painter, QRectF(0, 0, w, h), rect, Qt.AspectRatioMode.IgnoreAspectRatio)
+    painter.end()
+    return image
+
+
+def _count(image: QImage, color: str) -> int:
+    wanted = QColor(color).rgb()
+    return sum(
+        image.pixel(x, y) == wanted for y in range(image.height()) for x in range(image.width())
+    )
+
+
+def test_far_out_boxes_and_nodes_keep_their_colours_and_the_selection(panel):
+    scene = panel.scene
+    boxes = [it for it in scene.items if it.kind == "expanded"]
+    assert boxes
+    image = _render(scene, 0.1)  # below DETAIL_LOD: the batched paths
+    colors = scene.colors
+    assert _count(image, colors.box_fill[0]) > 0
+    strips = {colors.strip[f] for f in scene.families if f in colors.strip}
+    assert any(_count(image, c) > 0 for c in strips)
+    assert _count(image, colors.selected) == 0
+    panel.state.select(boxes[0].id)
+    assert _count(_render(scene, 0.1), colors.selected) > 0
