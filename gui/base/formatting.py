@@ -47,6 +47,11 @@ def share(n: int, total: int) -> str:
     return f"{pct:.0f} %"
 
 
+def counted(n: int, noun: str, plural: str = "") -> str:
+    """ "1 op", "2 ops", "1,510 ops": ``n`` grouped, with the noun in its number."""
+    return f"{n:,} {noun if n == 1 else plural or noun + 's'}"
+
+
 def grouped(n: int) -> str:
     return f"{n:,}"
 

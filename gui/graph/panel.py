@@ -39,6 +39,7 @@ from smlens.core.graph.nav import (
 )
 from smlens.core.graph.state import GraphState
 from smlens.core.model import Model
+from smlens.gui.base.formatting import counted
 from smlens.gui.base.panel import Panel
 from smlens.gui.graph.canvas import GraphCanvas
 from smlens.gui.graph.export import ask_export_path, export_scene
@@ -369,11 +370,15 @@ class GraphPanel(Panel):
             return
         g = view.loaded.graph
         shown = len(self.scene.items)
-        self.status_label.setText(
-            f"{view.loaded.op_count:,} ops · {len(g.edges):,} edges · "
-            f"{len(view.loaded.hierarchy.scopes) - 1:,} scopes · {shown:,} items shown"
-            + (f" · {len(g.problems)} problems" if g.problems else "")
-        )
+        parts = [
+            counted(view.loaded.op_count, "op"),
+            counted(len(g.edges), "edge"),
+            counted(len(view.loaded.hierarchy.scopes) - 1, "scope"),
+            counted(shown, "item") + " shown",
+        ]
+        if g.problems:
+            parts.append(counted(len(g.problems), "problem"))
+        self.status_label.setText(" · ".join(parts))
 
     # -- scopes --------------------------------------------------------------------------
 
