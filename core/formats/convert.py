@@ -31,7 +31,7 @@ def convert_node(proto) -> Node:
     return Node(
         name=proto.name,
         op=proto.op,
-        inputs=list(proto.input),
+        inputs=proto.input[:],  # a list; slicing is faster than list()
         device=proto.device,
         _attr_proto=proto.attr,
         _decode_attrs=decode_attr_map,
