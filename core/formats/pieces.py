@@ -12,6 +12,8 @@ data raises protobuf's own ``DecodeError`` from the piece that holds it.
 
 from __future__ import annotations
 
+import threading
+
 from google.protobuf.message import Message
 
 PIECE = 1 << 20  # ~5 ms of parsing
@@ -23,6 +25,16 @@ def parse_in_pieces(message: Message, data: bytes, piece: int = PIECE) -> Messag
     """Merge the serialized ``data`` into ``message`` piece by piece; returns ``message``."""
     _merge(message, memoryview(data), piece)
     return message
+
+
+def parse(message: Message, data: bytes) -> Message:
+    """Parse ``data`` into ``message``: in pieces off the main thread, where a UI thread
+    may be waiting for the GIL; in one call on the main thread, where nothing waits and
+    walking the fields costs time (+0.5 s on a million nodes)."""
+    if threading.current_thread() is threading.main_thread():
+        message.MergeFromString(data)
+        return message
+    return parse_in_pieces(message, data, PIECE)
 
 
 def _merge(message: Message, data: memoryview, piece: int) -> None:

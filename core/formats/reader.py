@@ -32,7 +32,7 @@ from smlens.core.formats.files import (
     special_kind,
 )
 from smlens.core.formats.names import OBJECT_GRAPH_KEY, resolve_variables
-from smlens.core.formats.pieces import parse_in_pieces
+from smlens.core.formats.pieces import parse
 from smlens.core.formats.sniff import sniff_file
 from smlens.core.model import Asset, Fingerprint, MetaGraph, Model
 from smlens.core.tasks import Progress
@@ -229,7 +229,7 @@ def _parse_saved_model(pb_path: Path):
     if not data:
         raise SmlensError(pb_path, "the file is empty")
     try:
-        msg = parse_in_pieces(proto.SavedModel(), data)  # no long GIL hold: see pieces
+        msg = parse(proto.SavedModel(), data)  # no long GIL hold: see pieces
     except pb_message.DecodeError as e:
         raise SmlensError(pb_path, f"cannot parse: truncated or not a SavedModel ({e})") from None
     if not msg.meta_graphs:

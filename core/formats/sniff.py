@@ -11,7 +11,7 @@ from google.protobuf import text_format
 from smlens.core.errors import SmlensError
 from smlens.core.formats import proto
 from smlens.core.formats.files import read_regular
-from smlens.core.formats.pieces import parse_in_pieces
+from smlens.core.formats.pieces import parse
 
 # LevelDB table magic, the last 8 bytes of every .index file (leveldb table/format.h).
 TABLE_MAGIC = (0xDB4775248B80FB57).to_bytes(8, "little")
@@ -97,7 +97,7 @@ def _binary_kind(path: Path, data: bytes) -> str:
 
 def _parse_binary(path: Path, data: bytes, kind: str):
     try:
-        return parse_in_pieces(getattr(proto, _CLASSES[kind])(), data)
+        return parse(getattr(proto, _CLASSES[kind])(), data)
     except pb_message.DecodeError as e:
         raise SmlensError(
             path, f"cannot parse as a {_CLASSES[kind]}: truncated or corrupt ({e})"

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from google.protobuf import descriptor_pb2, descriptor_pool, message_factory, text_format
 
-from smlens.core.formats.pieces import parse_in_pieces
+from smlens.core.formats.pieces import parse
 
 _HERE = Path(__file__).resolve().parent
 
@@ -42,7 +42,7 @@ def enum_names(full_name: str) -> dict[int, str]:
 def op_registry() -> dict:
     """Op name -> OpDef for every op TensorFlow registers (from tf_ops.binpb)."""
     data = (_HERE / "tf_ops.binpb").read_bytes()  # ~0.1 s as one call, holding the GIL
-    op_list = parse_in_pieces(message_class("tensorflow.OpList")(), data)
+    op_list = parse(message_class("tensorflow.OpList")(), data)
     return {op.name: op for op in op_list.op}
 
 

@@ -3,6 +3,8 @@ single field that cannot be split), and protobuf's own error on damaged data."""
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 from google.protobuf.message import DecodeError
 
@@ -83,3 +85,16 @@ def test_tensorflow_exports_parse_to_what_one_call_gives(models):
         whole = proto.SavedModel.FromString(data)
         for piece in (100, 4096):
             assert parse_in_pieces(proto.SavedModel(), data, piece) == whole, (name, piece)
+
+
+def test_off_the_main_thread_parse_goes_in_pieces_and_on_it_in_one_call(merged, monkeypatch):
+    monkeypatch.setattr(pieces, "PIECE", PIECE)
+    data = _big_saved_model()
+    on_main = pieces.parse(proto.SavedModel(), data)
+    assert merged == []  # one MergeFromString, not through the piece merger
+    found = []
+    worker = threading.Thread(target=lambda: found.append(pieces.parse(proto.SavedModel(), data)))
+    worker.start()
+    worker.join()
+    assert found[0] == on_main
+    assert len(merged) > 1
