@@ -7,10 +7,10 @@ readable. ``SMLENS_THEME=dark|light`` overrides the system (screenshots, offscre
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-import pyqtgraph as pg
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QColor, QGuiApplication, QIcon, QPalette
 from PySide6.QtWidgets import QApplication, QStyleFactory
@@ -157,7 +157,9 @@ def apply_theme(app: QApplication) -> Theme:
     app.setStyle(QStyleFactory.create("Fusion"))
     app.setPalette(_palette(_current))
     app.setStyleSheet(_stylesheet(_current))
-    pg.setConfigOptions(background=_current.base, foreground=_current.text, antialias=True)
+    plots = sys.modules.get("smlens.gui.base.plots")  # pyqtgraph, once a plot was made
+    if plots is not None:
+        plots.configure()
     return _current
 
 
@@ -179,6 +181,10 @@ class _SchemeFollower(QObject):
 
 def restyle_plots(app: QApplication) -> None:
     """Give plots made before a theme switch the new background and axis colours."""
+    if "pyqtgraph" not in sys.modules:  # no plot made yet
+        return
+    import pyqtgraph as pg
+
     theme = current()
     for widget in app.allWidgets():
         if isinstance(widget, pg.PlotWidget):

@@ -7,7 +7,6 @@ import math
 from html import escape
 
 import numpy as np
-import pyqtgraph as pg
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
@@ -26,6 +25,7 @@ from smlens.core.diff.histogram import DeltaHistogram, delta_histogram
 from smlens.core.model import Model
 from smlens.gui.base import theme
 from smlens.gui.base.formatting import grouped
+from smlens.gui.base.plots import pg
 from smlens.gui.base.tasks import TaskRunner
 from smlens.gui.compare.style import MINUS, severity_brush
 

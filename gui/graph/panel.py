@@ -13,7 +13,7 @@ from functools import partial
 from html import escape
 from pathlib import Path
 
-from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QGuiApplication
 from PySide6.QtWidgets import (
     QLabel,
@@ -356,7 +356,8 @@ class GraphPanel(Panel):
             self.canvas.center_on_item(self.shown_id(request.focus) or "")
         elif self.selected:
             self._on_selected_changed(self.selected)
-        self.canvas.minimap.refresh()
+        # Its own event-loop turn: drawing 140k items small is a stall of its own.
+        QTimer.singleShot(0, self.canvas.minimap, self.canvas.minimap.refresh)
         self._update_status()
         self.layout_applied.emit()
 

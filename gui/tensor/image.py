@@ -4,7 +4,6 @@ colour bar, a 1-D tensor as a line."""
 from __future__ import annotations
 
 import numpy as np
-import pyqtgraph as pg
 from PySide6.QtCore import Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
@@ -19,6 +18,7 @@ from PySide6.QtWidgets import (
 
 from smlens.core.analysis.stats import TensorStats
 from smlens.core.analysis.tensor_values import kernel_grid, numeric_view, shrink_image
+from smlens.gui.base.plots import pg
 from smlens.gui.base.theme import current
 
 LINE_SYMBOLS = 200  # 1-D tensors up to this size get a dot per value

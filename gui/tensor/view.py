@@ -11,6 +11,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PySide6.QtCore import Qt, Signal
@@ -48,10 +49,12 @@ from smlens.core.analysis.tensor_values import (
 from smlens.core.model import format_dims
 from smlens.gui.base.tasks import TaskRunner
 from smlens.gui.base.theme import current
-from smlens.gui.tensor.histogram import TensorHistogram
-from smlens.gui.tensor.image import TensorPicture
 from smlens.gui.tensor.stats_view import NUMERIC_STATS, STAT_NAMES, TensorStatsView, error_style
 from smlens.gui.tensor.table import ArrayTableModel, ArrayTableView, SliceControls, mono_font
+
+if TYPE_CHECKING:
+    from smlens.gui.tensor.histogram import TensorHistogram
+    from smlens.gui.tensor.image import TensorPicture
 
 __all__ = [
     "CELL_CHARS",
@@ -149,8 +152,9 @@ class TensorView(QWidget):
         self.slice_controls = SliceControls()
         self.slice_controls.changed.connect(self._on_slice_changed)
 
-        self.hist_plot = TensorHistogram()
-        self.hist_curve = self.hist_plot.curve
+        self._hist: TensorHistogram | None = None  # built when first shown: pyqtgraph
+        self._hist_page = QWidget()
+        QVBoxLayout(self._hist_page).setContentsMargins(0, 0, 0, 0)
         self.table = ArrayTableView()
         self.table_model = self.table.array_model
         self._picture: TensorPicture | None = None  # built when first shown: two plots
@@ -161,7 +165,7 @@ class TensorView(QWidget):
 
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
-        self.tabs.addTab(self.hist_plot, "Histogram")
+        self.tabs.addTab(self._hist_page, "Histogram")
         self.tabs.addTab(self.table, "Values")
         self.tabs.addTab(self._picture_page, "Image")
         self.tabs.setTabToolTip(HISTOGRAM_TAB, "Distribution of the finite values")
@@ -195,9 +199,25 @@ class TensorView(QWidget):
         layout.addWidget(self.content, 1)
 
     @property
+    def hist_plot(self) -> TensorHistogram:
+        """The Histogram tab's plot, built on first use (pyqtgraph costs startup time)."""
+        if self._hist is None:
+            from smlens.gui.tensor.histogram import TensorHistogram
+
+            self._hist = TensorHistogram()
+            self._hist_page.layout().addWidget(self._hist)
+        return self._hist
+
+    @property
+    def hist_curve(self):
+        return self.hist_plot.curve
+
+    @property
     def picture_view(self) -> TensorPicture:
         """The Image tab's content, built on first use (it costs startup time otherwise)."""
         if self._picture is None:
+            from smlens.gui.tensor.image import TensorPicture
+
             self._picture = TensorPicture()
             self._picture.changed.connect(self._on_slice_changed)
             self._picture_page.layout().addWidget(self._picture)
@@ -267,7 +287,8 @@ class TensorView(QWidget):
         self.stats_view.clear()
         self.header.setVisible(bool(title))
         self.stats_view.setVisible(bool(title) and self.with_stats)
-        self.hist_plot.clear_counts()
+        if self._hist is not None:
+            self._hist.clear_counts()
         self.table_model.set_array(np.zeros((0, 0)))
         if self._picture is not None:
             self._picture.clear()

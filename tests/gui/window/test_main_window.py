@@ -361,3 +361,30 @@ def test_a_long_error_wraps_instead_of_widening_the_window(qtbot, window, qapp):
     assert bar._text.height() >= 3 * one_line
     bar.show_error("short")
     qtbot.waitUntil(lambda: bar.height() < 3 * one_line + 40)
+
+
+def test_the_window_starts_without_pyqtgraph_and_loads_it_for_the_first_plot(tmp_path):
+    """pyqtgraph is 0.2 s of every start; no plot shows until a tensor is picked."""
+    code = f"""
+import sys
+import numpy as np
+from PySide6.QtCore import QEventLoop, QSettings
+from smlens.gui.window.app import _application
+from smlens.gui.window.main_window import MainWindow
+app = _application()
+window = MainWindow(QSettings({str(tmp_path / "s.ini")!r}, QSettings.Format.IniFormat), persist=False)
+window.show()
+app.processEvents()
+assert "pyqtgraph" not in sys.modules, "imported at start"
+view = window.panels["variables"].tensor_view
+loop = QEventLoop()
+view.loaded.connect(loop.quit)
+view.show_array("x", np.arange(12.0).reshape(3, 4))
+if view.data is None:
+    loop.exec()
+assert "pyqtgraph" in sys.modules and view.hist_curve.getData()[1].sum() == 12
+print("ok")
+"""
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr[-2000:]
