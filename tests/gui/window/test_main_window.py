@@ -372,7 +372,8 @@ from PySide6.QtCore import QEventLoop, QSettings
 from smlens.gui.window.app import _application
 from smlens.gui.window.main_window import MainWindow
 app = _application()
-window = MainWindow(QSettings({str(tmp_path / "s.ini")!r}, QSettings.Format.IniFormat), persist=False)
+settings = QSettings({str(tmp_path / "s.ini")!r}, QSettings.Format.IniFormat)
+window = MainWindow(settings, persist=False)
 window.show()
 app.processEvents()
 assert "pyqtgraph" not in sys.modules, "imported at start"
