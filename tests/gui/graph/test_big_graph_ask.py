@@ -10,6 +10,7 @@ from smlens.core.formats import proto
 from smlens.core.graph.nav import GraphRef, Place, default_place, place_size
 from smlens.gui.graph import panel as panel_module
 from smlens.gui.graph.panel import GraphPanel
+from tests.gui.graph.panels import graph_panel
 
 WAIT_MS = 30_000
 
@@ -42,11 +43,7 @@ def test_default_place_and_its_size_leave_the_main_graph_unconverted(tmp_path):
 
 @pytest.fixture
 def panel(qtbot) -> GraphPanel:
-    widget = GraphPanel()
-    widget.resize(900, 600)
-    qtbot.addWidget(widget)
-    widget.show()
-    return widget
+    return graph_panel(qtbot, (900, 600), shown=True)
 
 
 def test_a_graph_past_the_limit_waits_for_build_it(qtbot, panel, tmp_path, monkeypatch):

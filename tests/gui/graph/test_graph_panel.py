@@ -20,16 +20,14 @@ from smlens.core.graph.scopes import scope_id
 from smlens.gui.graph.panel import GraphPanel
 from smlens.gui.graph.style import ROW, TWO_LINES
 from smlens.gui.window.main_window import MainWindow
+from tests.gui.graph.panels import graph_panel
 
 WAIT_MS = 30_000
 
 
 @pytest.fixture
 def panel(qtbot) -> GraphPanel:
-    widget = GraphPanel()
-    widget.resize(1200, 800)
-    qtbot.addWidget(widget)
-    return widget
+    return graph_panel(qtbot)
 
 
 def _settle(qtbot, panel: GraphPanel) -> None:

@@ -13,16 +13,14 @@ from smlens.core import open_model
 from smlens.gui.graph.panel import GraphPanel
 from smlens.gui.graph.scene_data import scene_data
 from smlens.resources import sample_path
+from tests.gui.graph.panels import graph_panel
 
 WAIT_MS = 30_000
 
 
 @pytest.fixture
 def panel(qtbot) -> GraphPanel:
-    widget = GraphPanel()
-    widget.resize(1200, 800)
-    qtbot.addWidget(widget)
-    widget.show()
+    widget = graph_panel(qtbot, shown=True)
     with qtbot.waitSignal(widget.layout_applied, timeout=WAIT_MS):
         widget.set_model(open_model(sample_path()))
     with qtbot.waitSignal(widget.layout_applied, timeout=WAIT_MS):
