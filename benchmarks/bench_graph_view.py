@@ -78,6 +78,14 @@ def _timed(label: str, panel, action, *args) -> float:
     return elapsed
 
 
+def _idle(ms: int) -> None:
+    from PySide6.QtCore import QEventLoop, QTimer
+
+    loop = QEventLoop()
+    QTimer.singleShot(ms, loop.quit)
+    loop.exec()
+
+
 def _ms(t0: float) -> float:
     return (time.perf_counter() - t0) * 1000
 
@@ -180,13 +188,16 @@ def huge(path: Path, runs: int, started: float | None = None) -> None:
         opening_stall, loaded = beat.longest, time.perf_counter()
         _wait(panel)
         first = time.time() - started if started else float("nan")
+        painted = time.perf_counter()
+        _idle(1500)  # the stall counts the collector's passes after the paint too
         g, h = panel.view.loaded.graph, panel.view.loaded.hierarchy
         print(f"  ({panel.view.loaded.op_count:,} ops, {len(h.scopes) - 1:,} scopes)")
         print(f"  {'process start to first paint (target < 3 s)':48} {first * 1000:8.0f} ms")
         print(f"  {'  of it: open to model shown':48} {(loaded - t0) * 1000:8.0f} ms")
-        print(f"  {'  then model shown to graph painted':48} {_ms(loaded):8.0f} ms")
+        print(f"  {'  then model shown to graph painted':48} {(painted - loaded) * 1000:8.0f} ms")
         print(f"  {'  items shown at first':48} {len(panel.scene.items):8,}")
-        print(f"  {'longest UI-thread stall (target < 100 ms)':48} {beat.longest * 1000:8.0f} ms")
+        stall = beat.longest * 1000
+        print(f"  {'longest UI-thread stall, to 1.5 s after (< 100 ms)':48} {stall:8.0f} ms")
         print(f"  {'  of it while the model was read':48} {opening_stall * 1000:8.0f} ms")
         series = next(iter(h.series.values()), None)
         beat.reset()
@@ -200,6 +211,7 @@ def huge(path: Path, runs: int, started: float | None = None) -> None:
         panel.expand_all()  # asks first on a graph this big
         print(f"  {'expand all asks first: ' + panel.status_label.text()[:30]:48}")
         _timed("expand all (confirmed): click to paint", panel, panel.expand_all)
+        _idle(1500)  # and the garbage collector's next passes, which run on the UI thread
         print(f"  {'longest UI-thread stall in expand all':48} {beat.longest * 1000:8.0f} ms")
         print(f"  peak memory (VmHWM) {_peak_mb():35.0f} MB")
         window.close()

@@ -111,7 +111,10 @@ def lay_out_scene(
     progress: Progress | None = None,
     cancelled: CancelCheck | None = None,
 ) -> tuple[ViewLayout, SceneData]:
-    """lay_out, and what the scene draws of it: all of it off the UI thread."""
-    view = lay_out(loaded, expanded, sizer, progress, cancelled)
-    check_cancelled(cancelled, "layout")
-    return view, scene_data(view, texts)
+    """lay_out, and what the scene draws of it: all of it off the UI thread. What it built
+    lives on with the view, so it is frozen out of the collector's reach: a pass over it
+    on the UI thread afterwards was a 0.4 s stall after Expand all on 140k items."""
+    with gc_paused(freeze=True):
+        view = lay_out(loaded, expanded, sizer, progress, cancelled)
+        check_cancelled(cancelled, "layout")
+        return view, scene_data(view, texts)

@@ -41,3 +41,19 @@ def test_no_pass_while_a_task_runs_then_the_cycle_is_collected(qtbot):
     assert cycle() is None
     collector.timer.stop()
     _keep.clear()
+
+
+def test_a_young_generation_too_big_to_walk_is_frozen_not_collected(qtbot, monkeypatch):
+    import smlens.gui.base.collector as module
+
+    monkeypatch.setattr(module, "FREEZE_ABOVE", 5 * gc.get_threshold()[0])
+    collector = UiThreadCollector(interval_ms=60_000)
+    frozen = gc.get_freeze_count()
+    cycle = weakref.ref(_Cycle())
+    _keep.extend([] for _ in range(10 * gc.get_threshold()[0]))  # what a task handed over
+    collector.check()
+    assert cycle() is not None  # not walked on the UI thread...
+    assert gc.get_freeze_count() > frozen + 5 * gc.get_threshold()[0]  # ...but frozen
+    assert gc.get_count()[0] < gc.get_threshold()[0]
+    collector.timer.stop()
+    _keep.clear()
