@@ -377,9 +377,9 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(self._note)
 
     def compare(self, a: str | Path | Model, b: str | Path | Model) -> None:
-        """Show the compare window diffing ``a`` (the old export) against ``b``."""
+        """Show the compare window diffing ``a`` (the old export) against ``b``; imported on
+        first use, since the diff and networkx cost 0.2 s of every start."""
         if self.compare_window is None:
-            # Imported on first use: the diff and networkx cost 0.2 s of every start.
             from smlens.gui.compare.window import CompareWindow
 
             self.compare_window = CompareWindow(self)
