@@ -377,9 +377,8 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(self._note)
 
     def compare(self, a: str | Path | Model, b: str | Path | Model) -> None:
-        """Show the compare window diffing ``a`` (the old export) against ``b``; imported on
-        first use, since the diff and networkx cost 0.2 s of every start."""
-        if self.compare_window is None:
+        """Show the compare window diffing ``a`` (the old export) against ``b``."""
+        if self.compare_window is None:  # imported here: diff and networkx, 0.2 s a start
             from smlens.gui.compare.window import CompareWindow
 
             self.compare_window = CompareWindow(self)
