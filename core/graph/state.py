@@ -111,6 +111,7 @@ class GraphState:
 
     def reset(self) -> None:
         """A new model: forget every graph, view and place."""
+        dropped = [*self._graphs.values(), *([self.view.loaded] if self.view else [])]
         self._graphs.clear()
         self._saved.clear()
         self.history.clear()
@@ -119,6 +120,8 @@ class GraphState:
         self._set_marks(None, [], None)
         self.events.view.emit(None)
         self.events.place.emit(None)
+        for loaded in {id(g): g for g in dropped}.values():  # shown nowhere now
+            loaded.hierarchy.release()
 
     def set_fold(self, fold: bool) -> None:
         """Fold weights into their consumers or show every node: rebuilds the graph shown."""
@@ -172,7 +175,9 @@ class GraphState:
         """A graph was built (or found built): lay it out as it was left, or as it opens."""
         self._graphs[graph_key(loaded.ref)] = loaded
         while len(self._graphs) > KEPT_GRAPHS:
-            self._graphs.popitem(last=False)
+            _, old = self._graphs.popitem(last=False)
+            if old is not loaded and (self.view is None or old is not self.view.loaded):
+                old.hierarchy.release()
         self.events.loaded.emit(loaded)
         saved = self.saved(loaded.ref)
         if saved is not None:

@@ -73,3 +73,28 @@ def test_far_out_boxes_and_nodes_keep_their_colours_and_the_selection(panel):
     assert _count(image, colors.selected) == 0
     panel.state.select(boxes[0].id)
     assert _count(_render(scene, 0.1), colors.selected) > 0
+
+
+def test_a_graph_left_for_another_model_is_freed_by_reference_counting(qtbot, panel):
+    """Loading freezes a graph out of the collector's reach, so only reference counting
+    can free it: nothing in it may sit in a cycle once it is no longer shown."""
+    import gc
+    import weakref
+
+    from smlens.gui.base import collector
+
+    timer = collector._collector.timer if collector._collector else None
+    if timer is not None:
+        timer.stop()  # no collector pass may hide a cycle
+    try:
+        loaded = panel.view.loaded
+        refs = [weakref.ref(x) for x in (loaded, loaded.graph, loaded.hierarchy)]
+        refs += [weakref.ref(s) for s in list(loaded.hierarchy.scopes.values())[:3]]
+        del loaded
+        with qtbot.waitSignal(panel.layout_applied, timeout=WAIT_MS):
+            panel.set_model(open_model(sample_path()))
+        gc.disable()
+        assert [r() is None for r in refs] == [True] * len(refs)
+    finally:
+        if timer is not None:
+            timer.start()
