@@ -120,7 +120,12 @@ class GraphState:
         self._set_marks(None, [], None)
         self.events.view.emit(None)
         self.events.place.emit(None)
-        for loaded in {id(g): g for g in dropped}.values():  # shown nowhere now
+        self._release(dropped)
+
+    def _release(self, dropped: list[LoadedGraph]) -> None:
+        """Break the cycles of forgotten graphs (Hierarchy.release), save the one shown."""
+        shown = self.view.loaded if self.view else None
+        for loaded in {id(g): g for g in dropped if g is not shown}.values():
             loaded.hierarchy.release()
 
     def set_fold(self, fold: bool) -> None:
@@ -176,8 +181,7 @@ class GraphState:
         self._graphs[graph_key(loaded.ref)] = loaded
         while len(self._graphs) > KEPT_GRAPHS:
             _, old = self._graphs.popitem(last=False)
-            if old is not loaded and (self.view is None or old is not self.view.loaded):
-                old.hierarchy.release()
+            self._release([old])
         self.events.loaded.emit(loaded)
         saved = self.saved(loaded.ref)
         if saved is not None:
