@@ -12,9 +12,10 @@ import numpy as np
 
 from smlens.core.analysis.scan import require_safe
 from smlens.core.errors import SmlensError
+from smlens.core.model.text import human_bytes
 from smlens.core.run.client import RunEngine, RunResult, find_signature
 from smlens.core.run.inputs import FILL_MODES, collect_inputs
-from smlens.core.run.limits import DEFAULT_INPUT_BYTES, human, parse_bytes
+from smlens.core.run.limits import DEFAULT_INPUT_BYTES, parse_bytes
 
 RISKY_HINT = "add --allow-risky-ops to run it anyway"
 
@@ -37,7 +38,8 @@ def _parser() -> argparse.ArgumentParser:
     add(
         "--max-input-bytes",
         default=str(DEFAULT_INPUT_BYTES),
-        help=f"most memory the inputs may take, e.g. 4G (default {human(DEFAULT_INPUT_BYTES)})",
+        help="most memory the inputs may take, e.g. 4G "
+        f"(default {human_bytes(DEFAULT_INPUT_BYTES)})",
     )
     add("--outdir", help="save each output as <key>.npy in this folder")
     add("--overwrite", action="store_true", help="replace existing files in --outdir")

@@ -6,15 +6,16 @@ from __future__ import annotations
 import sys
 
 from smlens.core.analysis.ops import CustomOpGroup, custom_ops
-from smlens.core.analysis.scan import find_meta_graph, parse_op_denylist, render_scan, scan_model
+from smlens.core.analysis.scan import parse_op_denylist, render_scan, scan_model
 from smlens.core.formats.reader import open_model
 from smlens.core.model import MetaGraph
+from smlens.core.model.text import counted
 
 CUSTOM_OPS_TITLE = "Ops TensorFlow does not define"
 
 
 def _nodes(n: int) -> str:
-    return f"{n:,} node" + ("s" if n != 1 else "")
+    return counted(n, "node")
 
 
 def _group_lines(group: CustomOpGroup) -> list[str]:
@@ -46,6 +47,6 @@ def print_scan(path: str, tag_set: str | None = None, op_denylist: str | None = 
         print(f"smlens: warning: {problem}", file=sys.stderr)
     report = scan_model(model, tag_set, parse_op_denylist(op_denylist))
     print(render_scan(report), end="")
-    scanned = [find_meta_graph(model, tag_set)] if tag_set else model.meta_graphs
+    scanned = [model.meta_graph(tag_set)] if tag_set else model.meta_graphs
     print(render_custom_ops(scanned), end="")
     return 0

@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from smlens.core.analysis.ops import ops_used
-from smlens.core.analysis.scan import find_meta_graph
 from smlens.core.errors import SmlensError
 from smlens.core.model import (
     ConcreteFunction,
@@ -61,11 +60,11 @@ def render_show(
         _show_tag_sets(out, model)
     else:
         if list_ops:
-            _show_ops(out, find_meta_graph(model, _sanitized(model, tag_set)))
+            _show_ops(out, model.meta_graph(_sanitized(model, tag_set)))
         if signature_def is None:
-            _show_signature_keys(out, find_meta_graph(model, tag_set))
+            _show_signature_keys(out, model.meta_graph(tag_set))
         else:
-            meta_graph = find_meta_graph(model, _sanitized(model, tag_set))
+            meta_graph = model.meta_graph(_sanitized(model, tag_set))
             _show_inputs_outputs(out, model, meta_graph, signature_def, indent=0)
     return out.text()
 

@@ -39,6 +39,14 @@ def models(tmp_path_factory) -> FixtureModels:
     return FixtureModels(tmp_path_factory.mktemp("models"))
 
 
+@pytest.fixture(scope="session")
+def tf():
+    """TensorFlow itself, the oracle the readers are checked against."""
+    import tensorflow
+
+    return tensorflow
+
+
 # Fixtures that need TensorFlow: exported models, the module itself, a running worker.
 TF_FIXTURES = {"models", "tf", "engine"}
 

@@ -15,6 +15,7 @@ from smlens.core.analysis.ops import DENYLIST, RISKY_OPS, custom_ops
 from smlens.core.errors import SmlensError
 from smlens.core.formats.convert import node_name, node_ops
 from smlens.core.model import MetaGraph, Model
+from smlens.core.model.text import counted
 
 _SHOWN_PER_OP = 5
 
@@ -122,18 +123,6 @@ def _scan(mg: MetaGraph, denylist: frozenset[str]) -> MetaGraphScan:
     )
 
 
-def find_meta_graph(model: Model, tag_set: str | list[str]) -> MetaGraph:
-    """The meta graph whose tags equal ``tag_set`` ("serve,gpu" or a list), in any order."""
-    try:
-        return model.meta_graph(tag_set)
-    except KeyError:
-        wanted = tag_set if isinstance(tag_set, str) else ",".join(tag_set)
-        have = ", ".join(repr(mg.tag_set) for mg in model.meta_graphs) or "none"
-        raise SmlensError(
-            model.path, f"no MetaGraphDef with tag-set {wanted!r}; the tag-sets are: {have}"
-        ) from None
-
-
 def scan_model(
     model: Model, tag_set: str | list[str] | None = None, op_denylist: Iterable[str] | None = None
 ) -> ScanReport:
@@ -142,7 +131,7 @@ def scan_model(
     denylist = DENYLIST if op_denylist is None else frozenset(op_denylist)
     if not model.meta_graphs:
         raise SmlensError(model.path, "holds no graph to scan")
-    graphs = [find_meta_graph(model, tag_set)] if tag_set else model.meta_graphs
+    graphs = [model.meta_graph(tag_set)] if tag_set else model.meta_graphs
     return ScanReport(str(model.path), tuple(scan_meta_graph(mg, denylist) for mg in graphs))
 
 
@@ -201,7 +190,7 @@ def ops_notes(model: Model) -> list[str]:
         ops = ", ".join(sorted({u.op for u in uses}))
         where = ", ".join(u.where for u in uses[:3]) + (" …" if len(uses) > 3 else "")
         notes.append(
-            f"File or system ops: {ops} in {len(uses)} node{'s' * (len(uses) != 1)} "
+            f"File or system ops: {ops} in {counted(len(uses), 'node')} "
             f"({where}); running it can read or write files, so Run makes one call"
         )
     for group in custom_ops(model.meta_graphs):

@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from smlens.core.errors import Problem
+from smlens.core.model.text import counted
 from smlens.core.tasks import CancelCheck, Cancelled, Progress
 
 SEVERITIES = ("info", "risky", "breaking")  # ascending
@@ -95,7 +96,7 @@ def container(path: tuple[str, ...], children: list[Change], what: str = "") -> 
     summary = ", ".join(f"{n} {s}" for s, n in sorted(counts.items(), key=lambda i: -rank(i[0])))
     notes = sum(bool(c.annotation) for c in leaves)
     if notes:
-        summary += (", " if summary else "") + f"{notes} annotation{'s' * (notes != 1)}"
+        summary += (", " if summary else "") + counted(notes, "annotation")
     return Change(
         path,
         "changed",

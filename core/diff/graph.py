@@ -32,6 +32,7 @@ from smlens.core.diff.scopes import match_scopes, rename
 from smlens.core.errors import Problem
 from smlens.core.graph.calls import find_calls
 from smlens.core.model import Function, MetaGraph, Model, Node
+from smlens.core.model.text import counted
 
 _TEXT_LIMIT = 160
 _VERSION = re.compile(r"V\d+$")
@@ -211,7 +212,7 @@ def _diff_function(path: tuple[str, ...], fa: Function, fb: Function, body: _Bod
         for c in nodes:
             if not c.annotation:
                 kinds[c.kind] += 1
-        parts = [f"{n} node{'s' * (n != 1)} {kind}" for kind, n in sorted(kinds.items())]
+        parts = [f"{counted(n, 'node')} {kind}" for kind, n in sorted(kinds.items())]
         parts += [c.reason.split(f"{label} ", 1)[-1] for c in changes if c.path[-1] == "captures"]
         change.reason = f"function {label} changed" + (f": {', '.join(parts)}" if parts else "")
         if change.annotation:

@@ -7,6 +7,7 @@ import math
 from dataclasses import dataclass
 
 from smlens.core.diff.changes import AREAS, Change, ModelDiff
+from smlens.core.model.text import counted
 
 # Annotations of every new export: the saver's serialized object graph lists variables in
 # the order they were tracked, which is part of the file bytes rather than of the graph.
@@ -104,7 +105,7 @@ def values_summary(diff: ModelDiff) -> str:
 def area_line(diff: ModelDiff, area: str) -> AreaLine:
     changes = diff.changes(area=area)
     notes = sum(diff.annotations(area).values())
-    extra = f" (+{notes} annotation{'s' * (notes != 1)})" if notes else ""
+    extra = f" (+{counted(notes, 'annotation')})" if notes else ""
     if not changes:
         return AreaLine(area, "no change" + extra, False)
     severities = {}

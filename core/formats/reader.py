@@ -35,11 +35,7 @@ from smlens.core.formats.names import OBJECT_GRAPH_KEY, resolve_variables
 from smlens.core.formats.pieces import parse
 from smlens.core.formats.sniff import sniff_file
 from smlens.core.model import Asset, Fingerprint, MetaGraph, Model
-from smlens.core.tasks import Progress
-
-
-def _no_progress(fraction: float, text: str) -> None:
-    pass
+from smlens.core.tasks import Progress, no_progress
 
 
 def open_model(path: str | Path, progress: Progress | None = None) -> Model:
@@ -49,7 +45,7 @@ def open_model(path: str | Path, progress: Progress | None = None) -> Model:
     frozen out of its reach (gc_paused): its passes would hold the GIL, stalling the window
     that reads on a worker thread."""
     with gc_paused(freeze=True):
-        return _open(Path(path), progress or _no_progress)
+        return _open(Path(path), progress or no_progress)
 
 
 def _open(path: Path, progress: Progress) -> Model:

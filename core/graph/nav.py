@@ -160,7 +160,7 @@ def default_place(model: Model) -> Place | None:
     """What the graph panel opens by itself: the serving signature if there is one, else
     the first signature, else the main graph; None for a model without graphs."""
     for mg in model.meta_graphs:
-        keys = [k for k in mg.signatures if k != "__saved_model_init_op"]
+        keys = list(mg.callable_signatures)
         key = "serving_default" if "serving_default" in keys else (keys[0] if keys else None)
         if key is not None:
             try:

@@ -1,6 +1,7 @@
 """The neutral model every reader fills and every view reads: plain dataclasses."""
 
 from smlens.core.model.model import (
+    INIT_OP_KEY,
     ArgDef,
     Asset,
     AssetFile,
@@ -32,6 +33,7 @@ from smlens.core.model.model import (
 from smlens.core.model.text import format_dims
 
 __all__ = [
+    "INIT_OP_KEY",
     "ArgDef",
     "Asset",
     "AssetFile",

@@ -12,8 +12,12 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any, Protocol
 
-from smlens.core.errors import Problem
+from smlens.core.errors import Problem, SmlensError
 from smlens.core.model.text import format_dims
+
+# The signature key TF1's Builder and TF2's save() give the model's init op (tables, assets):
+# an op the loader runs, not a function a client calls (tf.saved_model.load drops it).
+INIT_OP_KEY = "__saved_model_init_op"
 
 
 @dataclass(frozen=True)
@@ -311,6 +315,11 @@ class MetaGraph:
     def tag_set(self) -> str:
         return ",".join(self.tags)
 
+    @property
+    def callable_signatures(self) -> dict[str, Signature]:
+        """The signatures a client can call: all but the init op's (``INIT_OP_KEY``)."""
+        return {k: s for k, s in self.signatures.items() if k != INIT_OP_KEY}
+
 
 @dataclass(frozen=True)
 class Fingerprint:
@@ -390,12 +399,17 @@ class Model:
     checkpoint: TensorSource | None = field(default=None, repr=False)  # values on demand
 
     def meta_graph(self, tag_set: str | list[str]) -> MetaGraph:
-        """The meta graph whose tags equal ``tag_set`` ("serve,gpu" or a list), in any order."""
+        """The meta graph whose tags equal ``tag_set`` ("serve,gpu" or a list), in any order;
+        SmlensError naming the tag-sets there are when none does."""
         wanted = {t for t in (tag_set.split(",") if isinstance(tag_set, str) else tag_set) if t}
         for mg in self.meta_graphs:
             if set(mg.tags) == wanted:
                 return mg
-        raise KeyError(tag_set)
+        asked = tag_set if isinstance(tag_set, str) else ",".join(tag_set)
+        have = ", ".join(repr(mg.tag_set) for mg in self.meta_graphs) or "none"
+        raise SmlensError(
+            self.path, f"no MetaGraphDef with tag-set {asked!r}; the tag-sets are: {have}"
+        )
 
     def variable(self, name: str) -> Variable:
         """Find a variable by checkpoint key, resolved name, object path, or a unique

@@ -33,12 +33,12 @@ from typing import Any
 import numpy as np
 
 from smlens.core.analysis.ops import missing_op_text
-from smlens.core.analysis.scan import find_meta_graph, require_safe
+from smlens.core.analysis.scan import require_safe
 from smlens.core.errors import SmlensError
 from smlens.core.model import MetaGraph, Model, Signature
 from smlens.core.run.inputs import check_inputs
 from smlens.core.run.protocol import decode, encode, read_array, write_array
-from smlens.core.tasks import CancelCheck, Cancelled, Progress
+from smlens.core.tasks import CancelCheck, Cancelled, Progress, no_progress
 
 WORKER_COMMAND = (sys.executable, "-m", "smlens.core.run.worker")
 _STDERR_TAIL = 30
@@ -135,17 +135,13 @@ def parse_device(text: str) -> str:
 
 
 def find_signature(model: Model, tag_set: str | list[str], key: str) -> tuple[MetaGraph, Signature]:
-    mg = find_meta_graph(model, tag_set)
+    mg = model.meta_graph(tag_set)
     if key not in mg.signatures:
         have = ", ".join(mg.signatures) or "none"
         raise SmlensError(
             model.path, f"no signature {key!r} in tag set {mg.tag_set!r}; it has: {have}"
         )
     return mg, mg.signatures[key]
-
-
-def _no_progress(fraction: float, text: str) -> None:
-    pass
 
 
 def _model_stamp(path: Path) -> tuple[int, ...]:
@@ -321,7 +317,7 @@ class RunEngine:
         with self._lock:
             self._drop_worker()
             self._stop.clear()
-            self._ensure_worker(self._poller(None, cancelled), progress or _no_progress, "")
+            self._ensure_worker(self._poller(None, cancelled), progress or no_progress, "")
 
     def close(self) -> None:
         """Stop any running call, ask the worker to quit (killing it after a grace period) and
@@ -445,7 +441,7 @@ class RunEngine:
     ) -> tuple[dict, Model]:
         """The request naming a model, checked on this side: tag set, device, risky ops."""
         stamp, model = self._stamped_model(path)
-        mg = find_meta_graph(model, tag_set)
+        mg = model.meta_graph(tag_set)
         device = parse_device(device)
         if not allow_risky_ops and (model.path, stamp, mg.tag_set) not in self._safe:
             require_safe(model, mg)
@@ -497,7 +493,7 @@ class RunEngine:
         cancelled: CancelCheck | None,
         timeout: float | None,
     ) -> dict:
-        progress = progress or _no_progress
+        progress = progress or no_progress
         with self._lock:
             self._stop.clear()
             deadline = None if timeout is None else time.monotonic() + timeout

@@ -16,6 +16,7 @@ from typing import IO
 import numpy as np
 
 from smlens.core.errors import SmlensError
+from smlens.core.model.text import human_bytes
 
 DEFAULT_INPUT_BYTES = 2 << 30  # 2 GiB: --max-input-bytes overrides it
 _UNITS = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
@@ -30,14 +31,6 @@ def parse_bytes(text: str) -> int:
     return int(float(match[1]) * _UNITS[match[2].upper()])
 
 
-def human(n: int) -> str:
-    for unit in ("TiB", "GiB", "MiB", "KiB"):
-        size = _UNITS[unit[0]]
-        if n >= size:
-            return f"{n / size:.1f} {unit}"
-    return f"{n} bytes"
-
-
 @dataclass
 class InputBudget:
     """The bytes one run's inputs may still allocate; ``take`` refuses before allocating."""
@@ -49,8 +42,8 @@ class InputBudget:
         if self.used + nbytes > self.limit:
             raise SmlensError(
                 where,
-                f"{what} needs {human(nbytes)}, over the {human(self.limit)} limit on one "
-                "run's inputs (raise it with --max-input-bytes)",
+                f"{what} needs {human_bytes(nbytes)}, over the {human_bytes(self.limit)} limit "
+                "on one run's inputs (raise it with --max-input-bytes)",
             )
         self.used += nbytes
 

@@ -5,18 +5,12 @@ from __future__ import annotations
 
 from smlens.core.analysis.scan import MetaGraphScan
 from smlens.core.errors import SmlensError
+from smlens.core.model.text import human_bytes
 from smlens.core.run.client import DeviceInfo, RunCancelled, RunError, WorkerCrashed
 
 
 def _ms(seconds: float) -> str:
     return f"{seconds * 1000:.2f} ms" if seconds < 1 else f"{seconds:.2f} s"
-
-
-def _gib(n: int) -> str:
-    for unit, size in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
-        if n >= size:
-            return f"{n / size:.1f} {unit}"
-    return f"{n} B"
 
 
 def timings_text(result) -> str:
@@ -40,7 +34,7 @@ def device_text(device: DeviceInfo) -> str:
         label += f" · {name}"
     total = device.memory.get("host_total")
     if total:
-        label += f" · {_gib(total)} host memory"
+        label += f" · {human_bytes(total)} host memory"
     return label
 
 

@@ -25,7 +25,6 @@ from smlens.core.model import MetaGraph, Model, Signature
 from smlens.core.run.client import DeviceInfo, RunEngine, RunResult
 from smlens.core.run.compare import OutputDelta, compare_outputs, load_outputs, save_outputs
 
-INIT_OP = "__saved_model_init_op"
 PREVIOUS = "previous"  # compare with the run before the shown one
 NOTHING = ""
 DEFAULT_REPEAT = 10
@@ -167,7 +166,7 @@ class RunState:
 
     def signature_keys(self) -> list[str]:
         mg = self.meta_graph()
-        return [k for k in (mg.signatures if mg else {}) if k != INIT_OP]
+        return list(mg.callable_signatures) if mg else []
 
     def signature(self) -> Signature | None:
         mg = self.meta_graph()

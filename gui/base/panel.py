@@ -7,7 +7,7 @@ from PySide6.QtGui import QColor, QPainter, QPalette
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QStyle, QVBoxLayout, QWidget
 
 from smlens.core.model import Model
-from smlens.gui.base.formatting import relative_to
+from smlens.core.model.text import relative_to
 
 
 class _Veil(QWidget):

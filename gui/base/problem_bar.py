@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from smlens.core.errors import Problem
-from smlens.gui.base.formatting import relative_to
+from smlens.core.model.text import counted, relative_to
 from smlens.gui.base.theme import RESOURCES
 
 SHOWN_LINES = 5
@@ -118,9 +118,9 @@ class ProblemBar(QToolBar):
             return
         n = len(problems)
         if all(OUTSIDE in p.message for p in problems):
-            head = f"The model names files outside its folder ({n} path{'s' * (n != 1)})"
+            head = f"The model names files outside its folder ({counted(n, 'path')})"
         else:
-            head = f"The model is only partly readable ({n} problem{'s' * (n != 1)})"
+            head = f"The model is only partly readable ({counted(n, 'problem')})"
         self._set([head] + [f"{relative_to(p.path, base)}: {p.message}" for p in problems])
 
     def add_message(self, message: str, level: str = "warning") -> None:

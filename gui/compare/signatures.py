@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTreeWidget, QTree
 
 from smlens.core.diff.changes import Change, ModelDiff, worst
 from smlens.core.model import MetaGraph, Model, Signature, TensorInfo
-from smlens.gui.base.formatting import short_dtype
+from smlens.core.model.text import short_dtype
 from smlens.gui.compare.style import SEVERITY_TEXT, severity_brush, severity_color, severity_icon
 
 ABSENT = "—"

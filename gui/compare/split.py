@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QLabel, QSplitter, QVBoxLayout, QWidget
 
 from smlens.core.diff.changes import Change, NodeMarks, node_marks
 from smlens.core.diff.counterparts import Counterparts, counterparts
+from smlens.core.errors import SmlensError
 from smlens.core.model import Model, Node
 from smlens.gui.compare.style import mark_colors
 from smlens.gui.graph.panel import GraphPanel
@@ -41,7 +42,7 @@ def _nodes(model: Model, tag_set: str, function: str | None) -> list[Node]:
     """The nodes of ``function`` (None: the main graph) in ``model``; [] when missing."""
     try:
         mg = model.meta_graph(tag_set)
-    except KeyError:
+    except SmlensError:
         return []
     if function is None:
         return mg.graph.nodes

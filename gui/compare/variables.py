@@ -23,8 +23,8 @@ from smlens.core.diff.changes import ModelDiff
 from smlens.core.diff.drift import DriftRow, drift_rows
 from smlens.core.diff.histogram import DeltaHistogram, delta_histogram
 from smlens.core.model import Model
+from smlens.core.model.text import grouped
 from smlens.gui.base import theme
-from smlens.gui.base.formatting import grouped
 from smlens.gui.base.plots import pg
 from smlens.gui.base.tasks import TaskRunner
 from smlens.gui.compare.style import MINUS, severity_brush

@@ -57,9 +57,8 @@ class GraphNavBar(QWidget):
         for mg in model.meta_graphs if model else []:
             tags = mg.tag_set or "no tags"
             self._add(f"main graph [{tags}]", Place((GraphRef(mg.tag_set),)))
-            for key in sorted(mg.signatures):
-                if key != "__saved_model_init_op":
-                    self._add(f"signature {key} [{tags}]", partial(signature_place, mg, key))
+            for key in sorted(mg.callable_signatures):
+                self._add(f"signature {key} [{tags}]", partial(signature_place, mg, key))
             for name in sorted(mg.functions):
                 self._add(name, Place((GraphRef(mg.tag_set, name),)))
         combo.setCurrentIndex(-1)

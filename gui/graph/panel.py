@@ -39,7 +39,7 @@ from smlens.core.graph.nav import (
 )
 from smlens.core.graph.state import GraphState
 from smlens.core.model import Model
-from smlens.gui.base.formatting import counted
+from smlens.core.model.text import counted
 from smlens.gui.base.panel import Panel
 from smlens.gui.graph.canvas import GraphCanvas
 from smlens.gui.graph.export import ask_export_path, export_scene

@@ -26,6 +26,7 @@ from smlens.core.graph.fold import WeightRow
 from smlens.core.graph.layout import BOX_HEADER, Route
 from smlens.core.graph.nav import ViewLayout
 from smlens.core.graph.scopes import VisibleItem
+from smlens.core.model.text import counted
 from smlens.gui.graph.geometry import add_route, culled
 from smlens.gui.graph.scene_data import SceneData, scene_data
 from smlens.gui.graph.style import (
@@ -114,7 +115,7 @@ class BoxLayer(_Layer):
     def _paint_header(self, painter: QPainter, rect: QRectF, item: VisibleItem) -> None:
         s, c = self.graph_scene, self.graph_scene.colors
         header = QRectF(rect.x() + 8, rect.y(), rect.width() - 16, BOX_HEADER)
-        count = f"{item.op_count:,} op" + ("s" if item.op_count != 1 else "")
+        count = counted(item.op_count, "op")
         count_w = s.metrics.small_metrics.horizontalAdvance(count) + 8
         title_room = header.width() - 14
         if title_room - count_w > s.metrics.title_metrics.horizontalAdvance(item.label):

@@ -17,6 +17,7 @@ from smlens.core.graph.nav import LoadedGraph
 from smlens.core.graph.scopes import Hierarchy, VisibleItem
 from smlens.core.model import Model, Shape
 from smlens.core.model.dtypes import dtype as lookup_dtype
+from smlens.core.model.text import counted
 from smlens.gui.base.theme import current
 
 PAD_X = 10.0
@@ -305,7 +306,7 @@ def node_texts(
     if item.kind == "series":
         return item.label, f"{item.op_count:,} ops"
     if item.kind == "scope":
-        sub = f"{item.op_count:,} op" + ("s" if item.op_count != 1 else "")
+        sub = counted(item.op_count, "op")
         scope = hierarchy.scopes.get(item.name) if hierarchy is not None else None
         if scope is not None:
             sub += f"  ↓{scope.in_edges}  ↑{scope.out_edges}"

@@ -30,7 +30,7 @@ from smlens.core.analysis.assets import (
     preview_file,
 )
 from smlens.core.model import Model
-from smlens.gui.base.formatting import grouped, human_bytes
+from smlens.core.model.text import grouped, human_bytes
 from smlens.gui.base.panel import Panel
 from smlens.gui.base.tables import SORT_ROLE, cell, row_table
 from smlens.gui.base.tasks import TaskRunner

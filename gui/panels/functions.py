@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 
 from smlens.core.graph.functions import FunctionRow, describe_args, function_rows
 from smlens.core.model import Model
-from smlens.gui.base.formatting import grouped
+from smlens.core.model.text import grouped
 from smlens.gui.base.panel import Panel
 from smlens.gui.base.tables import SORT_ROLE, cell, filter_edit, muted_label, row_table
 from smlens.gui.base.tasks import TaskRunner

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from smlens.core.model import MetaGraph, Model, ObjectGraph, ObjectNode
-from smlens.gui.base.formatting import short_dtype
+from smlens.core.model.text import short_dtype
 from smlens.gui.base.panel import Panel
 from smlens.gui.base.theme import current
 

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
 
 from smlens.core.analysis.ops import OpCount, op_counts
 from smlens.core.model import Model
-from smlens.gui.base.formatting import grouped
+from smlens.core.model.text import grouped
 from smlens.gui.base.panel import Panel
 from smlens.gui.base.tables import SORT_ROLE, cell, filter_edit, muted_label
 from smlens.gui.base.theme import current

@@ -29,9 +29,8 @@ from smlens.core.analysis.ops import custom_ops, op_counts
 from smlens.core.analysis.scan import scan_meta_graph
 from smlens.core.formats.convert import node_count
 from smlens.core.formats.training import find_training_folder, step_of
-from smlens.core.model import MetaGraph, Model, Variable
-from smlens.gui.base import theme
-from smlens.gui.base.formatting import (
+from smlens.core.model import Model, Variable
+from smlens.core.model.text import (
     format_name,
     grouped,
     human_bytes,
@@ -39,9 +38,9 @@ from smlens.gui.base.formatting import (
     share,
     short_dtype,
 )
+from smlens.gui.base import theme
 from smlens.gui.base.panel import Panel
 
-INIT_OP_KEY = "__saved_model_init_op"  # an init op, not a callable signature (TF drops it)
 LARGEST = 10
 GRAPH_COLUMNS = 4  # meta graphs shown one per column; past it, the rest share one summed column
 TAG_SETS_LISTED = 12
@@ -51,10 +50,6 @@ PART_NAMES = {"graph": "Graph", "variables": "Variables", "assets": "Assets", "o
 def distinct_variables(model: Model) -> list[Variable]:
     """One Variable per stored tensor (Model.distinct_variables)."""
     return model.distinct_variables()
-
-
-def callable_signatures(mg: MetaGraph) -> list[str]:
-    return [k for k in mg.signatures if k != INIT_OP_KEY]
 
 
 class SizeBar(QWidget):
@@ -344,7 +339,7 @@ class OverviewPanel(Panel):
                 head.setFont(font)
                 self._graphs.addWidget(head, 0, c + 1)
         counts = [
-            ("Signatures", lambda mg: len(callable_signatures(mg))),
+            ("Signatures", lambda mg: len(mg.callable_signatures)),
             ("Functions", lambda mg: len(mg.functions)),
             ("Graph nodes", lambda mg: node_count(mg.graph)),
             ("Function nodes", lambda mg: sum(len(f.nodes) for f in mg.functions.values())),

@@ -29,8 +29,8 @@ from smlens.core.analysis.snippets import (
     signature_snippet,
     tensor_location,
 )
-from smlens.core.model import MetaGraph, Model, TensorInfo
-from smlens.gui.base.formatting import short_dtype
+from smlens.core.model import INIT_OP_KEY, MetaGraph, Model, TensorInfo
+from smlens.core.model.text import short_dtype
 from smlens.gui.base.panel import Panel
 from smlens.gui.base.theme import current
 
@@ -38,7 +38,6 @@ COLUMNS = ("Name", "DType", "Shape", "Tensor", "Method")
 NAME, DTYPE, SHAPE, TENSOR, METHOD = range(len(COLUMNS))
 SIGNATURE_ROLE = Qt.ItemDataRole.UserRole  # (tag-set, signature key) on a signature's rows
 FUNCTION_ROLE = Qt.ItemDataRole.UserRole + 1  # (tag-set, function) on a concrete function's row
-INIT_OP = "__saved_model_init_op"
 NO_MODEL = "No model open: its signatures show here."
 NO_SIGNATURES = (
     "This model has no signatures.\n\nCheckpoints, MetaGraph files and frozen GraphDefs "
@@ -142,7 +141,7 @@ class SignaturePanel(Panel):
         """Start on serving_default (else the first signature), so its snippet shows."""
         items = self.signature_items()
         ref = next((r for r in items if r[1] == "serving_default"), None)
-        ref = ref or next((r for r in items if r[1] != INIT_OP), None)
+        ref = ref or next((r for r in items if r[1] != INIT_OP_KEY), None)
         if ref is not None:
             self.tree.setCurrentItem(items[ref])
             self._scroll_to_current()
@@ -182,7 +181,7 @@ class SignaturePanel(Panel):
                     row = self._item(group, self._tensor_texts(name, info))
                     self._mark(row, (mg.tag_set, key))
                 group.setExpanded(True)
-            item.setExpanded(key != INIT_OP)
+            item.setExpanded(key != INIT_OP_KEY)
         functions = _root_functions(mg)
         if functions:
             group = self._item(top, ["concrete functions (object graph)"], muted=True)
@@ -251,7 +250,7 @@ class SignaturePanel(Panel):
         item = self.tree.currentItem()
         while item is not None:
             ref = item.data(NAME, SIGNATURE_ROLE)
-            if ref and ref[1] != INIT_OP:
+            if ref and ref[1] != INIT_OP_KEY:
                 return ref[0], "signature", ref[1]
             fn = item.data(NAME, FUNCTION_ROLE)
             if fn:
@@ -282,9 +281,9 @@ class SignaturePanel(Panel):
             f"tag-set {tag_set or '(none)'} &nbsp;·&nbsp; {_count(sig.inputs, 'input')}, "
             f"{_count(sig.outputs, 'output')}"
         )
-        if key == INIT_OP:
+        if key == INIT_OP_KEY:
             self.snippet_edit.setPlainText(
-                f"{INIT_OP} runs the model's initializers (tables, assets) when it is "
+                f"{INIT_OP_KEY} runs the model's initializers (tables, assets) when it is "
                 "loaded; it is not called directly."
             )
             return
@@ -310,7 +309,7 @@ class SignaturePanel(Panel):
 def _signature_order(item) -> tuple:
     """serving_default first, the init op last, the rest by name."""
     key = item[0]
-    return (key == INIT_OP, key != "serving_default", key)
+    return (key == INIT_OP_KEY, key != "serving_default", key)
 
 
 def _count(items, noun: str) -> str:

@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from smlens.core.model import Model, Shape, Variable
-from smlens.gui.base.formatting import grouped, human_bytes, short_dtype
+from smlens.core.model.text import grouped, human_bytes, short_dtype
 from smlens.gui.base.panel import Panel
 from smlens.gui.base.tables import filter_edit, muted_label, row_table
 from smlens.gui.base.theme import current

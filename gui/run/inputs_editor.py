@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 
 from smlens.core.errors import SmlensError
 from smlens.core.model import MetaGraph, Signature, TensorInfo
-from smlens.core.model.text import format_dims
+from smlens.core.model.text import format_dims, short_dtype
 from smlens.core.run.inputs import (
     FILL_MODES,
     InputSource,
@@ -39,7 +39,6 @@ from smlens.core.run.inputs import (
     input_value,
     numpy_dtype,
 )
-from smlens.gui.base.formatting import short_dtype
 from smlens.gui.base.theme import current
 
 KINDS = {  # InputSource.kind -> what the combo says

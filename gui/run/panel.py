@@ -36,6 +36,7 @@ from PySide6.QtWidgets import (
 
 from smlens.core.errors import SmlensError
 from smlens.core.model import MetaGraph, Model, Signature
+from smlens.core.model.text import counted
 from smlens.core.run.client import RunCancelled, RunEngine
 from smlens.core.run.messages import describe_failure, device_text, risky_text
 from smlens.core.run.state import (
@@ -404,7 +405,7 @@ class RunPanel(Panel):
             self.device_note.setText(NO_GPU + why)
         else:
             gpus = sum(d.device_type == "GPU" for d in devices)
-            self.device_note.setText(f"{gpus} GPU{'s' * (gpus != 1)} found by TensorFlow")
+            self.device_note.setText(f"{counted(gpus, 'GPU')} found by TensorFlow")
         self.device_note.setToolTip(self.device_note.text())
         self._show_worker(tf_version, pid)
 

@@ -3,7 +3,6 @@ scroll area each sits in so a dock can be smaller than its panel."""
 
 from __future__ import annotations
 
-import importlib
 import logging
 from dataclasses import dataclass
 
@@ -11,6 +10,15 @@ from PySide6.QtCore import QSize
 from PySide6.QtWidgets import QFrame, QScrollArea, QWidget
 
 from smlens.gui.base.panel import Panel
+from smlens.gui.graph.panel import GraphPanel
+from smlens.gui.panels.assets import AssetPanel
+from smlens.gui.panels.functions import FunctionPanel
+from smlens.gui.panels.objects import ObjectPanel
+from smlens.gui.panels.ops import OpPanel
+from smlens.gui.panels.overview import OverviewPanel
+from smlens.gui.panels.signatures import SignaturePanel
+from smlens.gui.panels.variables import VariablePanel
+from smlens.gui.run.panel import RunPanel
 
 log = logging.getLogger("smlens.gui.window.main_window")
 
@@ -20,40 +28,35 @@ DOCK_MINIMUM = (160, 90)
 @dataclass(frozen=True)
 class PanelSpec:
     key: str  # the --view name and the dock's objectName suffix
-    module: str
-    cls: str
+    panel: type[Panel]
     aliases: tuple[str, ...] = ()
 
 
 PANELS = (
-    PanelSpec("overview", "panels.overview", "OverviewPanel"),
-    PanelSpec("graph", "graph.panel", "GraphPanel", ("graphs", "op_graph")),
-    PanelSpec("signatures", "panels.signatures", "SignaturePanel", ("signature",)),
-    PanelSpec("functions", "panels.functions", "FunctionPanel", ("function",)),
-    PanelSpec("ops", "panels.ops", "OpPanel", ("op",)),
-    PanelSpec("assets", "panels.assets", "AssetPanel", ("asset",)),
-    PanelSpec("objects", "panels.objects", "ObjectPanel", ("object", "object_graph")),
-    PanelSpec("variables", "panels.variables", "VariablePanel", ("variable", "tensor", "values")),
-    PanelSpec("run", "run.panel", "RunPanel", ("runs", "execute")),
+    PanelSpec("overview", OverviewPanel),
+    PanelSpec("graph", GraphPanel, ("graphs", "op_graph")),
+    PanelSpec("signatures", SignaturePanel, ("signature",)),
+    PanelSpec("functions", FunctionPanel, ("function",)),
+    PanelSpec("ops", OpPanel, ("op",)),
+    PanelSpec("assets", AssetPanel, ("asset",)),
+    PanelSpec("objects", ObjectPanel, ("object", "object_graph")),
+    PanelSpec("variables", VariablePanel, ("variable", "tensor", "values")),
+    PanelSpec("run", RunPanel, ("runs", "execute")),
 )
 TABBED = ("signatures", "functions", "ops", "assets", "objects")  # top right, one tab group
 BELOW = ("variables",)  # bottom right; the panel holds its own tensor viewer
 BELOW_TABBED = ("run",)  # tabbed behind the bottom right panel
 
 
-def load_panels() -> dict[str, Panel]:
-    """Every panel that imports and builds; a broken one is logged and left out."""
+def load_panels(specs: tuple[PanelSpec, ...] = PANELS) -> dict[str, Panel]:
+    """Every panel that builds; one whose constructor fails is logged and left out, so a
+    broken panel dims its dock, not the window."""
     panels = {}
-    for spec in PANELS:
-        name = f"smlens.gui.{spec.module}"
+    for spec in specs:
         try:
-            panel = getattr(importlib.import_module(name), spec.cls)()
-            if not isinstance(panel, Panel):
-                raise TypeError(f"{spec.cls} is not a Panel")
-            panels[spec.key] = panel
+            panels[spec.key] = spec.panel()
         except Exception as e:
-            missing = isinstance(e, ModuleNotFoundError) and e.name == name
-            log.warning("the %s panel is not available: %s", spec.cls, e, exc_info=not missing)
+            log.warning("the %s panel is not available: %s", spec.panel.__name__, e, exc_info=True)
     return panels
 
 

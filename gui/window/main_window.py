@@ -23,8 +23,8 @@ from PySide6.QtWidgets import (
 from smlens.core.analysis.scan import ops_notes
 from smlens.core.analysis.variables_export import export_variables
 from smlens.core.model import Model
+from smlens.core.model.text import counted, format_name, human_bytes
 from smlens.gui.base import theme
-from smlens.gui.base.formatting import format_name, human_bytes
 from smlens.gui.base.loader import ModelLoader
 from smlens.gui.base.problem_bar import ProblemBar
 from smlens.gui.base.tasks import TaskRunner, tasks_held
@@ -462,7 +462,7 @@ class MainWindow(QMainWindow):
         if Path(self.loader.path).resolve() != sample_path():
             self._remember(str(self.loader.path))
         n = len(model.problems)
-        opened = f"Opened {model.path}" + (f" with {n} problem{'s' * (n != 1)}" if n else "")
+        opened = f"Opened {model.path}" + (f" with {counted(n, 'problem')}" if n else "")
         self.statusBar().showMessage(self._note or opened)
         self.model_loaded.emit(model)
 

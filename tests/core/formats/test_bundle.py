@@ -23,13 +23,6 @@ from tests.fixtures.checkpoints import prefix_of, write_table
 CHECKPOINTS = ["ckpt_dtypes", "ckpt_partitioned", "ckpt_sharded", "ckpt_many"]
 
 
-@pytest.fixture(scope="module")
-def tf():
-    import tensorflow
-
-    return tensorflow
-
-
 def copy_of(models, name: str, tmp_path: Path) -> Path:
     """A private copy of a fixture checkpoint, safe to damage; returns its prefix."""
     src = models.path(name)

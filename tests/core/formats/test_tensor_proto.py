@@ -15,13 +15,6 @@ DTYPES = [
 ]  # fmt: skip
 
 
-@pytest.fixture(scope="module")
-def tf():
-    import tensorflow
-
-    return tensorflow
-
-
 def tf_dtype(tf, name: str):
     from tensorflow.python.framework import dtypes
 

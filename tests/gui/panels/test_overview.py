@@ -10,7 +10,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from smlens.core import open_model
-from smlens.gui.base.formatting import human_bytes, share, short_dtype
+from smlens.core.model.text import human_bytes, share, short_dtype
 from smlens.gui.panels.overview import LARGEST, OverviewPanel, distinct_variables
 from smlens.resources import sample_path
 

@@ -9,7 +9,7 @@ from PySide6.QtGui import QColor
 
 from smlens.core import open_model
 from smlens.core.model import Model, Shape, Variable
-from smlens.gui.base.formatting import short_dtype
+from smlens.core.model.text import short_dtype
 from smlens.gui.base.theme import current
 from smlens.gui.panels.variables import (
     ALIASES,

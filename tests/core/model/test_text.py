@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from smlens.gui.base.formatting import counted
+from smlens.core.model.text import counted
 
 
 @pytest.mark.parametrize(
