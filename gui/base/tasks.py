@@ -111,6 +111,8 @@ class _Job(QRunnable):
             self._emit(self.signals.failed, e)
         else:
             self._emit(self.signals.finished, result)
+        finally:  # the pool's wrapper can outlive the job: let go of what it was given
+            self.fn = self.args = None
 
     def _emit(self, signal, value: object) -> None:
         with contextlib.suppress(RuntimeError):  # the runner was deleted while this ran
