@@ -279,7 +279,8 @@ class TensorBundle:
         if dt.name == "DT_STRING":
             return self._decode_strings(entry, buf, start, count).reshape(entry.shape.dims)
         if dt.numpy is None:
-            raise SmlensError(self.index_path, f"tensor {entry.key!r}: cannot read {dt.name}")
+            what = dt.name if dt.known else f"a tensor of {dt.text}"
+            raise SmlensError(self.index_path, f"tensor {entry.key!r}: cannot read {what}")
         if entry.size != count * dt.numpy.itemsize:
             raise SmlensError(
                 self.index_path,
