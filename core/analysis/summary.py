@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import asdict
+from pathlib import Path
 
 from smlens.core.analysis.ops import CustomOpGroup, custom_ops, op_counts
+from smlens.core.formats.training import find_training_folder
 from smlens.core.model import MetaGraph, Model, Shape, Signature, TensorInfo, Variable
 
 
@@ -96,4 +98,33 @@ def model_summary(model: Model) -> dict:
         "keras_metadata": model.keras_metadata,
         "bytes": model.bytes_by_part(),
         "problems": [asdict(p) for p in model.problems],
+        "training_folder": _training_folder(model),
+    }
+
+
+def _training_folder(model: Model) -> dict | None:
+    """A training folder's checkpoint steps (oldest first) and the SavedModels exported below
+    it (newest first), paths relative to the folder; None for anything else."""
+    found = find_training_folder(model.path) if model.format != "saved_model" else None
+    if found is None:
+        return None
+    shown = Path(model.checkpoint.prefix) if model.checkpoint is not None else None
+
+    def relative(path: Path) -> str:
+        return path.relative_to(found.folder).as_posix()
+
+    return {
+        "folder": str(found.folder),
+        "checkpoints": [
+            {
+                "prefix": relative(c.prefix),
+                "step": c.step,
+                "has_meta": c.has_meta,
+                "shown": c.prefix == shown,
+            }
+            for c in found.checkpoints
+        ],
+        "exports": [relative(e) for e in found.exports],
+        "events": [relative(e) for e in found.events],
+        "graphs": [relative(g) for g in found.graphs],
     }
