@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import struct
-import time
 from pathlib import Path
 
 import google_crc32c
@@ -69,29 +68,30 @@ def _bytes(data: bytes):
     return lambda path: path.write_bytes(data)
 
 
+# (label, how to write the damaged table, what the error says)
+MALFORMED_TABLES = [
+    ("empty", _bytes(b""), "0 bytes, shorter than the 48-byte footer"),
+    ("short", _bytes(b"\x00" * 47), "shorter than"),
+    ("magic", _bytes(_footer(b"\x00\x00", magic=1)), "bad magic number"),
+    ("varint", _bytes(_footer(b"\xff" * 38)), "varint longer than 10 bytes"),
+    ("handle", _bytes(_footer(b"\x80\x80\x80\x01\x10")), "runs past the end of the file"),
+    ("snappy", _snappy, "snappy-compressed index is not supported"),
+    ("compression", _unknown_compression, "unknown compression type 7"),
+    ("order", _out_of_order, "keys out of order"),
+]
+
+
 @pytest.mark.parametrize(
     "make, words",
-    [
-        (_bytes(b""), "0 bytes, shorter than the 48-byte footer"),
-        (_bytes(b"\x00" * 47), "shorter than"),
-        (_bytes(_footer(b"\x00\x00", magic=1)), "bad magic number"),
-        (_bytes(_footer(b"\xff" * 38)), "varint longer than 10 bytes"),
-        (_bytes(_footer(b"\x80\x80\x80\x01\x10")), "runs past the end of the file"),
-        (_snappy, "snappy-compressed index is not supported"),
-        (_unknown_compression, "unknown compression type 7"),
-        (_out_of_order, "keys out of order"),
-    ],
-    ids=[
-        "empty", "short", "magic", "varint", "handle", "snappy", "compression", "order",
-    ],
-)  # fmt: skip
+    [case[1:] for case in MALFORMED_TABLES],
+    ids=[case[0] for case in MALFORMED_TABLES],
+)
+@pytest.mark.timeout(30)  # a reader that loops on a damaged table fails here
 def test_malformed_tables_raise_smlens_error(tmp_path, make, words):
     path = tmp_path / "bad.index"
     make(path)
-    start = time.perf_counter()
     with pytest.raises(SmlensError, match=words) as info:
         read_table(path)
-    assert time.perf_counter() - start < 0.5
     assert info.value.path == str(path)
 
 
