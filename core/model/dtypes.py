@@ -31,6 +31,11 @@ class DType:
         """How a view shows it: the short name, or "unknown dtype -5"."""
         return self.short if self.known else f"unknown dtype {self.enum}"
 
+    @property
+    def enum_text(self) -> str:
+        """How a message names it: the enum name, or "unknown dtype -5"."""
+        return self.name if self.known else self.text
+
 
 # Enum numbers types.proto does not define (a damaged or newer file) keep their number in
 # the name, "DT_UNKNOWN_-5", so every number round-trips through ``dtype``.
