@@ -124,8 +124,7 @@ def _snappy_block(stored: bytes, offset: int) -> bytes:
     length, _ = read_varint(stored, 0, max_bytes=5)
     if length > _SNAPPY_MAX_RATIO * len(stored) + _SNAPPY_SLACK:
         raise FormatError(
-            f"block at {offset}: snappy block of {len(stored)} bytes claims {length} "
-            "uncompressed"
+            f"block at {offset}: snappy block of {len(stored)} bytes claims {length} uncompressed"
         )
     try:
         contents = bytes(cramjam.snappy.decompress_raw(stored))
