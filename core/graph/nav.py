@@ -1,6 +1,6 @@
 """Where the graph view goes: which graph a name opens, the trail that led there, and history.
 
-Plain data for gui/graph_panel.py, tested without a window: a signature opens the function
+Plain data for gui/graph/panel.py, tested without a window: a signature opens the function
 its wrapper calls (TF2 exports wrap each signature in a lone StatefulPartitionedCall, which
 is all Netron shows), with the wrapper kept in the trail so Back and the breadcrumbs reach it.
 """
@@ -333,7 +333,7 @@ def trace_view(
     progress: Progress | None = None,
     cancelled: CancelCheck | None = None,
 ) -> TraceView:
-    """Trace ``node``'s inputs or outputs transitively (graph_query.trace) and map the nodes
+    """Trace ``node``'s inputs or outputs transitively (query.trace) and map the nodes
     and the edges among them onto what is shown with ``expanded`` open."""
     from smlens.core.graph.query import trace
 

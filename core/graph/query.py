@@ -1,6 +1,6 @@
 """Questions the graph view asks of an op graph: search, trace, and one node's details.
 
-Plain functions of an OpGraph (graph_build.py), so the inspector and the search box show
+Plain functions of an OpGraph (build.py), so the inspector and the search box show
 what a test can check without a window.
 """
 

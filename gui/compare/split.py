@@ -137,7 +137,7 @@ class FunctionSplitView(QWidget):
         """The id the other side shows for node or scope ``name`` of ``side`` (the node
         itself, or the collapsed scope holding it); None when it has no such item."""
         other, twin = self.panels[_other(side)], self.pairs.of(side, name)
-        return twin if twin in other.scene.index else other.shown_id(twin)
+        return twin if twin in other.scene.data.index else other.shown_id(twin)
 
     def _on_panel_layout_applied(self, side: str) -> None:
         panel = self.panels[side]
@@ -164,7 +164,7 @@ class FunctionSplitView(QWidget):
         self._syncing = True
         try:
             self.panels[side].select(node, center=True)
-            if twin in other.scene.index or other.shown_id(twin):
+            if twin in other.scene.data.index or other.shown_id(twin):
                 other.select(twin, center=True)
         finally:
             self._syncing = False

@@ -1,6 +1,6 @@
 """The graph view: zoom around the cursor, drag to pan, fit, and a minimap in the corner.
 
-Mouse events never reach the scene (see graph_scene.py): the view turns presses into
+Mouse events never reach the scene (see scene.py): the view turns presses into
 clicks, double-clicks and drags itself and asks the scene which item is under the cursor.
 """
 
@@ -45,7 +45,7 @@ class Minimap(QWidget):
         self.image = QImage(w, h, QImage.Format.Format_ARGB32_Premultiplied)
         self.image.fill(QColor(scene.colors.canvas))
         painter = QPainter(self.image)
-        haze = len(scene.routes) > MINIMAP_EDGES
+        haze = len(scene.data.routes) > MINIMAP_EDGES
         scene.set_edges_visible(not haze)
         scene.render(painter, QRectF(0, 0, w, h), source, Qt.AspectRatioMode.IgnoreAspectRatio)
         scene.set_edges_visible(True)

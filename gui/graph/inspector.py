@@ -1,4 +1,5 @@
-"""The node inspector: what graph_query.node_details says of the selected node or scope.
+"""The node inspector: what core/graph/query.py's node_details says of the selected node
+or scope.
 
 Attrs the export stripped are filled from the OpDef and shown as defaults; a Const shows
 its values; a ReadVariableOp (or a captured resource argument) names its variable and

@@ -22,11 +22,15 @@ from smlens.gui.graph.style import NodeMetrics, variable_texts
 
 
 class GraphLoader(QObject):
-    """One task at a time: a newer build or layout replaces an older one."""
+    """A runner per kind of job, a build and a layout, each with its own result: moving to
+    another graph cancels the layout in flight, and a layout asked for cancels a build of
+    the graph left; within a kind a newer job replaces an older one."""
 
     layout_ready = Signal(object)  # ViewLayout: the panel shows it and tells the state
     failed = Signal(str)
     building = Signal(str)  # the title of the graph being built
+    progressed = Signal(float)  # the fraction done of the job running
+    busy_changed = Signal(bool)
 
     def __init__(self, state: GraphState, metrics: NodeMetrics, parent: QObject | None = None):
         super().__init__(parent)
@@ -34,18 +38,24 @@ class GraphLoader(QObject):
         self.model: Model | None = None
         self._texts: dict[tuple[str, str], dict] = {}
         self._scene: tuple[ViewLayout, SceneData] | None = None  # the last layout task's
-        self.runner = TaskRunner(self)
-        self.runner.finished.connect(self._on_finished)
-        self.runner.failed.connect(self._on_failed)
+        self.build_runner = TaskRunner(self)
+        self.build_runner.finished.connect(self._on_built)
+        self.layout_runner = TaskRunner(self)
+        self.layout_runner.finished.connect(self._on_laid_out)
+        for runner in (self.build_runner, self.layout_runner):
+            runner.failed.connect(self._on_failed)
+            runner.progressed.connect(self._on_progressed)
+            runner.busy_changed.connect(self._on_busy_changed)
         state.events.place.connect(self._on_place_changed)
         state.events.layout_requested.connect(self._on_layout_requested)
 
     @property
     def busy(self) -> bool:
-        return self.runner.busy
+        return self.build_runner.busy or self.layout_runner.busy
 
     def set_model(self, model: Model | None) -> None:
-        self.runner.cancel()
+        self.build_runner.cancel()
+        self.layout_runner.cancel()
         self._texts.clear()
         self._scene = None
         self.model = model
@@ -58,35 +68,43 @@ class GraphLoader(QObject):
             self._texts[key] = variable_texts(loaded.graph, self.model)
         return self._texts[key]
 
-    def _on_place_changed(self, place: Place | None) -> None:
-        if place is None or self.model is None or self.state.cached(place.ref) is not None:
-            return
-        mg = self.model.meta_graph(place.ref.tag_set)
-        self.building.emit(place.ref.title)
-        self.runner.start(load_with_texts, self.model, mg, place.ref, self.state.fold)
-
-    def _on_layout_requested(self, request: LayoutRequest) -> None:
-        loaded = request.loaded
-        texts = self.texts_for(loaded)
-        sizer = self.metrics.sizer(loaded, texts)
-        self.runner.start(lay_out_scene, loaded, set(request.expanded), sizer, texts)
-
     def scene_data_for(self, view: ViewLayout) -> SceneData | None:
         """What the layout task made for the scene to draw ``view``; None for another."""
         return self._scene[1] if self._scene is not None and self._scene[0] is view else None
 
-    def _on_finished(self, result) -> None:
-        if isinstance(result[0], LoadedGraph):
-            loaded, texts = result
-            self._texts[(loaded.ref.tag_set, loaded.ref.function)] = texts
-            self.state.graph_loaded(loaded)
-        else:
-            self._scene = result
-            self.layout_ready.emit(result[0])
+    def _on_place_changed(self, place: Place | None) -> None:
+        self.layout_runner.cancel()
+        if place is None or self.model is None or self.state.cached(place.ref) is not None:
+            return
+        mg = self.model.meta_graph(place.ref.tag_set)
+        self.building.emit(place.ref.title)
+        self.build_runner.start(load_with_texts, self.model, mg, place.ref, self.state.fold)
+
+    def _on_layout_requested(self, request: LayoutRequest) -> None:
+        self.build_runner.cancel()
+        loaded = request.loaded
+        texts = self.texts_for(loaded)
+        sizer = self.metrics.sizer(loaded, texts)
+        self.layout_runner.start(lay_out_scene, loaded, set(request.expanded), sizer, texts)
+
+    def _on_built(self, result: tuple[LoadedGraph, dict[str, tuple[str, str]]]) -> None:
+        loaded, texts = result
+        self._texts[(loaded.ref.tag_set, loaded.ref.function)] = texts
+        self.state.graph_loaded(loaded)
+
+    def _on_laid_out(self, result: tuple[ViewLayout, SceneData]) -> None:
+        self._scene = result
+        self.layout_ready.emit(result[0])
 
     def _on_failed(self, error: Exception) -> None:
         if not isinstance(error, Cancelled):
             self.failed.emit(f"Could not show the graph: {type(error).__name__}: {error}")
+
+    def _on_progressed(self, fraction: float, _text: str) -> None:
+        self.progressed.emit(fraction)
+
+    def _on_busy_changed(self, _busy: bool) -> None:
+        self.busy_changed.emit(self.busy)
 
 
 def load_with_texts(

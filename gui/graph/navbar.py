@@ -6,11 +6,19 @@ from __future__ import annotations
 from functools import partial
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QComboBox, QCompleter, QHBoxLayout, QLabel, QToolButton, QWidget
+from PySide6.QtWidgets import (
+    QComboBox,
+    QCompleter,
+    QHBoxLayout,
+    QLabel,
+    QSizePolicy,
+    QToolButton,
+    QWidget,
+)
 
 from smlens.core.graph.nav import GraphRef, Place, signature_place
 from smlens.core.model import Model
-from smlens.gui.graph.toolbar import short_text, spacer, tool_bar, tool_button
+from smlens.gui.graph.toolbar import tool_bar, tool_button
 
 
 class GraphNavBar(QWidget):
@@ -100,3 +108,16 @@ class GraphNavBar(QWidget):
                 button.setFont(font)
             button.clicked.connect(partial(self.place_requested.emit, Place(place.trail[: k + 1])))
             self.crumbs.addWidget(button)
+
+
+def spacer() -> QWidget:
+    """Room that pushes the open box to the bar's right end."""
+    widget = QWidget()
+    widget.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+    return widget
+
+
+def short_text(text: str, limit: int = 36) -> str:
+    """``text`` cut in the middle to ``limit`` characters: a function's name keeps its
+    ends, where generated names differ."""
+    return text if len(text) <= limit else text[: limit // 2 - 1] + "…" + text[-limit // 2 :]

@@ -14,10 +14,11 @@ from html import escape
 from pathlib import Path
 
 from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QGuiApplication
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QLabel,
     QListWidget,
+    QMenu,
     QSplitter,
     QVBoxLayout,
     QWidget,
@@ -37,6 +38,7 @@ from smlens.core.graph.nav import (
     signature_place,
     unwrap,
 )
+from smlens.core.graph.scopes import VisibleItem
 from smlens.core.graph.state import GraphState
 from smlens.core.model import Model
 from smlens.core.model.text import counted
@@ -45,13 +47,12 @@ from smlens.gui.graph.canvas import GraphCanvas
 from smlens.gui.graph.export import ask_export_path, export_scene
 from smlens.gui.graph.inspector import GraphInspector
 from smlens.gui.graph.loader import GraphLoader
-from smlens.gui.graph.menu import context_menu, menu_choice
 from smlens.gui.graph.navbar import GraphNavBar
 from smlens.gui.graph.scene import GraphScene
 from smlens.gui.graph.search import SHOWN_MATCHES, GraphSearch
-from smlens.gui.graph.searchbar import GraphSearchBar
+from smlens.gui.graph.statusbar import GraphStatusBar
 from smlens.gui.graph.style import NodeMetrics, edge_label
-from smlens.gui.graph.toolbar import add_shortcut, status_row
+from smlens.gui.graph.toolbar import GraphToolbar, add_shortcut
 from smlens.gui.tensor.view import TensorView
 
 PLACEHOLDER = "Open a signature, a function or the main graph."
@@ -74,7 +75,8 @@ class GraphPanel(Panel):
         self.metrics = NodeMetrics(self.font())
         self.state = state or GraphState()
         self._pending_name: str | None = None
-        self._shown_first, self._before = True, None
+        self._shown_first = True  # the layout shown is the first of its graph
+        self._before: QPointF | None = None  # the anchor on screen before the layout asked
         self._expand_all_asked = False
         self._asked_place: Place | None = None  # a big graph waiting for "Build it"
         self.loader = GraphLoader(self.state, self.metrics, self)
@@ -82,11 +84,9 @@ class GraphPanel(Panel):
         self.loader.failed.connect(self._on_failed)
         self.loader.building.connect(self._on_building)
         self._build()
-        self.loader.runner.progressed.connect(self._on_task_progressed)
-        self.loader.runner.busy_changed.connect(self._on_busy_changed)
-        self.search = GraphSearch(self.state, self.search_bar, self.match_list, self.jump_to, self)
-        self.search_finished = self.search.search_finished
-        self.trace_finished = self.search.trace_finished
+        self.loader.progressed.connect(self.status_bar.show_progress)
+        self.loader.busy_changed.connect(self.status_bar.show_busy)
+        self.search = GraphSearch(self.state, self.toolbar, self.match_list, self.jump_to, self)
         events = self.state.events
         events.place.connect(self._on_place_changed)
         events.view.connect(self._on_view_changed)
@@ -123,7 +123,6 @@ class GraphPanel(Panel):
         self.canvas.item_clicked.connect(self._on_item_clicked)
         self.canvas.item_double_clicked.connect(self._on_item_double_clicked)
         self.canvas.context_requested.connect(self._on_context_requested)
-        self.canvas.zoom_changed.connect(self._on_zoom_changed)
 
         self.inspector = GraphInspector()
         self.inspector.node_activated.connect(self.jump_to)
@@ -156,32 +155,25 @@ class GraphPanel(Panel):
         self.nav_bar.back_requested.connect(self.go_back)
         self.nav_bar.forward_requested.connect(self.go_forward)
         self.nav_bar.place_requested.connect(self.open_place)
-        self.back_button, self.forward_button = (
-            self.nav_bar.back_button,
-            self.nav_bar.forward_button,
-        )
-        self.search_bar = GraphSearchBar()
-        self.search_bar.fit_requested.connect(self.fit)
-        self.search_bar.expand_all_requested.connect(self.expand_all)
-        self.search_bar.collapse_all_requested.connect(self.collapse_all)
-        self.search_bar.clear_trace_requested.connect(self.clear_trace)
-        self.search_bar.export_requested.connect(self._on_export_requested)
-        self.search_bar.details_toggled.connect(self.show_details)
-        self.search_bar.fold_toggled.connect(self.state.set_fold)
-        self.search_edit = self.search_bar.search_edit
-        self.search_fields = self.search_bar.search_fields
-        self.fit_button = self.search_bar.fit_button
+        self.toolbar = GraphToolbar()
+        self.toolbar.fit_requested.connect(self.fit)
+        self.toolbar.expand_all_requested.connect(self.expand_all)
+        self.toolbar.collapse_all_requested.connect(self.collapse_all)
+        self.toolbar.clear_trace_requested.connect(self.clear_trace)
+        self.toolbar.export_requested.connect(self._on_export_requested)
+        self.toolbar.details_toggled.connect(self.show_details)
+        self.toolbar.fold_toggled.connect(self.state.set_fold)
         for keys, slot in (
             ("Alt+Left", self.go_back),
             ("Alt+Right", self.go_forward),
             ("F", self.fit),
             ("Esc", self.clear_trace),
-            ("I", lambda: self.search_bar.details_button.toggle()),
+            ("I", self.toolbar.details_button.toggle),
             ("+", lambda: self.canvas.zoom_by(1.25)),
             ("=", lambda: self.canvas.zoom_by(1.25)),
             ("-", lambda: self.canvas.zoom_by(0.8)),
             ("0", lambda: self.canvas.set_scale(1.0)),
-            ("Ctrl+F", self.search_edit.setFocus),
+            ("Ctrl+F", self.toolbar.search_edit.setFocus),
         ):
             add_shortcut(self, keys, slot)
 
@@ -194,18 +186,19 @@ class GraphPanel(Panel):
         layout.setContentsMargins(6, 6, 6, 4)
         layout.setSpacing(4)
         layout.addWidget(self.nav_bar)
-        layout.addWidget(self.search_bar)
+        layout.addWidget(self.toolbar)
         layout.addWidget(self.splitter, 1)
         layout.addWidget(self.placeholder, 1)
-        row, self.status_label, self.progress, self.zoom_label = status_row()
-        layout.addLayout(row)
+        self.status_bar = GraphStatusBar()
+        self.canvas.zoom_changed.connect(self.status_bar.show_zoom)
+        layout.addWidget(self.status_bar)
         self.splitter.hide()
 
     def show_details(self, shown: bool) -> None:
         """Show or collapse the inspector side, giving the canvas the whole width."""
         self.side.setVisible(shown)
-        if self.search_bar.details_button.isChecked() != shown:
-            self.search_bar.details_button.setChecked(shown)
+        if self.toolbar.details_button.isChecked() != shown:
+            self.toolbar.details_button.setChecked(shown)
 
     def fit(self) -> None:
         """Fit the whole graph in the view (the Fit button, F, and the context menu)."""
@@ -222,7 +215,7 @@ class GraphPanel(Panel):
         self.tensor_view.hide()
         self.tensor_view.set_protected_folder(model.path if model else None)
         self.nav_bar.fill(model)
-        self.status_label.setText("")
+        self.status_bar.show_message("")
         self._asked_place = None
         self.placeholder.setText(PLACEHOLDER)
         if model is None:
@@ -232,7 +225,7 @@ class GraphPanel(Panel):
             try:
                 self.open_name(name)
             except KeyError as e:
-                self.status_label.setText(str(e.args[0]))
+                self.status_bar.show_message(str(e.args[0]))
         elif self.isVisible():
             self.open_default()
 
@@ -248,10 +241,11 @@ class GraphPanel(Panel):
             return
         size = place_size(self.model, place)
         if size <= BUILD_ASK:
-            return self.open_place(place, focus=False)
+            self.open_place(place, focus=False)
+            return
         self._asked_place = place
         self.placeholder.setText(  # building one takes a minute and gigabytes: ask first
-            f"{escape(place.ref.title)} holds {size:,} nodes: building the graph takes "
+            f"{escape(place.ref.title)} holds {counted(size, 'node')}: building the graph takes "
             "a while and much memory. <a href='build'>Build it</a>"
         )
 
@@ -310,16 +304,10 @@ class GraphPanel(Panel):
         self.inspector.clear()
 
     def _on_building(self, title: str) -> None:
-        self.status_label.setText(f"Building {title}…")
+        self.status_bar.show_message(f"Building {title}…")
 
     def _on_failed(self, message: str) -> None:
-        self.status_label.setText(message)
-
-    def _on_task_progressed(self, fraction: float, text: str) -> None:
-        self.progress.setValue(int(fraction * 100))
-
-    def _on_busy_changed(self, busy: bool) -> None:
-        self.progress.setVisible(busy)
+        self.status_bar.show_message(message)
 
     def _apply_layout(self, view: ViewLayout) -> None:
         request = self.state.pending
@@ -341,7 +329,7 @@ class GraphPanel(Panel):
         self._show_canvas(True)
         self.body.layout().activate()  # the canvas's real size, before fitting to it
         restore = request.restore if request else None
-        if getattr(self, "_shown_first", True):
+        if self._shown_first:
             if restore is not None and restore.viewport:
                 self.canvas.restore_state(restore.viewport)
             else:
@@ -358,28 +346,12 @@ class GraphPanel(Panel):
             self._on_selected_changed(self.selected)
         # Its own event-loop turn: drawing 140k items small is a stall of its own.
         QTimer.singleShot(0, self.canvas.minimap, self.canvas.minimap.refresh)
-        self._update_status()
+        self.status_bar.show_counts(view, len(self.scene.data.items))
         self.layout_applied.emit()
 
     def _show_canvas(self, shown: bool) -> None:
         self.splitter.setVisible(shown)
         self.placeholder.setVisible(not shown)
-
-    def _update_status(self) -> None:
-        view = self.view
-        if view is None:
-            return
-        g = view.loaded.graph
-        shown = len(self.scene.items)
-        parts = [
-            counted(view.loaded.op_count, "op"),
-            counted(len(g.edges), "edge"),
-            counted(len(view.loaded.hierarchy.scopes) - 1, "scope"),
-            counted(shown, "item") + " shown",
-        ]
-        if g.problems:
-            parts.append(counted(len(g.problems), "problem"))
-        self.status_label.setText(" · ".join(parts))
 
     # -- scopes --------------------------------------------------------------------------
 
@@ -399,8 +371,8 @@ class GraphPanel(Panel):
         items = len(h.scopes) + len(loaded.graph.nodes) - len(h.folding)
         if items > EXPAND_ALL_ASK and not self._expand_all_asked:
             self._expand_all_asked = True
-            self.status_label.setText(
-                f"Expand all would draw {items:,} items: press Expand again to go on."
+            self.status_bar.show_message(
+                f"Expand all would draw {counted(items, 'item')}: press Expand again to go on."
             )
             return
         self._expand_all_asked = False
@@ -414,7 +386,7 @@ class GraphPanel(Panel):
     def shown_id(self, node: str) -> str | None:
         """The id of the shown item holding ``node`` (itself or a collapsed scope)."""
         if self.view is None or node not in self.view.loaded.graph.index:
-            return node if self.view and node in self.scene.index else None
+            return node if self.view and node in self.scene.data.index else None
         return shown_item(self.view.loaded, self.view.expanded, self.view.loaded.graph.index[node])
 
     def select(self, name: str | None, center: bool = False) -> None:
@@ -541,29 +513,38 @@ class GraphPanel(Panel):
         item = self.scene.item(item_id)
         if item is not None and item.kind in ("op", "arg", "ret"):
             self.select(item.name)
-        menu = context_menu(self, item, self.view.loaded.graph if self.view else None)
-        if menu is not None:
-            menu.triggered.connect(self._on_context_triggered)
-            menu.exec(global_pos)
-            menu.deleteLater()
+        menu = self.context_menu(item)
+        menu.exec(global_pos)
+        menu.deleteLater()
 
-    def _on_context_triggered(self, action: QAction) -> None:
-        verb, arg = menu_choice(action)
-        actions = {
-            "fit": self.fit,
-            "expand_all": self.expand_all,
-            "collapse_all": self.collapse_all,
-            "expand": lambda: self.expand(arg),
-            "collapse": lambda: self.collapse(arg),
-            "trace": lambda: self.trace_selected(arg),
-            "open": lambda: self.open_callee(arg),
-            "copy": lambda: QGuiApplication.clipboard().setText(arg),
-        }
-        if verb in actions:
-            actions[verb]()
+    def context_menu(self, item: VisibleItem | None) -> QMenu:
+        """What a right click offers on ``item``, or on empty canvas (None)."""
+        menu = QMenu(self)
 
-    def _on_zoom_changed(self, scale: float) -> None:
-        self.zoom_label.setText(f"{scale * 100:.0f} %")
+        def add(text: str, slot) -> None:
+            menu.addAction(text).triggered.connect(lambda _checked=False: slot())
+
+        if item is None:
+            add("Fit to view", self.fit)
+            add("Expand all", self.expand_all)
+            add("Collapse all", self.collapse_all)
+            return menu
+        if item.kind in ("scope", "series"):
+            add("Expand", partial(self.expand, item.name))
+        if item.kind == "expanded":
+            add("Collapse", partial(self.collapse, item.name))
+        if item.kind in ("op", "arg", "ret"):
+            add("Trace inputs", partial(self.trace_selected, "inputs"))
+            add("Trace outputs", partial(self.trace_selected, "outputs"))
+            graph = self.view.loaded.graph if self.view else None
+            if graph is not None and item.name in graph.index:
+                for c in graph.node(item.name).callees:
+                    add(
+                        f"Open {c.attr or 'function'}: {c.function}",
+                        partial(self.open_callee, c.function),
+                    )
+        add("Copy name", lambda: QGuiApplication.clipboard().setText(item.name))
+        return menu
 
     def breadcrumbs(self) -> list[str]:
         place = self.state.history.current
@@ -582,7 +563,7 @@ class GraphPanel(Panel):
     def export(self, dest: str | Path) -> None:
         """Write the graph as shown to ``dest`` (.png or .svg)."""
         export_scene(self.scene, dest, self._title())
-        self.status_label.setText(f"Exported {dest}")
+        self.status_bar.show_message(f"Exported {dest}")
 
     def _title(self) -> str:
         return self.state.history.current.ref.title if self.state.history.current else "graph"

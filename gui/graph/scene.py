@@ -27,8 +27,7 @@ from smlens.core.graph.layout import BOX_HEADER, Route
 from smlens.core.graph.nav import ViewLayout
 from smlens.core.graph.scopes import VisibleItem
 from smlens.core.model.text import counted
-from smlens.gui.graph.geometry import add_route, culled
-from smlens.gui.graph.scene_data import SceneData, scene_data
+from smlens.gui.graph.scene_data import SceneData, add_route, scene_data
 from smlens.gui.graph.style import (
     CHEVRON,
     ROW,
@@ -47,6 +46,19 @@ LABEL_LOD = 0.85  # edge labels
 ARROW_LOD = 0.25
 CLOSED = ("scope", "series")  # boxes that open: drawn as a stack of cards with a ▸ mark
 _FLAGS = Qt.AlignmentFlag
+
+
+def culled(bounds: np.ndarray, rect: QRectF) -> np.ndarray:
+    """Positions of the rows (x0, y0, x1, y1) of ``bounds`` that meet ``rect``."""
+    if not len(bounds):
+        return np.empty(0, dtype=np.int64)
+    mask = (
+        (bounds[:, 0] <= rect.right())
+        & (bounds[:, 2] >= rect.left())
+        & (bounds[:, 1] <= rect.bottom())
+        & (bounds[:, 3] >= rect.top())
+    )
+    return np.flatnonzero(mask)
 
 
 def lod_of(painter: QPainter, option) -> float:
@@ -76,15 +88,16 @@ class BoxLayer(_Layer):
 
     def paint(self, painter: QPainter, option, widget=None) -> None:
         s = self.graph_scene
+        d = s.data
         lod = lod_of(painter, option)
         c = s.colors
-        shown = culled(s.box_bounds, option.exposedRect)
+        shown = culled(d.box_bounds, option.exposedRect)
         if lod < DETAIL_LOD:
-            self._paint_flat(painter, s.box_order[shown])
+            self._paint_flat(painter, d.box_order[shown])
             return
         for k in shown:
-            i = int(s.box_order[k])
-            rect, item = s.qrects[i], s.items[i]
+            i = int(d.box_order[k])
+            rect, item = d.qrects[i], d.items[i]
             depth = item.name.count("/")
             border = s.state_color(item.id) or QColor(c.box_border)
             painter.setPen(QPen(border, 2.0 if border != QColor(c.box_border) else 1.0))
@@ -97,19 +110,20 @@ class BoxLayer(_Layer):
         """Zoomed far out (the minimap too): plain rectangles in batches, outer boxes
         first; then the few with a state colour (selected, traced, matched) over them."""
         s, c = self.graph_scene, self.graph_scene.colors
-        qrects = s.qrects
+        d = s.data
+        qrects = d.qrects
         painter.setPen(QPen(QColor(c.box_border), 1.0))
-        depths = s.box_depth[boxes]
+        depths = d.box_depth[boxes]
         for depth in np.unique(depths).tolist():
             painter.setBrush(QColor(c.box_fill[depth % 2]))
             painter.drawRects([qrects[i] for i in boxes[depths == depth].tolist()])
         for item_id in (s.selected, *s.traced, *s.matches):
-            k = s.index.get(item_id) if item_id else None
-            if k is not None and s.items[k].kind == "expanded":
+            k = d.index.get(item_id) if item_id else None
+            if k is not None and d.items[k].kind == "expanded":
                 pen = QPen(s.state_color(item_id), 2.0)
                 pen.setCosmetic(True)  # two screen pixels at any zoom: seen in the minimap
                 painter.setPen(pen)
-                painter.setBrush(QColor(c.box_fill[int(s.box_depth[k]) % 2]))
+                painter.setBrush(QColor(c.box_fill[int(d.box_depth[k]) % 2]))
                 painter.drawRect(qrects[k])
 
     def _paint_header(self, painter: QPainter, rect: QRectF, item: VisibleItem) -> None:
@@ -135,8 +149,9 @@ class NodeLayer(_Layer):
 
     def paint(self, painter: QPainter, option, widget=None) -> None:
         s = self.graph_scene
+        d = s.data
         lod = lod_of(painter, option)
-        visible = s.leaf_order[culled(s.leaf_bounds, option.exposedRect)]
+        visible = d.leaf_order[culled(d.leaf_bounds, option.exposedRect)]
         if lod < DETAIL_LOD:
             self._paint_flat(painter, visible)
         else:
@@ -145,32 +160,31 @@ class NodeLayer(_Layer):
         if lod >= DETAIL_LOD:
             painter.setPen(Qt.PenStyle.NoPen)
             painter.setBrush(QColor(s.colors.edge))
-            for k in culled(s.port_bounds, option.exposedRect):
-                painter.drawEllipse(s.qrects[int(s.port_order[k])])
+            for k in culled(d.port_bounds, option.exposedRect):
+                painter.drawEllipse(d.qrects[int(d.port_order[k])])
 
     def _paint_flat(self, painter: QPainter, visible: np.ndarray) -> None:
         s = self.graph_scene
+        d = s.data
         painter.setPen(Qt.PenStyle.NoPen)
         marks = s.marks  # when some are marked the rest go grey, so no family reads as one
         if not marks:  # batched by family, without a Python step per node
-            codes = s.family_codes[visible]
+            codes = d.family_codes[visible]
             for code in np.unique(codes).tolist():
-                painter.setBrush(QColor(s.colors.strip[s.family_names[code]]))
-                painter.drawRects([s.qrects[i] for i in visible[codes == code].tolist()])
+                painter.setBrush(QColor(s.colors.strip[d.family_names[code]]))
+                painter.drawRects([d.qrects[i] for i in visible[codes == code].tolist()])
             return
-        groups: dict[tuple[bool, str], list[QRectF]] = {}
+        groups: dict[str, list[QRectF]] = {}  # a mark's kind ("" unmarked) -> its rects
         for i in visible:
-            kind = marks.get(s.items[i].id) if marks else None
-            key = (True, kind) if kind else (False, "" if marks else s.families[i])
-            groups.setdefault(key, []).append(s.qrects[i])
-        for (marked, name), rects in groups.items():
-            color = QColor(s.colors.strip[name]) if name and not marked else QColor(s.colors.muted)
-            painter.setBrush(s.mark_palette[name][0] if marked else color)
+            groups.setdefault(marks.get(d.items[i].id, ""), []).append(d.qrects[i])
+        for kind, rects in groups.items():
+            painter.setBrush(s.mark_palette[kind][0] if kind else QColor(s.colors.muted))
             painter.drawRects(rects)
 
     def _paint_node(self, painter: QPainter, i: int, lod: float) -> None:
         s, c = self.graph_scene, self.graph_scene.colors
-        rect, item, fam = s.qrects[i], s.items[i], s.families[i]
+        d = s.data
+        rect, item, fam = d.qrects[i], d.items[i], d.families[i]
         dim = s.dimmed(item.id)
         if dim:
             painter.setOpacity(0.35)
@@ -192,15 +206,16 @@ class NodeLayer(_Layer):
 
     def _paint_texts(self, painter, i: int, rect: QRectF, item: VisibleItem, lod: float) -> None:
         s, c = self.graph_scene, self.graph_scene.colors
+        d = s.data
         title, sub = s.texts(i)
         left = rect.x() + STRIP + 7
         right = rect.right() - 6
         if item.kind in ("arg", "ret"):
             left, right = rect.x() + 10, rect.right() - 10
-        if item.kind in CLOSED or s.openable[i]:
+        if item.kind in CLOSED or d.openable[i]:
             mark_x = left if item.kind in CLOSED else right - CHEVRON + 4
             mark = QRectF(mark_x, rect.y(), CHEVRON, rect.height() if not sub else 22)
-            painter.setPen(QColor(c.strip[s.families[i]]))
+            painter.setPen(QColor(c.strip[d.families[i]]))
             painter.setFont(s.metrics.title_font)
             painter.drawText(mark, _FLAGS.AlignVCenter | _FLAGS.AlignLeft, "▸")
             if item.kind in CLOSED:
@@ -254,17 +269,20 @@ class DecorLayer(_Layer):
 
     def paint(self, painter: QPainter, option, widget=None) -> None:
         s = self.graph_scene
+        d = s.data
         lod = lod_of(painter, option)
-        if lod < ARROW_LOD or not len(s.tips):
+        if lod < ARROW_LOD or not len(d.tips):
             return
         exposed = option.exposedRect
         painter.setPen(Qt.PenStyle.NoPen)
         arrows: dict[str, QPainterPath] = {}
-        for k in culled(s.tip_bounds, exposed):
-            x, y, d = s.tips[k]
-            path = arrows.setdefault(s.route_styles[k], QPainterPath())
+        for k in culled(d.tip_bounds, exposed):
+            x, y, down = d.tips[k]
+            path = arrows.setdefault(d.route_styles[k], QPainterPath())
             path.addPolygon(
-                QPolygonF([QPointF(x, y), QPointF(x - 3.5, y - 7 * d), QPointF(x + 3.5, y - 7 * d)])
+                QPolygonF(
+                    [QPointF(x, y), QPointF(x - 3.5, y - 7 * down), QPointF(x + 3.5, y - 7 * down)]
+                )
             )
         for style, path in arrows.items():
             painter.setBrush(s.edge_color(style))
@@ -276,9 +294,9 @@ class DecorLayer(_Layer):
         done: set[tuple] = set()
         bg = QColor(s.colors.label_bg)
         bg.setAlpha(215)
-        for k in culled(s.label_bounds, exposed):
+        for k in culled(d.label_bounds, exposed):
             text = s.edge_label(int(k))
-            x, y = s.label_at[k]
+            x, y = d.label_at[k]
             if not text or (x, y, text) in done:
                 continue
             done.add((x, y, text))
@@ -297,9 +315,7 @@ class GraphScene(QGraphicsScene):
         self.colors: GraphColors = colors()
         self.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.NoIndex)
         self.view: ViewLayout | None = None
-        self.items: list[VisibleItem] = []
-        self.index: dict[str, int] = {}
-        self.routes: list[Route] = []
+        self.data = SceneData()  # what is drawn of the view, made with its layout
         self.selected: str | None = None
         self.traced: set[str] = set()
         self.traced_pairs: set[tuple[str, str]] = set()
@@ -318,22 +334,6 @@ class GraphScene(QGraphicsScene):
         for z, layer in enumerate((self.box_layer, self.node_layer, self.decor_layer)):
             layer.setZValue(z * 2)
             self.addItem(layer)
-        self._clear_arrays()
-
-    def _clear_arrays(self) -> None:
-        self._take(SceneData())
-
-    def _take(self, data: SceneData) -> None:
-        self.items, self.index, self.routes = data.items, data.index, data.routes
-        self.qrects, self.families, self.openable = data.qrects, data.families, data.openable
-        self.box_order, self.box_bounds = data.box_order, data.box_bounds
-        self.leaf_order, self.leaf_bounds = data.leaf_order, data.leaf_bounds
-        self.port_order, self.port_bounds = data.port_order, data.port_bounds
-        self.tips, self.tip_bounds = data.tips, data.tip_bounds
-        self.label_at, self.label_bounds = data.label_at, data.label_bounds
-        self.route_styles = data.route_styles
-        self.box_depth, self.family_codes = data.box_depth, data.family_codes
-        self.family_names = data.family_names
 
     # -- building ------------------------------------------------------------------------
 
@@ -354,12 +354,10 @@ class GraphScene(QGraphicsScene):
         self._label_cache.clear()
         self.view = view
         if view is None:
-            self._clear_arrays()
+            self.data = SceneData()
             self._set_bounds(QRectF())
             return
-        if data is None:
-            data = scene_data(view, self.node_texts)
-        self._take(data)
+        self.data = data if data is not None else scene_data(view, self.node_texts)
         for style, path in data.paths:
             item = QGraphicsPathItem(path)
             item.setPen(self._edge_pen(style))
@@ -397,14 +395,14 @@ class GraphScene(QGraphicsScene):
         """A node's two lines, elided to its width (cached: painting asks again and again)."""
         found = self._text_cache.get(i)
         if found is None:
-            item, rect = self.items[i], self.qrects[i]
+            item, rect = self.data.items[i], self.data.qrects[i]
             hierarchy = self.view.loaded.hierarchy if self.view else None
             title, sub = node_texts(item, hierarchy, self.node_texts)
             room = (
                 rect.width()
                 - STRIP
                 - 14
-                - (CHEVRON if item.kind in CLOSED or self.openable[i] else 0)
+                - (CHEVRON if item.kind in CLOSED or self.data.openable[i] else 0)
             )
             mode = Qt.TextElideMode.ElideMiddle
             title = self.metrics.title_metrics.elidedText(title, mode, room)
@@ -414,7 +412,7 @@ class GraphScene(QGraphicsScene):
 
     def edge_label(self, k: int) -> str:
         if k not in self._label_cache:
-            self._label_cache[k] = self.label_text(self.routes[k])
+            self._label_cache[k] = self.label_text(self.data.routes[k])
         return self._label_cache[k]
 
     # -- questions -----------------------------------------------------------------------
@@ -424,8 +422,8 @@ class GraphScene(QGraphicsScene):
         expanded scope."""
         x, y = pos.x(), pos.y()
         for bounds, order in (
-            (self.leaf_bounds, self.leaf_order),
-            (self.box_bounds, self.box_order),
+            (self.data.leaf_bounds, self.data.leaf_order),
+            (self.data.box_bounds, self.data.box_order),
         ):
             if not len(bounds):
                 continue
@@ -436,33 +434,33 @@ class GraphScene(QGraphicsScene):
                 & (bounds[:, 3] - 3 >= y)
             )
             if len(hit):
-                return self.items[int(order[hit[-1]])].id  # boxes: sorted by depth
+                return self.data.items[int(order[hit[-1]])].id  # boxes: sorted by depth
         return None
 
     def nearest_items(self, pos: QPointF, count: int = 12) -> list[str]:
         """The ids of the ``count`` nodes and collapsed scopes whose centres lie nearest
         ``pos``, nearest first."""
-        b = self.leaf_bounds
+        b = self.data.leaf_bounds
         if not len(b):
             return []
         d = ((b[:, 0] + b[:, 2]) / 2 - pos.x()) ** 2 + ((b[:, 1] + b[:, 3]) / 2 - pos.y()) ** 2
         near = np.argpartition(d, count)[:count] if len(d) > count else np.arange(len(d))
-        return [self.items[int(self.leaf_order[k])].id for k in near[np.argsort(d[near])]]
+        return [self.data.items[int(self.data.leaf_order[k])].id for k in near[np.argsort(d[near])]]
 
     def rows(self, i: int) -> list[WeightRow]:
         """The weight rows of shown item ``i`` (ops only)."""
-        item = self.items[i]
+        item = self.data.items[i]
         if item.kind != "op" or self.view is None:
             return []
         return self.view.loaded.rows(item.name)
 
     def weight_at(self, item_id: str, pos: QPointF) -> WeightRow | None:
         """The weight row of ``item_id`` under ``pos``, if any."""
-        k = self.index.get(item_id)
+        k = self.data.index.get(item_id)
         if k is None:
             return None
         rows = self.rows(k)
-        offset = pos.y() - self.qrects[k].y() - TWO_LINES - 1
+        offset = pos.y() - self.data.qrects[k].y() - TWO_LINES - 1
         if not rows or offset < 0:
             return None
         row = int(offset // ROW)
@@ -474,15 +472,15 @@ class GraphScene(QGraphicsScene):
         return rect is not None and rect.top() <= pos.y() <= rect.top() + BOX_HEADER
 
     def rect_of(self, item_id: str) -> QRectF | None:
-        k = self.index.get(item_id)
-        return None if k is None else QRectF(self.qrects[k])
+        k = self.data.index.get(item_id)
+        return None if k is None else QRectF(self.data.qrects[k])
 
     def item(self, item_id: str) -> VisibleItem | None:
-        k = self.index.get(item_id)
-        return None if k is None else self.items[k]
+        k = self.data.index.get(item_id)
+        return None if k is None else self.data.items[k]
 
     def item_ids(self) -> set[str]:
-        return set(self.index)
+        return set(self.data.index)
 
     def edge_item_count(self) -> int:
         return len(self._edge_items)
@@ -538,7 +536,7 @@ class GraphScene(QGraphicsScene):
         """Highlight items ``ids`` and the edges between shown items ``pairs``."""
         self.traced, self.traced_pairs = set(ids), set(pairs)
         self._set_trace_path(
-            [r for r in self.routes if (r.edge.src, r.edge.dst) in self.traced_pairs]
+            [r for r in self.data.routes if (r.edge.src, r.edge.dst) in self.traced_pairs]
         )
         self._update_all()
 

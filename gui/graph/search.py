@@ -13,17 +13,18 @@ from PySide6.QtWidgets import QListWidget, QListWidgetItem
 from smlens.core.graph.nav import TraceView, trace_view
 from smlens.core.graph.query import search_nodes
 from smlens.core.graph.state import GraphState
+from smlens.core.model.text import counted
 from smlens.core.tasks import Cancelled
 from smlens.gui.base.tasks import TaskRunner
 from smlens.gui.base.theme import current
-from smlens.gui.graph.searchbar import GraphSearchBar
+from smlens.gui.graph.toolbar import GraphToolbar
 
 SHOWN_MATCHES = 2000
 SEARCH_DELAY_MS = 250
 
 
 class GraphSearch(QObject):
-    """Connects the search bar and the match list to the state."""
+    """Connects the tool bar's search box and the match list to the state."""
 
     search_finished = Signal(int)  # number of matches
     trace_finished = Signal(int)  # number of nodes traced
@@ -31,7 +32,7 @@ class GraphSearch(QObject):
     def __init__(
         self,
         state: GraphState,
-        bar: GraphSearchBar,
+        bar: GraphToolbar,
         match_list: QListWidget,
         jump: Callable[[str], None],
         parent: QObject | None = None,
@@ -115,7 +116,9 @@ class GraphSearch(QObject):
         searching = bool(self.bar.search_edit.text().strip())
         self.match_list.setVisible(searching)
         shown = f" (first {SHOWN_MATCHES:,} listed)" if len(names) > SHOWN_MATCHES else ""
-        self.bar.match_label.setText(f"{len(names):,} matches{shown}" if searching else "")
+        self.bar.match_label.setText(
+            counted(len(names), "match", "matches") + shown if searching else ""
+        )
 
     def step(self) -> None:
         """Go to the next match (Return in the search box)."""
@@ -151,6 +154,6 @@ class GraphSearch(QObject):
         if result is None:  # the label says what the search found again, or nothing
             self._on_matches_changed(self.state.matches)
         else:
-            what = "inputs" if result.direction == "inputs" else "outputs"
+            noun = "input" if result.direction == "inputs" else "output"
             origin = result.origin.rsplit("/", 1)[-1]
-            self.bar.match_label.setText(f"{len(result.nodes):,} {what} of {origin}")
+            self.bar.match_label.setText(f"{counted(len(result.nodes), noun)} of {origin}")

@@ -304,7 +304,7 @@ def node_texts(
     if texts and item.name in texts and item.kind not in ("scope", "series"):
         return texts[item.name]
     if item.kind == "series":
-        return item.label, f"{item.op_count:,} ops"
+        return item.label, counted(item.op_count, "op")
     if item.kind == "scope":
         sub = counted(item.op_count, "op")
         scope = hierarchy.scopes.get(item.name) if hierarchy is not None else None

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QPoint, QPointF, Qt
-from PySide6.QtGui import QAction, QWheelEvent
+from PySide6.QtGui import QWheelEvent
 from PySide6.QtWidgets import QApplication
 
 from smlens.core import open_model
@@ -60,7 +60,7 @@ def test_the_first_view_shows_the_input_and_a_convolution_with_its_kernel(panel)
     labels = [r.label for r in panel.view.loaded.rows(convs[0])]
     assert "kernel" in labels
     handles = [n.name for n in graph.nodes if n.kind == "arg" and n.variable_key]
-    assert handles and not any(h in panel.scene.index for h in handles)  # no row of handles
+    assert handles and not any(h in panel.scene.data.index for h in handles)  # no row of handles
 
 
 def _fit_scale(panel: GraphPanel) -> float:
@@ -70,15 +70,14 @@ def _fit_scale(panel: GraphPanel) -> float:
 
 def test_fit_button_f_key_and_right_click_fit_agree(qtbot, panel):
     panel.canvas.set_scale(0.05)
-    panel.fit_button.click()
+    panel.toolbar.fit_button.click()
     by_button = panel.canvas.scale_factor
     expected = _fit_scale(panel)
     assert expected / 2 <= by_button <= expected * 2
     assert panel.visible_scene_rect().contains(panel.scene.sceneRect().center())
     panel.canvas.set_scale(3.0)
-    action = QAction()
-    action.setData(("fit",))
-    panel._on_context_triggered(action)  # the right-click menu's "Fit to view"
+    menu = panel.context_menu(None)  # a right click on empty canvas
+    next(a for a in menu.actions() if a.text() == "Fit to view").trigger()
     by_menu = panel.canvas.scale_factor
     assert by_menu / 2 <= by_button <= by_menu * 2
     panel.canvas.set_scale(3.0)
@@ -114,7 +113,7 @@ def test_wheel_zoom_keeps_the_point_under_the_cursor(panel, x, y, delta):
 
 def test_the_inspector_collapses_and_the_canvas_takes_its_room(qtbot, panel):
     width = panel.canvas.width()
-    panel.search_bar.details_button.click()
+    panel.toolbar.details_button.click()
     qtbot.waitUntil(lambda: not panel.side.isVisible(), timeout=WAIT_MS)
     qtbot.waitUntil(lambda: panel.canvas.width() > width, timeout=WAIT_MS)
     with qtbot.waitSignal(panel.wants_focus, timeout=WAIT_MS):
@@ -149,7 +148,7 @@ def test_expand_all_on_a_big_graph_asks_first(qtbot, panel, monkeypatch):
     qtbot.waitUntil(lambda: not panel.busy, timeout=WAIT_MS)
     panel.expand_all()
     assert not panel.busy and panel.state.pending is None  # nothing started yet
-    assert "press Expand again" in panel.status_label.text()
+    assert "press Expand again" in panel.status_bar.message.text()
     with qtbot.waitSignal(panel.layout_applied, timeout=WAIT_MS):
-        panel.search_bar.expand_button.click()
+        panel.toolbar.expand_button.click()
     assert panel.expanded == set(panel.view.loaded.hierarchy.scopes) - {""}

@@ -118,9 +118,9 @@ def test_search_lists_matches_and_jumping_expands_and_centres(qtbot, panel, mode
     _open(qtbot, panel, model, "serving_default")
     with qtbot.waitSignal(panel.layout_applied, timeout=WAIT_MS):
         panel.collapse_all()
-    panel.search_fields.setCurrentText("op")
-    with qtbot.waitSignal(panel.search_finished, timeout=WAIT_MS) as found:
-        panel.search_edit.setText("^MatMul$")
+    panel.toolbar.search_fields.setCurrentText("op")
+    with qtbot.waitSignal(panel.search.search_finished, timeout=WAIT_MS) as found:
+        panel.toolbar.search_edit.setText("^MatMul$")
     expected = search_nodes(panel.view.loaded.graph, "^MatMul$", ("op",))
     assert found.args == [len(expected)] and len(expected) == 2
     listed = [panel.match_list.item(i).data(Qt.ItemDataRole.UserRole) for i in range(2)]
@@ -141,7 +141,7 @@ def test_trace_highlights_every_input_of_a_node(qtbot, panel, models):
     graph = panel.view.loaded.graph
     node = "sequential_1/dense_1/MatMul"
     panel.select(node)
-    with qtbot.waitSignal(panel.trace_finished, timeout=WAIT_MS) as done:
+    with qtbot.waitSignal(panel.search.trace_finished, timeout=WAIT_MS) as done:
         panel.inspector.inputs_button.click()
     upstream = trace(graph, node, "inputs")
     assert done.args == [len(upstream)] and len(upstream) >= 3
@@ -174,19 +174,19 @@ def test_double_click_into_a_while_body_and_back(qtbot, panel, models):
         )
     assert panel.view.loaded.graph.function == body
     assert panel.breadcrumbs()[-2:] == [outer, body]
-    assert panel.back_button.isEnabled()
+    assert panel.nav_bar.back_button.isEnabled()
     with qtbot.waitSignal(panel.layout_applied, timeout=WAIT_MS):
-        panel.back_button.click()
+        panel.nav_bar.back_button.click()
     assert panel.view.loaded.graph.function == outer
-    assert panel.forward_button.isEnabled()
+    assert panel.nav_bar.forward_button.isEnabled()
     with qtbot.waitSignal(panel.layout_applied, timeout=WAIT_MS):
-        panel.forward_button.click()
+        panel.nav_bar.forward_button.click()
     assert panel.view.loaded.graph.function == body
 
 
 def _unfold(qtbot, panel: GraphPanel) -> None:
     with qtbot.waitSignal(panel.layout_applied, timeout=WAIT_MS):
-        panel.search_bar.fold_button.click()  # show every node: weights as nodes again
+        panel.toolbar.fold_button.click()  # show every node: weights as nodes again
     _settle(qtbot, panel)
     assert not panel.state.fold and not panel.view.loaded.hierarchy.folding
     with qtbot.waitSignal(panel.layout_applied, timeout=WAIT_MS):
@@ -203,7 +203,7 @@ def test_a_weight_row_inside_its_consumer_opens_the_variables_values(qtbot, pane
     assert [r.label for r in rows] == ["kernel"]
     dims = "\N{MULTIPLICATION SIGN}".join(map(str, kernel.shape.dims))
     assert rows[0].text == f"{dims} float32"  # as Netron shows a kernel inside its node
-    assert "sequential_1/dense_1/Cast/ReadVariableOp" not in panel.scene.index  # folded
+    assert "sequential_1/dense_1/Cast/ReadVariableOp" not in panel.scene.data.index  # folded
     panel.canvas.center_on_item(node, least_scale=1.0)
     rect = panel.scene.rect_of(node)
     row_y = rect.top() + TWO_LINES + 1 + ROW / 2
@@ -252,8 +252,8 @@ def test_tf1_loop_draws_its_way_back_as_feedback_edges(qtbot, panel, models):
     _open(qtbot, panel, open_model(models.path("tf1_while")), "main")
     with qtbot.waitSignal(panel.layout_applied, timeout=WAIT_MS):
         panel.expand_all()
-    assert "feedback" in panel.scene.route_styles
-    assert "control" in panel.scene.route_styles or "data" in panel.scene.route_styles
+    assert "feedback" in panel.scene.data.route_styles
+    assert "control" in panel.scene.data.route_styles or "data" in panel.scene.data.route_styles
 
 
 def test_export_png_and_svg(qtbot, panel, models, tmp_path):
