@@ -23,7 +23,7 @@ from smlens.core.analysis.stats import TensorStats, tensor_stats
 from smlens.core.errors import SmlensError
 from smlens.core.model import MetaGraph, Model, Signature
 from smlens.core.run.client import DeviceInfo, RunEngine, RunResult
-from smlens.core.run.compare import OutputDelta, compare_outputs, load_outputs, save_outputs
+from smlens.core.run.deltas import OutputDelta, load_outputs, output_deltas, save_outputs
 
 PREVIOUS = "previous"  # compare with the run before the shown one
 NOTHING = ""
@@ -294,7 +294,7 @@ class RunState:
         baseline = self.baseline()
         if self.shown is None or baseline is None:
             return {}
-        return compare_outputs(self.shown.outputs, baseline[1])
+        return output_deltas(self.shown.outputs, baseline[1])
 
     def compare_note(self) -> tuple[str, str]:
         """(short note, full note) on what the Δ column compares with."""

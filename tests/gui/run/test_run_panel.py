@@ -13,7 +13,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from smlens.core import open_model
-from smlens.core.run.compare import load_outputs
+from smlens.core.run.deltas import load_outputs
 from smlens.core.run.inputs import InputSource
 from smlens.gui.base.tasks import TaskRunner, tasks_running
 from smlens.gui.run.outputs import DELTA, DEVICE, DTYPE, KEY, MIN, SHAPE
