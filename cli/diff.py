@@ -11,8 +11,8 @@ import sys
 import time
 from typing import TextIO
 
-from smlens.core.diff.changes import rank
-from smlens.core.diff.compare import AREAS, Change, ModelDiff, diff_models
+from smlens.core.diff.changes import AREAS, Change, ModelDiff, rank
+from smlens.core.diff.model_diff import diff_models
 from smlens.core.diff.summary import summarize, values_summary
 from smlens.core.formats.reader import open_model
 from smlens.core.model import Model

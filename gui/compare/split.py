@@ -212,7 +212,7 @@ def main() -> None:
     path holds TEXT, if given) of A against B, side by side."""
     import sys
 
-    from smlens.core.diff.compare import diff_models
+    from smlens.core.diff.model_diff import diff_models
     from smlens.core.errors import SmlensError
     from smlens.core.formats.reader import open_model
     from smlens.gui.base.preview import application
