@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from smlens.core.diff.bindings import Bindings, callee_of
 from smlens.core.diff.changes import Change, container
-from smlens.core.diff.functions import (
+from smlens.core.diff.function_matching import (
     FunctionMatching,
     Hasher,
     attr_text,

@@ -15,9 +15,9 @@ from smlens.core.diff.bindings import find_bindings
 from smlens.core.diff.changes import Change, ModelDiff, Steps, container
 from smlens.core.diff.files import compare_parts, diff_assets
 from smlens.core.diff.graph import GraphContext, diff_tag_set_graphs
-from smlens.core.diff.pairing import VariablePairing, pair_variables
 from smlens.core.diff.signatures import diff_signatures
 from smlens.core.diff.values import diff_variables
+from smlens.core.diff.variable_pairing import VariablePairing, pair_variables
 from smlens.core.model import Fingerprint, MetaGraph, Model
 from smlens.core.tasks import CancelCheck, Progress
 

@@ -16,7 +16,12 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from smlens.core.diff.changes import Change, Steps, ValueDelta
-from smlens.core.diff.pairing import VariablePair, VariablePairing, pair_variables, stored_parts
+from smlens.core.diff.variable_pairing import (
+    VariablePair,
+    VariablePairing,
+    pair_variables,
+    stored_parts,
+)
 from smlens.core.errors import Problem, SmlensError
 from smlens.core.model import Model, Variable
 from smlens.core.model.dtypes import dtype as lookup_dtype

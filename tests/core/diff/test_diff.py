@@ -13,7 +13,7 @@ import pytest
 
 from smlens.core.diff import values as diff_values
 from smlens.core.diff.changes import ValueDelta
-from smlens.core.diff.functions import Hasher, match_functions, strip_uid
+from smlens.core.diff.function_matching import Hasher, match_functions, strip_uid
 from smlens.core.diff.model_diff import diff_models
 from smlens.core.diff.signatures import diff_signatures, grade_shape
 from smlens.core.diff.values import _Accumulator
