@@ -119,34 +119,6 @@ def without_annotations(change: Change) -> Change | None:
     return replace(change, children=kept, severity=worst(c.severity for c in kept) or "info")
 
 
-@dataclass
-class NodeMarks:
-    """How each node of a changed function (or main graph) fared, per side: node name ->
-    "added", "removed" or "changed" (annotations left out), and A name -> B name for the
-    changed nodes, so two views of the function can select the same node."""
-
-    a: dict[str, str] = field(default_factory=dict)
-    b: dict[str, str] = field(default_factory=dict)
-    a_to_b: dict[str, str] = field(default_factory=dict)
-
-
-def node_marks(function: Change) -> NodeMarks:
-    """The marks of the nodes under ``function`` (a function's or main graph's Change)."""
-    marks = NodeMarks()
-    depth = len(function.path) + 1
-    for child in function.children:
-        if len(child.path) != depth or child.annotation:
-            continue  # a function's own rows (inputs, attrs) are leaves one level deeper
-        if child.kind == "removed":
-            marks.a[child.path[-1]] = "removed"
-        elif child.kind == "added":
-            marks.b[child.path[-1]] = "added"
-        elif child.children and isinstance(child.before, str) and isinstance(child.after, str):
-            marks.a[child.before] = marks.b[child.after] = "changed"
-            marks.a_to_b[child.before] = child.after
-    return marks
-
-
 def _leaves(change: Change) -> Iterator[Change]:
     return (c for c in change.walk() if not c.children)
 

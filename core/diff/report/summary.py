@@ -74,10 +74,10 @@ def _what_kind(diff: ModelDiff, changes: list[Change]) -> str:
     values_only = all(c.kind == "changed" and c.before is None for c in variables)
     if structural or not variables or not values_only:
         return ""
-    return "Same graph, new weights: " + values_text(diff)
+    return "Same graph, new weights: " + _new_weights_text(diff)
 
 
-def values_text(diff: ModelDiff) -> str:
+def _new_weights_text(diff: ModelDiff) -> str:
     """How many variables changed and by how much."""
     deltas = list(diff.value_deltas.values())
     moved = [d for d in deltas if d.identical is False]
