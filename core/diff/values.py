@@ -62,24 +62,8 @@ def diff_variables(
     va, vb = a.distinct_variables(), b.distinct_variables()
     pairing = pairing or pair_variables(a, b)
     label = _labels(va, vb)
-    changes = [
-        Change(
-            ("variables", label[id(v)]),
-            "removed",
-            before=_describe(v),
-            reason=f"variable '{v.name}'{_slot_text(v)} is not in B",
-        )
-        for v in pairing.removed
-    ]
-    changes += [
-        Change(
-            ("variables", label[id(v)]),
-            "added",
-            after=_describe(v),
-            reason=f"variable '{v.name}'{_slot_text(v)} is new",
-        )
-        for v in pairing.added
-    ]
+    changes = [_one_sided(label[id(v)], v, "removed") for v in pairing.removed]
+    changes += [_one_sided(label[id(v)], v, "added") for v in pairing.added]
     comparable = []
     renamed = {}
     for pair in pairing.pairs:
@@ -99,6 +83,20 @@ def diff_variables(
             changes.append(Change(("variables", name), "changed", reason=_delta_text(x, delta)))
     changes.sort(key=lambda c: c.path[1])
     return changes, deltas, problems
+
+
+def _one_sided(label: str, v: Variable, kind: str) -> Change:
+    """A variable that only A ("removed") or only B ("added") has."""
+    described = _describe(v)
+    before, after = (described, None) if kind == "removed" else (None, described)
+    where = "is not in B" if kind == "removed" else "is new"
+    return Change(
+        ("variables", label),
+        kind,
+        before,
+        after,
+        reason=f"variable '{v.name}'{_slot_text(v)} {where}",
+    )
 
 
 def _renamed(label: str, pair: VariablePair, delta: ValueDelta) -> Change:
@@ -291,17 +289,14 @@ class _Accumulator:
 
     def add(self, a: np.ndarray, b: np.ndarray) -> None:
         self.count += a.size
-        if a.dtype == object or a.dtype.kind in "SU":
+        if holds_strings(a):
             self.numeric = False
             self.changed += int(np.count_nonzero(a != b))
             return
-        if a.dtype.kind == "b":
-            a, b = a.view(np.uint8), b.view(np.uint8)
-        elif a.dtype.kind not in "iufc":  # bfloat16, float8 and other ml_dtypes
-            a, b = a.astype(np.float32), b.astype(np.float32)
+        a, b = subtractable(a, b)
         work = np.complex128 if a.dtype.kind == "c" else np.float64
-        with np.errstate(invalid="ignore"):  # inf - inf: sorted out in _drop_nonfinite
-            d = np.abs(np.subtract(b, a, dtype=work))
+        d = differences(a, b)  # inf - inf is NaN: sorted out in _drop_nonfinite
+        np.abs(d, out=d)
         total = float(d.sum())
         if not math.isfinite(total):
             d = self._drop_nonfinite(a, b, d)
@@ -359,6 +354,31 @@ class _Accumulator:
             mean_abs=self.sum_abs / self.count if self.count else 0.0,
             relative_l2=relative,
         )
+
+
+def holds_strings(array: np.ndarray) -> bool:
+    """Whether a tensor read from a bundle holds strings (bytes objects), not numbers."""
+    return array.dtype == object or array.dtype.kind in "SU"
+
+
+def subtractable(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Two numeric arrays of one dtype in a dtype numpy subtracts: bools as uint8; bfloat16,
+    float8 and the other ml_dtypes as float32."""
+    if a.dtype.kind == "b":
+        return a.view(np.uint8), b.view(np.uint8)
+    if a.dtype.kind not in "iufc":
+        return a.astype(np.float32), b.astype(np.float32)
+    return a, b
+
+
+def differences(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``b - a`` element by element in float64, from any numeric dtype (complex: the modulus
+    of the change); inf - inf and NaN give NaN, left for the caller to count."""
+    a, b = subtractable(a, b)
+    with np.errstate(invalid="ignore", over="ignore"):
+        if a.dtype.kind == "c":
+            return np.abs(np.subtract(b, a, dtype=np.complex128))
+        return np.subtract(b, a, dtype=np.float64)
 
 
 def _zero_norm(diff_norm: float) -> float:
