@@ -1,7 +1,8 @@
 """The diff model: a tree of Changes per area, plus per-variable value deltas.
 
-Plain data, JSON-able, computed by ``diff.diff_models``; the CLI prints it and the GUI only
-colours it.
+Plain data, JSON-able, computed by ``model_diff.diff_models``; report/ says what it means,
+the command line prints that and the compare window only colours it. ``Steps`` carries the
+progress and cancellation of the slow stages.
 """
 
 from __future__ import annotations
@@ -92,8 +93,7 @@ def container(path: tuple[str, ...], children: list[Change], what: str = "") -> 
     if not children:
         return None
     leaves = [c for child in children for c in _leaves(child)]
-    counts = count_by_severity(c for c in leaves if not c.annotation)
-    summary = ", ".join(f"{n} {s}" for s, n in sorted(counts.items(), key=lambda i: -rank(i[0])))
+    summary = severity_tally(count_by_severity(c for c in leaves if not c.annotation))
     notes = sum(bool(c.annotation) for c in leaves)
     if notes:
         summary += (", " if summary else "") + counted(notes, "annotation")
@@ -128,6 +128,11 @@ def count_by_severity(changes) -> dict[str, int]:
     for c in changes:
         counts[c.severity] = counts.get(c.severity, 0) + 1
     return counts
+
+
+def severity_tally(counts: dict[str, int]) -> str:
+    """ "2 breaking, 1 info": the counts worst first, severities with none left out."""
+    return ", ".join(f"{counts[s]} {s}" for s in reversed(SEVERITIES) if counts.get(s))
 
 
 @dataclass(frozen=True)

@@ -100,7 +100,13 @@ def diff_assets(a: Model, b: Model) -> list[Change]:
         path = ("assets", rel)
         if rel not in assets_b:
             changes.append(
-                Change(path, "removed", before={"size": assets_a[rel].size}, reason=_gone(rel))
+                Change(
+                    path,
+                    "removed",
+                    before={"size": assets_a[rel].size},
+                    reason=f"{rel} is not in B; the graph diff shows whether anything still "
+                    "reads it",
+                )
             )
         elif rel not in assets_a:
             changes.append(
@@ -111,10 +117,6 @@ def diff_assets(a: Model, b: Model) -> list[Change]:
             if change:
                 changes.append(change)
     return changes
-
-
-def _gone(rel: str) -> str:
-    return f"{rel} is not in B; the graph diff shows whether anything still reads it"
 
 
 def _diff_asset(rel: str, a: Path, b: Path) -> Change | None:

@@ -213,8 +213,10 @@ def _ops(a: Model, b: Model) -> list[Change]:
         elif not registered:
             why = "it is not a TensorFlow op: the serving binary needs its custom op library"
         else:
-            why = "a serving binary built for the old export may lack it (selective builds, "
-            why += "older TF Serving, TF Lite)"
+            why = (
+                "a serving binary built for the old export may lack it (selective builds, "
+                "older TF Serving, TF Lite)"
+            )
         changes.append(
             Change(
                 ("ops", op),

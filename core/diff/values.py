@@ -184,16 +184,16 @@ class _ValueComparer:
         delta = ValueDelta(name, x.key, y.key, x.dtype, x.shape.dims, None, count=x.num_elements)
         bundle_a, bundle_b = self.bundles
         if bundle_a is None or bundle_b is None:
-            return _with(delta, note="no checkpoint to compare"), False
+            return replace(delta, note="no checkpoint to compare"), False
         sums = stored_parts(bundle_a, x.key)
         if sums is not None and sums == stored_parts(bundle_b, y.key):
-            return _with(delta, identical=True), False
+            return replace(delta, identical=True), False
         if x.slot_of and not self.slots:
-            return _with(delta, note="optimizer slot, not compared"), False
+            return replace(delta, note="optimizer slot, not compared"), False
         if not self.values:
-            return _with(delta, note="values not compared"), False
+            return replace(delta, note="values not compared"), False
         if lookup_dtype(x.dtype).numpy is None and x.dtype != "DT_STRING":
-            return _with(delta, note=f"{x.dtype} values are not compared"), False
+            return replace(delta, note=f"{x.dtype} values are not compared"), False
         return delta, True
 
     def _size(self, key_a: str, key_b: str) -> int:
@@ -216,12 +216,8 @@ class _ValueComparer:
                 self.done += self._size(x.key, y.key)
         except SmlensError as e:
             self.problems.append(Problem("variables", e.path, e.message))
-            return _with(delta, note=f"unreadable: {e.message}")
+            return replace(delta, note=f"unreadable: {e.message}")
         return acc.delta(delta)
-
-
-def _with(delta: ValueDelta, **fields) -> ValueDelta:
-    return replace(delta, **fields)
 
 
 class _ChunkReader:
@@ -329,23 +325,22 @@ class _Accumulator:
 
     def delta(self, base: ValueDelta) -> ValueDelta:
         if not self.numeric:
-            return _with(base, identical=self.changed == 0, read=True, changed_count=self.changed)
+            return replace(base, identical=self.changed == 0, read=True, changed_count=self.changed)
         if self.nonfinite:
-            big = math.inf
-            return _with(
+            return replace(
                 base,
                 identical=False,
                 read=True,
                 changed_count=self.changed,
-                max_abs=big,
-                mean_abs=big,
-                relative_l2=big,
+                max_abs=math.inf,
+                mean_abs=math.inf,
+                relative_l2=math.inf,
                 note=f"{self.nonfinite} elements became or stopped being NaN/Inf",
             )
         diff_norm = math.sqrt(self.sum_sq_diff)
         a_norm = math.sqrt(self.sum_sq_a)
         relative = diff_norm / a_norm if a_norm else _zero_norm(diff_norm)
-        return _with(
+        return replace(
             base,
             identical=self.changed == 0,
             read=True,

@@ -1,8 +1,8 @@
 """The distribution of one variable's value changes (after - before) between two exports.
 
 The compare view plots it for the selected variable; the summary figures per variable come
-from diff_values. Both tensors are read whole through the bundle, which is fine for the one
-variable a user picked (diff_values streams, since it reads them all).
+from ``values.diff_variables``. Both tensors are read whole through the bundle, which is fine
+for the one variable a user picked (diff_variables streams, since it reads them all).
 """
 
 from __future__ import annotations
