@@ -7,6 +7,7 @@ from pathlib import Path
 
 from smlens.core.diff.changes import Change, Steps
 from smlens.core.model import Model
+from smlens.core.model.text import counted
 
 _BLOCK = 1 << 20
 _TEXT_LIMIT = 64 << 20  # bigger assets are compared by digest only
@@ -167,7 +168,7 @@ def _line_diff(a: list[str], b: list[str]) -> tuple[list[str], list[str], str]:
     removed = [line for line in a if line not in set_b]
     added = [line for line in b if line not in set_a]
     if removed or added:
-        summary = f"{len(added)} lines added, {len(removed)} removed"
+        summary = f"{counted(len(added), 'line')} added, {len(removed)} removed"
     else:
         summary = "the same lines in another order (line numbers, so ids, moved)"
     if max(len(added), len(removed)) > _LINES_LISTED:

@@ -65,22 +65,23 @@ def diff_tag_set_graphs(
         if change:
             changes.append(change)
     for name in matching.removed:
+        size = counted(len(a.functions[name].nodes), "node")
         changes.append(
             Change(
                 (*base, labels_a[name]),
                 "removed",
                 before=name,
-                reason=f"function {labels_a[name]} ({len(a.functions[name].nodes)} nodes) is no "
-                "longer in the export",
+                reason=f"function {labels_a[name]} ({size}) is no longer in the export",
             )
         )
     for name in matching.added:
+        size = counted(len(b.functions[name].nodes), "node")
         changes.append(
             Change(
                 (*base, labels_b[name]),
                 "added",
                 after=name,
-                reason=f"new function {labels_b[name]} ({len(b.functions[name].nodes)} nodes)",
+                reason=f"new function {labels_b[name]} ({size})",
             )
         )
     body = Body(hash_a, hash_b, b_to_a, context, "", "")

@@ -19,6 +19,7 @@ from smlens.core.diff.signatures import diff_signatures
 from smlens.core.diff.values import diff_variables
 from smlens.core.diff.variable_pairing import VariablePairing, pair_variables
 from smlens.core.model import Fingerprint, MetaGraph, Model
+from smlens.core.model.text import counted
 from smlens.core.tasks import CancelCheck, Progress
 
 
@@ -223,7 +224,7 @@ def _ops(a: Model, b: Model) -> list[Change]:
                 "added",
                 after=count,
                 severity="risky",
-                reason=f"op {op} is newly used ({count} nodes): {why}",
+                reason=f"op {op} is newly used ({counted(count, 'node')}): {why}",
             )
         )
     for op in sorted(ops_a.keys() - ops_b.keys()):

@@ -25,6 +25,7 @@ from smlens.core.diff.variable_pairing import (
 from smlens.core.errors import Problem, SmlensError
 from smlens.core.model import Model, Variable
 from smlens.core.model.dtypes import dtype as lookup_dtype
+from smlens.core.model.text import counted, human_bytes
 
 CHUNK_BYTES = 8 << 20
 
@@ -144,7 +145,7 @@ def _delta_text(v: Variable, d: ValueDelta) -> str:
         parts.append(f"relative L2 {d.relative_l2:.3%}")
     if d.note:
         parts.append(d.note)
-    parts.append(f"{d.changed_fraction:.1%} of {d.count} elements changed")
+    parts.append(f"{d.changed_fraction:.1%} of {counted(d.count, 'element')} changed")
     return f"variable '{v.name}': values changed: " + ", ".join(parts)
 
 
@@ -251,7 +252,7 @@ class _ChunkReader:
             got = f.readinto(out.view(np.uint8))
             if got != out.nbytes:
                 raise SmlensError(
-                    f.name, f"tensor {key!r}: the shard ends {out.nbytes - got} bytes early"
+                    f.name, f"tensor {key!r}: the shard ends {human_bytes(out.nbytes - got)} early"
                 )
             yield out
 
@@ -335,7 +336,7 @@ class _Accumulator:
                 max_abs=math.inf,
                 mean_abs=math.inf,
                 relative_l2=math.inf,
-                note=f"{self.nonfinite} elements became or stopped being NaN/Inf",
+                note=nonfinite_note(self.nonfinite),
             )
         diff_norm = math.sqrt(self.sum_sq_diff)
         a_norm = math.sqrt(self.sum_sq_a)
@@ -374,6 +375,11 @@ def differences(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         if a.dtype.kind == "c":
             return np.abs(np.subtract(b, a, dtype=np.complex128))
         return np.subtract(b, a, dtype=np.float64)
+
+
+def nonfinite_note(n: int) -> str:
+    """What a delta or histogram says of the elements whose difference is not finite."""
+    return f"{counted(n, 'element')} became or stopped being NaN/Inf"
 
 
 def _zero_norm(diff_norm: float) -> float:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from smlens.core.diff.values import differences, holds_strings
+from smlens.core.diff.values import differences, holds_strings, nonfinite_note
 from smlens.core.errors import SmlensError
 from smlens.core.model import Model
 from smlens.core.tasks import CancelCheck, Cancelled, Progress
@@ -90,5 +90,5 @@ def delta_histogram(
         minimum=float(finite.min()) if finite.size else 0.0,
         maximum=float(finite.max()) if finite.size else 0.0,
         mean=float(finite.mean()) if finite.size else 0.0,
-        note=f"{nonfinite} elements became or stopped being NaN/Inf" if nonfinite else "",
+        note=nonfinite_note(nonfinite) if nonfinite else "",
     )

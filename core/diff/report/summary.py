@@ -81,7 +81,7 @@ def _new_weights_text(diff: ModelDiff) -> str:
     """How many variables changed and by how much."""
     deltas = list(diff.value_deltas.values())
     moved = [d for d in deltas if d.identical is False]
-    text = f"{len(moved)} of {len(deltas)} variables changed"
+    text = f"{len(moved)} of {counted(len(deltas), 'variable')} changed"
     finite = [d for d in moved if d.relative_l2 is not None and math.isfinite(d.relative_l2)]
     if finite:
         top = max(finite, key=lambda d: d.relative_l2)
@@ -98,8 +98,8 @@ def values_summary(diff: ModelDiff) -> str:
     same = sum(d.identical is True for d in deltas)
     moved = sum(d.identical is False for d in deltas)
     unknown = len(deltas) - same - moved
-    text = f"{len(deltas)} variables in both: {same} identical ({unread} by checksum, unread)"
-    text += f", {moved} with new values"
+    text = f"{counted(len(deltas), 'variable')} in both: {same} identical"
+    text += f" ({unread} by checksum, unread), {moved} with new values"
     return text + (f", {unknown} differing but not compared" if unknown else "")
 
 

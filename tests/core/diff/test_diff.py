@@ -517,7 +517,7 @@ def test_vocab_asset_lists_the_lines_that_changed(models):
     assert change.before["lines_removed"] == ["cherry"]
     assert change.after["lines_added"] == ["elderberry"]
     assert change.before["sha256"] != change.after["sha256"]
-    assert "1 lines added, 1 removed" in change.reason
+    assert "1 line added, 1 removed" in change.reason
     assert diff.identical_parts["assets"] is False
     assert diff.groups["signatures"] == diff.groups["functions"] == []
 
