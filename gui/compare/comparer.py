@@ -8,7 +8,8 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 
-from smlens.core.diff.compare import ModelDiff, diff_models
+from smlens.core.diff.changes import ModelDiff
+from smlens.core.diff.model_diff import diff_models
 from smlens.core.errors import SmlensError
 from smlens.core.formats.reader import open_model
 from smlens.core.model import Model

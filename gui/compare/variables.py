@@ -20,8 +20,8 @@ from PySide6.QtWidgets import (
 )
 
 from smlens.core.diff.changes import ModelDiff
-from smlens.core.diff.drift import DriftRow, drift_rows
-from smlens.core.diff.histogram import DeltaHistogram, delta_histogram
+from smlens.core.diff.report.drift import DriftRow, drift_rows
+from smlens.core.diff.report.histogram import DeltaHistogram, delta_histogram
 from smlens.core.model import Model
 from smlens.core.model.text import grouped
 from smlens.gui.base import theme

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from smlens.core.diff.changes import Change
-from smlens.core.diff.summary import DiffSummary, summarize
+from smlens.core.diff.report.summary import DiffSummary, summarize
 from smlens.gui.compare.comparer import Comparer, Comparison, Side, side_path
 from smlens.gui.compare.detail import ChangeDetail
 from smlens.gui.compare.functions import FunctionComparePanel
