@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from functools import cache
 
-from PySide6.QtCore import QRectF, Qt, Signal
+from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
-    QLabel,
     QStackedWidget,
     QTreeWidget,
     QTreeWidgetItem,
@@ -21,6 +20,7 @@ from smlens.core.model import MetaGraph, Model, ObjectGraph, ObjectNode
 from smlens.core.model.text import short_dtype
 from smlens.gui.base.panel import Panel
 from smlens.gui.base.theme import current
+from smlens.gui.base.widgets import placeholder_label
 
 COLUMNS = ("Name", "Kind", "Identifier", "DType", "Shape", "Details")
 NAME, KIND, IDENTIFIER, DTYPE, SHAPE, DETAILS = range(len(COLUMNS))
@@ -86,8 +86,6 @@ class ObjectPanel(Panel):
     title = "Object graph"
     part = "object_graph"
 
-    variable_selected = Signal(str)
-
     def __init__(self, parent=None):
         super().__init__(parent)
         self.tree = QTreeWidget()
@@ -100,10 +98,7 @@ class ObjectPanel(Panel):
         header.setStretchLastSection(True)
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
 
-        self.placeholder = QLabel(PLACEHOLDER)
-        self.placeholder.setWordWrap(True)
-        self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.placeholder.setProperty("role", "muted")
+        self.placeholder = placeholder_label(PLACEHOLDER)
         self.placeholder.setMaximumWidth(520)
         page = QWidget()
         centred = QHBoxLayout(page)
