@@ -182,7 +182,7 @@ def select_variable(window, path: Path, runs: int) -> None:
         elapsed = time.perf_counter() - start
         timer.stop()
         view.loaded.disconnect(done.quit)
-        assert view.stat_labels["mean"].text() and view.data.counts is not None
+        assert view.stats_view.labels["mean"].text() and view.data.counts is not None
         mb = var.nbytes / 2**20
         gap = max(gaps or [0])
         print(f"{var.name:10} {mb:7.1f} {elapsed * 1000:7.0f}ms {len(gaps):9} {gap:12} ms")

@@ -383,7 +383,7 @@ view.loaded.connect(loop.quit)
 view.show_array("x", np.arange(12.0).reshape(3, 4))
 if view.data is None:
     loop.exec()
-assert "pyqtgraph" in sys.modules and view.hist_curve.getData()[1].sum() == 12
+assert "pyqtgraph" in sys.modules and view.hist_plot.curve.getData()[1].sum() == 12
 print("ok")
 """
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
