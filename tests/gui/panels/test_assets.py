@@ -14,12 +14,7 @@ from smlens.core.analysis.assets import count_lines, hex_dump, is_binary, previe
 from smlens.core.errors import SmlensError
 from smlens.gui.panels.assets import AssetPanel
 
-
-@pytest.fixture
-def panel(qtbot) -> AssetPanel:
-    widget = AssetPanel()
-    qtbot.addWidget(widget)
-    return widget
+PANEL = AssetPanel
 
 
 @pytest.fixture

@@ -13,12 +13,7 @@ from smlens.core.analysis.ops import op_counts
 from smlens.gui.base.theme import current
 from smlens.gui.panels.ops import FUNCTIONS, MAIN, NOTES, OP, TOTAL, OpPanel
 
-
-@pytest.fixture
-def panel(qtbot) -> OpPanel:
-    widget = OpPanel()
-    qtbot.addWidget(widget)
-    return widget
+PANEL = OpPanel
 
 
 @pytest.fixture(scope="module")

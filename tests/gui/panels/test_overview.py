@@ -17,11 +17,7 @@ from smlens.resources import sample_path
 GRAPH_COUNTS = ["signatures", "functions", "graph_nodes", "function_nodes", "op_types"]
 
 
-@pytest.fixture
-def panel(qtbot) -> OverviewPanel:
-    widget = OverviewPanel()
-    qtbot.addWidget(widget)
-    return widget
+PANEL = OverviewPanel
 
 
 def _number(label) -> int:
