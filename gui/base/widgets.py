@@ -1,8 +1,9 @@
 """The small widgets the panels, the tensor viewer and the compare window share.
 
-Labels in the app's roles (muted text, a section heading, what an empty panel says), the
-fixed-width font, the sortable row table with its read-only cells and the filter line
-above it, and the bar that splits a size into its parts. ``resources/style.qss`` styles
+Labels in the app's roles (muted text, a section heading, what an empty panel says), a
+panel's content that gives way to such a placeholder, the fixed-width font, the sortable
+row table with its read-only cells and the filter line above it, and the bar that splits a
+size into its parts. ``resources/style.qss`` styles
 the roles, so every panel's captions and headings look alike.
 """
 
@@ -20,9 +21,11 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QHBoxLayout,
     QLabel,
     QLineEdit,
     QSizePolicy,
+    QStackedWidget,
     QTableView,
     QWidget,
 )
@@ -54,6 +57,37 @@ def placeholder_label(text: str = "") -> QLabel:
     label.setAlignment(Qt.AlignmentFlag.AlignCenter)
     label.setWordWrap(True)
     return label
+
+
+class PlaceholderStack(QStackedWidget):
+    """A panel's content, or in its place a placeholder saying why there is none."""
+
+    def __init__(self, content: QWidget, text: str = "", max_width: int | None = None):
+        """``max_width``: wrap the placeholder's text at this width, centred, rather than
+        across the whole panel."""
+        super().__init__()
+        self.content = content
+        self.placeholder = placeholder_label(text)
+        self.addWidget(content)
+        if max_width is None:
+            self.addWidget(self.placeholder)
+        else:
+            self.placeholder.setMaximumWidth(max_width)
+            page = QWidget()
+            QHBoxLayout(page).addWidget(self.placeholder)
+            self.addWidget(page)
+
+    def show_content(self, shown: bool = True) -> None:
+        """The content when ``shown``, else the placeholder."""
+        self.setCurrentIndex(0 if shown else 1)
+
+    def show_placeholder(self, text: str) -> None:
+        self.placeholder.setText(text)
+        self.show_content(False)
+
+    @property
+    def showing_placeholder(self) -> bool:
+        return self.currentIndex() == 1
 
 
 def mono_font() -> QFont:

@@ -15,7 +15,6 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QPushButton,
     QSplitter,
-    QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -34,10 +33,10 @@ from smlens.gui.base.panel import Panel
 from smlens.gui.base.tasks import TaskRunner
 from smlens.gui.base.widgets import (
     SORT_ROLE,
+    PlaceholderStack,
     cell,
     mono_font,
     muted_label,
-    placeholder_label,
     row_table,
 )
 
@@ -87,10 +86,7 @@ class AssetPanel(Panel):
         splitter.addWidget(preview)
         splitter.setStretchFactor(0, 1)
         splitter.setStretchFactor(1, 2)
-        self.placeholder = placeholder_label(NO_ASSETS)
-        self.stack = QStackedWidget()
-        self.stack.addWidget(splitter)
-        self.stack.addWidget(self.placeholder)
+        self.stack = PlaceholderStack(splitter, NO_ASSETS)
         layout = QVBoxLayout(self.body)
         layout.setContentsMargins(6, 6, 6, 6)
         layout.addWidget(self.stack)
@@ -129,7 +125,7 @@ class AssetPanel(Panel):
             cells[0].setData(asset.path, SORT_ROLE + 1)
             cells[0].setToolTip(asset.path)
             self.table_model.appendRow(cells)
-        self.stack.setCurrentIndex(0 if assets else 1)
+        self.stack.show_content(bool(assets))
         self.table.sortByColumn(0, Qt.SortOrder.AscendingOrder)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         self.table.resizeColumnsToContents()

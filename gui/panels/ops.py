@@ -10,7 +10,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
-    QStackedWidget,
     QStyle,
     QVBoxLayout,
 )
@@ -22,10 +21,10 @@ from smlens.gui.base.panel import Panel
 from smlens.gui.base.theme import current
 from smlens.gui.base.widgets import (
     SORT_ROLE,
+    PlaceholderStack,
     cell,
     filter_edit,
     muted_label,
-    placeholder_label,
     row_table,
 )
 
@@ -85,10 +84,7 @@ class OpPanel(Panel):
         # Ctrl- and Shift-click select several op types, as in a plain table view.
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
 
-        self.placeholder = placeholder_label(NO_GRAPH)
-        self.stack = QStackedWidget()
-        self.stack.addWidget(self.table)
-        self.stack.addWidget(self.placeholder)
+        self.stack = PlaceholderStack(self.table, NO_GRAPH)
         layout = QVBoxLayout(self.body)
         layout.setContentsMargins(6, 6, 6, 6)
         layout.addLayout(top)
@@ -104,7 +100,7 @@ class OpPanel(Panel):
         several = len(metas) > 1
         self.tag_label.setVisible(several)
         self.tag_combo.setVisible(several)
-        self.stack.setCurrentIndex(0 if metas else 1)
+        self.stack.show_content(bool(metas))
         self._on_tag_set_changed()
 
     def select_tag_set(self, tag_set: str) -> None:

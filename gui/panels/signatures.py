@@ -15,7 +15,6 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QSizePolicy,
     QSplitter,
-    QStackedWidget,
     QToolButton,
     QTreeWidget,
     QTreeWidgetItem,
@@ -33,7 +32,7 @@ from smlens.core.model import INIT_OP_KEY, MetaGraph, Model, TensorInfo
 from smlens.core.model.text import counted, short_dtype
 from smlens.gui.base.panel import Panel
 from smlens.gui.base.theme import current
-from smlens.gui.base.widgets import mono_font, placeholder_label
+from smlens.gui.base.widgets import PlaceholderStack, mono_font
 
 COLUMNS = ("Name", "DType", "Shape", "Tensor", "Method")
 NAME, DTYPE, SHAPE, TENSOR, METHOD = range(len(COLUMNS))
@@ -108,10 +107,7 @@ class SignaturePanel(Panel):
         lines = self.snippet_edit.fontMetrics().lineSpacing()
         self.snippet_edit.setMinimumHeight(3 * lines)
 
-        self.placeholder = placeholder_label(NO_SIGNATURES)
-        self.stack = QStackedWidget()
-        self.stack.addWidget(splitter)
-        self.stack.addWidget(self.placeholder)
+        self.stack = PlaceholderStack(splitter, NO_SIGNATURES)
         layout = QVBoxLayout(self.body)
         layout.setContentsMargins(6, 6, 6, 6)
         layout.addWidget(self.stack)
@@ -124,10 +120,9 @@ class SignaturePanel(Panel):
         self._show_details(None)
         metas = model.meta_graphs if model else []
         if not any(mg.signatures or _root_functions(mg) for mg in metas):
-            self.placeholder.setText(NO_SIGNATURES if model is not None else NO_MODEL)
-            self.stack.setCurrentWidget(self.placeholder)
+            self.stack.show_placeholder(NO_SIGNATURES if model is not None else NO_MODEL)
             return
-        self.stack.setCurrentIndex(0)
+        self.stack.show_content()
         for mg in metas:
             self._add_meta_graph(mg)
         self._fit_columns()

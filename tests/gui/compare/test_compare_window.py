@@ -3,14 +3,11 @@ bar, and ``--screenshot`` with two paths."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-
 import pytest
 from PySide6.QtGui import QImage
 
 from smlens.gui.compare.window import CompareWindow
+from tests.gui.window.smlens_process import run_smlens
 
 DIFF_MS = 60_000
 
@@ -66,22 +63,7 @@ def test_compare_with_menu_entry_exists(window):
 def test_screenshot_with_two_paths_renders_the_comparison(models, tmp_path):
     root = models.path("pair_widened_input")
     out = tmp_path / "compare.png"
-    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", XDG_CONFIG_HOME=str(tmp_path / "cfg"))
-    run = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "smlens.cli.main",
-            "--screenshot",
-            str(out),
-            str(root / "a"),
-            str(root / "b"),
-        ],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=180,
-    )
+    run = run_smlens(["--screenshot", str(out), str(root / "a"), str(root / "b")], tmp_path, 180)
     assert run.returncode == 0, run.stderr
     image = QImage(str(out))
     assert (image.width(), image.height()) == (1400, 900)

@@ -179,18 +179,18 @@ def test_init_op_gets_no_snippet(panel, models):
 @pytest.mark.parametrize("name", ["ckpt_dtypes", "tf1_ckpt_meta"])
 def test_models_without_signatures_show_a_placeholder(panel, models, name):
     panel.set_model(open_model(models.path(name)))
-    assert panel.stack.currentWidget() is panel.placeholder
+    assert panel.stack.showing_placeholder
     assert panel.tree.topLevelItemCount() == 0
 
 
 def test_no_model_is_not_a_model_without_signatures(panel, models):
     panel.set_model(None)
-    assert panel.stack.currentWidget() is panel.placeholder
-    assert panel.placeholder.text().startswith("No model open")
+    assert panel.stack.showing_placeholder
+    assert panel.stack.placeholder.text().startswith("No model open")
     panel.set_model(open_model(models.path("tf1_ckpt_meta")))
-    assert panel.placeholder.text().startswith("This model has no signatures")
+    assert panel.stack.placeholder.text().startswith("This model has no signatures")
     panel.set_model(None)
-    assert "no signatures" not in panel.placeholder.text()
+    assert "no signatures" not in panel.stack.placeholder.text()
 
 
 def test_serving_default_comes_first_with_its_inputs_and_outputs_open(panel, models):

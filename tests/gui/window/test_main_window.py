@@ -7,7 +7,6 @@ import os
 import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QMimeData, QPointF, Qt, QThreadPool, QUrl
@@ -22,6 +21,7 @@ from smlens.gui.window.app import install_excepthook
 from smlens.gui.window.main_window import MAX_RECENT, MainWindow
 from smlens.resources import sample_path
 from tests.gui.window.loading import LOAD_MS, fail_to_open, open_in
+from tests.gui.window.smlens_process import run_smlens
 
 
 def _panels(window: MainWindow) -> list[Panel]:
@@ -253,20 +253,9 @@ def test_excepthook_turns_an_exception_into_one_line(window):
     assert "ValueError: bad value" in window.statusBar().currentMessage()
 
 
-def _cli(args: list[str], tmp_path: Path) -> subprocess.CompletedProcess:
-    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", XDG_CONFIG_HOME=str(tmp_path / "cfg"))
-    return subprocess.run(
-        [sys.executable, "-m", "smlens.cli.main", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-    )
-
-
 def test_screenshot_renders_the_window_to_a_png(tmp_path):
     out = tmp_path / "window.png"
-    run = _cli(["--screenshot", str(out), "--view", "overview", str(sample_path())], tmp_path)
+    run = run_smlens(["--screenshot", str(out), "--view", "overview", str(sample_path())], tmp_path)
     assert run.returncode == 0, run.stderr
     image = QImage(str(out))
     assert (image.width(), image.height()) == (1400, 900)
@@ -277,13 +266,13 @@ def test_screenshot_of_a_broken_model_still_renders_and_exits_2(tmp_path):
     broken.mkdir()
     (broken / "saved_model.pb").write_bytes(b"")
     out = tmp_path / "broken.png"
-    run = _cli(["--screenshot", str(out), str(broken)], tmp_path)
+    run = run_smlens(["--screenshot", str(out), str(broken)], tmp_path)
     assert run.returncode == 2
     assert out.stat().st_size > 0
 
 
 def test_unknown_view_is_a_one_line_error(tmp_path):
-    run = _cli(["--screenshot", str(tmp_path / "x.png"), "--view", "nope"], tmp_path)
+    run = run_smlens(["--screenshot", str(tmp_path / "x.png"), "--view", "nope"], tmp_path)
     assert run.returncode == 2
     assert "unknown view 'nope'" in run.stderr
     assert "Traceback" not in run.stderr
