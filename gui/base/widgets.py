@@ -3,8 +3,8 @@
 Labels in the app's roles (muted text, a section heading, what an empty panel says), a
 panel's content that gives way to such a placeholder, the fixed-width font, the sortable
 row table with its read-only cells and the filter line above it, and the bar that splits a
-size into its parts. ``resources/style.qss`` styles
-the roles, so every panel's captions and headings look alike.
+size into its parts. ``resources/style.qss`` styles the roles, so every panel's captions
+and headings look alike.
 """
 
 from __future__ import annotations
