@@ -34,7 +34,7 @@ class _OpenFailed(Exception):
         self.error = error
 
 
-def _compare(a: Side, b: Side, progress, cancelled) -> Comparison:
+def _open_and_diff(a: Side, b: Side, progress, cancelled) -> Comparison:
     """Open whichever side is a path (10 % of the progress each), then diff (the rest)."""
     models = []
     for i, side in enumerate((a, b)):
@@ -85,7 +85,7 @@ class Comparer(QObject):
         """Diff ``a`` (the old export) against ``b``: paths are opened, Models reused."""
         self.sides = (a, b)
         self.result = None
-        self._runner.start(_compare, a, b)
+        self._runner.start(_open_and_diff, a, b)
 
     def swap(self) -> None:
         """Compare B against A; models already read are not read again."""
