@@ -1,0 +1,285 @@
+"""The TensorFlow release a meta graph needs, and what an older release lacks of it.
+
+Every node counts, of the main graph and of every library function: a loader imports the
+whole graph (saver and init functions too), and an op or attr it does not know fails the
+load ("Op type not registered", "NodeDef mentions attr 'X' not in Op"). Attrs whose names
+start with "_" are the runtime's, never checked against an OpDef. An attr at its default
+still counts: TensorFlow's C++ loader (and so TF Serving) passes the graph to the session
+as it is, and only Python's TF1 loader drops unknown attrs at their default; exporting with
+``strip_default_attrs=True`` removes them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from smlens.core.analysis.releases.table import ReleaseTable, Version, release_table
+from smlens.core.formats import proto
+from smlens.core.formats.convert import node_defs
+from smlens.core.model import MetaGraph
+
+_SHOWN = 3
+
+
+@dataclass(frozen=True)
+class Need:
+    """One op, one attr of an op, or the GraphDef's min_consumer, and the first release
+    that defines (or reads) it; ``until`` is the last release of an op since removed."""
+
+    kind: str  # "op" | "attr" | "graph_def"
+    since: Version
+    op: str = ""
+    attr: str = ""
+    nodes: int = 0  # nodes using it
+    where: str = ""  # the first of them: "function/node", or the node of the main graph
+    at_default: bool = False  # an attr every node holds at its default value
+    until: Version | None = None
+    min_consumer: int = 0
+
+    def lacking_in(self, release: Version) -> bool:
+        return release < self.since or (self.until is not None and release > self.until)
+
+    def __str__(self) -> str:
+        if self.kind == "graph_def":
+            return f"GraphDef min_consumer {self.min_consumer} read since {self.since}"
+        what = f"attr {self.attr} of op {self.op}" if self.kind == "attr" else f"op {self.op}"
+        until = f", removed after {self.until}" if self.until else ""
+        default = ", at its default" if self.at_default else ""
+        return f"{what} since {self.since}{until}{default}"
+
+
+@dataclass(frozen=True)
+class MinRelease:
+    """The oldest TensorFlow release that defines every op and attr a meta graph uses.
+
+    ``release`` is the table's oldest when nothing needs a later one (``oldest_checked``:
+    the export may load on older releases still); ``until`` bounds it from above when an
+    op was removed. Ops no release defines (``custom``), that the table cannot date
+    (``undated``) and attrs the pinned OpDef lacks (``unknown_attrs``) do not set it.
+    """
+
+    release: Version
+    oldest_checked: bool
+    set_by: tuple[Need, ...]  # the needs of ``release`` itself
+    needs: tuple[Need, ...]  # every need later than the oldest release, newest first
+    custom: tuple[str, ...]
+    undated: tuple[str, ...]
+    unknown_attrs: tuple[tuple[str, str], ...]  # (op, attr)
+    producer: int | None
+    min_consumer: int | None
+    written_by: Version | None  # the release whose GraphDef version is the producer
+    until: Version | None = None
+    # What it would need without the attrs held at their default, when that is less.
+    stripped_release: Version | None = None
+
+    @property
+    def satisfiable(self) -> bool:
+        return self.until is None or self.release <= self.until
+
+    def text(self) -> str:
+        """ "needs TensorFlow >= 2.15 (attr debug_name of op VarHandleOp since 2.15)"."""
+        if not self.satisfiable:
+            text = (
+                f"needs TensorFlow >= {self.release} and <= {self.until}: no release holds "
+                f"every op it uses ({_listed(self.set_by)})"
+            )
+        elif self.oldest_checked:
+            text = (
+                f"needs TensorFlow {self.release} or older: every op and attr it uses is in "
+                f"{self.release}, the oldest release checked"
+            )
+        else:
+            text = f"needs TensorFlow >= {self.release} ({_listed(self.set_by)})"
+            if self.stripped_release is not None:
+                text += f"; exported with strip_default_attrs=True, >= {self.stripped_release}"
+        if self.until is not None and self.satisfiable:
+            text += f", <= {self.until}"
+        if self.custom:
+            text += f"; and ops no TensorFlow release defines: {_names(self.custom)}"
+        if self.undated:
+            text += f"; ops no release's wrappers date: {_names(self.undated)}"
+        return text
+
+    def graph_def_text(self) -> str:
+        """ "GraphDef producer 2474 (TensorFlow 2.21), min_consumer 12"."""
+        if self.producer is None:
+            return "GraphDef versions not recorded"
+        writer = f" (TensorFlow {self.written_by})" if self.written_by else ""
+        return f"GraphDef producer {self.producer}{writer}, min_consumer {self.min_consumer}"
+
+
+@dataclass(frozen=True)
+class Lacks:
+    """What a release lacks of a meta graph: ops, attrs, ops no release defines; and the
+    ops the table cannot date, which it may or may not have."""
+
+    target: Version
+    ops: tuple[Need, ...]
+    attrs: tuple[Need, ...]
+    custom: tuple[str, ...]
+    unknown_attrs: tuple[tuple[str, str], ...]
+    graph_def: tuple[Need, ...]
+    undated: tuple[str, ...]
+
+    @property
+    def anything(self) -> bool:
+        return bool(self.ops or self.attrs or self.custom or self.unknown_attrs or self.graph_def)
+
+
+def _names(items: Iterable[str], separator: str = ", ") -> str:
+    items = list(items)
+    more = f" and {len(items) - _SHOWN} more" if len(items) > _SHOWN else ""
+    return separator.join(items[:_SHOWN]) + more
+
+
+def _listed(needs: Iterable[Need]) -> str:
+    return _names(map(str, needs), "; ")
+
+
+class _Uses:
+    """Per op of one meta graph: its nodes, the first of them, and the attrs they set."""
+
+    def __init__(self, mg: MetaGraph):
+        self._mg = mg
+        self.nodes: dict[str, int] = {}
+        self.where: dict[str, str] = {}
+        self.attrs: dict[str, set[str]] = {}
+        for op, where, attrs in self._located():
+            if op not in self.nodes:
+                self.nodes[op] = 0
+                self.where[op] = where()
+                self.attrs[op] = set()
+            self.nodes[op] += 1
+            self.attrs[op].update(attrs)
+
+    def _located(self):
+        """(op, a callable giving the node's place, its attrs by name) per node that is not
+        a call of a library function; the main graph's NodeDefs are read unconverted."""
+        functions = self._mg.functions
+        protos = node_defs(self._mg.graph)
+        if protos is not None:
+            for node in protos:
+                if node.op not in functions:
+                    yield node.op, lambda node=node: node.name, node.attr
+        else:
+            for node in self._mg.graph.nodes:
+                if node.op not in functions:
+                    yield node.op, lambda node=node: node.name, _attr_map(node)
+        for fn_name, fn in sorted(functions.items()):
+            for node in fn.nodes:
+                if node.op not in functions:
+                    yield node.op, lambda f=fn_name, n=node: f"{f}/{n.name}", _attr_map(node)
+
+    def attr_needs(self, late: dict[tuple[str, str], tuple[Version, object]]) -> list[Need]:
+        """A Need per (op, attr) of ``late`` (-> its release and the OpDef's default
+        AttrValue, or None): the nodes setting it, the first, whether all hold the default."""
+        if not late:
+            return []
+        ops = {op for op, _ in late}
+        count = dict.fromkeys(late, 0)
+        where = dict.fromkeys(late, "")
+        at_default = {key: default is not None for key, (_, default) in late.items()}
+        for op, place, attrs in self._located():
+            if op not in ops:
+                continue
+            for key in late:
+                if key[0] == op and key[1] in attrs:
+                    count[key] += 1
+                    where[key] = where[key] or place()
+                    at_default[key] = at_default[key] and attrs[key[1]] == late[key][1]
+        return [
+            Need("attr", since, op, attr, count[op, attr], where[op, attr], at_default[op, attr])
+            for (op, attr), (since, _) in late.items()
+        ]
+
+
+def _attr_map(node):
+    """A converted node's attrs by name: the NodeDef's map when it kept one."""
+    return node._attr_proto if node._attr_proto is not None else node.attrs
+
+
+def required_release(mg: MetaGraph, table: ReleaseTable | None = None) -> MinRelease:
+    """The oldest release that defines everything ``mg`` uses, with what sets it. Made
+    once per meta graph with the shipped table (``MetaGraph.derived``)."""
+    if table is None:
+        found = mg.derived.get("min_release")
+        if found is None:
+            found = mg.derived["min_release"] = _required(mg, release_table())
+        return found
+    return _required(mg, table)
+
+
+def _required(mg: MetaGraph, table: ReleaseTable) -> MinRelease:
+    registry = proto.op_registry()
+    uses = _Uses(mg)
+    needs: list[Need] = []
+    custom, undated, unknown_attrs = [], [], []
+    late: dict[tuple[str, str], tuple[Version, object]] = {}
+    for op in sorted(uses.nodes):
+        nodes, where = uses.nodes[op], uses.where[op]
+        op_def = registry.get(op)
+        if op_def is None and op in table.removed:
+            first, last = table.removed[op]
+            needs.append(Need("op", first, op, nodes=nodes, where=where, until=last))
+        elif op_def is None:
+            custom.append(op)
+        elif (since := table.op_since(op)) is None:
+            undated.append(op)
+        else:
+            needs.append(Need("op", since, op, nodes=nodes, where=where))
+            attr_defs = {a.name: a for a in op_def.attr}
+            for attr in sorted(uses.attrs[op]):
+                if attr.startswith("_"):
+                    continue
+                if attr not in attr_defs:
+                    unknown_attrs.append((op, attr))
+                elif (attr_since := table.attr_since(op, attr)) > since:
+                    a = attr_defs[attr]
+                    late[op, attr] = (
+                        attr_since,
+                        a.default_value if a.HasField("default_value") else None,
+                    )
+    needs += uses.attr_needs(late)
+    graph = mg.graph
+    if graph.min_consumer:
+        reads = table.reads_since(graph.min_consumer)
+        if reads is None or reads > table.oldest:
+            needs.append(Need("graph_def", reads or table.newest, min_consumer=graph.min_consumer))
+    release = max([table.oldest, *(n.since for n in needs)])
+    stripped = max([table.oldest, *(n.since for n in needs if not n.at_default)])
+    later = sorted(
+        (n for n in needs if n.since > table.oldest or n.until is not None),
+        key=lambda n: (n.kind, n.op, n.attr),
+    )
+    later.sort(key=lambda n: n.since, reverse=True)
+    return MinRelease(
+        release=release,
+        oldest_checked=release == table.oldest,
+        set_by=tuple(n for n in later if n.since == release),
+        needs=tuple(later),
+        custom=tuple(custom),
+        undated=tuple(undated),
+        unknown_attrs=tuple(unknown_attrs),
+        producer=graph.producer,
+        min_consumer=graph.min_consumer,
+        written_by=table.writer_of(graph.producer) if graph.producer is not None else None,
+        until=min((n.until for n in needs if n.until is not None), default=None),
+        stripped_release=stripped if stripped < release else None,
+    )
+
+
+def lacking(mg: MetaGraph, target: Version, table: ReleaseTable | None = None) -> Lacks:
+    """What release ``target`` lacks of ``mg``: a later op or attr, an op removed before
+    it, an op no release defines, an attr the pinned OpDef lacks, a GraphDef too new."""
+    found = required_release(mg, table)
+    missing = [n for n in found.needs if n.lacking_in(target)]
+    return Lacks(
+        target=target,
+        ops=tuple(n for n in missing if n.kind == "op"),
+        attrs=tuple(n for n in missing if n.kind == "attr"),
+        custom=found.custom,
+        unknown_attrs=found.unknown_attrs,
+        graph_def=tuple(n for n in missing if n.kind == "graph_def"),
+        undated=found.undated,
+    )
