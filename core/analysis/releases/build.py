@@ -1,11 +1,18 @@
 """Build the table of the TensorFlow release that first defines each op and each op attr:
-``python -m smlens.core.analysis.releases.build --wheels DIR [--fetch]``.
+``python -m smlens.core.analysis.releases.build --wheels DIR [--fetch] [--registries DIR]``.
 
 Reads the op wrappers of the last patch release of every minor from 2.4 to the pinned one
 (wrappers.py), each from its wheel as a zip, so no release is imported or installed; with
 ``--fetch`` it first asks pip for the wheels DIR lacks. Rerun it when TensorFlow is
 pinned to a new release (after ``python -m smlens.core.formats.proto.regen``): the ops it
 dates are those of the pinned registry, tf_ops.binpb.
+
+Wrappers miss the ops a release registers in C++ without a Python wrapper (hidden ops, and
+ops wrapped only releases later). A release installed in a throwaway venv can be asked
+for its registry itself, in its own interpreter: ``--registries DIR --ask VENV/bin/python``
+writes DIR/registry-2.9.3.json; when DIR holds the registry of every release read, the
+table dates ops and attrs from wrappers and registries together (the pinned release's is
+tf_ops.binpb), else from the wrappers alone.
 """
 
 from __future__ import annotations
@@ -36,6 +43,11 @@ _PLATFORMS = ("manylinux2010_x86_64", "manylinux2014_x86_64", "manylinux_2_27_x8
 _WHEEL = re.compile(r"^tensorflow(?:_cpu)?-(\d+)\.(\d+)\.(\d+)[^-]*-.*\.whl$")
 _VERSION_H = "tensorflow/include/tensorflow/core/public/version.h"
 _DEFINE = re.compile(r"^#define (TF_GRAPH_DEF_VERSION\w*) (\d+)", re.M)
+_GRAPH_DEF_KEYS = {
+    "graph_def_version",
+    "graph_def_version_min_consumer",
+    "graph_def_version_min_producer",
+}
 
 Minor = tuple[int, int]
 
@@ -82,15 +94,58 @@ def fetch_wheel(folder: Path, minor: Minor) -> str | None:
     return complaint
 
 
+# Run by a release's own interpreter (never imported here): its registry as JSON.
+_DUMP = """
+import json, sys
+import tensorflow as tf
+from tensorflow.core.framework import op_def_pb2
+from tensorflow.python.client import pywrap_tf_session as c
+buffer = c.TF_GetAllOpList()
+ops = op_def_pb2.OpList.FromString(bytes(c.TF_GetBuffer(buffer)))
+ops = {op.name: [a.name for a in op.attr] for op in ops.op}
+json.dump({"version": tf.__version__, "ops": ops}, sys.stdout)
+"""
+
+
+def ask_registry(python: Path, folder: Path) -> Path:
+    """Dump the registry of the release that ``python`` imports into ``folder``."""
+    done = subprocess.run([str(python), "-c", _DUMP], capture_output=True, text=True)
+    if done.returncode != 0:
+        lines = done.stderr.strip().splitlines() or [f"exited {done.returncode}"]
+        raise RuntimeError(f"{python}: {lines[-1]}")
+    dump = json.loads(done.stdout)
+    path = folder / f"registry-{dump['version']}.json"
+    path.write_text(json.dumps(dump, sort_keys=True))
+    return path
+
+
+def read_registries(folder: Path) -> dict[str, dict[str, set[str]]]:
+    """Release version -> op -> attrs, from the dumps ``ask_registry`` wrote."""
+    found = {}
+    for path in sorted(folder.glob("registry-*.json")):
+        dump = json.loads(path.read_text())
+        found[dump["version"]] = {op: set(attrs) for op, attrs in dump["ops"].items()}
+    return found
+
+
 @dataclass
 class ReleaseOps:
-    """What one release's wrappers define: op -> the attrs they name."""
+    """What one release defines: op -> its attrs, from its wrappers and, when it was
+    asked, from its registry."""
 
     version: str  # "2.12.1"
     wheel: str
     modules: int
     ops: dict[str, set[str]]
     graph_def: dict[str, int]  # TF_GRAPH_DEF_VERSION, ..._MIN_CONSUMER, ..._MIN_PRODUCER
+    hidden: int = 0  # ops its registry holds and its wrappers do not name
+    asked: bool = False
+
+    def add_registry(self, registry: dict[str, set[str]]) -> None:
+        self.hidden = len(registry.keys() - self.ops.keys())
+        for op, attrs in registry.items():
+            self.ops.setdefault(op, set()).update(attrs)
+        self.asked = True
 
     @property
     def minor(self) -> str:
@@ -109,12 +164,14 @@ def read_release(wheel: Path, registry: dict) -> ReleaseOps:
     header = wheel_text(wheel, _VERSION_H) or ""
     version = ".".join(_WHEEL.match(wheel.name).groups())
     graph_def = {name.lower().removeprefix("tf_"): int(v) for name, v in _DEFINE.findall(header)}
+    if graph_def.keys() != _GRAPH_DEF_KEYS:
+        raise ValueError(f"{wheel.name}: {_VERSION_H} does not define the GraphDef versions")
     return ReleaseOps(version, wheel.name, modules, ops, graph_def)
 
 
 def build_table(releases: list[ReleaseOps], registry: dict, not_fetched: dict[str, str]) -> dict:
-    """The table: for each op of the pinned registry, the first release whose wrappers
-    name it, and for each of its attrs named first by a later release, that release.
+    """The table: for each op of the pinned registry, the first release that defines it,
+    and for each of its attrs defined first by a later release, that release.
 
     An attr no release's wrappers name (an inferred type attr of a ref-input op without
     outputs) is taken to be as old as its op; an op no wrapper names is ``undated``. An
@@ -151,11 +208,14 @@ def build_table(releases: list[ReleaseOps], registry: dict, not_fetched: dict[st
                 "wheel": r.wheel,
                 "wrapper_modules": r.modules,
                 "ops": len(r.ops),
+                "registry_asked": r.asked,
+                "hidden_ops": r.hidden,
                 **r.graph_def,
             }
             for r in releases
         ],
         "not_fetched": not_fetched,
+        "sources": "wrappers and registries" if all(r.asked for r in releases) else "wrappers",
         "ops": ops,
         "undated": undated,
         "unnamed_attrs": unnamed_attrs,
@@ -183,13 +243,25 @@ def write_table(table: dict, path: Path = TABLE) -> None:
     path.write_bytes(gzip.compress(data, compresslevel=9, mtime=0))
 
 
+def _pinned_registry(registry: dict) -> dict[str, set[str]]:
+    return {op: {a.name for a in op_def.attr} for op, op_def in registry.items()}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m smlens.core.analysis.releases.build")
     parser.add_argument("--wheels", required=True, type=Path, help="folder of release wheels")
     parser.add_argument("--fetch", action="store_true", help="pip download the missing ones")
+    parser.add_argument("--registries", type=Path, help="folder of registry-X.Y.Z.json dumps")
+    parser.add_argument(
+        "--ask", type=Path, action="append", default=[], help="a release's python to dump"
+    )
     parser.add_argument("--out", type=Path, default=TABLE, help=f"default: {TABLE.name}")
     args = parser.parse_args(argv)
+    if args.ask and not args.registries:
+        parser.error("--ask writes into --registries DIR")
     start = time.perf_counter()
+    for python in args.ask:
+        print(f"asked {python}: {ask_registry(python, args.registries).name}", flush=True)
     registry = proto.op_registry()
     minors = release_minors()
     wheels = find_wheels(args.wheels)
@@ -213,13 +285,23 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{r.version}: {len(r.ops)} ops from {r.modules} modules", flush=True)
     if releases[-1].version != PINNED:
         sys.exit(f"the newest wheel is {releases[-1].version}, not the pinned {PINNED}")
+    print("\n".join(agreement(releases[-1], registry)))
+    dumps = read_registries(args.registries) if args.registries else {}
+    dumps[PINNED] = _pinned_registry(registry)
+    unasked = [r.version for r in releases if r.version not in dumps]
+    if not unasked:
+        for release in releases:
+            release.add_registry(dumps[release.version])
+            print(f"{release.version}: {release.hidden} ops only its registry holds")
+    elif args.registries:
+        print(f"no registry of {', '.join(unasked)}: dated from the wrappers alone")
     table = build_table(releases, registry, not_fetched)
     write_table(table, args.out)
-    print("\n".join(agreement(releases[-1], registry)))
     attrs = sum(len(v[1]) for v in table["ops"].values() if isinstance(v, list))
     print(
-        f"wrote {args.out.name} ({args.out.stat().st_size} bytes): {len(table['ops'])} ops "
-        f"dated, {attrs} attrs later than their op, {len(table['undated'])} undated; "
+        f"wrote {args.out.name} ({args.out.stat().st_size} bytes) from {table['sources']}: "
+        f"{len(table['ops'])} ops dated, {attrs} attrs later than their op, "
+        f"{len(table['undated'])} undated, {len(table['removed'])} removed; "
         f"not fetched: {not_fetched or 'none'}; {time.perf_counter() - start:.1f} s "
         f"(pinned {minor_text(pinned)})"
     )

@@ -60,7 +60,7 @@ class MinRelease:
     """
 
     release: Version
-    oldest_checked: bool
+    oldest: Version  # the oldest release the table holds
     set_by: tuple[Need, ...]  # the needs of ``release`` itself
     needs: tuple[Need, ...]  # every need later than the oldest release, newest first
     custom: tuple[str, ...]
@@ -74,11 +74,16 @@ class MinRelease:
     stripped_release: Version | None = None
 
     @property
+    def oldest_checked(self) -> bool:
+        return self.release == self.oldest
+
+    @property
     def satisfiable(self) -> bool:
         return self.until is None or self.release <= self.until
 
     def text(self) -> str:
-        """ "needs TensorFlow >= 2.15 (attr debug_name of op VarHandleOp since 2.15)"."""
+        """The verdict, e.g. needs TensorFlow >= 2.15 (attr debug_name of op VarHandleOp
+        since 2.15), with what no release defines or dates."""
         if not self.satisfiable:
             text = (
                 f"needs TensorFlow >= {self.release} and <= {self.until}: no release holds "
@@ -92,17 +97,23 @@ class MinRelease:
         else:
             text = f"needs TensorFlow >= {self.release} ({_listed(self.set_by)})"
             if self.stripped_release is not None:
-                text += f"; exported with strip_default_attrs=True, >= {self.stripped_release}"
+                text += f"; exported with strip_default_attrs=True, {self._stripped_text()}"
         if self.until is not None and self.satisfiable:
-            text += f", <= {self.until}"
+            removed = [n for n in self.needs if n.until is not None]
+            text += f"; and no release after {self.until} ({_listed(removed)})"
         if self.custom:
             text += f"; and ops no TensorFlow release defines: {_names(self.custom)}"
         if self.undated:
             text += f"; ops no release's wrappers date: {_names(self.undated)}"
         return text
 
+    def _stripped_text(self) -> str:
+        if self.stripped_release == self.oldest:
+            return f"{self.stripped_release} or older"
+        return f">= {self.stripped_release}"
+
     def graph_def_text(self) -> str:
-        """ "GraphDef producer 2474 (TensorFlow 2.21), min_consumer 12"."""
+        """The GraphDef versions, e.g. GraphDef producer 2474 (TensorFlow 2.21), min_consumer 12."""
         if self.producer is None:
             return "GraphDef versions not recorded"
         writer = f" (TensorFlow {self.written_by})" if self.written_by else ""
@@ -255,7 +266,7 @@ def _required(mg: MetaGraph, table: ReleaseTable) -> MinRelease:
     later.sort(key=lambda n: n.since, reverse=True)
     return MinRelease(
         release=release,
-        oldest_checked=release == table.oldest,
+        oldest=table.oldest,
         set_by=tuple(n for n in later if n.since == release),
         needs=tuple(later),
         custom=tuple(custom),
