@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from smlens.core.analysis.ops import op_counts
 from smlens.core.analysis.releases.table import ReleaseTable, Version, release_table
 from smlens.core.formats import proto
 from smlens.core.formats.convert import node_defs
@@ -148,61 +149,48 @@ def _listed(needs: Iterable[Need]) -> str:
     return _names(map(str, needs), "; ")
 
 
-class _Uses:
-    """Per op of one meta graph: its nodes, the first of them, and the attrs they set."""
+@dataclass
+class _AttrUse:
+    nodes: int
+    where: str
+    at_default: bool
 
-    def __init__(self, mg: MetaGraph):
-        self._mg = mg
-        self.nodes: dict[str, int] = {}
+
+class _Uses:
+    """Per op of one meta graph: the first node using it and the attrs its nodes set; per
+    watched (op, attr), the nodes setting it, the first of them, whether all hold the
+    default. One pass, reading the main graph's NodeDefs unconverted."""
+
+    def __init__(self, mg: MetaGraph, watched: dict[str, dict[str, object]]):
         self.where: dict[str, str] = {}
         self.attrs: dict[str, set[str]] = {}
-        for op, where, attrs in self._located():
-            if op not in self.nodes:
-                self.nodes[op] = 0
-                self.where[op] = where()
-                self.attrs[op] = set()
-            self.nodes[op] += 1
-            self.attrs[op].update(attrs)
+        self.watched: dict[tuple[str, str], _AttrUse] = {}
+        self._functions = mg.functions
+        self._watch = watched  # op -> attr -> the OpDef's default AttrValue (or None)
+        protos = node_defs(mg.graph)
+        self._add(protos if protos is not None else mg.graph.nodes, "", protos is not None)
+        for fn_name, fn in sorted(mg.functions.items()):
+            self._add(fn.nodes, f"{fn_name}/", False)
 
-    def _located(self):
-        """(op, a callable giving the node's place, its attrs by name) per node that is not
-        a call of a library function; the main graph's NodeDefs are read unconverted."""
-        functions = self._mg.functions
-        protos = node_defs(self._mg.graph)
-        if protos is not None:
-            for node in protos:
-                if node.op not in functions:
-                    yield node.op, lambda node=node: node.name, node.attr
-        else:
-            for node in self._mg.graph.nodes:
-                if node.op not in functions:
-                    yield node.op, lambda node=node: node.name, _attr_map(node)
-        for fn_name, fn in sorted(functions.items()):
-            for node in fn.nodes:
-                if node.op not in functions:
-                    yield node.op, lambda f=fn_name, n=node: f"{f}/{n.name}", _attr_map(node)
-
-    def attr_needs(self, late: dict[tuple[str, str], tuple[Version, object]]) -> list[Need]:
-        """A Need per (op, attr) of ``late`` (-> its release and the OpDef's default
-        AttrValue, or None): the nodes setting it, the first, whether all hold the default."""
-        if not late:
-            return []
-        ops = {op for op, _ in late}
-        count = dict.fromkeys(late, 0)
-        where = dict.fromkeys(late, "")
-        at_default = {key: default is not None for key, (_, default) in late.items()}
-        for op, place, attrs in self._located():
-            if op not in ops:
+    def _add(self, nodes, prefix: str, are_protos: bool) -> None:
+        attrs_of, where, uses, functions = self.attrs, self.where, self.watched, self._functions
+        for node in nodes:
+            op = node.op
+            if op in functions:  # a call of a library function, not an op
                 continue
-            for key in late:
-                if key[0] == op and key[1] in attrs:
-                    count[key] += 1
-                    where[key] = where[key] or place()
-                    at_default[key] = at_default[key] and attrs[key[1]] == late[key][1]
-        return [
-            Need("attr", since, op, attr, count[op, attr], where[op, attr], at_default[op, attr])
-            for (op, attr), (since, _) in late.items()
-        ]
+            attrs = node.attr if are_protos else _attr_map(node)
+            names = attrs_of.get(op)
+            if names is None:
+                names = attrs_of[op] = set()
+                where[op] = prefix + node.name
+            names.update(attrs)
+            for attr, default in self._watch.get(op, {}).items():
+                if attr in attrs:
+                    use = uses.get((op, attr))
+                    if use is None:
+                        use = uses[op, attr] = _AttrUse(0, prefix + node.name, default is not None)
+                    use.nodes += 1
+                    use.at_default = use.at_default and attrs[attr] == default
 
 
 def _attr_map(node):
@@ -221,14 +209,31 @@ def required_release(mg: MetaGraph, table: ReleaseTable | None = None) -> MinRel
     return _required(mg, table)
 
 
+def _watched(table: ReleaseTable, registry: dict) -> dict[str, dict[str, object]]:
+    """Op -> its attrs newer than itself -> the pinned OpDef's default (None if none)."""
+    watched = {}
+    for op, attrs in table.late_attrs.items():
+        op_def = registry.get(op)
+        if op_def is not None:
+            defaults = {a.name: a for a in op_def.attr}
+            watched[op] = {
+                attr: defaults[attr].default_value
+                if defaults[attr].HasField("default_value")
+                else None
+                for attr in attrs
+                if attr in defaults
+            }
+    return watched
+
+
 def _required(mg: MetaGraph, table: ReleaseTable) -> MinRelease:
     registry = proto.op_registry()
-    uses = _Uses(mg)
+    uses = _Uses(mg, _watched(table, registry))
+    counts = op_counts(mg)
     needs: list[Need] = []
     custom, undated, unknown_attrs = [], [], []
-    late: dict[tuple[str, str], tuple[Version, object]] = {}
-    for op in sorted(uses.nodes):
-        nodes, where = uses.nodes[op], uses.where[op]
+    for op in sorted(uses.attrs):
+        nodes, where = counts[op].total, uses.where[op]
         op_def = registry.get(op)
         if op_def is None and op in table.removed:
             first, last = table.removed[op]
@@ -239,19 +244,13 @@ def _required(mg: MetaGraph, table: ReleaseTable) -> MinRelease:
             undated.append(op)
         else:
             needs.append(Need("op", since, op, nodes=nodes, where=where))
-            attr_defs = {a.name: a for a in op_def.attr}
-            for attr in sorted(uses.attrs[op]):
-                if attr.startswith("_"):
-                    continue
-                if attr not in attr_defs:
-                    unknown_attrs.append((op, attr))
-                elif (attr_since := table.attr_since(op, attr)) > since:
-                    a = attr_defs[attr]
-                    late[op, attr] = (
-                        attr_since,
-                        a.default_value if a.HasField("default_value") else None,
-                    )
-    needs += uses.attr_needs(late)
+            defined = {a.name for a in op_def.attr}
+            unknown_attrs += [
+                (op, attr) for attr in sorted(uses.attrs[op] - defined) if not attr.startswith("_")
+            ]
+    for (op, attr), use in sorted(uses.watched.items()):
+        since = table.attr_since(op, attr)
+        needs.append(Need("attr", since, op, attr, use.nodes, use.where, use.at_default))
     graph = mg.graph
     if graph.min_consumer:
         reads = table.reads_since(graph.min_consumer)
