@@ -87,6 +87,7 @@ def min_tensorflow(mg: MetaGraph) -> dict:
             "producer": found.producer,
             "min_consumer": found.min_consumer,
             "written_by": str(found.written_by) if found.written_by else None,
+            "written_after": str(found.written_after) if found.written_after else None,
         },
         "table": {
             "oldest": str(table.oldest),

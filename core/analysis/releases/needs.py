@@ -70,6 +70,7 @@ class MinRelease:
     producer: int | None
     min_consumer: int | None
     written_by: Version | None  # the release whose GraphDef version is the producer
+    written_after: Version | None  # else the newest release writing an older version
     until: Version | None = None
     # What it would need without the attrs held at their default, when that is less.
     stripped_release: Version | None = None
@@ -117,8 +118,13 @@ class MinRelease:
         """The GraphDef versions, e.g. GraphDef producer 2474 (TensorFlow 2.21), min_consumer 12."""
         if self.producer is None:
             return "GraphDef versions not recorded"
-        writer = f" (TensorFlow {self.written_by})" if self.written_by else ""
-        return f"GraphDef producer {self.producer}{writer}, min_consumer {self.min_consumer}"
+        if self.written_by:
+            writer = f"TensorFlow {self.written_by}"
+        elif self.written_after:
+            writer = f"a TensorFlow build after {self.written_after}"
+        else:
+            writer = f"TensorFlow before {self.oldest}"
+        return f"GraphDef producer {self.producer} ({writer}), min_consumer {self.min_consumer}"
 
 
 @dataclass(frozen=True)
@@ -274,6 +280,7 @@ def _required(mg: MetaGraph, table: ReleaseTable) -> MinRelease:
         producer=graph.producer,
         min_consumer=graph.min_consumer,
         written_by=table.writer_of(graph.producer) if graph.producer is not None else None,
+        written_after=table.written_after(graph.producer) if graph.producer is not None else None,
         until=min((n.until for n in needs if n.until is not None), default=None),
         stripped_release=stripped if stripped < release else None,
     )

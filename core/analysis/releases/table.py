@@ -106,6 +106,12 @@ class ReleaseTable:
         and for releases the table does not hold)."""
         return next((r.minor for r in self.releases if r.graph_def_version == producer), None)
 
+    def written_after(self, producer: int) -> Version | None:
+        """The newest release that writes an older GraphDef version than ``producer``: a
+        development build after it wrote it (None: older than the oldest release)."""
+        older = [r.minor for r in self.releases if r.graph_def_version < producer]
+        return older[-1] if older else None
+
 
 def _op_entry(value) -> tuple[Version, dict[str, Version]]:
     if isinstance(value, str):

@@ -40,8 +40,8 @@ def _node(name: str, op: str, **attrs):
     return convert_node(node_def)
 
 
-def _meta_graph(*nodes, functions=None, min_consumer=0) -> MetaGraph:
-    graph = Graph(list(nodes), functions or {}, producer=1766, min_consumer=min_consumer)
+def _meta_graph(*nodes, functions=None, min_consumer=0, producer=1766) -> MetaGraph:
+    graph = Graph(list(nodes), functions or {}, producer=producer, min_consumer=min_consumer)
     return MetaGraph(["serve"], {}, graph)
 
 
@@ -126,3 +126,13 @@ def test_custom_undated_removed_and_unknown_are_each_their_own_lack():
         assert lacks.custom == ("Custom>Op",)
         assert lacks.undated == ("_FusedConv2D",)
         assert lacks.anything
+
+
+def test_the_producer_names_the_release_or_the_builds_between_releases():
+    def writer(producer):
+        mg = _meta_graph(_node("x", "Placeholder", dtype=1), producer=producer)
+        return needs_of(mg, TABLE).graph_def_text()
+
+    assert writer(1766) == "GraphDef producer 1766 (TensorFlow 2.16), min_consumer 0"
+    assert writer(1300) == "GraphDef producer 1300 (a TensorFlow build after 2.10), min_consumer 0"
+    assert writer(175) == "GraphDef producer 175 (TensorFlow before 2.4), min_consumer 0"

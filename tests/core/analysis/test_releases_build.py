@@ -207,6 +207,8 @@ def test_ops_and_attrs_are_dated_to_the_first_release_naming_them(tmp_path):
     assert read.reads_since(450) == Version(2, 5)
     assert read.writer_of(1600) == Version(2, 16)
     assert read.writer_of(1601) is None
+    assert read.written_after(1601) == Version(2, 16)
+    assert read.written_after(400) is None
     assert (read.oldest, read.newest, read.pinned) == (Version(2, 4), Version(2, 21), "2.21.0")
 
 
