@@ -93,6 +93,7 @@ def min_tensorflow(mg: MetaGraph) -> dict:
             "oldest": str(table.oldest),
             "pinned": table.pinned,
             "not_fetched": table.not_fetched,
+            "sources": table.sources,
         },
     }
 

@@ -55,17 +55,18 @@ class ReleaseInfo:
 class ReleaseTable:
     """Since which release each op and attr of the pinned registry exists.
 
-    ``since`` of an op is the first release checked whose wrappers name it, so an op of
-    the oldest release checked may be older still; an attr named first by a later release
-    than its op's carries its own. ``undated`` ops are in the pinned registry but no
-    release's wrappers name them (hidden C++ ops); ``removed`` ops are named by older
-    releases' wrappers and missing from the pinned registry, with the first and last
-    release naming them.
+    ``since`` of an op is the first release checked that defines it (its wrappers name it,
+    or its own registry holds it when ``sources`` says the registries were asked), so an
+    op of the oldest release checked may be older still; an attr defined first by a later
+    release than its op carries its own. ``undated`` ops are in the pinned registry but
+    no release's wrappers name them (hidden C++ ops, in a table built from wrappers
+    alone); ``removed`` ops are defined by older releases only, with the first and last.
     """
 
     pinned: str
     releases: tuple[ReleaseInfo, ...]
     not_fetched: dict[str, str]  # minor -> why pip could not fetch it
+    sources: str  # "wrappers and registries" | "wrappers"
     ops: dict[str, tuple[Version, dict[str, Version]]]
     undated: frozenset[str]
     removed: dict[str, tuple[Version, Version]]
@@ -135,6 +136,7 @@ def read_table(path: Path) -> ReleaseTable:
                 for r in data["releases"]
             ),
             not_fetched=dict(data["not_fetched"]),
+            sources=data["sources"],
             ops={op: _op_entry(value) for op, value in data["ops"].items()},
             undated=frozenset(data["undated"]),
             removed={

@@ -19,6 +19,7 @@ TABLE = ReleaseTable(
         ReleaseInfo("2.21.0", 2474, 0, 0),
     ),
     not_fetched={},
+    sources="wrappers",
     ops={
         "Placeholder": (V(2, 4), {}),
         "MatMul": (V(2, 4), {"grad_a": V(2, 16), "grad_b": V(2, 16)}),

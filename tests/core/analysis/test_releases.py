@@ -61,6 +61,7 @@ def test_the_table_is_built_for_the_installed_release(tf):
     assert table.pinned == tf.__version__
     assert table.newest == parse_release(tf.__version__)
     assert table.oldest == Version(2, 4)
+    assert table.sources == "wrappers and registries"
     minors = [r.minor for r in table.releases]
     assert minors == sorted(set(minors))
     assert len(minors) + len(table.not_fetched) == table.newest.minor - table.oldest.minor + 1
