@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -24,26 +25,21 @@ def fixture(name: str) -> Path:
     return dest
 
 
-def wide_model(megabytes: int) -> Path:
-    """A tf.Module SavedModel with about ``megabytes`` MB of float32 variables in 8 layers,
-    so that models of different sizes share one graph shape."""
-    dest = CACHE / f"wide_{megabytes}mb"
-    if (dest / ".done").exists():
-        return dest
-    import numpy as np
+def square_width(megabytes: int, layers: int) -> int:
+    """The side of ``layers`` square float32 kernels that hold ``megabytes`` MB in all."""
+    return int((megabytes * 2**20 / 4 / layers) ** 0.5)
+
+
+def save_square_layers(dest: str | Path, width: int, kernels: Iterable) -> None:
+    """A tf.Module SavedModel whose ``__call__`` runs ``x`` through ``relu(x @ k)`` for each
+    ``width`` x ``width`` float32 kernel in turn, so models of any size share one graph
+    shape. ``kernels`` may be a generator: each array is dropped once its variable holds it."""
     import tensorflow as tf
 
-    layers = 8
-    width = int((megabytes * 2**20 / 4 / layers) ** 0.5)
-
-    class Wide(tf.Module):
+    class SquareLayers(tf.Module):
         def __init__(self):
             super().__init__()
-            rng = np.random.default_rng(0)
-            self.kernels = [
-                tf.Variable(rng.standard_normal((width, width), dtype=np.float32), name=f"k{i}")
-                for i in range(layers)
-            ]
+            self.kernels = [tf.Variable(k, name=f"k{i}") for i, k in enumerate(kernels)]
 
         @tf.function(input_signature=[tf.TensorSpec([None, width], tf.float32)])
         def __call__(self, x):
@@ -51,7 +47,24 @@ def wide_model(megabytes: int) -> Path:
                 x = tf.nn.relu(tf.matmul(x, k))
             return {"y": x}
 
-    module = Wide()
+    module = SquareLayers()
     tf.saved_model.save(module, str(dest), signatures=module.__call__)
+
+
+WIDE_LAYERS = 8
+
+
+def wide_model(megabytes: int) -> Path:
+    """A SavedModel with about ``megabytes`` MB of float32 variables in WIDE_LAYERS square
+    layers of standard normal values (seed 0)."""
+    dest = CACHE / f"wide_{megabytes}mb"
+    if (dest / ".done").exists():
+        return dest
+    import numpy as np
+
+    width = square_width(megabytes, WIDE_LAYERS)
+    rng = np.random.default_rng(0)
+    kernels = (rng.standard_normal((width, width), dtype=np.float32) for _ in range(WIDE_LAYERS))
+    save_square_layers(dest, width, kernels)
     (dest / ".done").touch()
     return dest

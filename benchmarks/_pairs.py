@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from _models import CACHE, wide_model
+from _models import CACHE, WIDE_LAYERS, save_square_layers, square_width, wide_model
 
 
 def wide_pair(megabytes: int, seed: int = 1, scale: float = 1e-3) -> tuple[Path, Path]:
@@ -18,30 +18,18 @@ def _wide_perturbed(megabytes: int, seed: int, scale: float) -> Path:
     if (dest / ".done").exists():
         return dest
     import numpy as np
-    import tensorflow as tf
 
-    layers = 8  # as wide_model builds it, so both exports trace the same graph
-    width = int((megabytes * 2**20 / 4 / layers) ** 0.5)
+    width = square_width(megabytes, WIDE_LAYERS)
+    base = np.random.default_rng(0)  # wide_model's values...
+    noise = np.random.default_rng(seed)  # ...nudged by this
 
-    class Wide(tf.Module):
-        def __init__(self):
-            super().__init__()
-            base = np.random.default_rng(0)
-            noise = np.random.default_rng(seed)
-            self.kernels = []
-            for i in range(layers):
-                value = base.standard_normal((width, width), dtype=np.float32)
-                value += scale * noise.standard_normal((width, width), dtype=np.float32)
-                self.kernels.append(tf.Variable(value, name=f"k{i}"))
+    def kernels():
+        for _ in range(WIDE_LAYERS):
+            value = base.standard_normal((width, width), dtype=np.float32)
+            value += scale * noise.standard_normal((width, width), dtype=np.float32)
+            yield value
 
-        @tf.function(input_signature=[tf.TensorSpec([None, width], tf.float32)])
-        def __call__(self, x):
-            for k in self.kernels:
-                x = tf.nn.relu(tf.matmul(x, k))
-            return {"y": x}
-
-    module = Wide()
-    tf.saved_model.save(module, str(dest), signatures=module.__call__)
+    save_square_layers(dest, width, kernels())
     (dest / ".done").touch()
     return dest
 

@@ -31,6 +31,8 @@ from pathlib import Path
 
 from _pairs import keras_pair, wide_pair
 
+from smlens.core.model.text import human_bytes
+
 
 def build(megabytes: int, kind: str) -> tuple[Path, Path]:
     """The pair's folders, built (or found in the cache) by a child running --build-only."""
@@ -45,7 +47,7 @@ def build(megabytes: int, kind: str) -> tuple[Path, Path]:
 
 
 def run_diff(a: Path, b: Path, *extra: str) -> tuple[float, float, dict]:
-    """Wall seconds, peak RSS in MB, and the --json output of one ``smlens diff``."""
+    """Wall seconds, peak RSS in bytes, and the --json output of one ``smlens diff``."""
     cmd = [sys.executable, "-m", "smlens.cli.main", "diff", str(a), str(b), "--json", *extra]
     start = time.perf_counter()
     child = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
@@ -56,7 +58,7 @@ def run_diff(a: Path, b: Path, *extra: str) -> tuple[float, float, dict]:
     child.stdout.close()
     if child.returncode not in (0, 1):
         raise SystemExit(f"smlens diff exited {child.returncode}")
-    return elapsed, usage.ru_maxrss / 1024, json.loads(out)  # ru_maxrss is in KiB on Linux
+    return elapsed, usage.ru_maxrss * 1024, json.loads(out)  # ru_maxrss is in KiB on Linux
 
 
 TF_BASELINE = """
@@ -71,7 +73,7 @@ for key in a.get_variable_to_shape_map():
 
 
 def run_tf_baseline(a: Path, b: Path) -> tuple[float, float]:
-    """Wall seconds and peak RSS in MB of the TensorFlow script above."""
+    """Wall seconds and peak RSS in bytes of the TensorFlow script above."""
     start = time.perf_counter()
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
     cmd = [sys.executable, "-c", TF_BASELINE, str(a), str(b)]
@@ -79,7 +81,7 @@ def run_tf_baseline(a: Path, b: Path) -> tuple[float, float]:
     _, status, usage = os.wait4(child.pid, 0)
     if os.waitstatus_to_exitcode(status) != 0:
         raise SystemExit("the TensorFlow baseline failed")
-    return time.perf_counter() - start, usage.ru_maxrss / 1024
+    return time.perf_counter() - start, usage.ru_maxrss * 1024
 
 
 def _leaves(change: dict):
@@ -104,8 +106,8 @@ def main() -> None:
     runs = [run_diff(a, b) for _ in range(args.runs)]
     diff = runs[-1][2]
     deltas = diff["value_deltas"]
-    size = sum(p.stat().st_size for p in (a / "variables").iterdir()) / 2**20
-    print(f"two exports with {size:.0f} MB of variables each, {len(deltas)} variables")
+    size = sum(p.stat().st_size for p in (a / "variables").iterdir())
+    print(f"two exports with {human_bytes(size)} of variables each, {len(deltas)} variables")
     print(f"  worst severity {diff['worst_severity']}, counts {diff['counts']}")
     outside = [
         leaf
@@ -127,14 +129,14 @@ def main() -> None:
     )
     times = [t for t, _, _ in runs]
     print(f"  wall time, whole command: best {min(times):.2f} s, worst {max(times):.2f} s")
-    print(f"  peak RSS: {max(m for _, m, _ in runs):.0f} MB")
+    print(f"  peak RSS: {human_bytes(max(m for _, m, _ in runs))}")
     elapsed, peak, _ = run_diff(a, b, "--no-values")
-    print(f"  --no-values: {elapsed:.2f} s, peak RSS {peak:.0f} MB")
+    print(f"  --no-values: {elapsed:.2f} s, peak RSS {human_bytes(peak)}")
     tf_runs = [run_tf_baseline(a, b) for _ in range(args.runs)]
     tf_best = min(t for t, _ in tf_runs)
     print(
         f"  TensorFlow baseline (load_checkpoint + numpy): best {tf_best:.2f} s, "
-        f"peak RSS {max(m for _, m in tf_runs):.0f} MB"
+        f"peak RSS {human_bytes(max(m for _, m in tf_runs))}"
     )
     print(f"  ratio smlens diff / TensorFlow baseline: {min(times) / tf_best:.2f}")
 

@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 from smlens.core.formats import proto
+from smlens.core.model.text import human_bytes
 
 _MEASURE = """
 import resource, subprocess, sys, time
@@ -115,7 +116,7 @@ def main() -> None:
         big = million_node_model(Path(tmp) / "million", args.nodes)
         size = (big / "saved_model.pb").stat().st_size
         built = time.perf_counter() - start
-        print(f"{args.nodes:,} nodes: {size / 2**20:.1f} MiB, built in {built:.1f} s")
+        print(f"{args.nodes:,} nodes: {human_bytes(size)}, built in {built:.1f} s")
         many = many_meta_graphs_model(Path(tmp) / "many", args.meta_graphs)
         opener = "from smlens.core import open_model; import sys; open_model(sys.argv[1])"
         runs = [

@@ -19,7 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _models import CACHE, ROOT
+from _models import CACHE, ROOT, save_square_layers, square_width
 
 LAYERS = 4  # the 400 MB model's variables are 100 MB each
 
@@ -35,27 +35,11 @@ def layered_model(megabytes: int) -> Path:
 
 def _build(dest: str, megabytes: int) -> None:
     import numpy as np
-    import tensorflow as tf
 
-    width = int((megabytes * 2**20 / 4 / LAYERS) ** 0.5)
-
-    class Layered(tf.Module):
-        def __init__(self):
-            super().__init__()
-            rng = np.random.default_rng(0)
-            self.kernels = [
-                tf.Variable(rng.standard_normal((width, width), dtype=np.float32), name=f"k{i}")
-                for i in range(LAYERS)
-            ]
-
-        @tf.function(input_signature=[tf.TensorSpec([None, width], tf.float32)])
-        def __call__(self, x):
-            for k in self.kernels:
-                x = tf.nn.relu(tf.matmul(x, k))
-            return {"y": x}
-
-    module = Layered()
-    tf.saved_model.save(module, dest, signatures=module.__call__)
+    width = square_width(megabytes, LAYERS)
+    rng = np.random.default_rng(0)
+    kernels = (rng.standard_normal((width, width), dtype=np.float32) for _ in range(LAYERS))
+    save_square_layers(dest, width, kernels)
     (Path(dest) / ".done").touch()
 
 
@@ -182,7 +166,7 @@ def select_variable(window, path: Path, runs: int) -> None:
         elapsed = time.perf_counter() - start
         timer.stop()
         view.loaded.disconnect(done.quit)
-        assert view.stat_labels["mean"].text() and view.data.counts is not None
+        assert view.stats_view.labels["mean"].text() and view.data.counts is not None
         mb = var.nbytes / 2**20
         gap = max(gaps or [0])
         print(f"{var.name:10} {mb:7.1f} {elapsed * 1000:7.0f}ms {len(gaps):9} {gap:12} ms")

@@ -11,14 +11,12 @@ import sys
 import time
 from typing import TextIO
 
-from smlens.core.diff.changes import rank
-from smlens.core.diff.compare import AREAS, Change, ModelDiff, diff_models
-from smlens.core.diff.summary import summarize, values_summary
+from smlens.core.diff.changes import ModelDiff, rank
+from smlens.core.diff.model_diff import diff_models
+from smlens.core.diff.report.text import plain, render_diff
 from smlens.core.formats.reader import open_model
-from smlens.core.model import Model
 
 FAIL_ON = {"breaking": "breaking", "risky": "risky", "any": "info", "never": None}
-_LIMIT = 20  # info lines shown per area without --all
 
 _COLORS = {
     "breaking": "\033[1;31m",
@@ -28,7 +26,6 @@ _COLORS = {
     "dim": "\033[2m",
 }
 _RESET = "\033[0m"
-_MARKERS = {"added": "+", "removed": "-", "changed": "~", "renamed": ">"}
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -80,7 +77,8 @@ def run_diff(argv: list[str]) -> int:
         json.dump(diff.to_json(), sys.stdout, indent=2)
         print()
     else:
-        sys.stdout.write(render_diff(diff, a, b, color=_use_color(args.color), all=args.all))
+        paint = _ansi if _use_color(args.color) else plain
+        sys.stdout.write(render_diff(diff, a, b, paint=paint, all=args.all))
     return exit_code(diff, args.fail_on)
 
 
@@ -90,6 +88,10 @@ def exit_code(diff: ModelDiff, fail_on: str) -> int:
     if floor is None:
         return 0
     return 1 if rank(diff.worst_severity) >= rank(floor) else 0
+
+
+def _ansi(style: str, text: str) -> str:
+    return f"{_COLORS[style]}{text}{_RESET}"
 
 
 def _use_color(choice: str) -> bool:
@@ -122,125 +124,3 @@ class _ProgressLine:
         if self.tty:
             self.stream.write("\r" + " " * 76 + "\r")
             self.stream.flush()
-
-
-# -- text ------------------------------------------------------------------------------------
-
-
-def render_diff(
-    diff: ModelDiff, a: Model | None = None, b: Model | None = None, *, color=False, all=False
-) -> str:
-    """What ``smlens diff`` prints, summary first: the verdict, one line per area with its
-    counts and the annotations counted by kind, then the breaking and risky changes with
-    their reasons, then each area's info changes (the first few unless ``all``, which also
-    lists the annotations)."""
-    paint = _painter(color)
-    summary = summarize(diff)
-    out = [f"A: {diff.a}{_about(a)}", f"B: {diff.b}{_about(b)}", ""]
-    out.append(paint(summary.style, summary.verdict))
-    if summary.detail:
-        out.append(summary.detail)
-    parts = diff.identical_parts
-    if parts:
-        same = [p for p, v in parts.items() if v]
-        other = [p for p, v in parts.items() if not v]
-        out.append(
-            "Byte-identical: "
-            + (", ".join(same) or "nothing")
-            + ("; differ: " + ", ".join(other) if other else "")
-        )
-    out.append("")
-    width = max(len(line.area) for line in summary.areas) + 1
-    for line in summary.areas:
-        name = line.area.replace("_", "-")
-        text = line.text if line.changed else paint("dim", line.text)
-        out.append(f"  {paint('area', name.ljust(width))} {text}")
-    if summary.annotations:
-        out.append(
-            paint(
-                "dim",
-                f"  annotations (no client or serving binary sees them): {summary.annotations}",
-            )
-        )
-    for severity in ("breaking", "risky"):
-        changes = [c for c in diff.changes(severity) if c.severity == severity]
-        if changes:
-            out += ["", paint(severity, f"{severity.capitalize()} changes ({len(changes)})")]
-            for c in changes:
-                out.append(f"  {_MARKERS[c.kind]} {'/'.join(c.path)}")
-                out.append(f"      {c.reason}")
-    hidden = 0
-    for area in AREAS:
-        lines, left = _area_lines(diff, area, paint, all)
-        out += lines
-        hidden += left
-    if hidden:
-        out += ["", paint("dim", f"{hidden} more with --all (or --json)")]
-    for problem in diff.problems:
-        out.append(paint("risky", f"warning: {problem}"))
-    return "\n".join(out) + "\n"
-
-
-def _about(model: Model | None) -> str:
-    if model is None:
-        return ""
-    tag_sets = "; ".join(mg.tag_set or "<no tags>" for mg in model.meta_graphs)
-    return f"  ({model.format}" + (f", tag-sets {tag_sets}" if tag_sets else "") + ")"
-
-
-def _area_lines(diff: ModelDiff, area: str, paint, all: bool) -> tuple[list[str], int]:
-    """The info changes of one area (annotations too with ``all``), and how many were
-    left out. Without ``all``, functions are listed one line each (what changed in them),
-    not node by node."""
-    info = [c for c in diff.changes(area=area, annotations=True) if c.severity == "info"]
-    notes = sum(bool(c.annotation) for c in info)
-    if not all:
-        info = [c for c in info if not c.annotation]
-    entries = info if all or area != "functions" else _functions(diff, info)
-    shown = entries if all else entries[:_LIMIT]
-    covered = sum(len(_plain_leaves(c)) for c in shown) if entries is not info else len(shown)
-    left = len(info) - covered + (0 if all else notes)
-    if not shown and area != "variables":
-        return [], left
-    lines = ["", paint("area", area.replace("_", "-"))]
-    if area == "variables":
-        lines.append("  " + values_summary(diff))
-    for c in shown:
-        mark = paint("dim", f" [annotation: {c.annotation}]") if c.annotation else ""
-        detail = f": {c.reason}" if c.children else _detail(c)
-        lines.append(f"  {_MARKERS[c.kind]} {'/'.join(c.path[1:])}{detail}{mark}")
-    if not all and len(entries) > len(shown):
-        lines.append(paint("dim", f"  ... {len(entries) - len(shown)} more in {area}"))
-    return lines, left
-
-
-def _functions(diff: ModelDiff, info: list[Change]) -> list[Change]:
-    """One entry per function holding an info change: the function's own Change."""
-    wanted = {c.path[:3] for c in info}
-    return [
-        fn
-        for tag_set in diff.groups.get("functions", [])
-        for fn in tag_set.children
-        if fn.path[:3] in wanted
-    ]
-
-
-def _plain_leaves(change: Change) -> list[Change]:
-    return [c for c in change.walk() if not c.children and not c.annotation]
-
-
-def _detail(c: Change) -> str:
-    """ ": before -> after" for short plain values, else the reason."""
-    plain = (str, int, float, type(None))
-    if c.kind == "changed" and isinstance(c.before, plain) and isinstance(c.after, plain):
-        text = f"{c.before} -> {c.after}"
-        if c.before is not None and len(text) <= 100:
-            return f": {text}"
-    return f": {c.reason}"
-
-
-def _painter(color: bool):
-    def paint(style: str, text: str) -> str:
-        return f"{_COLORS[style]}{text}{_RESET}" if color else text
-
-    return paint

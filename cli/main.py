@@ -99,15 +99,25 @@ def _run(argv: list[str]) -> int:
 
 @command("scan")
 def _scan(argv: list[str]) -> int:
-    """denylisted ops (saved_model_cli scan) and other file and system ops, with their nodes"""
-    parser = _Parser(prog="smlens scan", description="Find file and system ops in a model.")
+    """file and system ops (saved_model_cli scan), custom ops, the TensorFlow release it needs"""
+    parser = _Parser(
+        prog="smlens scan",
+        description="Find file and system ops in a model, and the TensorFlow release it needs.",
+    )
     parser.add_argument("--dir", required=True, help="the SavedModel folder")
     parser.add_argument("--tag_set", help="comma-separated tags of one MetaGraphDef")
     parser.add_argument("--op_denylist", help="comma-separated ops (default: saved_model_cli's)")
+    parser.add_argument(
+        "--target-tf",
+        metavar="RELEASE",
+        help="list what this TensorFlow release (2.12) lacks of the model; exit 1 if anything",
+    )
     args = parser.parse_args(argv)
     from smlens.cli.scan import print_scan
 
-    return print_scan(args.dir, tag_set=args.tag_set, op_denylist=args.op_denylist)
+    return print_scan(
+        args.dir, tag_set=args.tag_set, op_denylist=args.op_denylist, target_tf=args.target_tf
+    )
 
 
 def _gui(argv: list[str]) -> int:

@@ -10,12 +10,15 @@ from pathlib import Path
 
 import numpy as np
 
-from smlens.core.analysis.scan import require_safe
+from smlens.core.analysis.scan import RiskyOpsError
 from smlens.core.errors import SmlensError
+from smlens.core.formats.reader import open_model
+from smlens.core.model import MetaGraph, Model
 from smlens.core.model.text import human_bytes
-from smlens.core.run.client import RunEngine, RunResult, find_signature
+from smlens.core.run.client import RunEngine, RunResult
 from smlens.core.run.inputs import FILL_MODES, collect_inputs
 from smlens.core.run.limits import DEFAULT_INPUT_BYTES, parse_bytes
+from smlens.core.run.request import LoadRequest, RunRequest, find_signature, require_runnable
 
 RISKY_HINT = "add --allow-risky-ops to run it anyway"
 
@@ -69,11 +72,25 @@ def run_main(argv: list[str], engine: RunEngine | None = None) -> int:
             engine.close()
 
 
+def _target(args: argparse.Namespace, model: Model, mg: MetaGraph) -> LoadRequest:
+    """The model to load, refused with the command line's hint when it has risky ops."""
+    try:
+        return LoadRequest(
+            model=model,
+            meta_graph=mg,
+            device=args.device,
+            allow_risky_ops=args.allow_risky_ops,
+            loads=tuple(args.load),
+        )
+    except RiskyOpsError as e:
+        raise RiskyOpsError(e.path, e.scan, RISKY_HINT) from None
+
+
 def _run(args: argparse.Namespace, engine: RunEngine) -> int:
-    model = engine.model(args.dir)
+    model = open_model(args.dir)
+    require_runnable(model, args.dir)
     mg, signature = find_signature(model, args.tag_set, args.signature_def)
-    if not args.allow_risky_ops:
-        require_safe(model, mg, RISKY_HINT)
+    target = _target(args, model, mg)
     given = args.inputs or args.input_exprs or args.input_examples or args.fill
     if signature.inputs and not given:
         raise SmlensError(
@@ -94,17 +111,14 @@ def _run(args: argparse.Namespace, engine: RunEngine) -> int:
     for warning in warnings:
         print(f"smlens: warning: {warning}", file=sys.stderr)
     outdir = _outdir(args.outdir, model.path, list(signature.outputs), args.overwrite)
-    result = engine.run(
-        model.path,
-        mg.tags,
-        signature.key,
-        values,
-        device=args.device,
+    request = RunRequest(
+        target=target,
+        signature=signature,
+        inputs=values,
         repeat=args.repeat,
         timeout=args.timeout,
-        allow_risky_ops=True,  # checked above, with the CLI's hint
-        load=args.load,
     )
+    result = engine.run(request)
     if result.output.strip():  # what tf.print and TensorFlow wrote during the run
         print(result.output.rstrip(), file=sys.stderr)
     if args.json:

@@ -1,20 +1,24 @@
 """The text of ``saved_model_cli show``, rebuilt from the neutral Model without TensorFlow.
 
 Follows tensorflow/python/tools/saved_model_cli.py: ``show()`` and the helpers it calls.
-Three things TensorFlow prints in an order that changes from run to run come out sorted
-here: the ops set, dict keys (proto maps iterate in hash order), and the options of a
-function (saved_model_cli sorts them by the names the loader gives them, which depend on
-a process-wide counter; here they are sorted by their saved names).
+Two things TensorFlow prints in an order that changes from run to run come out sorted
+here: the ops set and dict keys (proto maps iterate in hash order). The options of a
+function come in saved_model_cli's order, which ``loaded_names`` reproduces.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 from smlens.core.analysis.ops import ops_used
 from smlens.core.errors import SmlensError
+from smlens.core.graph.calls import node_callees
+from smlens.core.graph.opdefs import flat_args, op_spec
 from smlens.core.model import (
     ConcreteFunction,
+    Function,
+    Graph,
     MetaGraph,
     Model,
     NamedTuple,
@@ -152,13 +156,86 @@ def _show_defined_functions(out: _Printer, model: Model) -> None:
         return
     meta_graph = model.meta_graphs[0]
     objects = meta_graph.object_graph
+    loaded = loaded_names(meta_graph.graph)
     for name, child in sorted(objects.children_of(0), key=lambda c: c[0]):
         if child.kind not in ("function", "bare_concrete_function"):
             continue
         out(f"\n  Function Name: '{name}'")
         known = [objects.concrete_functions[n] for n in child.concrete_functions]
-        for index, function in enumerate(sorted(known, key=lambda f: f.name), 1):
+        options = sorted(known, key=lambda f: loaded.get(f.name, f.name))
+        for index, function in enumerate(options, 1):
             _show_concrete_function(out, function, index)
+
+
+_INFERENCE_NAME = re.compile(r"^__inference_(.*)_\d+$")
+
+
+def loaded_names(graph: Graph) -> dict[str, str]:
+    """The names tf.saved_model.load gives the library's functions in a fresh process, as
+    saved_model_cli's ``show --all`` sorts a function's options by them.
+
+    The loader (function_deserialization.load_function_def_library) imports the library in
+    a topological order (``_load_order``), and each function's new name is
+    ``__inference_<saved name without its prefix and number>_<uid>``, where ``uid`` is
+    TensorFlow's process-wide counter (ops.uid). In a fresh process the Loader takes uid 0
+    for its shared-name suffix; then, per function: one for each HashTableV2 whose shared
+    name it turns on, one for the FuncGraph's graph key, one for each output tensor of each
+    op imported (a Placeholder per input arg, then every node), and one for the name. The
+    names sort as strings, so "_150" comes before "_47": the options' order is not simply
+    the load order.
+    """
+    library = graph.functions
+    names = {}
+    uid = 1
+    for fn in _load_order(library):
+        uid += sum(_turns_on_name_sharing(node) for node in fn.nodes)
+        uid += 1 + len(fn.inputs) + sum(_output_count(node, library) for node in fn.nodes)
+        match = _INFERENCE_NAME.match(fn.name)
+        names[fn.name] = f"__inference_{match[1] if match else fn.name}_{uid}"
+        uid += 1
+    return names
+
+
+def _load_order(library: dict[str, Function]) -> list[Function]:
+    """The library in the loader's order (function_deserialization._sort_function_defs): a
+    topological sort that starts from the functions nothing calls, in library order, and
+    always takes the last one ready."""
+    callers: dict[str, list[str]] = {name: [] for name in library}
+    waiting = dict.fromkeys(library, 0)
+    for name, fn in library.items():
+        deps = {c.function for node in fn.nodes for c in node_callees(node, library)}
+        for dep in deps & library.keys():
+            callers[dep].append(name)
+            waiting[name] += 1
+    ready = [name for name in library if not waiting[name]]
+    order = []
+    while ready:
+        name = ready.pop()
+        order.append(library[name])
+        for caller in callers[name]:
+            waiting[caller] -= 1
+            if not waiting[caller]:
+                ready.append(caller)
+    return order
+
+
+def _output_count(node, library: dict[str, Function]) -> int:
+    if node.op in library:
+        return len(library[node.op].outputs)
+    spec = op_spec(node.op)
+    return len(flat_args(node, spec, spec.outputs)) if spec is not None else 0
+
+
+def _turns_on_name_sharing(node) -> bool:
+    """A HashTableV2 without use_node_name_sharing: the loader turns it on, taking a uid."""
+    if node.op != "HashTableV2":
+        return False
+    attrs = node._attr_proto
+    return (
+        attrs is None
+        or "use_node_name_sharing" not in attrs
+        or not attrs["use_node_name_sharing"].b
+    )
 
 
 def _unloadable_reason(model: Model) -> str:

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import asdict
+from pathlib import Path
 
 from smlens.core.analysis.ops import CustomOpGroup, custom_ops, op_counts
+from smlens.core.analysis.releases import Need, release_table, required_release
+from smlens.core.errors import SmlensError
+from smlens.core.formats.training import find_training_folder
 from smlens.core.model import MetaGraph, Model, Shape, Signature, TensorInfo, Variable
 
 
@@ -44,6 +48,58 @@ def custom_op_group(group: CustomOpGroup) -> dict:
     }
 
 
+def _need(need: Need) -> dict:
+    if need.kind == "graph_def":
+        return {"kind": need.kind, "min_consumer": need.min_consumer, "since": str(need.since)}
+    return {
+        "kind": need.kind,
+        "op": need.op,
+        "attr": need.attr or None,
+        "since": str(need.since),
+        "until": str(need.until) if need.until else None,
+        "nodes": need.nodes,
+        "first_node": need.where,
+        "at_default": need.at_default,
+    }
+
+
+def min_tensorflow(mg: MetaGraph) -> dict:
+    """The oldest TensorFlow release that loads ``mg``: ``release``, the ``set_by`` ops and
+    attrs of that release, every later-than-the-oldest ``needs``, what no release dates
+    or defines, and the GraphDef versions. ``error`` alone when the table is unreadable."""
+    try:
+        found = required_release(mg)
+        table = release_table()
+    except SmlensError as e:
+        return {"error": str(e)}
+    return {
+        "release": str(found.release),
+        "oldest_checked": found.oldest_checked,
+        "until": str(found.until) if found.until else None,
+        "text": found.text(),
+        "set_by": [_need(n) for n in found.set_by],
+        "needs": [_need(n) for n in found.needs],
+        "release_with_stripped_default_attrs": (
+            str(found.stripped_release) if found.stripped_release else None
+        ),
+        "custom_ops": list(found.custom),
+        "undated_ops": list(found.undated),
+        "unknown_attrs": [{"op": op, "attr": attr} for op, attr in found.unknown_attrs],
+        "graph_def": {
+            "producer": found.producer,
+            "min_consumer": found.min_consumer,
+            "written_by": str(found.written_by) if found.written_by else None,
+            "written_after": str(found.written_after) if found.written_after else None,
+        },
+        "table": {
+            "oldest": str(table.oldest),
+            "pinned": table.pinned,
+            "not_fetched": table.not_fetched,
+            "sources": table.sources,
+        },
+    }
+
+
 def _meta_graph(mg: MetaGraph) -> dict:
     counts = op_counts(mg)
     return {
@@ -57,6 +113,7 @@ def _meta_graph(mg: MetaGraph) -> dict:
         "num_function_nodes": sum(len(f.nodes) for f in mg.functions.values()),
         "ops": {op: c.total for op, c in sorted(counts.items())},
         "custom_ops": [custom_op_group(g) for g in custom_ops([mg])],
+        "min_tensorflow": min_tensorflow(mg),
         "collections": sorted(mg.collections),
         "asset_files": [asdict(a) for a in mg.asset_files],
         "concrete_functions": sorted(mg.object_graph.concrete_functions) if mg.object_graph else [],
@@ -96,4 +153,33 @@ def model_summary(model: Model) -> dict:
         "keras_metadata": model.keras_metadata,
         "bytes": model.bytes_by_part(),
         "problems": [asdict(p) for p in model.problems],
+        "training_folder": _training_folder(model),
+    }
+
+
+def _training_folder(model: Model) -> dict | None:
+    """A training folder's checkpoint steps (oldest first) and the SavedModels exported below
+    it (newest first), paths relative to the folder; None for anything else."""
+    found = find_training_folder(model.path) if model.format != "saved_model" else None
+    if found is None:
+        return None
+    shown = Path(model.checkpoint.prefix) if model.checkpoint is not None else None
+
+    def relative(path: Path) -> str:
+        return path.relative_to(found.folder).as_posix()
+
+    return {
+        "folder": str(found.folder),
+        "checkpoints": [
+            {
+                "prefix": relative(c.prefix),
+                "step": c.step,
+                "has_meta": c.has_meta,
+                "shown": c.prefix == shown,
+            }
+            for c in found.checkpoints
+        ],
+        "exports": [relative(e) for e in found.exports],
+        "events": [relative(e) for e in found.events],
+        "graphs": [relative(g) for g in found.graphs],
     }

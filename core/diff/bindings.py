@@ -16,7 +16,7 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from smlens.core.diff.functions import split_input
+from smlens.core.diff.function_matching import split_input
 from smlens.core.formats import proto
 from smlens.core.model import FuncRef, MetaGraph, Model, Node
 

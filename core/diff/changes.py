@@ -1,7 +1,8 @@
 """The diff model: a tree of Changes per area, plus per-variable value deltas.
 
-Plain data, JSON-able, computed by ``diff.diff_models``; the CLI prints it and the GUI only
-colours it.
+Plain data, JSON-able, computed by ``model_diff.diff_models``; report/ says what it means,
+the command line prints that and the compare window only colours it. ``Steps`` carries the
+progress and cancellation of the slow stages.
 """
 
 from __future__ import annotations
@@ -92,8 +93,7 @@ def container(path: tuple[str, ...], children: list[Change], what: str = "") -> 
     if not children:
         return None
     leaves = [c for child in children for c in _leaves(child)]
-    counts = count_by_severity(c for c in leaves if not c.annotation)
-    summary = ", ".join(f"{n} {s}" for s, n in sorted(counts.items(), key=lambda i: -rank(i[0])))
+    summary = severity_tally(count_by_severity(c for c in leaves if not c.annotation))
     notes = sum(bool(c.annotation) for c in leaves)
     if notes:
         summary += (", " if summary else "") + counted(notes, "annotation")
@@ -119,34 +119,6 @@ def without_annotations(change: Change) -> Change | None:
     return replace(change, children=kept, severity=worst(c.severity for c in kept) or "info")
 
 
-@dataclass
-class NodeMarks:
-    """How each node of a changed function (or main graph) fared, per side: node name ->
-    "added", "removed" or "changed" (annotations left out), and A name -> B name for the
-    changed nodes, so two views of the function can select the same node."""
-
-    a: dict[str, str] = field(default_factory=dict)
-    b: dict[str, str] = field(default_factory=dict)
-    a_to_b: dict[str, str] = field(default_factory=dict)
-
-
-def node_marks(function: Change) -> NodeMarks:
-    """The marks of the nodes under ``function`` (a function's or main graph's Change)."""
-    marks = NodeMarks()
-    depth = len(function.path) + 1
-    for child in function.children:
-        if len(child.path) != depth or child.annotation:
-            continue  # a function's own rows (inputs, attrs) are leaves one level deeper
-        if child.kind == "removed":
-            marks.a[child.path[-1]] = "removed"
-        elif child.kind == "added":
-            marks.b[child.path[-1]] = "added"
-        elif child.children and isinstance(child.before, str) and isinstance(child.after, str):
-            marks.a[child.before] = marks.b[child.after] = "changed"
-            marks.a_to_b[child.before] = child.after
-    return marks
-
-
 def _leaves(change: Change) -> Iterator[Change]:
     return (c for c in change.walk() if not c.children)
 
@@ -156,6 +128,11 @@ def count_by_severity(changes) -> dict[str, int]:
     for c in changes:
         counts[c.severity] = counts.get(c.severity, 0) + 1
     return counts
+
+
+def severity_tally(counts: dict[str, int]) -> str:
+    """ "2 breaking, 1 info": the counts worst first, severities with none left out."""
+    return ", ".join(f"{counts[s]} {s}" for s in reversed(SEVERITIES) if counts.get(s))
 
 
 @dataclass(frozen=True)

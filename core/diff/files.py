@@ -7,6 +7,7 @@ from pathlib import Path
 
 from smlens.core.diff.changes import Change, Steps
 from smlens.core.model import Model
+from smlens.core.model.text import counted
 
 _BLOCK = 1 << 20
 _TEXT_LIMIT = 64 << 20  # bigger assets are compared by digest only
@@ -100,7 +101,13 @@ def diff_assets(a: Model, b: Model) -> list[Change]:
         path = ("assets", rel)
         if rel not in assets_b:
             changes.append(
-                Change(path, "removed", before={"size": assets_a[rel].size}, reason=_gone(rel))
+                Change(
+                    path,
+                    "removed",
+                    before={"size": assets_a[rel].size},
+                    reason=f"{rel} is not in B; the graph diff shows whether anything still "
+                    "reads it",
+                )
             )
         elif rel not in assets_a:
             changes.append(
@@ -111,10 +118,6 @@ def diff_assets(a: Model, b: Model) -> list[Change]:
             if change:
                 changes.append(change)
     return changes
-
-
-def _gone(rel: str) -> str:
-    return f"{rel} is not in B; the graph diff shows whether anything still reads it"
 
 
 def _diff_asset(rel: str, a: Path, b: Path) -> Change | None:
@@ -165,7 +168,7 @@ def _line_diff(a: list[str], b: list[str]) -> tuple[list[str], list[str], str]:
     removed = [line for line in a if line not in set_b]
     added = [line for line in b if line not in set_a]
     if removed or added:
-        summary = f"{len(added)} lines added, {len(removed)} removed"
+        summary = f"{counted(len(added), 'line')} added, {len(removed)} removed"
     else:
         summary = "the same lines in another order (line numbers, so ids, moved)"
     if max(len(added), len(removed)) > _LINES_LISTED:

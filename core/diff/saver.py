@@ -9,7 +9,7 @@ SaveV2 writes (and RestoreV2 reads). Checkpoint keys name list positions
 from __future__ import annotations
 
 from smlens.core.diff.changes import Change
-from smlens.core.diff.functions import split_input, strip_uid
+from smlens.core.diff.function_matching import split_input, strip_uid
 from smlens.core.model import Function, Model
 
 SAVER_OPS = ("SaveV2", "RestoreV2", "SaveSlices", "RestoreSlice", "Save", "Restore")

@@ -16,10 +16,16 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from smlens.core.diff.changes import Change, Steps, ValueDelta
-from smlens.core.diff.pairing import VariablePair, VariablePairing, pair_variables, stored_parts
+from smlens.core.diff.variable_pairing import (
+    VariablePair,
+    VariablePairing,
+    pair_variables,
+    stored_parts,
+)
 from smlens.core.errors import Problem, SmlensError
 from smlens.core.model import Model, Variable
 from smlens.core.model.dtypes import dtype as lookup_dtype
+from smlens.core.model.text import counted, human_bytes
 
 CHUNK_BYTES = 8 << 20
 
@@ -57,24 +63,8 @@ def diff_variables(
     va, vb = a.distinct_variables(), b.distinct_variables()
     pairing = pairing or pair_variables(a, b)
     label = _labels(va, vb)
-    changes = [
-        Change(
-            ("variables", label[id(v)]),
-            "removed",
-            before=_describe(v),
-            reason=f"variable '{v.name}'{_slot_text(v)} is not in B",
-        )
-        for v in pairing.removed
-    ]
-    changes += [
-        Change(
-            ("variables", label[id(v)]),
-            "added",
-            after=_describe(v),
-            reason=f"variable '{v.name}'{_slot_text(v)} is new",
-        )
-        for v in pairing.added
-    ]
+    changes = [_one_sided(label[id(v)], v, "removed") for v in pairing.removed]
+    changes += [_one_sided(label[id(v)], v, "added") for v in pairing.added]
     comparable = []
     renamed = {}
     for pair in pairing.pairs:
@@ -94,6 +84,20 @@ def diff_variables(
             changes.append(Change(("variables", name), "changed", reason=_delta_text(x, delta)))
     changes.sort(key=lambda c: c.path[1])
     return changes, deltas, problems
+
+
+def _one_sided(label: str, v: Variable, kind: str) -> Change:
+    """A variable that only A ("removed") or only B ("added") has."""
+    described = _describe(v)
+    before, after = (described, None) if kind == "removed" else (None, described)
+    where = "is not in B" if kind == "removed" else "is new"
+    return Change(
+        ("variables", label),
+        kind,
+        before,
+        after,
+        reason=f"variable '{v.name}'{_slot_text(v)} {where}",
+    )
 
 
 def _renamed(label: str, pair: VariablePair, delta: ValueDelta) -> Change:
@@ -141,7 +145,7 @@ def _delta_text(v: Variable, d: ValueDelta) -> str:
         parts.append(f"relative L2 {d.relative_l2:.3%}")
     if d.note:
         parts.append(d.note)
-    parts.append(f"{d.changed_fraction:.1%} of {d.count} elements changed")
+    parts.append(f"{d.changed_fraction:.1%} of {counted(d.count, 'element')} changed")
     return f"variable '{v.name}': values changed: " + ", ".join(parts)
 
 
@@ -181,16 +185,16 @@ class _ValueComparer:
         delta = ValueDelta(name, x.key, y.key, x.dtype, x.shape.dims, None, count=x.num_elements)
         bundle_a, bundle_b = self.bundles
         if bundle_a is None or bundle_b is None:
-            return _with(delta, note="no checkpoint to compare"), False
+            return replace(delta, note="no checkpoint to compare"), False
         sums = stored_parts(bundle_a, x.key)
         if sums is not None and sums == stored_parts(bundle_b, y.key):
-            return _with(delta, identical=True), False
+            return replace(delta, identical=True), False
         if x.slot_of and not self.slots:
-            return _with(delta, note="optimizer slot, not compared"), False
+            return replace(delta, note="optimizer slot, not compared"), False
         if not self.values:
-            return _with(delta, note="values not compared"), False
+            return replace(delta, note="values not compared"), False
         if lookup_dtype(x.dtype).numpy is None and x.dtype != "DT_STRING":
-            return _with(delta, note=f"{x.dtype} values are not compared"), False
+            return replace(delta, note=f"{x.dtype} values are not compared"), False
         return delta, True
 
     def _size(self, key_a: str, key_b: str) -> int:
@@ -213,12 +217,8 @@ class _ValueComparer:
                 self.done += self._size(x.key, y.key)
         except SmlensError as e:
             self.problems.append(Problem("variables", e.path, e.message))
-            return _with(delta, note=f"unreadable: {e.message}")
+            return replace(delta, note=f"unreadable: {e.message}")
         return acc.delta(delta)
-
-
-def _with(delta: ValueDelta, **fields) -> ValueDelta:
-    return replace(delta, **fields)
 
 
 class _ChunkReader:
@@ -252,7 +252,7 @@ class _ChunkReader:
             got = f.readinto(out.view(np.uint8))
             if got != out.nbytes:
                 raise SmlensError(
-                    f.name, f"tensor {key!r}: the shard ends {out.nbytes - got} bytes early"
+                    f.name, f"tensor {key!r}: the shard ends {human_bytes(out.nbytes - got)} early"
                 )
             yield out
 
@@ -286,17 +286,14 @@ class _Accumulator:
 
     def add(self, a: np.ndarray, b: np.ndarray) -> None:
         self.count += a.size
-        if a.dtype == object or a.dtype.kind in "SU":
+        if holds_strings(a):
             self.numeric = False
             self.changed += int(np.count_nonzero(a != b))
             return
-        if a.dtype.kind == "b":
-            a, b = a.view(np.uint8), b.view(np.uint8)
-        elif a.dtype.kind not in "iufc":  # bfloat16, float8 and other ml_dtypes
-            a, b = a.astype(np.float32), b.astype(np.float32)
+        a, b = subtractable(a, b)
         work = np.complex128 if a.dtype.kind == "c" else np.float64
-        with np.errstate(invalid="ignore"):  # inf - inf: sorted out in _drop_nonfinite
-            d = np.abs(np.subtract(b, a, dtype=work))
+        d = differences(a, b)  # inf - inf is NaN: sorted out in _drop_nonfinite
+        np.abs(d, out=d)
         total = float(d.sum())
         if not math.isfinite(total):
             d = self._drop_nonfinite(a, b, d)
@@ -329,23 +326,22 @@ class _Accumulator:
 
     def delta(self, base: ValueDelta) -> ValueDelta:
         if not self.numeric:
-            return _with(base, identical=self.changed == 0, read=True, changed_count=self.changed)
+            return replace(base, identical=self.changed == 0, read=True, changed_count=self.changed)
         if self.nonfinite:
-            big = math.inf
-            return _with(
+            return replace(
                 base,
                 identical=False,
                 read=True,
                 changed_count=self.changed,
-                max_abs=big,
-                mean_abs=big,
-                relative_l2=big,
-                note=f"{self.nonfinite} elements became or stopped being NaN/Inf",
+                max_abs=math.inf,
+                mean_abs=math.inf,
+                relative_l2=math.inf,
+                note=nonfinite_note(self.nonfinite),
             )
         diff_norm = math.sqrt(self.sum_sq_diff)
         a_norm = math.sqrt(self.sum_sq_a)
         relative = diff_norm / a_norm if a_norm else _zero_norm(diff_norm)
-        return _with(
+        return replace(
             base,
             identical=self.changed == 0,
             read=True,
@@ -354,6 +350,36 @@ class _Accumulator:
             mean_abs=self.sum_abs / self.count if self.count else 0.0,
             relative_l2=relative,
         )
+
+
+def holds_strings(array: np.ndarray) -> bool:
+    """Whether a tensor read from a bundle holds strings (bytes objects), not numbers."""
+    return array.dtype == object or array.dtype.kind in "SU"
+
+
+def subtractable(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Two numeric arrays of one dtype in a dtype numpy subtracts: bools as uint8; bfloat16,
+    float8 and the other ml_dtypes as float32."""
+    if a.dtype.kind == "b":
+        return a.view(np.uint8), b.view(np.uint8)
+    if a.dtype.kind not in "iufc":
+        return a.astype(np.float32), b.astype(np.float32)
+    return a, b
+
+
+def differences(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``b - a`` element by element in float64, from any numeric dtype (complex: the modulus
+    of the change); inf - inf and NaN give NaN, left for the caller to count."""
+    a, b = subtractable(a, b)
+    with np.errstate(invalid="ignore", over="ignore"):
+        if a.dtype.kind == "c":
+            return np.abs(np.subtract(b, a, dtype=np.complex128))
+        return np.subtract(b, a, dtype=np.float64)
+
+
+def nonfinite_note(n: int) -> str:
+    """What a delta or histogram says of the elements whose difference is not finite."""
+    return f"{counted(n, 'element')} became or stopped being NaN/Inf"
 
 
 def _zero_norm(diff_norm: float) -> float:

@@ -55,10 +55,59 @@ class Entry:
     slices: tuple[SliceSpec, ...] = ()
 
 
+@dataclass(frozen=True)
+class CheckpointPrefix:
+    """Where a checkpoint's files are: a folder and the name they start with.
+
+    The name may be empty: ``saver.save(sess, "dir/")`` writes ``dir/.index``,
+    ``dir/.data-00000-of-00001`` and ``dir/.meta``, and names the prefix "dir/" in its state
+    file; a Path cannot end in an empty name (``Path("dir/")`` is ``dir``), so this keeps
+    the two parts apart.
+    """
+
+    folder: Path
+    name: str
+
+    @classmethod
+    def of(cls, text: str | Path) -> CheckpointPrefix:
+        """The prefix a path names: "dir/model.ckpt-10", or "dir/" for the empty name."""
+        text = os.fspath(text)
+        if text.endswith(("/", os.sep)):
+            return cls(Path(text), "")
+        path = Path(text)
+        return cls(path.parent, path.name)
+
+    @classmethod
+    def of_file(cls, path: Path, suffix: str) -> CheckpointPrefix:
+        """The prefix of one of its files: "dir/.index" -> "dir/" ("dir/.index" has no
+        suffix to pathlib: it is a hidden file's name)."""
+        return cls(path.parent, path.name.removesuffix(suffix))
+
+    def file(self, suffix: str) -> Path:
+        return self.folder / (self.name + suffix)
+
+    @property
+    def index(self) -> Path:
+        return self.file(".index")
+
+    @property
+    def path(self) -> Path:
+        """The prefix as a Path to open: the folder itself for the empty name (whose state
+        file or own .index leads back here)."""
+        return self.folder / self.name if self.name else self.folder
+
+    def files(self) -> list[Path]:
+        """Every file of this checkpoint: the index, the data shards, the .meta."""
+        return sorted(self.folder.glob(self.name + ".*"))
+
+    def __str__(self) -> str:
+        return str(self.folder / self.name) if self.name else os.path.join(self.folder, "")
+
+
 class TensorBundle:
     """A checkpoint opened at its prefix: entries at once, values on demand."""
 
-    def __init__(self, prefix: str | Path):
+    def __init__(self, prefix: str | Path | CheckpointPrefix):
         self.prefix = str(prefix)
         self.index_path = self.prefix + ".index"
         pairs = read_table(self.index_path)
@@ -279,7 +328,8 @@ class TensorBundle:
         if dt.name == "DT_STRING":
             return self._decode_strings(entry, buf, start, count).reshape(entry.shape.dims)
         if dt.numpy is None:
-            raise SmlensError(self.index_path, f"tensor {entry.key!r}: cannot read {dt.name}")
+            what = dt.name if dt.known else f"a tensor of {dt.text}"
+            raise SmlensError(self.index_path, f"tensor {entry.key!r}: cannot read {what}")
         if entry.size != count * dt.numpy.itemsize:
             raise SmlensError(
                 self.index_path,

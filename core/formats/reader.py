@@ -16,7 +16,7 @@ from google.protobuf import text_format
 
 from smlens.core.errors import Problem, SmlensError
 from smlens.core.formats import proto
-from smlens.core.formats.bundle import TensorBundle
+from smlens.core.formats.bundle import CheckpointPrefix, TensorBundle
 from smlens.core.formats.convert import (
     convert_graph,
     convert_meta_graph,
@@ -45,12 +45,13 @@ def open_model(path: str | Path, progress: Progress | None = None) -> Model:
     frozen out of its reach (gc_paused): its passes would hold the GIL, stalling the window
     that reads on a worker thread."""
     with gc_paused(freeze=True):
-        return _open(Path(path), progress or no_progress)
+        return _open(path, progress or no_progress)
 
 
-def _open(path: Path, progress: Progress) -> Model:
+def _open(text: str | Path, progress: Progress) -> Model:
+    path = Path(text)
     if not exists(path):
-        prefix = _checkpoint_prefix_of(path)
+        prefix = _checkpoint_prefix_of(CheckpointPrefix.of(text))
         if prefix is not None:
             return _open_checkpoint(prefix, path, progress)
         raise SmlensError(path, "no such file or folder")
@@ -59,13 +60,9 @@ def _open(path: Path, progress: Progress) -> Model:
     return _open_file(path, progress)
 
 
-def _checkpoint_prefix_of(path: Path) -> Path | None:
-    """``path`` if it is a checkpoint prefix (``model.ckpt-10`` with ``.index`` beside it)."""
-    return path if is_regular(_index_of(path)) else None
-
-
-def _index_of(prefix: Path) -> Path:
-    return prefix.with_name(prefix.name + ".index")
+def _checkpoint_prefix_of(prefix: CheckpointPrefix) -> CheckpointPrefix | None:
+    """``prefix`` if it is a checkpoint's (``model.ckpt-10`` with ``.index`` beside it)."""
+    return prefix if is_regular(prefix.index) else None
 
 
 def _open_folder(folder: Path, progress: Progress) -> Model:
@@ -78,7 +75,7 @@ def _open_folder(folder: Path, progress: Progress) -> Model:
         return _open_checkpoint(prefix, folder, progress, problems)
     indexes = _own_indexes(folder)
     if indexes:
-        return _open_checkpoint(indexes[-1].with_suffix(""), folder, progress)
+        return _open_checkpoint(CheckpointPrefix.of_file(indexes[-1], ".index"), folder, progress)
     metas = sorted(folder.glob("*.meta"))
     if metas:
         return _open_file(metas[-1], progress)
@@ -108,7 +105,7 @@ def _own_indexes(folder: Path) -> list[Path]:
 _STATE_LIMIT = 16 << 20  # a checkpoint state file lists paths: megabytes are already absurd
 
 
-def _prefix_from_state(state: Path) -> tuple[Path, list[Problem]]:
+def _prefix_from_state(state: Path) -> tuple[CheckpointPrefix, list[Problem]]:
     """The checkpoint a state file names, preferring the folder's own files over a path that
     leads outside it; any such path becomes a Problem naming it."""
     msg = proto.CheckpointState()
@@ -120,23 +117,24 @@ def _prefix_from_state(state: Path) -> tuple[Path, list[Problem]]:
         raise SmlensError(state, "the checkpoint state names no model_checkpoint_path")
     named = _short(msg.model_checkpoint_path)
     folder = state.parent
-    prefix = Path(msg.model_checkpoint_path.replace("\0", ""))
-    if not prefix.is_absolute():
-        prefix = folder / prefix
-    away = outside(_index_of(prefix), folder) if is_regular(_index_of(prefix)) else None
-    if is_regular(_index_of(prefix)) and away is None:
+    named_path = msg.model_checkpoint_path.replace("\0", "")
+    if not Path(named_path).is_absolute():
+        named_path = os.path.join(folder, named_path)
+    prefix = CheckpointPrefix.of(named_path)
+    away = outside(prefix.index, folder) if is_regular(prefix.index) else None
+    if is_regular(prefix.index) and away is None:
         return prefix, []
     # The state file often holds the absolute path of the machine that wrote it.
-    local = folder / prefix.name
-    own = local if _checkpoint_prefix_of(local) is not None and len(local.name) < 256 else None
+    local = CheckpointPrefix(folder, prefix.name)
+    own = local if len(local.name) < 256 and _checkpoint_prefix_of(local) is not None else None
     if own is None and (indexes := _own_indexes(folder)):
-        own = indexes[-1].with_suffix("")
+        own = CheckpointPrefix.of_file(indexes[-1], ".index")
     if own is not None:
         if away is None or own.name == prefix.name:  # a copied folder: nothing read outside
             return own, []
         message = (
             f"names checkpoint {named!r}, which is outside the model folder ({away}); "
-            f"opened the folder's own {own.name} instead"
+            f"opened the folder's own {own.name or own.index.name} instead"
         )
         return own, [Problem("variables", str(state), message)]
     if away is not None:
@@ -155,14 +153,15 @@ def _open_file(path: Path, progress: Progress) -> Model:
     if kind == "saved_model":
         return _open_saved_model(path.parent, path, progress, parsed=message)
     if kind == "checkpoint_index":
-        return _open_checkpoint(path.with_suffix(""), path, progress)
+        return _open_checkpoint(CheckpointPrefix.of_file(path, ".index"), path, progress)
     if kind == "checkpoint_state":
         prefix, problems = _prefix_from_state(path)
         return _open_checkpoint(prefix, path, progress, problems)
     model = Model(path=path, format=kind, files=_file_sizes([path]))
     if kind == "meta_graph":
         model.meta_graphs = [convert_meta_graph(message)]
-        prefix = _checkpoint_prefix_of(path.with_suffix(""))
+        suffix = ".meta" if path.name.endswith(".meta") else path.suffix
+        prefix = _checkpoint_prefix_of(CheckpointPrefix.of_file(path, suffix)) if suffix else None
         if prefix is not None:
             _attach_checkpoint(model, prefix)
             model.files.update(_file_sizes(_checkpoint_files(prefix), path.parent))
@@ -185,14 +184,14 @@ def _open_saved_model(folder: Path, pb_path: Path, progress: Progress, parsed=No
             model.problems.append(Problem("object_graph", str(pb_path), message))
     progress(0.5, "reading fingerprint and variables")
     model.fingerprint = _read_fingerprint(folder / "fingerprint.pb", model.problems)
-    prefix = folder / "variables" / "variables"
-    if exists(prefix.with_name("variables.index")):
-        shown = [prefix.parent] if outside(prefix.parent, folder) else _checkpoint_files(prefix)
+    prefix = CheckpointPrefix(folder / "variables", "variables")
+    if exists(prefix.index):
+        shown = [prefix.folder] if outside(prefix.folder, folder) else _checkpoint_files(prefix)
         model.problems.extend(_outside_problems("variables", folder, shown))
         _attach_checkpoint(model, prefix)
     elif _expects_variables(model, folder / "variables"):
         model.problems.append(
-            Problem("variables", f"{prefix}.index", "missing: variable values are unavailable")
+            Problem("variables", str(prefix.index), "missing: variable values are unavailable")
         )
     model.assets = _list_assets(folder, model.problems)
     model.keras_metadata = is_regular(folder / "keras_metadata.pb")
@@ -255,7 +254,7 @@ def _read_fingerprint(path: Path, problems: list[Problem]) -> Fingerprint | None
     )
 
 
-def _attach_checkpoint(model: Model, prefix: Path) -> None:
+def _attach_checkpoint(model: Model, prefix: CheckpointPrefix) -> None:
     """Open the bundle at ``prefix`` into ``model``; a broken one becomes a Problem."""
     try:
         bundle = TensorBundle(prefix)
@@ -280,12 +279,12 @@ def _attach_checkpoint(model: Model, prefix: Path) -> None:
 
 
 def _open_checkpoint(
-    prefix: Path, shown: Path, progress: Progress, problems: list[Problem] | None = None
+    prefix: CheckpointPrefix, shown: Path, progress: Progress, problems: list[Problem] | None = None
 ) -> Model:
-    progress(0.0, f"reading {prefix.name}.index")
+    progress(0.0, f"reading {prefix.index.name}")
     model = Model(path=shown, format="checkpoint")
     model.problems.extend(problems or [])
-    meta = prefix.with_name(prefix.name + ".meta")
+    meta = prefix.file(".meta")
     if exists(meta):
         try:
             kind, message = sniff_file(meta)
@@ -303,8 +302,8 @@ def _open_checkpoint(
     return model
 
 
-def _checkpoint_files(prefix: Path) -> list[Path]:
-    return sorted(p for p in prefix.parent.glob(prefix.name + ".*") if is_regular(p))
+def _checkpoint_files(prefix: CheckpointPrefix) -> list[Path]:
+    return [p for p in prefix.files() if is_regular(p)]
 
 
 def _outside_problems(part: str, folder: Path, paths: list[Path]) -> list[Problem]:

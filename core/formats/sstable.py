@@ -2,7 +2,9 @@
 
 Layout (leveldb doc/table_format.md, tensorflow/tsl/lib/io/format.h): data blocks, a
 metaindex block, an index block, then a fixed-size footer pointing at the last two.
-Every block is followed by a 5-byte trailer: compression type and masked crc32c.
+Every block is followed by a 5-byte trailer: compression type and masked crc32c of the
+stored (compressed) bytes. TensorFlow's checkpoint writer stores blocks uncompressed, but
+its table format allows snappy (kSnappyCompression), and its reader decompresses those.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import struct
 from itertools import pairwise
 from pathlib import Path
 
+import cramjam
 import google_crc32c
 
 from smlens.core.errors import SmlensError
@@ -22,6 +25,10 @@ BLOCK_TRAILER_SIZE = 5  # kBlockTrailerSize: 1 type byte + fixed32 masked crc
 NO_COMPRESSION = 0
 SNAPPY_COMPRESSION = 1
 _CRC_MASK_DELTA = 0xA282EAD8  # kMaskDelta in tsl/lib/hash/crc32c.h
+# A snappy element expands at most 64 bytes from 2 (a copy); with room for a small block, an
+# uncompressed length beyond this is a lie that would have us allocate it.
+_SNAPPY_MAX_RATIO = 32
+_SNAPPY_SLACK = 1 << 16
 
 
 class FormatError(ValueError):
@@ -105,12 +112,29 @@ def _read_block(data: bytes, offset: int, size: int) -> bytes:
             f"computed 0x{actual:08x}"
         )
     if kind == SNAPPY_COMPRESSION:
-        raise FormatError(
-            "snappy-compressed index is not supported (TensorFlow writes uncompressed)"
-        )
+        return _snappy_block(block[:size], offset)
     if kind != NO_COMPRESSION:
         raise FormatError(f"block at {offset}: unknown compression type {kind}")
     return block[:size]
+
+
+def _snappy_block(stored: bytes, offset: int) -> bytes:
+    """A snappy block's contents (raw snappy: the uncompressed length as a varint, then
+    literal and copy elements), its claimed length checked before anything is allocated."""
+    length, _ = read_varint(stored, 0, max_bytes=5)
+    if length > _SNAPPY_MAX_RATIO * len(stored) + _SNAPPY_SLACK:
+        raise FormatError(
+            f"block at {offset}: snappy block of {len(stored)} bytes claims {length} uncompressed"
+        )
+    try:
+        contents = bytes(cramjam.snappy.decompress_raw(stored))
+    except cramjam.DecompressionError as e:
+        raise FormatError(f"block at {offset}: bad snappy data ({e})") from None
+    if len(contents) != length:
+        raise FormatError(
+            f"block at {offset}: snappy block gave {len(contents)} bytes, not {length}"
+        )
+    return contents
 
 
 def _block_entries(block: bytes) -> list[tuple[bytes, bytes]]:

@@ -7,6 +7,7 @@ can open another step, compare two, or open an export.
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,6 +15,7 @@ from pathlib import Path
 from google.protobuf import text_format
 
 from smlens.core.formats import proto
+from smlens.core.formats.bundle import CheckpointPrefix
 
 _STEP = re.compile(r"-(\d+)$")
 EXPORT_DEPTH = 4  # export/<name>/<timestamp>/saved_model.pb is three below
@@ -53,8 +55,8 @@ def step_of(prefix: str | Path) -> int | None:
     return int(match[1]) if match else None
 
 
-def _state_prefixes(folder: Path) -> list[Path]:
-    """The prefixes the ``checkpoint`` state file lists (relative ones are in ``folder``)."""
+def _state_prefixes(folder: Path) -> list[CheckpointPrefix]:
+    """The prefixes the ``checkpoint`` state file lists, as files of ``folder``."""
     state = folder / "checkpoint"
     if not state.is_file():
         return []
@@ -64,7 +66,9 @@ def _state_prefixes(folder: Path) -> list[Path]:
     except (text_format.ParseError, UnicodeDecodeError):
         return []
     names = [*msg.all_model_checkpoint_paths, msg.model_checkpoint_path]
-    return [p if p.is_absolute() else folder / p for p in map(Path, filter(None, names))]
+    # A state file often names the folder where training ran: the steps are this folder's.
+    named = [CheckpointPrefix.of(os.path.join(folder, name)) for name in filter(None, names)]
+    return [CheckpointPrefix(folder, p.name) for p in named]
 
 
 def _exports(folder: Path) -> list[Path]:
@@ -83,10 +87,11 @@ def find_training_folder(path: str | Path) -> TrainingFolder | None:
     folder = path if path.is_dir() else path.parent
     if (folder / "saved_model.pb").is_file() or (folder / "saved_model.pbtxt").is_file():
         return None  # a SavedModel's own variables/ are not a training run
-    prefixes = {p for p in _state_prefixes(folder) if p.with_name(p.name + ".index").is_file()}
-    prefixes |= {index.with_suffix("") for index in folder.glob("*.index")}
+    prefixes = {p for p in _state_prefixes(folder) if p.index.is_file()}
+    prefixes |= {CheckpointPrefix.of_file(index, ".index") for index in folder.glob("*.index")}
     steps = [
-        CheckpointStep(p, step_of(p), p.with_name(p.name + ".meta").is_file()) for p in prefixes
+        CheckpointStep(p.path, step_of(p.name) if p.name else None, p.file(".meta").is_file())
+        for p in prefixes
     ]
     steps.sort(key=lambda c: (c.step is None, c.step or 0, c.prefix.name))
     exports = _exports(folder)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import ml_dtypes
@@ -19,7 +20,27 @@ class DType:
 
     @property
     def is_ref(self) -> bool:
-        return self.enum > 100
+        return self.name.endswith("_REF")
+
+    @property
+    def known(self) -> bool:
+        return not self.name.startswith(UNKNOWN_PREFIX)
+
+    @property
+    def text(self) -> str:
+        """How a view shows it: the short name, or "unknown dtype -5"."""
+        return self.short if self.known else f"unknown dtype {self.enum}"
+
+    @property
+    def enum_text(self) -> str:
+        """How a message names it: the enum name, or "unknown dtype -5"."""
+        return self.name if self.known else self.text
+
+
+# Enum numbers types.proto does not define (a damaged or newer file) keep their number in
+# the name, "DT_UNKNOWN_-5", so every number round-trips through ``dtype``.
+UNKNOWN_PREFIX = "DT_UNKNOWN_"
+_UNKNOWN = re.compile(r"DT_UNKNOWN_(-?\d+)")
 
 
 # (enum, enum name, short name, numpy dtype) from tensorflow/core/framework/types.proto.
@@ -72,13 +93,14 @@ def dtype(value: int | str) -> DType:
         if value - 100 in _BY_ENUM:  # reference types: DT_FLOAT_REF = 101, ...
             base = _BY_ENUM[value - 100]
             return DType(value, base.name + "_REF", base.short + "_ref", base.numpy)
-        return DType(value, f"DT_UNKNOWN_{value}", f"unknown_{value}", None)
+        return DType(value, f"{UNKNOWN_PREFIX}{value}", f"unknown_{value}", None)
     if value in _BY_NAME:
         return _BY_NAME[value]
     if value.endswith(("_REF", "_ref")) and value[:-4] in _BY_NAME:  # names dtype(101) gives
         return dtype(_BY_NAME[value[:-4]].enum + 100)
-    if value.startswith("DT_UNKNOWN_") and value[11:].isdigit():
-        return dtype(int(value[11:]))
+    unknown = _UNKNOWN.fullmatch(value)
+    if unknown:
+        return dtype(int(unknown[1]))
     raise KeyError(value)
 
 

@@ -28,9 +28,10 @@ def format_dims(dims: Iterable[int | None] | None) -> str:
 
 
 def short_dtype(name: str) -> str:
-    """ "DT_FLOAT" -> "float32", as tf.dtypes names it; unknown names pass through."""
+    """ "DT_FLOAT" -> "float32", as tf.dtypes names it; "DT_UNKNOWN_-5" -> "unknown dtype -5";
+    names that are no dtype pass through."""
     try:
-        return dtype(name).short
+        return dtype(name).text
     except KeyError:
         return name
 

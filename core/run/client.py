@@ -3,46 +3,38 @@
 ``RunEngine`` starts the worker on first use and keeps it for later runs. A crash in
 TensorFlow (segfault, OOM kill) ends the call with ``WorkerCrashed`` and the next call
 starts a fresh worker; ``stop()`` interrupts a running call by killing the worker, the only
-way to interrupt TensorFlow. Inputs are checked against the signature here, before the
-worker is started or asked anything. No TensorFlow import on this side.
+way to interrupt TensorFlow. A call takes a request checked where it was built
+(request.py), so nothing here reads the model or checks it again; the child process itself
+is process.py's. No TensorFlow import on this side.
 """
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import math
 import os
-import queue
-import re
 import shutil
 import signal
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
 import time
 import weakref
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 from smlens.core.analysis.ops import missing_op_text
-from smlens.core.analysis.scan import require_safe
 from smlens.core.errors import SmlensError
-from smlens.core.model import MetaGraph, Model, Signature
-from smlens.core.run.inputs import check_inputs
-from smlens.core.run.protocol import decode, encode, read_array, write_array
+from smlens.core.run.process import WorkerProcess
+from smlens.core.run.protocol import read_array, write_array
+from smlens.core.run.request import LoadRequest, RunRequest
 from smlens.core.tasks import CancelCheck, Cancelled, Progress, no_progress
 
 WORKER_COMMAND = (sys.executable, "-m", "smlens.core.run.worker")
-_STDERR_TAIL = 30
-_POLL_SECONDS = 0.05
 
 
 class RunError(SmlensError):
@@ -88,7 +80,7 @@ def _exit_text(returncode: int | None) -> str:
 class DeviceInfo:
     name: str  # "/physical_device:GPU:0"
     device_type: str  # "CPU" | "GPU" | ...
-    spec: str  # what run(device=...) takes: "cpu:0", "gpu:0"
+    spec: str  # what a LoadRequest's device takes: "cpu:0", "gpu:0"
     details: dict = field(default_factory=dict)  # tf.config.experimental.get_device_details
     memory: dict = field(default_factory=dict)  # GPU: current/peak bytes; CPU: host_total
 
@@ -123,129 +115,11 @@ class RunResult:
         return ordered[math.ceil(0.9 * len(ordered)) - 1]
 
 
-_DEVICE = re.compile(r"(cpu|gpu)(?::(\d+))?", re.IGNORECASE)
-
-
-def parse_device(text: str) -> str:
-    """ "cpu", "GPU", "gpu:1" or "/device:GPU:1" -> "cpu:0", "gpu:0", "gpu:1"."""
-    match = _DEVICE.fullmatch(text.strip().removeprefix("/device:"))
-    if not match:
-        raise SmlensError("--device", f"{text!r} is not a device: use cpu, gpu or gpu:N")
-    return f"{match[1].lower()}:{match[2] or 0}"
-
-
-def find_signature(model: Model, tag_set: str | list[str], key: str) -> tuple[MetaGraph, Signature]:
-    mg = model.meta_graph(tag_set)
-    if key not in mg.signatures:
-        have = ", ".join(mg.signatures) or "none"
-        raise SmlensError(
-            model.path, f"no signature {key!r} in tag set {mg.tag_set!r}; it has: {have}"
-        )
-    return mg, mg.signatures[key]
-
-
-def _model_stamp(path: Path) -> tuple[int, ...]:
-    """Changes when the model is re-exported: saved_model.pb's and variables.index's stats."""
-    stamp: list[int] = []
-    for name in ("saved_model.pb", "saved_model.pbtxt", "variables/variables.index"):
-        with contextlib.suppress(OSError):
-            st = (path / name).stat()
-            stamp += [st.st_mtime_ns, st.st_size]
-    return tuple(stamp)
-
-
-class _WorkerProcess:
-    """One worker: its pipes, a thread per pipe, and the tail of what it wrote to stderr."""
-
-    def __init__(self, command: tuple[str, ...], log: Callable[[str], None] | None):
-        env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": os.environ.get("TF_CPP_MIN_LOG_LEVEL", "2")}
-        self.proc = subprocess.Popen(
-            command,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            env=env,
-            start_new_session=os.name == "posix",  # the terminal's Ctrl-C is the client's
-        )
-        self.replies: queue.Queue[dict | None] = queue.Queue()
-        self.stderr_tail: deque[str] = deque(maxlen=_STDERR_TAIL)
-        self.killed = False
-        self.log = log
-        self._readers = [
-            threading.Thread(target=self._read_stdout, daemon=True),
-            threading.Thread(target=self._read_stderr, daemon=True),
-        ]
-        for t in self._readers:
-            t.start()
-
-    @property
-    def pid(self) -> int:
-        return self.proc.pid
-
-    def _read_stdout(self) -> None:
-        for line in self.proc.stdout:
-            try:
-                self.replies.put(decode(line))
-            except ValueError:  # not a protocol line: keep it with the logs
-                self._note(line.decode(errors="replace").rstrip())
-        self.replies.put(None)
-
-    def _read_stderr(self) -> None:
-        for line in self.proc.stderr:
-            self._note(line.decode(errors="replace").rstrip())
-
-    def _note(self, text: str) -> None:
-        self.stderr_tail.append(text)
-        if self.log:
-            self.log(text)
-
-    def send(self, message: dict) -> bool:
-        try:
-            self.proc.stdin.write(encode(message))
-            self.proc.stdin.flush()
-        except (BrokenPipeError, OSError, ValueError):
-            return False
-        return True
-
-    def receive(self, poll: Callable[[], None]) -> dict | None:
-        """The next message, or None when the worker has gone; ``poll`` may raise to stop."""
-        while True:
-            try:
-                return self.replies.get(timeout=_POLL_SECONDS)
-            except queue.Empty:
-                poll()
-
-    def kill(self) -> None:
-        self.killed = True
-        with contextlib.suppress(OSError):
-            self.proc.kill()
-
-    def quit(self, grace: float = 2.0) -> None:
-        self.send({"op": "quit"})
-        with contextlib.suppress(OSError):
-            self.proc.stdin.close()
-        try:
-            self.proc.wait(grace)
-        except subprocess.TimeoutExpired:
-            self.kill()
-            self.proc.wait()
-
-    def exit_status(self) -> tuple[int | None, list[str]]:
-        """Wait for the process to end; its return code and the tail of its stderr."""
-        try:
-            code = self.proc.wait(5)
-        except subprocess.TimeoutExpired:
-            self.kill()
-            code = self.proc.wait()
-        self._readers[1].join(1.0)
-        return code, list(self.stderr_tail)
-
-
 @dataclass
 class _Resources:
     """What a RunEngine must release even if nobody calls close()."""
 
-    worker: _WorkerProcess | None = None
+    worker: WorkerProcess | None = None
     tmpdir: Path | None = None
 
     def release(self) -> None:
@@ -261,6 +135,19 @@ def _fast_tmp_root() -> str | None:
     """/dev/shm where there is one: the array files then never touch a disk."""
     shm = "/dev/shm"
     return shm if os.path.isdir(shm) and os.access(shm, os.W_OK) else None
+
+
+def _load_message(op: str, target: LoadRequest) -> dict:
+    """What the worker is told of a model to load: its cache key (path, stamp, tags), the
+    device and the libraries to load first."""
+    return {
+        "op": op,
+        "path": str(target.path),
+        "stamp": target.stamp,
+        "tags": list(target.meta_graph.tags),
+        "device": target.device,
+        "load": list(target.loads),
+    }
 
 
 class RunEngine:
@@ -285,8 +172,6 @@ class RunEngine:
         self._lock = threading.RLock()
         self._stop = threading.Event()
         self._ids = itertools.count(1)
-        self._models: dict[str, tuple[tuple[int, ...], Model]] = {}
-        self._safe: set[tuple] = set()  # (path, stamp, tags) already scanned clean
         self._devices: list[DeviceInfo] | None = None
 
     # -- lifecycle ------------------------------------------------------------------------
@@ -294,7 +179,7 @@ class RunEngine:
     @property
     def running(self) -> bool:
         worker = self._res.worker
-        return worker is not None and worker.proc.poll() is None
+        return worker is not None and worker.alive
 
     @property
     def pid(self) -> int | None:
@@ -332,25 +217,6 @@ class RunEngine:
     def __exit__(self, *exc) -> None:
         self.close()
 
-    # -- models ---------------------------------------------------------------------------
-
-    def model(self, path: str | Path) -> Model:
-        """The model at ``path``, read once and again only when its files change."""
-        return self._stamped_model(path)[1]
-
-    def _stamped_model(self, path: str | Path) -> tuple[tuple[int, ...], Model]:
-        from smlens.core.formats.reader import open_model
-
-        resolved = Path(path).resolve()
-        stamp = _model_stamp(resolved)
-        cached = self._models.get(str(resolved))
-        if cached is None or cached[0] != stamp:
-            model = open_model(resolved)
-            if model.format != "saved_model":
-                raise SmlensError(path, f"a {model.format} cannot be run; it needs a SavedModel")
-            self._models[str(resolved)] = cached = (stamp, model)
-        return cached
-
     # -- requests -------------------------------------------------------------------------
 
     def devices(
@@ -365,69 +231,45 @@ class RunEngine:
 
     def run(
         self,
-        path: str | Path,
-        tag_set: str | list[str],
-        signature_key: str,
-        inputs: dict[str, Any],
-        device: str = "cpu",
-        repeat: int = 1,
-        timeout: float | None = None,
+        request: RunRequest,
         *,
-        allow_risky_ops: bool = False,
-        load: list[str] | tuple[str, ...] = (),
         progress: Progress | None = None,
         cancelled: CancelCheck | None = None,
     ) -> RunResult:
-        """Run one signature ``repeat`` times on ``device`` and return the first outputs.
-
-        Raises SmlensError before the worker is involved for a bad signature, input or
-        device string, and RiskyOpsError for a meta graph with file or system ops unless
-        ``allow_risky_ops``. ``timeout`` (seconds) covers the whole call, worker start and
-        load included. ``load`` names Python packages or op libraries (.so) the worker loads
-        before the model, for models with custom ops.
-        """
-        request, model = self._model_request("run", path, tag_set, device, allow_risky_ops)
-        request["load"] = [str(name) for name in load]
-        _, signature = find_signature(model, request["tags"], signature_key)
-        arrays = check_inputs(signature, inputs)
-        if repeat < 1:
-            raise SmlensError("repeat", f"must be at least 1, not {repeat}")
-        request |= {"signature": signature.key, "repeat": repeat}
-        doing = f"while running {signature.key!r}"
+        """Call ``request``'s signature ``repeat`` times; the first call's outputs and the
+        time of each call. Its model is loaded first unless the worker has it already."""
+        message = _load_message("run", request.target)
+        message |= {"signature": request.signature.key, "repeat": request.repeat}
+        doing = f"while running {request.signature.key!r}"
         with self._lock:
             tmp = self._tmpdir()
             seq = next(self._ids)
-            paths = [tmp / f"in-{seq}-{i}.npy" for i in range(len(arrays))]
-            request["inputs"] = {
-                k: write_array(p, a) for p, (k, a) in zip(paths, arrays.items(), strict=True)
+            paths = [tmp / f"in-{seq}-{i}.npy" for i in range(len(request.inputs))]
+            message["inputs"] = {
+                key: write_array(path, array)
+                for path, (key, array) in zip(paths, request.inputs.items(), strict=True)
             }
-            request["outdir"] = str(tmp)
+            message["outdir"] = str(tmp)
             try:
-                reply = self._call(request, doing, progress, cancelled, timeout)
+                reply = self._call(message, doing, progress, cancelled, request.timeout)
             finally:
-                for p in paths:
-                    p.unlink(missing_ok=True)
-        return self._result(reply, request["device"])
+                for path in paths:
+                    path.unlink(missing_ok=True)
+        return self._result(reply, request.target.device)
 
     def load(
         self,
-        path: str | Path,
-        tag_set: str | list[str],
-        device: str = "cpu",
+        target: LoadRequest,
         *,
-        allow_risky_ops: bool = False,
-        load: list[str] | tuple[str, ...] = (),
         progress: Progress | None = None,
         cancelled: CancelCheck | None = None,
     ) -> float:
         """Load a model into the worker ahead of its first run (a GUI may warm up on open).
 
-        Returns the seconds loading took, 0.0 when it was loaded already. Loading runs the
-        model's restore and init ops, so risky ops are refused here as in ``run``.
+        Returns the seconds loading took, 0.0 when it was loaded already.
         """
-        request, _ = self._model_request("load", path, tag_set, device, allow_risky_ops)
-        request["load"] = [str(name) for name in load]
-        return self._call(request, "while loading", progress, cancelled, None)["load_seconds"]
+        message = _load_message("load", target)
+        return self._call(message, "while loading", progress, cancelled, None)["load_seconds"]
 
     def forget_others(self, path: str | Path | None) -> None:
         """Let a running worker drop the models of other paths (the window opened another
@@ -435,19 +277,6 @@ class RunEngine:
         if self.running:
             keep = str(Path(path).resolve()) if path else ""
             self._call({"op": "forget", "keep": keep}, "while dropping models", None, None, 60)
-
-    def _model_request(
-        self, op: str, path, tag_set, device: str, allow_risky_ops: bool
-    ) -> tuple[dict, Model]:
-        """The request naming a model, checked on this side: tag set, device, risky ops."""
-        stamp, model = self._stamped_model(path)
-        mg = model.meta_graph(tag_set)
-        device = parse_device(device)
-        if not allow_risky_ops and (model.path, stamp, mg.tag_set) not in self._safe:
-            require_safe(model, mg)
-            self._safe.add((model.path, stamp, mg.tag_set))
-        request = {"op": op, "path": str(model.path), "stamp": stamp, "tags": mg.tags}
-        return request | {"device": device}, model
 
     def _result(self, reply: dict, device: str) -> RunResult:
         outputs = {}
@@ -487,33 +316,34 @@ class RunEngine:
 
     def _call(
         self,
-        request: dict,
+        message: dict,
         doing: str,
         progress: Progress | None,
         cancelled: CancelCheck | None,
         timeout: float | None,
     ) -> dict:
         progress = progress or no_progress
+        path = message.get("path", "run worker")
         with self._lock:
             self._stop.clear()
             deadline = None if timeout is None else time.monotonic() + timeout
             poll = self._poller(deadline, cancelled)
-            start_seconds = self._ensure_worker(poll, progress, request.get("path", ""))
-            request["id"] = next(self._ids)
+            start_seconds = self._ensure_worker(poll, progress, message.get("path", ""))
+            message["id"] = next(self._ids)
             worker = self._res.worker
             reply = None
-            if worker.send(request):
-                reply = self._await(worker, request["id"], poll, progress)
+            if worker.send(message):
+                reply = self._await(worker, message["id"], poll, progress)
             if reply is None:
-                self._crashed(worker, request.get("path", "run worker"), doing)
+                self._crashed(worker, path, doing)
             if reply["type"] == "error":
                 missing = missing_op_text(reply["error"])
                 stage = "missing-op" if missing else reply["stage"]
-                raise RunError(request.get("path", "run worker"), missing or reply["error"], stage)
+                raise RunError(path, missing or reply["error"], stage)
             progress(1.0, "done")
             return {**reply, "start_seconds": start_seconds}
 
-    def _await(self, worker: _WorkerProcess, request_id: int, poll, progress) -> dict | None:
+    def _await(self, worker: WorkerProcess, request_id: int, poll, progress) -> dict | None:
         while True:
             try:
                 message = worker.receive(poll)
@@ -529,7 +359,7 @@ class RunEngine:
                 continue
             return message
 
-    def _crashed(self, worker: _WorkerProcess, path: str, doing: str):
+    def _crashed(self, worker: WorkerProcess, path: str, doing: str):
         stopped = self._stop.is_set() or worker.killed  # before _drop_worker kills it
         returncode, tail = worker.exit_status()
         self._drop_worker()
@@ -540,9 +370,7 @@ class RunEngine:
     def _drop_worker(self) -> None:
         worker, self._res.worker = self._res.worker, None
         if worker is not None:
-            worker.kill()
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                worker.proc.wait(5)
+            worker.discard()
 
     def _ensure_worker(self, poll, progress: Progress, path: str) -> float:
         """Start the worker if there is none (or it died); the seconds that took, else 0."""
@@ -552,7 +380,7 @@ class RunEngine:
         progress(0.0, "starting TensorFlow")
         start = time.perf_counter()
         try:
-            worker = self._res.worker = _WorkerProcess(self.worker_command, self.log)
+            worker = self._res.worker = WorkerProcess(self.worker_command, self.log)
         except OSError as e:
             raise RunError(self.worker_command[0], f"cannot start the run worker: {e}") from None
         try:

@@ -9,6 +9,7 @@ against the signature before anything runs.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -274,12 +275,22 @@ def collect_inputs(
     return values, warnings
 
 
-def check_inputs(signature: Signature, values: dict[str, Any]) -> dict[str, np.ndarray]:
+class InputsRefused(SmlensError):
+    """Inputs that do not fit their signature. ``errors`` holds what is wrong with each
+    input at fault, so a form can mark every one; the error reads as the first of them."""
+
+    def __init__(self, errors: dict[str, SmlensError]):
+        first = next(iter(errors.values()))
+        super().__init__(first.path, first.message)
+        self.errors = {key: str(error) for key, error in errors.items()}
+
+
+def check_inputs(signature: Signature, values: Mapping[str, Any]) -> dict[str, np.ndarray]:
     """The arrays to feed, in signature order, each checked against its TensorInfo.
 
     Values are converted to the input's dtype only when nothing is lost in kind (float64 to
-    float32, int64 to int32 when the values fit, str to bytes); a mismatched shape, a
-    missing or an unknown key raises SmlensError naming the input.
+    float32, int64 to int32 when the values fit, str to bytes). An unknown or a missing key
+    raises SmlensError; values that do not fit raise InputsRefused, naming each input.
     """
     unknown = [k for k in values if k not in signature.inputs]
     if unknown:
@@ -292,11 +303,17 @@ def check_inputs(signature: Signature, values: dict[str, Any]) -> dict[str, np.n
     if missing:
         wanted = ", ".join(f"{k} ({_describe(signature.inputs[k])})" for k in missing)
         raise SmlensError(signature.key, f"missing input: {wanted}")
-    return {
-        key: _checked(signature.key, info, values[key])
-        for key, info in signature.inputs.items()
-        if key in values
-    }
+    arrays: dict[str, np.ndarray] = {}
+    errors: dict[str, SmlensError] = {}
+    for key, info in signature.inputs.items():
+        if key in values:
+            try:
+                arrays[key] = _checked(signature.key, info, values[key])
+            except SmlensError as e:
+                errors[key] = e
+    if errors:
+        raise InputsRefused(errors)
+    return arrays
 
 
 def _describe(info: TensorInfo) -> str:
@@ -511,8 +528,3 @@ def _string_list(where: str, value: Any) -> np.ndarray:
     if not all(isinstance(v, (str, bytes)) for v in array.ravel()):
         raise SmlensError(where, 'wants strings: a string or a list of them, e.g. ["a", "b"]')
     return array
-
-
-def check_input(signature: Signature, key: str, value: Any) -> np.ndarray:
-    """One input checked against its TensorInfo, so a form can mark the input at fault."""
-    return _checked(signature.key, signature.inputs[key], value)

@@ -5,7 +5,8 @@ Views observe it through plain callbacks (``state.observe("runs", fn)``), napari
 state changes, then it says so; a view only shows it and writes back through its methods.
 Callbacks run on the thread that changed the state; the Qt view only changes it on its
 own thread, so the engine calls (``list_devices``, ``restart_worker``, ``execute``) are
-plain functions that return values for the view to hand back.
+plain functions that return values for the view to hand back. A run is asked for with a
+RunRequest the state builds (``request``): the model in hand, checked once, there.
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ from smlens.core.analysis.stats import TensorStats, tensor_stats
 from smlens.core.errors import SmlensError
 from smlens.core.model import MetaGraph, Model, Signature
 from smlens.core.run.client import DeviceInfo, RunEngine, RunResult
-from smlens.core.run.compare import OutputDelta, compare_outputs, load_outputs, save_outputs
+from smlens.core.run.deltas import OutputDelta, load_outputs, output_deltas, save_outputs
+from smlens.core.run.request import LoadRequest, RunRequest
 
 PREVIOUS = "previous"  # compare with the run before the shown one
 NOTHING = ""
@@ -70,23 +72,21 @@ def restart_worker(engine: RunEngine, *, progress, cancelled) -> int | None:
     return engine.pid
 
 
-def execute(engine: RunEngine, request: dict, stop: threading.Event, *, progress, cancelled):
-    """Run ``request`` (from RunState.request); the result and its output statistics."""
-    result = engine.run(
-        **request, progress=progress, cancelled=lambda: cancelled() or stop.is_set()
-    )
-    return result, output_stats(result)
+def execute(engine: RunEngine, request: RunRequest, stop: threading.Event, *, progress, cancelled):
+    """Run ``request`` (from RunState.request): the request, its result and the result's
+    output statistics, as RunState.add_run takes them."""
+    result = engine.run(request, progress=progress, cancelled=lambda: cancelled() or stop.is_set())
+    return request, result, output_stats(result)
 
 
-def switch_model(engine: RunEngine, path, tags: list[str] | None, device: str) -> float | None:
-    """Let a running worker drop the other models and load this one ahead of its first run;
-    None when no worker runs (none is started for this) or there is nothing to load."""
+def switch_model(engine: RunEngine, path: Path | None, target: LoadRequest | None) -> float | None:
+    """Let a running worker drop the models of other paths and load ``target`` ahead of
+    its first run; None when no worker runs (none is started for this) or there is nothing
+    to load."""
     if not engine.running:
         return None
     engine.forget_others(path)
-    if path is None or tags is None:
-        return None
-    return engine.load(path, tags, device)
+    return None if target is None else engine.load(target)
 
 
 class RunState:
@@ -105,7 +105,6 @@ class RunState:
         self.compare_with = PREVIOUS  # PREVIOUS, NOTHING or a baselines key
         self.allowed_risky: set[str] = set()  # tag-sets the user agreed to run
         self.loads: list[str] = []  # packages or op libraries the worker loads first
-        self._scans: dict[str, MetaGraphScan] = {}
         self._observers: dict[str, list[Callable[[], None]]] = defaultdict(list)
 
     # -- observers ------------------------------------------------------------------------
@@ -130,7 +129,6 @@ class RunState:
         self.runs, self.shown, self.baselines = [], None, {}
         self.compare_with = PREVIOUS
         self.allowed_risky = set()
-        self._scans = {}
         tags = self.tag_sets()
         self.tag_set = "serve" if "serve" in tags else (tags[0] if tags else None)
         self.signature_key = self._default_signature()
@@ -205,9 +203,7 @@ class RunState:
         mg = self.meta_graph()
         if mg is None:
             return None
-        if mg.tag_set not in self._scans:
-            self._scans[mg.tag_set] = scan_meta_graph(mg)
-        scan = self._scans[mg.tag_set]
+        scan = scan_meta_graph(mg)  # made once per meta graph
         return scan if scan.risky else None
 
     def needs_consent(self) -> bool:
@@ -223,14 +219,15 @@ class RunState:
         """One call for a model with file or system ops (ten WriteFiles are ten writes)."""
         return 1 if self.risky_scan() else DEFAULT_REPEAT
 
-    def preload_target(self) -> tuple[Path | None, list[str] | None]:
-        """(path, tags) a warm worker may load as soon as the model opens: none for a model
-        that cannot run, needs the user's consent (risky ops) or op libraries first."""
+    def preload_target(self) -> tuple[Path | None, LoadRequest | None]:
+        """The open model's path, and what a warm worker may load as soon as it opens: nothing
+        for a model that cannot run, needs the user's consent (risky ops) or op libraries
+        first."""
         path = self.model.path if self.model is not None else None
         mg = self.meta_graph()
         if mg is None or self.risky_scan() is not None or self.loads:
             return path, None
-        return path, list(mg.tags)
+        return path, LoadRequest(model=self.model, meta_graph=mg, device=self.device)
 
     # -- op libraries ---------------------------------------------------------------------
 
@@ -240,27 +237,29 @@ class RunState:
 
     # -- running --------------------------------------------------------------------------
 
-    def request(self, inputs: dict[str, np.ndarray], repeat: int) -> dict:
-        """What ``execute`` hands to RunEngine.run for the chosen signature and device."""
+    def request(self, inputs: dict[str, np.ndarray], repeat: int) -> RunRequest:
+        """The run of the chosen signature on the chosen device, checked: a model with risky
+        ops is refused (RiskyOpsError) unless the user agreed, inputs that do not fit raise
+        InputsRefused."""
         mg, signature = self.meta_graph(), self.signature()
         if mg is None or signature is None:
             raise SmlensError(self.model.path if self.model else "run", "nothing to run")
-        return {
-            "path": self.model.path,
-            "tag_set": mg.tags,
-            "signature_key": signature.key,
-            "inputs": inputs,
-            "device": self.device,
-            "repeat": repeat,
-            "allow_risky_ops": mg.tag_set in self.allowed_risky,
-            "load": list(self.loads),
-        }
+        target = LoadRequest(
+            model=self.model,
+            meta_graph=mg,
+            device=self.device,
+            allow_risky_ops=mg.tag_set in self.allowed_risky,
+            loads=tuple(self.loads),
+        )
+        return RunRequest(target=target, signature=signature, inputs=inputs, repeat=repeat)
 
-    def add_run(self, request: dict, result: RunResult, stats: dict[str, TensorStats]) -> RunRecord:
+    def add_run(
+        self, request: RunRequest, result: RunResult, stats: dict[str, TensorStats]
+    ) -> RunRecord:
         """Keep a finished run and show it."""
         number = len(self.runs) + 1
-        key, device = request["signature_key"], request["device"]
-        record = RunRecord(number, key, device, result, stats, dict(request["inputs"]))
+        key, device = request.signature.key, request.target.device
+        record = RunRecord(number, key, device, result, stats, dict(request.inputs))
         self.runs.append(record)
         self.shown = record
         self._notify("runs")
@@ -294,7 +293,7 @@ class RunState:
         baseline = self.baseline()
         if self.shown is None or baseline is None:
             return {}
-        return compare_outputs(self.shown.outputs, baseline[1])
+        return output_deltas(self.shown.outputs, baseline[1])
 
     def compare_note(self) -> tuple[str, str]:
         """(short note, full note) on what the Δ column compares with."""

@@ -96,7 +96,11 @@ class _Job(QRunnable):
         self, serial: int, fn: Callable, args: tuple, signals: _Signals, stop: threading.Event
     ):
         super().__init__()
-        self.serial, self.fn, self.args, self.signals, self.stop = serial, fn, args, signals, stop
+        self.serial = serial
+        self.fn = fn
+        self.args = args
+        self.signals = signals
+        self.stop = stop
 
     def run(self) -> None:
         def progress(fraction: float, text: str = "") -> None:

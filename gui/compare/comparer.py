@@ -8,7 +8,8 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 
-from smlens.core.diff.compare import ModelDiff, diff_models
+from smlens.core.diff.changes import ModelDiff
+from smlens.core.diff.model_diff import diff_models
 from smlens.core.errors import SmlensError
 from smlens.core.formats.reader import open_model
 from smlens.core.model import Model
@@ -33,7 +34,7 @@ class _OpenFailed(Exception):
         self.error = error
 
 
-def _compare(a: Side, b: Side, progress, cancelled) -> Comparison:
+def _open_and_diff(a: Side, b: Side, progress, cancelled) -> Comparison:
     """Open whichever side is a path (10 % of the progress each), then diff (the rest)."""
     models = []
     for i, side in enumerate((a, b)):
@@ -84,7 +85,7 @@ class Comparer(QObject):
         """Diff ``a`` (the old export) against ``b``: paths are opened, Models reused."""
         self.sides = (a, b)
         self.result = None
-        self._runner.start(_compare, a, b)
+        self._runner.start(_open_and_diff, a, b)
 
     def swap(self) -> None:
         """Compare B against A; models already read are not read again."""

@@ -6,7 +6,7 @@ from __future__ import annotations
 import difflib
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QFontDatabase, QTextCursor, QTextFormat
+from PySide6.QtGui import QTextCursor, QTextFormat
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 
 from smlens.core.diff.changes import Change
 from smlens.core.model import Model
+from smlens.gui.base.widgets import mono_font, muted_label
 from smlens.gui.compare.signatures import tensor_text
 from smlens.gui.compare.style import SEP, SEVERITY_TEXT, severity_brush, severity_color
 from smlens.gui.compare.tree import AREA_TITLES
@@ -71,12 +72,11 @@ def side_lines(change: Change) -> tuple[list[str], list[str]]:
 class _Side(QWidget):
     def __init__(self, title: str, parent: QWidget | None = None):
         super().__init__(parent)
-        self.heading = QLabel(title)
-        self.heading.setProperty("role", "muted")
+        self.heading = muted_label(title)
         self.text = QPlainTextEdit()
         self.text.setReadOnly(True)
         self.text.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
-        self.text.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        self.text.setFont(mono_font())
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(2)
@@ -131,7 +131,7 @@ class ChangeDetail(QWidget):
         self._severity.setObjectName("compareSeverity")
         self._path = QLabel()
         self._path.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self._path.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        self._path.setFont(mono_font())
         self._path.setWordWrap(True)
         self._reason = QLabel()
         self._reason.setWordWrap(True)

@@ -4,11 +4,9 @@ differing attr on its own row."""
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHeaderView,
-    QLabel,
     QSplitter,
     QTableWidget,
     QTableWidgetItem,
@@ -17,6 +15,7 @@ from PySide6.QtWidgets import (
 )
 
 from smlens.core.diff.changes import Change, ModelDiff
+from smlens.gui.base.widgets import mono_font, muted_label
 from smlens.gui.compare.style import MINUS, SEP, severity_brush, severity_color, severity_icon
 
 FUNCTION_COLUMNS = (
@@ -114,15 +113,14 @@ class FunctionComparePanel(QWidget):
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
-        self._mono = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
+        self._mono = mono_font()
         self.functions = _table(
             FUNCTION_COLUMNS, "Functions matched across A and B by role and structure"
         )
         self.nodes = _table(NODE_COLUMNS, "Each differing op, input or attr of a node")
         self.nodes.horizontalHeader().setSectionResizeMode(3, QHeaderView.ResizeMode.Interactive)
         self.functions.currentCellChanged.connect(self._on_function_cell_changed)
-        self.caption = QLabel()
-        self.caption.setProperty("role", "muted")
+        self.caption = muted_label()
         lower = QWidget()
         box = QVBoxLayout(lower)
         box.setContentsMargins(0, 4, 0, 0)

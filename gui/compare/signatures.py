@@ -4,12 +4,12 @@ severity of the change and explained in their tooltips."""
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTreeWidget, QTreeWidgetItem
 
 from smlens.core.diff.changes import Change, ModelDiff, worst
 from smlens.core.model import MetaGraph, Model, Signature, TensorInfo
 from smlens.core.model.text import short_dtype
+from smlens.gui.base.widgets import mono_font
 from smlens.gui.compare.style import SEVERITY_TEXT, severity_brush, severity_color, severity_icon
 
 ABSENT = "—"
@@ -58,7 +58,7 @@ class SignatureCompareView(QTreeWidget):
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
-        self._mono = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
+        self._mono = mono_font()
         self._leaves: list[Change] = []
 
     def set_comparison(self, a: Model | None, b: Model | None, diff: ModelDiff | None) -> None:
@@ -155,13 +155,11 @@ class SignatureCompareView(QTreeWidget):
     def rows(self) -> list[tuple[str, str, str, str | None]]:
         """(label, A, B, severity) of every row, depth first: what the view shows."""
         out = []
-
-        def visit(item: QTreeWidgetItem) -> None:
-            for i in range(item.childCount()):
-                child = item.child(i)
-                severity = child.data(0, Qt.ItemDataRole.UserRole)
-                out.append((child.text(0), child.text(1), child.text(2), severity))
-                visit(child)
-
-        visit(self.invisibleRootItem())
+        root = self.invisibleRootItem()
+        stack = [root.child(i) for i in reversed(range(root.childCount()))]
+        while stack:
+            item = stack.pop()
+            severity = item.data(0, Qt.ItemDataRole.UserRole)
+            out.append((item.text(0), item.text(1), item.text(2), severity))
+            stack += [item.child(i) for i in reversed(range(item.childCount()))]
         return out

@@ -16,8 +16,8 @@ from collections.abc import Callable
 from PySide6.QtCore import QPointF, Qt, Signal
 from PySide6.QtWidgets import QLabel, QSplitter, QVBoxLayout, QWidget
 
-from smlens.core.diff.changes import Change, NodeMarks, node_marks
-from smlens.core.diff.counterparts import Counterparts, counterparts
+from smlens.core.diff.changes import Change
+from smlens.core.diff.report.counterparts import Counterparts, NodeMarks, counterparts, node_marks
 from smlens.core.errors import SmlensError
 from smlens.core.model import Model, Node
 from smlens.gui.compare.style import mark_colors
@@ -212,7 +212,7 @@ def main() -> None:
     path holds TEXT, if given) of A against B, side by side."""
     import sys
 
-    from smlens.core.diff.compare import diff_models
+    from smlens.core.diff.model_diff import diff_models
     from smlens.core.errors import SmlensError
     from smlens.core.formats.reader import open_model
     from smlens.gui.base.preview import application

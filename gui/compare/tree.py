@@ -206,17 +206,19 @@ class ChangeTree(QTreeView):
     def rows(self) -> list[tuple[int, str, str, str, Change]]:
         """Every row depth first as (depth, label, kind, why, change): what the tree shows."""
         out = []
-
-        def visit(parent: QModelIndex, depth: int) -> None:
-            for row in range(self._model.rowCount(parent)):
-                index = self._model.index(row, 0, parent)
-                kind = self._model.index(row, 1, parent).data()
-                why = self._model.index(row, 2, parent).data()
-                out.append((depth, index.data(), kind, why, index.data(CHANGE_ROLE)))
-                visit(index, depth + 1)
-
-        visit(QModelIndex(), 0)
+        stack = self._children(QModelIndex(), 0)
+        while stack:
+            index, depth = stack.pop()
+            kind = index.siblingAtColumn(1).data()
+            why = index.siblingAtColumn(2).data()
+            out.append((depth, index.data(), kind, why, index.data(CHANGE_ROLE)))
+            stack += self._children(index, depth + 1)
         return out
+
+    def _children(self, parent: QModelIndex, depth: int) -> list[tuple[QModelIndex, int]]:
+        """The rows below ``parent`` last to first, each with ``depth``: popped in order."""
+        rows = reversed(range(self._model.rowCount(parent)))
+        return [(self._model.index(row, 0, parent), depth) for row in rows]
 
     def select_path(self, path: tuple[str, ...]) -> bool:
         """Make the row of the change at ``path`` current; False when there is none."""

@@ -20,13 +20,14 @@ from PySide6.QtWidgets import (
 )
 
 from smlens.core.diff.changes import ModelDiff
-from smlens.core.diff.drift import DriftRow, drift_rows
-from smlens.core.diff.histogram import DeltaHistogram, delta_histogram
+from smlens.core.diff.report.drift import DriftRow, drift_rows
+from smlens.core.diff.report.histogram import DeltaHistogram, delta_histogram
 from smlens.core.model import Model
 from smlens.core.model.text import grouped
 from smlens.gui.base import theme
 from smlens.gui.base.plots import pg
 from smlens.gui.base.tasks import TaskRunner
+from smlens.gui.base.widgets import placeholder_label
 from smlens.gui.compare.style import MINUS, severity_brush
 
 COLUMNS = ("Variable", "Status", "Type", "Max |Δ|", "Mean |Δ|", "Relative L2", "Changed")
@@ -152,9 +153,7 @@ class VariableComparePanel(QWidget):
         self.caption = QLabel()
         self.caption.setWordWrap(True)
         self.caption.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.placeholder = QLabel()
-        self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.placeholder.setProperty("role", "muted")
+        self.placeholder = placeholder_label()
         self.plot = pg.PlotWidget()
         self.plot.setToolTip(f"How many elements moved by how much: after {MINUS} before")
         self.plot.setLabel("bottom", DELTA_LABEL)

@@ -1,5 +1,6 @@
-"""The compare view: which export is A and which B, the verdict, and four tabs (changes,
-signatures, variables, functions). ``python -m smlens.gui.compare.view A B`` opens it alone."""
+"""The compare window's content: which export is A and which B, the diff's verdict, and five
+tabs (changes, signatures, variables, functions, and a changed function side by side).
+``python -m smlens.gui.compare.view A B`` opens it alone."""
 
 from __future__ import annotations
 
@@ -20,7 +21,8 @@ from PySide6.QtWidgets import (
 )
 
 from smlens.core.diff.changes import Change
-from smlens.core.diff.summary import DiffSummary, summarize
+from smlens.core.diff.report.summary import DiffSummary, summarize
+from smlens.gui.base.widgets import muted_label
 from smlens.gui.compare.comparer import Comparer, Comparison, Side, side_path
 from smlens.gui.compare.detail import ChangeDetail
 from smlens.gui.compare.functions import FunctionComparePanel
@@ -34,13 +36,11 @@ SWAP_SHORTCUT = "Ctrl+Shift+X"
 
 
 class CompareView(QWidget):
-    """Diffs two exports off the UI thread and shows the result; a newer compare or a swap
-    drops the older run."""
+    """Diffs two exports off the UI thread and shows the result; a newer request or a swap
+    drops the older diff."""
 
     diff_ready = Signal(object)  # Comparison, once every tab shows it
     compare_failed = Signal(str)  # "file: what is wrong"
-
-    title = "Compare"
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -108,16 +108,14 @@ class CompareView(QWidget):
         self.swap_button.clicked.connect(self._on_swap_clicked)
         self.verdict = QLabel()
         self.verdict.setObjectName("compareVerdict")
-        self.counts = QLabel()
-        self.counts.setProperty("role", "muted")
+        self.counts = muted_label()
         self.progress = QProgressBar()
         self.progress.setRange(0, 100)
         self.progress.setMaximumWidth(160)
         self.progress.setMaximumHeight(12)
         self.progress.setTextVisible(False)
         self.progress.hide()
-        self.status = QLabel()
-        self.status.setProperty("role", "muted")
+        self.status = muted_label()
 
         sides = QHBoxLayout()
         sides.setSpacing(8)

@@ -90,7 +90,7 @@ class CompareWindow(QMainWindow):
         self.compare_failed.emit(message)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        """Close with the main window, so the app does not linger on a stray compare."""
+        """Close with the main window, so the app does not linger on a stray compare window."""
         if watched is self.parent() and event.type() == QEvent.Type.Close:
             self.close()
         return False

@@ -8,15 +8,13 @@ from __future__ import annotations
 from functools import partial
 
 from PySide6.QtCore import QSortFilterProxyModel, Qt, Signal
-from PySide6.QtGui import QFontDatabase, QStandardItemModel
+from PySide6.QtGui import QStandardItemModel
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
-    QLabel,
     QPlainTextEdit,
     QPushButton,
     QSplitter,
-    QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -32,8 +30,15 @@ from smlens.core.analysis.assets import (
 from smlens.core.model import Model
 from smlens.core.model.text import grouped, human_bytes
 from smlens.gui.base.panel import Panel
-from smlens.gui.base.tables import SORT_ROLE, cell, row_table
 from smlens.gui.base.tasks import TaskRunner
+from smlens.gui.base.widgets import (
+    SORT_ROLE,
+    PlaceholderStack,
+    cell,
+    mono_font,
+    muted_label,
+    row_table,
+)
 
 RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 NO_ASSETS = "No assets: this model ships no files under assets/ or assets.extra/."
@@ -56,8 +61,7 @@ class AssetPanel(Panel):
         self.table = row_table(self.proxy, word_wrap=True)
         self.table.selectionModel().currentRowChanged.connect(self._on_current_changed)
 
-        self.info_label = QLabel()
-        self.info_label.setProperty("role", "muted")
+        self.info_label = muted_label()
         self.info_label.setWordWrap(True)
         self.preview_anyway = QPushButton("Preview anyway")
         self.preview_anyway.setToolTip("Read this file although it is outside the model folder")
@@ -70,7 +74,7 @@ class AssetPanel(Panel):
         self.preview_edit = QPlainTextEdit()
         self.preview_edit.setReadOnly(True)
         self.preview_edit.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
-        self.preview_edit.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        self.preview_edit.setFont(mono_font())
         preview = QWidget()
         column = QVBoxLayout(preview)
         column.setContentsMargins(0, 4, 0, 0)
@@ -82,13 +86,7 @@ class AssetPanel(Panel):
         splitter.addWidget(preview)
         splitter.setStretchFactor(0, 1)
         splitter.setStretchFactor(1, 2)
-        self.placeholder = QLabel(NO_ASSETS)
-        self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.placeholder.setWordWrap(True)
-        self.placeholder.setProperty("role", "muted")
-        self.stack = QStackedWidget()
-        self.stack.addWidget(splitter)
-        self.stack.addWidget(self.placeholder)
+        self.stack = PlaceholderStack(splitter, NO_ASSETS)
         layout = QVBoxLayout(self.body)
         layout.setContentsMargins(6, 6, 6, 6)
         layout.addWidget(self.stack)
@@ -102,7 +100,7 @@ class AssetPanel(Panel):
         self._runner.cancel()
         self.table_model.clear()
         self.table_model.setHorizontalHeaderLabels(["File", "Size", "Folder", "Used by"])
-        # setHeaderData, not horizontalHeaderItem(): see op_panel
+        # setHeaderData, not horizontalHeaderItem(): see OpPanel._on_tag_set_changed
         self.table_model.setHeaderData(
             1, Qt.Orientation.Horizontal, RIGHT, Qt.ItemDataRole.TextAlignmentRole
         )
@@ -127,7 +125,7 @@ class AssetPanel(Panel):
             cells[0].setData(asset.path, SORT_ROLE + 1)
             cells[0].setToolTip(asset.path)
             self.table_model.appendRow(cells)
-        self.stack.setCurrentIndex(0 if assets else 1)
+        self.stack.show_content(bool(assets))
         self.table.sortByColumn(0, Qt.SortOrder.AscendingOrder)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         self.table.resizeColumnsToContents()

@@ -22,8 +22,15 @@ from smlens.core.graph.functions import FunctionRow, describe_args, function_row
 from smlens.core.model import Model
 from smlens.core.model.text import grouped
 from smlens.gui.base.panel import Panel
-from smlens.gui.base.tables import SORT_ROLE, cell, filter_edit, muted_label, row_table
 from smlens.gui.base.tasks import TaskRunner
+from smlens.gui.base.widgets import (
+    SORT_ROLE,
+    cell,
+    filter_edit,
+    heading_label,
+    muted_label,
+    row_table,
+)
 
 ROW_ROLE = Qt.ItemDataRole.UserRole + 1  # index into FunctionPanel.rows
 MAIN_GRAPH = "(main graph)"
@@ -40,7 +47,6 @@ class FunctionPanel(Panel):
     title = "Functions"
     part = "graph"
 
-    graph_requested = Signal(str, str, str)  # tag-set, "function", name: draw it
     rows_ready = Signal()  # the table shows the current model's functions
 
     def __init__(self, parent=None):
@@ -101,9 +107,7 @@ class FunctionPanel(Panel):
         column.addWidget(self.name_label)
         column.addWidget(self.signature_label)
         for text, widget in (("Called by", self.callers_list), ("Calls", self.callees_list)):
-            heading = QLabel(text)
-            heading.setProperty("role", "heading")
-            column.addWidget(heading)
+            column.addWidget(heading_label(text))
             column.addWidget(widget, 1)
         return pane
 
@@ -165,7 +169,7 @@ class FunctionPanel(Panel):
             self.table_model.appendRow(cells)
         for col in range(len(headers)):
             # setHeaderData, not horizontalHeaderItem(): clear() frees that item under
-            # PySide6's wrapper, and the next clear() corrupts the heap (see op_panel)
+            # PySide6's wrapper, and the next clear() corrupts the heap
             align = (
                 RIGHT
                 if headers[col] in ("Nodes", "Callers", "Callees")

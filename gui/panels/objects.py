@@ -4,23 +4,20 @@ from __future__ import annotations
 
 from functools import cache
 
-from PySide6.QtCore import QRectF, Qt, Signal
+from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import (
-    QHBoxLayout,
     QHeaderView,
-    QLabel,
-    QStackedWidget,
     QTreeWidget,
     QTreeWidgetItem,
     QVBoxLayout,
-    QWidget,
 )
 
 from smlens.core.model import MetaGraph, Model, ObjectGraph, ObjectNode
 from smlens.core.model.text import short_dtype
 from smlens.gui.base.panel import Panel
 from smlens.gui.base.theme import current
+from smlens.gui.base.widgets import PlaceholderStack
 
 COLUMNS = ("Name", "Kind", "Identifier", "DType", "Shape", "Details")
 NAME, KIND, IDENTIFIER, DTYPE, SHAPE, DETAILS = range(len(COLUMNS))
@@ -86,8 +83,6 @@ class ObjectPanel(Panel):
     title = "Object graph"
     part = "object_graph"
 
-    variable_selected = Signal(str)
-
     def __init__(self, parent=None):
         super().__init__(parent)
         self.tree = QTreeWidget()
@@ -100,18 +95,7 @@ class ObjectPanel(Panel):
         header.setStretchLastSection(True)
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
 
-        self.placeholder = QLabel(PLACEHOLDER)
-        self.placeholder.setWordWrap(True)
-        self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.placeholder.setProperty("role", "muted")
-        self.placeholder.setMaximumWidth(520)
-        page = QWidget()
-        centred = QHBoxLayout(page)
-        centred.addWidget(self.placeholder)
-
-        self.stack = QStackedWidget()
-        self.stack.addWidget(self.tree)
-        self.stack.addWidget(page)
+        self.stack = PlaceholderStack(self.tree, PLACEHOLDER, max_width=520)
         layout = QVBoxLayout(self.body)
         layout.setContentsMargins(6, 6, 6, 6)
         layout.addWidget(self.stack)
@@ -126,9 +110,9 @@ class ObjectPanel(Panel):
         self._items = {}
         meta = _object_meta_graph(model)
         if meta is None:
-            self.stack.setCurrentIndex(1)
+            self.stack.show_content(False)
             return
-        self.stack.setCurrentWidget(self.tree)
+        self.stack.show_content()
         self._keys = variable_keys(model)
         self._copies = {  # checkpoint key -> the object path of the same tensor's other node
             v.key: g[0].object_path if v is not g[0] else g[1].object_path

@@ -10,9 +10,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
-    QStackedWidget,
     QStyle,
-    QTableView,
     QVBoxLayout,
 )
 
@@ -20,8 +18,15 @@ from smlens.core.analysis.ops import OpCount, op_counts
 from smlens.core.model import Model
 from smlens.core.model.text import grouped
 from smlens.gui.base.panel import Panel
-from smlens.gui.base.tables import SORT_ROLE, cell, filter_edit, muted_label
 from smlens.gui.base.theme import current
+from smlens.gui.base.widgets import (
+    SORT_ROLE,
+    PlaceholderStack,
+    cell,
+    filter_edit,
+    muted_label,
+    row_table,
+)
 
 COLUMNS = ("Op", "Main graph", "Functions", "Total", "Notes")
 OP, MAIN, FUNCTIONS, TOTAL, NOTES = range(len(COLUMNS))
@@ -75,24 +80,11 @@ class OpPanel(Panel):
         top.addWidget(self.filter_edit, 1)
         top.addWidget(self.summary_label)
 
-        self.table = QTableView()
-        self.table.setModel(self.proxy)
-        self.table.setSortingEnabled(True)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setAlternatingRowColors(True)
-        self.table.setWordWrap(False)
-        self.table.verticalHeader().hide()
-        self.table.verticalHeader().setDefaultSectionSize(22)
-        self.table.horizontalHeader().setStretchLastSection(True)
-        self.table.horizontalHeader().setHighlightSections(False)
+        self.table = row_table(self.proxy)
+        # Ctrl- and Shift-click select several op types, as in a plain table view.
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
 
-        self.placeholder = QLabel(NO_GRAPH)
-        self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.placeholder.setWordWrap(True)
-        self.placeholder.setProperty("role", "muted")
-        self.stack = QStackedWidget()
-        self.stack.addWidget(self.table)
-        self.stack.addWidget(self.placeholder)
+        self.stack = PlaceholderStack(self.table, NO_GRAPH)
         layout = QVBoxLayout(self.body)
         layout.setContentsMargins(6, 6, 6, 6)
         layout.addLayout(top)
@@ -108,7 +100,7 @@ class OpPanel(Panel):
         several = len(metas) > 1
         self.tag_label.setVisible(several)
         self.tag_combo.setVisible(several)
-        self.stack.setCurrentIndex(0 if metas else 1)
+        self.stack.show_content(bool(metas))
         self._on_tag_set_changed()
 
     def select_tag_set(self, tag_set: str) -> None:

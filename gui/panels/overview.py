@@ -8,8 +8,8 @@ import sys
 from html import escape
 from pathlib import Path
 
-from PySide6.QtCore import QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QFontDatabase, QPainter, QPainterPath, QPalette
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (
     QCheckBox,
     QFrame,
@@ -40,6 +40,7 @@ from smlens.core.model.text import (
 )
 from smlens.gui.base import theme
 from smlens.gui.base.panel import Panel
+from smlens.gui.base.widgets import SizeBar, heading_label, mono_font
 
 LARGEST = 10
 GRAPH_COLUMNS = 4  # meta graphs shown one per column; past it, the rest share one summed column
@@ -47,60 +48,18 @@ TAG_SETS_LISTED = 12
 PART_NAMES = {"graph": "Graph", "variables": "Variables", "assets": "Assets", "other": "Other"}
 
 
-def distinct_variables(model: Model) -> list[Variable]:
-    """One Variable per stored tensor (Model.distinct_variables)."""
-    return model.distinct_variables()
-
-
-class SizeBar(QWidget):
-    """A thin horizontal bar split by each part's share of the bytes on disk."""
-
-    def __init__(self, parent: QWidget | None = None):
-        super().__init__(parent)
-        self.parts: list[tuple[str, int]] = []
-        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
-
-    def set_parts(self, parts: list[tuple[str, int]]) -> None:
-        self.parts = [(name, n) for name, n in parts if n > 0]
-        self.setToolTip("\n".join(f"{PART_NAMES[k]}: {human_bytes(n)}" for k, n in self.parts))
-        self.update()
-
-    def sizeHint(self) -> QSize:
-        return QSize(200, 12)
-
-    def paintEvent(self, event) -> None:
-        total = sum(n for _, n in self.parts)
-        painter = QPainter(self)
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        bounds = QRectF(self.rect()).adjusted(0.5, 0.5, -0.5, -0.5)
-        clip = QPainterPath()
-        clip.addRoundedRect(bounds, 3, 3)
-        painter.setClipPath(clip)
-        painter.fillRect(bounds, self.palette().color(QPalette.ColorRole.Midlight))
-        x = bounds.left()
-        for name, n in self.parts:
-            width = bounds.width() * n / total
-            painter.fillRect(QRectF(x, bounds.top(), width, bounds.height()), self._color(name))
-            x += width
-        painter.end()
-
-    def _color(self, part: str) -> QColor:
-        return QColor(theme.current().part_color(part))
-
-
 class OverviewPanel(Panel):
     """Everything a release check looks at first, on one scrollable page."""
 
     title = "Overview"
     part = "model"
-    variable_selected = Signal(str)  # checkpoint key
     path_requested = Signal(str)  # a model to open: another step, an export below
     compare_requested = Signal(str, str)  # two checkpoint steps: older, newer
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.values: dict[str, QLabel] = {}  # "signatures:0", "parameters", ... -> value
-        self._mono = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
+        self._mono = mono_font()
         scroll = QScrollArea(self.body)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
         scroll.setWidgetResizable(True)
@@ -132,7 +91,7 @@ class OverviewPanel(Panel):
         self._risky_heading, self._risky = self._section("File and system ops", with_heading=True)
         self._variables = self._section("Variables")
         self._disk_heading, self._disk = self._section("Size on disk", with_heading=True)
-        self.size_bar = SizeBar()
+        self.size_bar = SizeBar(PART_NAMES)
         self._content.addWidget(self.size_bar)
         self._content.addSpacing(4)
         self._legend = self._grid()
@@ -164,7 +123,7 @@ class OverviewPanel(Panel):
         label.setToolTip(label.text())
 
     def _heading(self, text: str) -> QLabel:
-        heading = self._label(text, role="heading")
+        heading = heading_label(text)
         heading.setIndent(0)
         self._content.addWidget(heading)
         return heading
@@ -237,8 +196,10 @@ class OverviewPanel(Panel):
             for c, text in enumerate(cells):
                 value = self._label(text, selectable=True)
                 value.setAlignment(align | Qt.AlignmentFlag.AlignVCenter)
-                if not numbers:  # long text is clipped (full text in the tooltip), so a
-                    self._shrinkable(value)  # narrow dock never scrolls sideways
+                if not numbers:
+                    # Long text is clipped (the tooltip holds all of it), so a narrow dock
+                    # never scrolls sideways.
+                    self._shrinkable(value)
                 grid.addWidget(value, r, c + 1)
                 self.values[f"{key}:{c}" if len(cells) > 1 else key] = value
         if numbers:
@@ -348,12 +309,12 @@ class OverviewPanel(Panel):
         rows = []
         for caption, count in counts:
             ns = [count(mg) for mg in shown]
-            if rest:  # op types of several graphs do not add up: the distinct ones are
-                ns.append(
-                    len(set().union(*(op_counts(mg) for mg in rest)))
-                    if caption == "Op types"
-                    else sum(count(mg) for mg in rest)
-                )
+            if rest and caption == "Op types":
+                # Op types of several graphs do not add up: the summed column counts the
+                # distinct ones.
+                ns.append(len(set().union(*(op_counts(mg) for mg in rest))))
+            elif rest:
+                ns.append(sum(count(mg) for mg in rest))
             rows.append((caption, ns))
         self._rows(
             self._graphs,
@@ -368,16 +329,16 @@ class OverviewPanel(Panel):
             for widget in (self._largest_heading, self.largest, self.with_slots):
                 widget.hide()
             return
-        variables = distinct_variables(model)
+        variables = model.distinct_variables()
         weights = [v for v in variables if v.slot_of is None]
         slots = [v for v in variables if v.slot_of is not None]
         rows = [
             ("Variables", [grouped(len(weights))]),
             ("Parameters", [grouped(sum(v.num_elements for v in weights))]),
         ]
-        trainable = [v for v in weights if v.trainable is False]
-        if trainable:
-            rows.append(("Non-trainable", [grouped(len(trainable))]))
+        frozen = [v for v in weights if v.trainable is False]
+        if frozen:
+            rows.append(("Non-trainable", [grouped(len(frozen))]))
         if slots:
             rows.append(("Optimizer slots", [grouped(len(slots))]))
         copies = len(model.variables) - len(variables)
@@ -415,7 +376,7 @@ class OverviewPanel(Panel):
 
     def _on_with_slots_toggled(self, _checked: bool) -> None:
         if self.model is not None:
-            self._fill_largest(distinct_variables(self.model))
+            self._fill_largest(self.model.distinct_variables())
 
     def _show_training(self, model: Model) -> None:
         """Every checkpoint step of a training folder, each opening (or comparing with the

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QColor, QFontDatabase, QGuiApplication
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QAction, QColor, QGuiApplication
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
@@ -15,7 +15,6 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QSizePolicy,
     QSplitter,
-    QStackedWidget,
     QToolButton,
     QTreeWidget,
     QTreeWidgetItem,
@@ -30,9 +29,10 @@ from smlens.core.analysis.snippets import (
     tensor_location,
 )
 from smlens.core.model import INIT_OP_KEY, MetaGraph, Model, TensorInfo
-from smlens.core.model.text import short_dtype
+from smlens.core.model.text import counted, short_dtype
 from smlens.gui.base.panel import Panel
 from smlens.gui.base.theme import current
+from smlens.gui.base.widgets import PlaceholderStack, mono_font
 
 COLUMNS = ("Name", "DType", "Shape", "Tensor", "Method")
 NAME, DTYPE, SHAPE, TENSOR, METHOD = range(len(COLUMNS))
@@ -53,8 +53,6 @@ class SignaturePanel(Panel):
     title = "Signatures"
     part = "graph"
 
-    graph_requested = Signal(str, str, str)  # tag-set, "signature" | "function", name
-
     def __init__(self, parent=None):
         super().__init__(parent)
         self.tree = QTreeWidget()
@@ -70,7 +68,7 @@ class SignaturePanel(Panel):
         self.details_title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.snippet_edit = QPlainTextEdit()
         self.snippet_edit.setReadOnly(True)
-        self.snippet_edit.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        self.snippet_edit.setFont(mono_font())
         self.snippet_edit.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
         self.copy_button = QToolButton()
         self.copy_button.setText("Copy snippet")
@@ -109,13 +107,7 @@ class SignaturePanel(Panel):
         lines = self.snippet_edit.fontMetrics().lineSpacing()
         self.snippet_edit.setMinimumHeight(3 * lines)
 
-        self.placeholder = QLabel(NO_SIGNATURES)
-        self.placeholder.setWordWrap(True)
-        self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.placeholder.setProperty("role", "muted")
-        self.stack = QStackedWidget()
-        self.stack.addWidget(splitter)
-        self.stack.addWidget(self.placeholder)
+        self.stack = PlaceholderStack(splitter, NO_SIGNATURES)
         layout = QVBoxLayout(self.body)
         layout.setContentsMargins(6, 6, 6, 6)
         layout.addWidget(self.stack)
@@ -128,10 +120,9 @@ class SignaturePanel(Panel):
         self._show_details(None)
         metas = model.meta_graphs if model else []
         if not any(mg.signatures or _root_functions(mg) for mg in metas):
-            self.placeholder.setText(NO_SIGNATURES if model is not None else NO_MODEL)
-            self.stack.setCurrentWidget(self.placeholder)
+            self.stack.show_placeholder(NO_SIGNATURES if model is not None else NO_MODEL)
             return
-        self.stack.setCurrentIndex(0)
+        self.stack.show_content()
         for mg in metas:
             self._add_meta_graph(mg)
         self._fit_columns()
@@ -278,8 +269,8 @@ class SignaturePanel(Panel):
         sig = mg.signatures[key]
         self.details_title.setText(
             f"<b>{key}</b> &nbsp;·&nbsp; {sig.method_name or 'no method'} &nbsp;·&nbsp; "
-            f"tag-set {tag_set or '(none)'} &nbsp;·&nbsp; {_count(sig.inputs, 'input')}, "
-            f"{_count(sig.outputs, 'output')}"
+            f"tag-set {tag_set or '(none)'} &nbsp;·&nbsp; {counted(len(sig.inputs), 'input')}, "
+            f"{counted(len(sig.outputs), 'output')}"
         )
         if key == INIT_OP_KEY:
             self.snippet_edit.setPlainText(
@@ -310,10 +301,6 @@ def _signature_order(item) -> tuple:
     """serving_default first, the init op last, the rest by name."""
     key = item[0]
     return (key == INIT_OP_KEY, key != "serving_default", key)
-
-
-def _count(items, noun: str) -> str:
-    return f"{len(items)} {noun}" + ("" if len(items) == 1 else "s")
 
 
 def _root_functions(mg: MetaGraph) -> list[tuple[str, Any]]:

@@ -24,8 +24,8 @@ from PySide6.QtWidgets import (
 from smlens.core.model import Model, Shape, Variable
 from smlens.core.model.text import grouped, human_bytes, short_dtype
 from smlens.gui.base.panel import Panel
-from smlens.gui.base.tables import filter_edit, muted_label, row_table
 from smlens.gui.base.theme import current
+from smlens.gui.base.widgets import SORT_ROLE, filter_edit, muted_label, row_table
 from smlens.gui.tensor.view import TensorView
 
 COLUMNS = (
@@ -50,7 +50,6 @@ HEADER_TIPS = {
     SLOT_OF: "The variable this optimizer slot belongs to",
     ALIASES: "Other checkpoint keys holding the same tensor (Keras exports store each twice)",
 }
-SORT_ROLE = Qt.ItemDataRole.UserRole
 
 
 def _shape_key(shape: Shape) -> tuple:

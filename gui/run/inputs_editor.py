@@ -1,15 +1,15 @@
 """The run panel's inputs: one row per signature input, pre-filled from its spec.
 
 Each row picks a source (a fill, an expression, a file, tf.Examples or strings); building
-and checking the values is core's (``input_value``, ``check_input``), so this file only
-edits ``InputSource``s and marks the row whose value does not fit.
+the values is core's (``input_value``), checking them the run request's, so this file only
+edits ``InputSource``s and marks the rows whose values do not fit.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
-import numpy as np
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
@@ -33,7 +33,7 @@ from smlens.core.model.text import format_dims, short_dtype
 from smlens.core.run.inputs import (
     FILL_MODES,
     InputSource,
-    check_input,
+    InputsRefused,
     default_source,
     fill_shape,
     input_value,
@@ -70,14 +70,6 @@ def placeholder(kind: str, info: TensorInfo) -> str:
     dims = fill_shape(info, 1)
     maker = f"np.ones({format_dims(dims)}, np.{dtype.name})" if dims else f"np.{dtype.name}(1)"
     return f"{maker}  ·  a literal like [[1, 2], [3, 4]]"
-
-
-class InputsInvalid(Exception):
-    """Some inputs do not fit; ``errors`` maps each input key to what is wrong with it."""
-
-    def __init__(self, errors: dict[str, str]):
-        super().__init__("; ".join(errors.values()))
-        self.errors = errors
 
 
 def spec_text(info: TensorInfo) -> str:
@@ -324,25 +316,25 @@ class RunInputsEditor(QWidget):
     def sources(self) -> dict[str, InputSource]:
         return {key: row.source() for key, row in self.rows.items()}
 
-    def values(self) -> dict[str, np.ndarray]:
-        """Every input built and checked against the signature; InputsInvalid (with each
-        bad input marked in its row) when any does not fit."""
-        arrays, errors = {}, {}
+    def values(self) -> dict[str, Any]:
+        """Every input's value, built from its row's source (the run request checks them
+        against the signature); InputsRefused names each input whose value cannot be built."""
+        values: dict[str, Any] = {}
+        errors: dict[str, SmlensError] = {}
         seed = self.seed.value()
         for i, (key, row) in enumerate(self.rows.items()):
             try:
-                value = input_value(row.info, row.source(), self.batch_size(), seed + i)
-                arrays[key] = check_input(self.signature, key, value)
+                values[key] = input_value(row.info, row.source(), self.batch_size(), seed + i)
             except SmlensError as e:
-                errors[key] = str(e)
-            row.set_error(errors.get(key))
+                errors[key] = e
         if errors:
-            raise InputsInvalid(errors)
-        return arrays
+            raise InputsRefused(errors)
+        return values
 
-    def clear_errors(self) -> None:
-        for row in self.rows.values():
-            row.set_error(None)
+    def show_errors(self, errors: dict[str, str]) -> None:
+        """Mark each input at fault in its row, and clear the others."""
+        for key, row in self.rows.items():
+            row.set_error(errors.get(key))
 
     # -- events -----------------------------------------------------------------------
 

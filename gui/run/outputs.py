@@ -8,7 +8,7 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
 from PySide6.QtGui import QColor, QFontDatabase
 
 from smlens.core.model.text import format_dims
-from smlens.core.run.compare import OutputDelta
+from smlens.core.run.deltas import OutputDelta
 from smlens.core.run.state import RunRecord
 from smlens.gui.base.theme import current
 

@@ -35,21 +35,16 @@ from PySide6.QtWidgets import (
 )
 
 from smlens.core.errors import SmlensError
-from smlens.core.model import MetaGraph, Model, Signature
+from smlens.core.model import Model
 from smlens.core.model.text import counted
 from smlens.core.run.client import RunCancelled, RunEngine
+from smlens.core.run.inputs import InputsRefused
 from smlens.core.run.messages import describe_failure, device_text, risky_text
-from smlens.core.run.state import (
-    RunRecord,
-    RunState,
-    execute,
-    list_devices,
-    restart_worker,
-    switch_model,
-)
+from smlens.core.run.request import LoadRequest
+from smlens.core.run.state import RunState, execute, list_devices, restart_worker, switch_model
 from smlens.gui.base.panel import Panel
 from smlens.gui.base.tasks import TaskRunner, tasks_running
-from smlens.gui.run.inputs_editor import InputsInvalid, RunInputsEditor
+from smlens.gui.run.inputs_editor import RunInputsEditor
 from smlens.gui.run.outputs_pane import RunOutputsPane
 from smlens.gui.tensor.view import TensorView
 
@@ -76,15 +71,18 @@ class RunPanel(Panel):
         # Asked before running a model with risky ops; tests replace it to answer.
         self.confirm_risky: Callable[[str], bool] = self._ask_risky
         self._stop = threading.Event()
-        self._request: dict | None = None
         # Its own threads: a long run must not hold the global pool the viewers share.
         self._pool = QThreadPool(self)
         self._pool.setMaxThreadCount(2)
         self._run_runner = TaskRunner(self, self._pool)
         self._run_runner.finished.connect(self._on_run_finished)
         self._run_runner.failed.connect(self._on_run_failed)
-        self._run_runner.progressed.connect(self._on_progressed)
-        self._run_runner.busy_changed.connect(self._on_busy_changed)
+        self._restart_runner = TaskRunner(self, self._pool)
+        self._restart_runner.finished.connect(self._on_restart_finished)
+        self._restart_runner.failed.connect(self._on_run_failed)
+        for runner in (self._run_runner, self._restart_runner):
+            runner.progressed.connect(self._on_progressed)
+            runner.busy_changed.connect(self._on_busy_changed)
         self._device_runner = TaskRunner(self, self._pool)
         # Devices are asked for only once the panel has stayed in view a moment: a Run tab
         # merely passed over at start-up must not start TensorFlow's three-second import.
@@ -92,45 +90,11 @@ class RunPanel(Panel):
         self._device_timer.timeout.connect(self._on_device_timer_timeout)
         self._device_runner.finished.connect(self._on_devices_listed)
         self._device_runner.failed.connect(self._on_devices_failed)
-        self._restarting = False
         self._split_by_hand = False
         self._build()
         self.state.observe("choice", self._on_choice_changed)
         self.state.observe("runs", self._update_enabled)
         self.show_model(None)
-
-    # -- the state, as the tests and the window read it ---------------------------------
-
-    @property
-    def engine(self) -> RunEngine:
-        return self.state.engine
-
-    @property
-    def devices(self):
-        return self.state.devices
-
-    @property
-    def runs(self) -> list[RunRecord]:
-        return self.state.runs
-
-    @property
-    def shown(self) -> RunRecord | None:
-        return self.state.shown
-
-    @property
-    def baselines(self) -> dict[str, dict]:
-        return self.state.baselines
-
-    def save_outputs(self, path: str | Path) -> Path:
-        """Save the shown run's outputs as one .npz (never inside the model folder)."""
-        return self.state.save_outputs(path)
-
-    def load_baseline(self, path: str | Path) -> None:
-        """Compare with the outputs saved in ``path`` from now on."""
-        self.state.load_baseline(path)
-
-    def select_output(self, key: str) -> None:
-        self.outputs.select_output(key)
 
     # -- building -------------------------------------------------------------------------
 
@@ -239,18 +203,6 @@ class RunPanel(Panel):
         self.outputs = RunOutputsPane(
             self.state, self.tensor_view, self._show_error, self.status_label.setText
         )
-        pane = self.outputs  # its widgets, read as the panel's by the window and the tests
-        self.table, self.table_model, self.timings_label = (
-            pane.table,
-            pane.table_model,
-            pane.timings_label,
-        )
-        self.compare_combo, self.compare_note = pane.compare_combo, pane.compare_note
-        self.output_caption, self.printed, self.values_combo = (
-            pane.output_caption,
-            pane.printed,
-            pane.values_combo,
-        )
         top = QSplitter(Qt.Orientation.Horizontal)
         top.addWidget(self.inputs)
         top.addWidget(self.outputs)
@@ -286,9 +238,9 @@ class RunPanel(Panel):
         self._stop.set()
         self._run_runner.cancel()
         self.state.set_model(model)
-        if self.engine.running:  # the warm worker swaps models: no second TensorFlow import
-            path, tags = self.state.preload_target()
-            threading.Thread(target=self._switch, args=(path, tags), daemon=True).start()
+        if self.state.engine.running:  # the warm worker swaps models: no second TF import
+            path, target = self.state.preload_target()
+            threading.Thread(target=self._switch, args=(path, target), daemon=True).start()
         self.tensor_view.clear()
         self.tensor_view.set_protected_folder(model.path if model else None)
         self._show_error(self.state.not_runnable_reason())
@@ -301,10 +253,10 @@ class RunPanel(Panel):
         if self.state.runnable:
             self._device_timer.start()
 
-    def _switch(self, path, tags) -> None:
+    def _switch(self, path: Path | None, target: LoadRequest | None) -> None:
         # A failed load (a missing op library...) is reported by the run that needs it.
         with contextlib.suppress(SmlensError):
-            switch_model(self.engine, path, tags, self.state.device)
+            switch_model(self.state.engine, path, target)
 
     def showEvent(self, event) -> None:
         super().showEvent(event)
@@ -334,18 +286,12 @@ class RunPanel(Panel):
         in view, and only while no task runs: it would slow a model or graph opening."""
         if not (self.on_screen and self.isVisible()):
             return
-        if self.meta_graph() is None or self.devices is not None:
+        if self.state.meta_graph() is None or self.state.devices is not None:
             return
         if tasks_running():
             self._device_timer.start()
         else:
             self.list_devices()
-
-    def meta_graph(self) -> MetaGraph | None:
-        return self.state.meta_graph()
-
-    def signature(self) -> Signature | None:
-        return self.state.signature()
 
     def _on_choice_changed(self) -> None:
         """The tag-set or signature changed in the state: refill the combos and inputs."""
@@ -394,7 +340,7 @@ class RunPanel(Panel):
         if self._device_runner.busy:
             return
         self.device_note.setText("Asking TensorFlow for its devices…")
-        self._device_runner.start(list_devices, self.engine)
+        self._device_runner.start(list_devices, self.state.engine)
 
     def _on_devices_listed(self, found) -> None:
         devices, tf_version, built_with_cuda, pid = found
@@ -421,13 +367,13 @@ class RunPanel(Panel):
         combo = self.device_combo
         combo.blockSignals(True)
         combo.clear()
-        devices = self.devices or []
+        devices = self.state.devices or []
         if not devices:
             combo.addItem("CPU:0", "cpu:0")
         for device in devices:
             combo.addItem(device_text(device), device.spec)
             combo.setItemData(combo.count() - 1, device.name, Qt.ItemDataRole.ToolTipRole)
-        if self.devices is not None and not self.state.has_gpu:
+        if self.state.devices is not None and not self.state.has_gpu:
             combo.addItem("GPU — none found", None)
             item = combo.model().item(combo.count() - 1)
             item.setEnabled(False)
@@ -435,13 +381,14 @@ class RunPanel(Panel):
         index = combo.findData(chosen)
         combo.setCurrentIndex(index if index >= 0 else 0)
         combo.blockSignals(False)
-        if self.devices is None:
+        if self.state.devices is None:
             self.device_note.setText("")
 
     def _show_worker(self, tf_version: str = "", pid: int | None = None) -> None:
-        pid = pid if pid is not None else self.engine.pid
-        tf_version = tf_version or self.engine.tf_version
-        if pid is None or not self.engine.running:
+        engine = self.state.engine
+        pid = pid if pid is not None else engine.pid
+        tf_version = tf_version or engine.tf_version
+        if pid is None or not engine.running:
             self.worker_label.setText("worker not running")
         else:
             self.worker_label.setText(f"TF {tf_version} · worker pid {pid}")
@@ -451,20 +398,18 @@ class RunPanel(Panel):
 
     @property
     def busy(self) -> bool:
-        return self._run_runner.busy
+        """A run or a restart is under way (the device listing is not: it never blocks Run)."""
+        return self._run_runner.busy or self._restart_runner.busy
 
     def run(self) -> bool:
         """Check the inputs, ask about risky ops, then run; False when nothing started."""
-        if self.busy or self.signature() is None:
+        if self.busy or self.state.signature() is None:
             return False
         self._show_error(None)
         try:
             values = self.inputs.values()
-        except InputsInvalid as e:
-            keys = ", ".join(repr(k) for k in e.errors)
-            self._show_error(f"Not run: fix the input{'s' * (len(e.errors) > 1)} {keys} (in red).")
-            self.status_label.setText("")
-            return False
+        except InputsRefused as e:
+            return self._refuse_inputs(e)
         if self.state.needs_consent():
             if not self.confirm_risky(risky_text(self.state.risky_scan(), self.state.tag_set)):
                 self.status_label.setText("Not run: risky ops refused")
@@ -472,11 +417,24 @@ class RunPanel(Panel):
             self.state.allow_risky()
         self.state.choose_device(self.device_combo.currentData())
         self.state.set_loads(self.loads_edit.text().split(","))
-        self._request = self.state.request(values, self.repeat.value())
+        try:
+            request = self.state.request(values, self.repeat.value())
+        except InputsRefused as e:
+            return self._refuse_inputs(e)
+        self.inputs.show_errors({})
         self._stop = threading.Event()
         self.status_label.setText("Starting…")
-        self._run_runner.start(execute, self.engine, self._request, self._stop)
+        self._run_runner.start(execute, self.state.engine, request, self._stop)
         return True
+
+    def _refuse_inputs(self, refused: InputsRefused) -> bool:
+        """Mark each input at fault in its row and say which; nothing runs."""
+        self.inputs.show_errors(refused.errors)
+        keys = ", ".join(repr(k) for k in refused.errors)
+        plural = "s" * (len(refused.errors) > 1)
+        self._show_error(f"Not run: fix the input{plural} {keys} (in red).")
+        self.status_label.setText("")
+        return False
 
     def _ask_risky(self, text: str) -> bool:
         answer = QMessageBox.warning(
@@ -497,10 +455,10 @@ class RunPanel(Panel):
     def restart_worker(self) -> None:
         """Kill the worker and start a fresh one (a run in progress is stopped)."""
         self._stop.set()
-        self._restarting = True
+        self._run_runner.cancel()
         self._show_error(None)
         self.status_label.setText("Restarting the worker…")
-        self._run_runner.start(restart_worker, self.engine)
+        self._restart_runner.start(restart_worker, self.state.engine)
 
     def _on_progressed(self, fraction: float, text: str) -> None:
         self.busy_bar.setValue(int(fraction * 100))
@@ -514,26 +472,24 @@ class RunPanel(Panel):
 
     def _update_enabled(self) -> None:
         busy = self.busy
-        ready = self.signature() is not None
+        ready = self.state.signature() is not None
         self.run_button.setEnabled(ready and not busy)
         self.stop_button.setEnabled(busy)
         self.restart_button.setEnabled(self.model is not None)
         for widget in (self.tag_combo, self.signature_combo, self.device_combo, self.inputs):
-            widget.setEnabled(not busy and self.meta_graph() is not None)
+            widget.setEnabled(not busy and self.state.meta_graph() is not None)
 
-    def _on_run_finished(self, found) -> None:
-        if self._restarting:
-            self._restarting = False
-            self.status_label.setText("Fresh worker ready")
-            self._show_worker(pid=found)
-            return
-        result, stats = found
-        record = self.state.add_run(self._request, result, stats)
+    def _on_run_finished(self, found: tuple) -> None:
+        record = self.state.add_run(*found)
         self.status_label.setText(f"Run #{record.number} done")
         self._show_worker()
 
+    def _on_restart_finished(self, pid: int | None) -> None:
+        self.status_label.setText("Fresh worker ready")
+        self._show_worker(pid=pid)
+
     def _on_run_failed(self, error: BaseException) -> None:
-        self._restarting = False
+        """A run or a restart failed or was stopped."""
         self.status_label.setText("Failed" if not isinstance(error, RunCancelled) else "Stopped")
         self._show_error(describe_failure(error))
         self._show_worker()
@@ -547,10 +503,10 @@ class RunPanel(Panel):
     def shutdown(self) -> None:
         """Stop any run and let the worker quit: the window is closing."""
         self._stop.set()
-        self._run_runner.cancel()
-        self._device_runner.cancel()
+        for runner in (self._run_runner, self._restart_runner, self._device_runner):
+            runner.cancel()
         self.state.set_devices(None)
-        self.engine.close()
+        self.state.engine.close()
         self._show_worker()
 
 

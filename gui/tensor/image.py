@@ -9,7 +9,6 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QCheckBox,
     QHBoxLayout,
-    QLabel,
     QSpinBox,
     QStackedWidget,
     QVBoxLayout,
@@ -20,6 +19,7 @@ from smlens.core.analysis.stats import TensorStats
 from smlens.core.analysis.tensor_values import kernel_grid, numeric_view, shrink_image
 from smlens.gui.base.plots import pg
 from smlens.gui.base.theme import current
+from smlens.gui.base.widgets import muted_label
 
 LINE_SYMBOLS = 200  # 1-D tensors up to this size get a dot per value
 
@@ -43,8 +43,7 @@ class TensorPicture(QWidget):
         self.channel_spin.setPrefix("input channel ")
         self.channel_spin.setToolTip("The input channel whose kernels are tiled")
         self.channel_spin.valueChanged.connect(self._on_option_changed)
-        self.note = QLabel()
-        self.note.setProperty("role", "muted")
+        self.note = muted_label()
         tools = QHBoxLayout()
         tools.setContentsMargins(0, 0, 0, 0)
         tools.addWidget(self.kernel_check)
@@ -77,8 +76,7 @@ class TensorPicture(QWidget):
 
         # What the pointer is over: the value under it, at full resolution (the drawing may
         # be block means), so hovering reads the stored number.
-        self.readout = QLabel(" ")
-        self.readout.setProperty("role", "muted")
+        self.readout = muted_label(" ")
         self.readout.setToolTip("The value under the pointer")
         self._values: np.ndarray | None = None  # what the image shows, one value per cell
         self.image_plot.scene().sigMouseMoved.connect(self._on_image_mouse_moved)

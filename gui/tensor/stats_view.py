@@ -7,6 +7,7 @@ from PySide6.QtWidgets import QGridLayout, QLabel, QWidget
 
 from smlens.core.analysis.stats import TensorStats
 from smlens.gui.base.theme import current
+from smlens.gui.base.widgets import muted_label
 
 STAT_NAMES = ("min", "max", "mean", "std", "zeros", "NaN", "Inf", "count")
 NUMERIC_STATS = STAT_NAMES[:7]
@@ -57,8 +58,7 @@ class TensorStatsView(QWidget):
         grid.setHorizontalSpacing(8)
         grid.setVerticalSpacing(2)
         for i, name in enumerate(STAT_NAMES):
-            caption = QLabel(name)
-            caption.setProperty("role", "muted")
+            caption = muted_label(name)
             caption.setToolTip(TIPS[name])
             value = QLabel()
             value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, Signal
-from PySide6.QtGui import QFontDatabase
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSpinBox, QTableView, QWidget
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QSpinBox, QTableView, QWidget
 
 from smlens.core.analysis.tensor_values import CELL_CHARS, format_bytes_value, format_value, is_text
+from smlens.gui.base.widgets import mono_font, muted_label
 
 
 class ArrayTableModel(QAbstractTableModel):
@@ -55,10 +55,6 @@ class ArrayTableModel(QAbstractTableModel):
         return None
 
 
-def mono_font():
-    return QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
-
-
 class SliceControls(QWidget):
     """Which two axes are rows and columns, and a spin box for every other axis."""
 
@@ -78,8 +74,7 @@ class SliceControls(QWidget):
         layout.setContentsMargins(8, 0, 0, 2)
         layout.setSpacing(4)
         for text, combo in (("Rows", self.rows), ("Columns", self.cols)):
-            label = QLabel(text)
-            label.setProperty("role", "muted")
+            label = muted_label(text)
             label.setBuddy(combo)
             combo.setToolTip(f"The axis that runs {'down' if combo is self.rows else 'across'}")
             layout.addWidget(label)

@@ -1,9 +1,10 @@
 """One tensor's values: statistics, histogram, a 2-D slice as a table and as an image.
 
 Loading and analysis run off the UI thread (TaskRunner); a newer tensor cancels the older.
-The widget knows arrays, not variables, so the run panel can reuse it for outputs. Its
-parts live in tensor_values (pure helpers), tensor_stats_view, tensor_histogram,
-tensor_table and tensor_image.
+The widget knows arrays, not variables, so the run and graph panels reuse it for outputs and
+weights. Its parts live beside it: ``stats_view`` (the statistics grid), ``histogram``,
+``table`` (the slice as a table, and the controls that pick the slice) and ``image``; the
+slicing, statistics and formatting they show are core's (``core.analysis.tensor_values``).
 """
 
 from __future__ import annotations
@@ -29,19 +30,12 @@ from PySide6.QtWidgets import (
 )
 
 from smlens.core.analysis.tensor_values import (
-    CELL_CHARS,
     COPY_LIMIT,
-    HISTOGRAM_BINS,
     TensorData,
     analyze,
-    format_bytes_value,
     format_value,
-    histogram,
-    inside,
     is_text,
-    kernel_grid,
     load_and_analyze,
-    numeric_view,
     save_npy,
     slice_2d,
     values_text,
@@ -49,36 +43,13 @@ from smlens.core.analysis.tensor_values import (
 from smlens.core.model import format_dims
 from smlens.gui.base.tasks import TaskRunner
 from smlens.gui.base.theme import current
-from smlens.gui.tensor.stats_view import NUMERIC_STATS, STAT_NAMES, TensorStatsView, error_style
-from smlens.gui.tensor.table import ArrayTableModel, ArrayTableView, SliceControls, mono_font
+from smlens.gui.base.widgets import mono_font, muted_label, placeholder_label
+from smlens.gui.tensor.stats_view import TensorStatsView, error_style
+from smlens.gui.tensor.table import ArrayTableView, SliceControls
 
 if TYPE_CHECKING:
     from smlens.gui.tensor.histogram import TensorHistogram
     from smlens.gui.tensor.image import TensorPicture
-
-__all__ = [
-    "CELL_CHARS",
-    "COPY_LIMIT",
-    "HISTOGRAM_BINS",
-    "NUMERIC_STATS",
-    "STAT_NAMES",
-    "ArrayTableModel",
-    "SliceControls",
-    "TensorData",
-    "TensorView",
-    "analyze",
-    "format_bytes_value",
-    "format_value",
-    "histogram",
-    "inside",
-    "is_text",
-    "kernel_grid",
-    "load_and_analyze",
-    "numeric_view",
-    "save_npy",
-    "slice_2d",
-    "values_text",
-]
 
 HISTOGRAM_TAB, VALUES_TAB, IMAGE_TAB = range(3)
 
@@ -117,8 +88,7 @@ class TensorView(QWidget):
         font.setBold(True)
         self.title_label.setFont(font)
         self.title_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.info_label = QLabel()
-        self.info_label.setProperty("role", "muted")
+        self.info_label = muted_label()
         self.busy_bar = QProgressBar()
         self.busy_bar.setRange(0, 0)
         self.busy_bar.setMaximumWidth(120)
@@ -145,7 +115,6 @@ class TensorView(QWidget):
         header.setContentsMargins(0, 0, 0, 0)
 
         self.stats_view = TensorStatsView()
-        self.stat_labels = self.stats_view.labels
         self.message = QLabel()
         self.message.setWordWrap(True)
         self.message.hide()
@@ -156,7 +125,6 @@ class TensorView(QWidget):
         self._hist_page = QWidget()
         QVBoxLayout(self._hist_page).setContentsMargins(0, 0, 0, 0)
         self.table = ArrayTableView()
-        self.table_model = self.table.array_model
         self._picture: TensorPicture | None = None  # built when first shown: two plots
         self._picture_array: np.ndarray | None = None  # the array the picture is set up for
         self._picture_page = QWidget()
@@ -182,9 +150,7 @@ class TensorView(QWidget):
         font = mono_font()
         font.setPointSize(font.pointSize() + 6)
         self.scalar_label.setFont(font)
-        self.placeholder = QLabel()
-        self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.placeholder.setWordWrap(True)
+        self.placeholder = placeholder_label()
         self.content = QStackedWidget()
         self.content.setMinimumHeight(60)  # a short dock still shows the header and tabs
         self.content.addWidget(self.tabs)
@@ -209,10 +175,6 @@ class TensorView(QWidget):
         return self._hist
 
     @property
-    def hist_curve(self):
-        return self.hist_plot.curve
-
-    @property
     def picture_view(self) -> TensorPicture:
         """The Image tab's content, built on first use (it costs startup time otherwise)."""
         if self._picture is None:
@@ -222,16 +184,6 @@ class TensorView(QWidget):
             self._picture.changed.connect(self._on_slice_changed)
             self._picture_page.layout().addWidget(self._picture)
         return self._picture
-
-    kernel_check = property(lambda self: self.picture_view.kernel_check)
-    channel_spin = property(lambda self: self.picture_view.channel_spin)
-    kernel_tools = property(lambda self: self.picture_view.kernel_tools)
-    image_plot = property(lambda self: self.picture_view.image_plot)
-    image_item = property(lambda self: self.picture_view.image_item)
-    colorbar = property(lambda self: self.picture_view.colorbar)
-    line_plot = property(lambda self: self.picture_view.line_plot)
-    line_curve = property(lambda self: self.picture_view.line_curve)
-    picture = property(lambda self: self.picture_view.stack)
 
     # public API -------------------------------------------------------------------------
 
@@ -289,7 +241,7 @@ class TensorView(QWidget):
         self.stats_view.setVisible(bool(title) and self.with_stats)
         if self._hist is not None:
             self._hist.clear_counts()
-        self.table_model.set_array(np.zeros((0, 0)))
+        self.table.array_model.set_array(np.zeros((0, 0)))
         if self._picture is not None:
             self._picture.clear()
         self._picture_array = None
@@ -367,7 +319,7 @@ class TensorView(QWidget):
             self._picture_array = self.data.array
             self.picture_view.set_array(self.data.array)  # may ask for a redraw: drawn below
             self._picture_stale = False
-        self.picture_view.draw(self.data.array, self.table_model.array, self.data.stats)
+        self.picture_view.draw(self.data.array, self.table.array_model.array, self.data.stats)
 
     def _on_export_clicked(self) -> None:
         start = str(Path.home() / f"{self.title.replace('/', '_') or 'tensor'}.npy")

@@ -20,7 +20,7 @@ from smlens.gui.panels.signatures import SignaturePanel
 from smlens.gui.panels.variables import VariablePanel
 from smlens.gui.run.panel import RunPanel
 
-log = logging.getLogger("smlens.gui.window.main_window")
+log = logging.getLogger(__name__)
 
 DOCK_MINIMUM = (160, 90)
 

@@ -29,6 +29,15 @@ def _run(*args: str) -> subprocess.CompletedProcess:
     )
 
 
+def _text_and_all(root, capsys) -> tuple[str, str]:
+    """What ``smlens diff`` prints for the pair in ``root``, without and with ``--all``."""
+    texts = []
+    for extra in ([], ["--all"]):
+        main(["diff", str(root / "a"), str(root / "b"), "--color", "never", *extra])
+        texts.append(capsys.readouterr().out)
+    return texts[0], texts[1]
+
+
 @pytest.mark.parametrize(
     ("pair", "expected"),
     [
@@ -171,10 +180,7 @@ def test_a_reexport_says_no_semantic_change_and_passes_fail_on_any(models):
 def test_text_opens_with_the_summary_and_hides_annotations_without_all(models, capsys):
     root = models.path("pair_widened_input")
 
-    main(["diff", str(root / "a"), str(root / "b"), "--color", "never"])
-    out = capsys.readouterr().out
-    main(["diff", str(root / "a"), str(root / "b"), "--color", "never", "--all"])
-    everything = capsys.readouterr().out
+    out, everything = _text_and_all(root, capsys)
 
     lines = out.splitlines()
     areas = [line.split()[0] for line in lines[6:13]]
@@ -221,10 +227,7 @@ def test_a_call_to_a_missing_function_exits_1_with_a_warning_not_a_traceback(mod
 def test_functions_are_one_line_each_unless_all(models, capsys):
     root = models.path("pair_keras_renamed_layer")
 
-    main(["diff", str(root / "a"), str(root / "b"), "--color", "never"])
-    out = capsys.readouterr().out
-    main(["diff", str(root / "a"), str(root / "b"), "--color", "never", "--all"])
-    everything = capsys.readouterr().out
+    out, everything = _text_and_all(root, capsys)
 
     section = out.split("\nfunctions\n")[1].split("\n\n")[0].splitlines()
     call = next(line for line in section if "/__inference___call__:" in line)

@@ -79,6 +79,20 @@ def unknown_dtype(folder: Path) -> Path:
     return folder
 
 
+def negative_dtype(folder: Path) -> Path:
+    """Every tensor entry of every index at dtype -5 (protobuf keeps an open enum's number)."""
+    for index in index_files(folder):
+        pairs = []
+        for key, value in read_table(index):
+            if key and key != b"_CHECKPOINTABLE_OBJECT_GRAPH":
+                entry = proto.BundleEntryProto.FromString(value)
+                entry.dtype = -5
+                value = entry.SerializeToString()
+            pairs.append((key, value))
+        write_table(index, pairs)
+    return folder
+
+
 def negative_offset(folder: Path) -> Path:
     index = folder / "variables" / "variables.index"
     for key, _ in read_table(index)[1:]:
@@ -222,6 +236,12 @@ Build = Callable[[Path], Path]
 HOSTILE: dict[str, tuple[str, Build, str]] = {
     "ref_dtype": ("keras_export", ref_dtype, "an index entry of dtype DT_FLOAT_REF (101)"),
     "unknown_dtype": ("keras_export", unknown_dtype, "an index entry of dtype 77"),
+    "negative_dtype": ("keras_export", negative_dtype, "every index entry of dtype -5"),
+    "negative_dtype_sliced": (
+        "ckpt_partitioned",
+        negative_dtype,
+        "a partitioned checkpoint whose whole and sliced entries are of dtype -5",
+    ),
     "negative_offset": ("keras_export", negative_offset, "every variable at offset -8"),
     "object_graph_offset": (
         "keras_export",

@@ -270,7 +270,7 @@ def exercise(path: Path, deep: bool = False) -> bool:
 
 
 def _diff_with_itself(model) -> None:
-    from smlens.core.diff.compare import diff_models
+    from smlens.core.diff.model_diff import diff_models
 
     diff_models(model, model)
 

@@ -3,8 +3,7 @@ then names under scopes the diff's scope matching pairs, for nodes and scope pat
 
 from __future__ import annotations
 
-from smlens.core.diff.changes import NodeMarks
-from smlens.core.diff.counterparts import counterparts
+from smlens.core.diff.report.counterparts import NodeMarks, counterparts
 from smlens.core.model import Node
 
 

@@ -13,8 +13,8 @@ import pytest
 
 from smlens.core.diff import values as diff_values
 from smlens.core.diff.changes import ValueDelta
-from smlens.core.diff.compare import diff_models
-from smlens.core.diff.functions import Hasher, match_functions, strip_uid
+from smlens.core.diff.function_matching import Hasher, match_functions, strip_uid
+from smlens.core.diff.model_diff import diff_models
 from smlens.core.diff.signatures import diff_signatures, grade_shape
 from smlens.core.diff.values import _Accumulator
 from smlens.core.formats import proto
@@ -517,7 +517,7 @@ def test_vocab_asset_lists_the_lines_that_changed(models):
     assert change.before["lines_removed"] == ["cherry"]
     assert change.after["lines_added"] == ["elderberry"]
     assert change.before["sha256"] != change.after["sha256"]
-    assert "1 lines added, 1 removed" in change.reason
+    assert "1 line added, 1 removed" in change.reason
     assert diff.identical_parts["assets"] is False
     assert diff.groups["signatures"] == diff.groups["functions"] == []
 

@@ -8,7 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from smlens.core.diff.histogram import MAX_BINS, bin_count, delta_histogram, differences
+from smlens.core.diff.report.histogram import MAX_BINS, bin_count, delta_histogram
+from smlens.core.diff.values import differences
 from smlens.core.model import Model
 from smlens.core.tasks import Cancelled
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import shutil
 
-from smlens.core.diff.compare import diff_models
+from smlens.core.diff.model_diff import diff_models
 from smlens.core.formats import proto
 from smlens.core.formats.reader import open_model
 

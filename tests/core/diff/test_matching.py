@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from smlens.core.diff.functions import tensor_text
-from smlens.core.diff.graph import op_version_rename
-from smlens.core.diff.pairing import pair_variables
+from smlens.core.diff.function_matching import tensor_text
+from smlens.core.diff.node_diff import op_version_rename
 from smlens.core.diff.scopes import match_scopes, rename
+from smlens.core.diff.variable_pairing import pair_variables
 from smlens.core.model import Model, Shape, TensorValue, Variable
 
 

@@ -8,9 +8,9 @@ import shutil
 import pytest
 
 from smlens.core.diff.changes import SEVERITIES
-from smlens.core.diff.compare import diff_models
-from smlens.core.diff.drift import drift_rows
-from smlens.core.diff.summary import summarize
+from smlens.core.diff.model_diff import diff_models
+from smlens.core.diff.report.drift import drift_rows
+from smlens.core.diff.report.summary import summarize
 from smlens.core.formats import proto
 from smlens.core.formats.reader import open_model
 

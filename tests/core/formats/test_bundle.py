@@ -6,7 +6,6 @@ import dataclasses
 import io
 import os
 import shutil
-import time
 from pathlib import Path
 
 import google_crc32c
@@ -241,24 +240,25 @@ def test_truncated_shard_is_a_problem(models, tmp_path):
             bundle.read("float_4d/.ATTRIBUTES/VARIABLE_VALUE")
 
 
+# (label, how to damage the index bytes, what the error says)
+BAD_INDEXES = [
+    ("empty", lambda data: b"", "shorter than"),
+    ("truncated", lambda data: data[: len(data) // 2], "bad magic"),
+    ("garbage", lambda data: bytes(range(256)) * 16, "bad magic"),
+    ("flipped", lambda data: data[:20] + bytes([data[20] ^ 0x55]) + data[21:], "checksum mismatch"),
+]
+
+
 @pytest.mark.parametrize(
-    "damage, words",
-    [
-        (lambda data: b"", "shorter than"),
-        (lambda data: data[: len(data) // 2], "bad magic"),
-        (lambda data: bytes(range(256)) * 16, "bad magic"),
-        (lambda data: data[:20] + bytes([data[20] ^ 0x55]) + data[21:], "checksum mismatch"),
-    ],
-    ids=["empty", "truncated", "garbage", "flipped"],
+    "damage, words", [case[1:] for case in BAD_INDEXES], ids=[case[0] for case in BAD_INDEXES]
 )
-def test_bad_index_raises_quickly(models, tmp_path, damage, words):
+@pytest.mark.timeout(30)  # a reader that loops on a damaged index fails here, not in CI's hour
+def test_bad_index_raises(models, tmp_path, damage, words):
     prefix = copy_of(models, "ckpt_dtypes", tmp_path)
     index = Path(str(prefix) + ".index")
     index.write_bytes(damage(index.read_bytes()))
-    start = time.perf_counter()
     with pytest.raises(SmlensError, match=words) as info:
         TensorBundle(prefix)
-    assert time.perf_counter() - start < 0.5
     assert info.value.path == str(index)
 
 

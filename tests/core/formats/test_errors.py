@@ -7,12 +7,13 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
 from smlens.core import SmlensError, open_model
+
+HANG_SECONDS = 60  # a command on a damaged file that takes this long is hanging
 
 
 def _copy(models, name: str, tmp_path: Path) -> Path:
@@ -21,12 +22,15 @@ def _copy(models, name: str, tmp_path: Path) -> Path:
     return dest
 
 
-def _smlens(*args: str) -> tuple[subprocess.CompletedProcess, float]:
-    start = time.perf_counter()
-    out = subprocess.run(
-        [sys.executable, "-m", "smlens.cli.main", *args], capture_output=True, text=True
+def _smlens(*args: str) -> subprocess.CompletedProcess:
+    """The command in a fresh process; a hang fails the test (how fast it answers is
+    benchmarks/bench_errors.py's figure)."""
+    return subprocess.run(
+        [sys.executable, "-m", "smlens.cli.main", *args],
+        capture_output=True,
+        text=True,
+        timeout=HANG_SECONDS,
     )
-    return out, time.perf_counter() - start
 
 
 def _truncate(path: Path, keep: float = 0.5) -> None:
@@ -76,11 +80,10 @@ def test_unreadable_graph_is_a_clear_error(models, tmp_path, case, damage, named
     with pytest.raises(SmlensError) as error:
         open_model(folder)
     assert named in error.value.path
-    out, seconds = _smlens("show", "--dir", str(folder), "--all")
+    out = _smlens("show", "--dir", str(folder), "--all")
     assert out.returncode == 2
     assert named in out.stderr and "Traceback" not in out.stderr
     assert out.stdout == ""
-    assert seconds < 2
 
 
 @pytest.mark.parametrize(("case", "damage", "named"), VALUES_ONLY, ids=[c[0] for c in VALUES_ONLY])
@@ -90,13 +93,12 @@ def test_broken_variables_dim_only_the_values(models, tmp_path, case, damage, na
     model = open_model(folder)
     assert model.meta_graphs and model.meta_graphs[0].signatures  # the graph still reads
     assert any(p.part == "variables" and named in p.path for p in model.problems), model.problems
-    show, _ = _smlens("show", "--dir", str(folder), "--tag_set", "serve")
+    show = _smlens("show", "--dir", str(folder), "--tag_set", "serve")
     assert show.returncode == 0 and "serving_default" in show.stdout
     key = open_model(models.path("keras_export")).variables[0].key
-    out, seconds = _smlens("tensor", "--dir", str(folder), key)
+    out = _smlens("tensor", "--dir", str(folder), key)
     assert out.returncode == 2
     assert named in out.stderr and "Traceback" not in out.stderr
-    assert seconds < 2
 
 
 def test_missing_shard_keeps_the_shapes(models, tmp_path):
@@ -128,26 +130,25 @@ def _not_a_model(case: str, root: Path) -> Path:
     return target
 
 
-@pytest.mark.parametrize(
-    "case",
-    [
-        "no such path",
-        "empty folder",
-        "unrelated folder",
-        "random bytes file",
-        "empty file",
-        "text file",
-    ],
-)
+NOT_A_MODEL = [
+    "no such path",
+    "empty folder",
+    "unrelated folder",
+    "random bytes file",
+    "empty file",
+    "text file",
+]
+
+
+@pytest.mark.parametrize("case", NOT_A_MODEL)
 def test_not_a_model_is_a_clear_error(tmp_path, case):
     target = _not_a_model(case, tmp_path)
     with pytest.raises(SmlensError) as error:
         open_model(target)
     assert str(target) in str(error.value)
-    out, seconds = _smlens("show", "--dir", str(target))
+    out = _smlens("show", "--dir", str(target))
     assert out.returncode == 2 and str(target) in out.stderr
     assert "Traceback" not in out.stderr
-    assert seconds < 2
 
 
 def test_nothing_is_written_into_the_model_folder(models, tmp_path):
@@ -157,9 +158,7 @@ def test_nothing_is_written_into_the_model_folder(models, tmp_path):
     for var in model.variables:
         model.checkpoint.read(var.key)
     _smlens("show", "--dir", str(folder), "--all")
-    out, _ = _smlens(
-        "tensor", "--dir", str(folder), "dense_1/kernel", "--out", str(folder / "k.npy")
-    )
+    out = _smlens("tensor", "--dir", str(folder), "dense_1/kernel", "--out", str(folder / "k.npy"))
     assert out.returncode == 2 and "model folder" in out.stderr
     after = {p: (p.stat().st_size, p.stat().st_mtime_ns) for p in folder.rglob("*")}
     assert after == before

@@ -15,6 +15,7 @@ import pytest
 from smlens.cli.main import main
 from smlens.core.errors import SmlensError
 from smlens.core.formats.reader import open_model
+from smlens.core.model.text import short_dtype
 from tests.fuzz.hostile import HOSTILE, copy_model, snapshot
 
 
@@ -80,8 +81,30 @@ def test_ref_and_unknown_dtypes_open_and_their_values_read_or_fail_cleanly(hosti
         if dtype == "DT_FLOAT_REF":
             assert model.checkpoint.read(var["key"]).dtype.name == "float32"
         else:
-            with pytest.raises(SmlensError, match="cannot read DT_UNKNOWN_77"):
+            with pytest.raises(SmlensError, match="cannot read a tensor of unknown dtype 77"):
                 model.checkpoint.read(var["key"])
+
+
+@pytest.mark.parametrize("name", ["negative_dtype", "negative_dtype_sliced"])
+def test_a_negative_dtype_opens_lists_and_reads_with_clean_messages(
+    hostile, capsys, tmp_path, name
+):
+    folder = hostile(name)
+    summary, _ = _json(capsys, folder)
+    listed = [v for v in summary["variables"] if v["dtype"] == "DT_UNKNOWN_-5"]
+    assert listed and len(listed) == len(summary["variables"])
+    model = open_model(folder)
+    for variable in model.variables:
+        assert short_dtype(variable.dtype) == "unknown dtype -5"
+        assert variable.nbytes is None
+        with pytest.raises(SmlensError, match="cannot read a tensor of unknown dtype -5"):
+            model.checkpoint.read(variable.key)
+        code, _, err = smlens(capsys, "tensor", "--dir", str(folder), variable.key)
+        assert_clean(code, err, folder)
+    out = tmp_path / "all.npz"
+    code, _, err = smlens(capsys, "tensor", "--dir", str(folder), "--all", "--out", str(out))
+    assert code == 2 and "unknown dtype -5" in err
+    assert_clean(code, err, folder)
 
 
 def test_negative_offsets_are_problems_and_reads_fail_cleanly(hostile, capsys):

@@ -1,12 +1,18 @@
 from __future__ import annotations
 
+import tracemalloc
+
 import ml_dtypes
 import numpy as np
 import pytest
 
 from smlens.core.errors import SmlensError
 from smlens.core.formats import proto
-from smlens.core.formats.tensor_proto import tensor_proto_to_numpy
+from smlens.core.formats.tensor_proto import (
+    content_digest,
+    tensor_bytes_digest,
+    tensor_proto_to_numpy,
+)
 
 DTYPES = [
     "float16", "bfloat16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8",
@@ -139,3 +145,60 @@ def _proto(dtype: int, dims: list[int], **fields):
 def test_malformed_protos_raise(tp, words):
     with pytest.raises(SmlensError, match=words):
         tensor_proto_to_numpy(tp)
+
+
+def _splat(tf, value, shape) -> bytes:
+    tp = tf.make_tensor_proto(value, shape=shape)
+    assert not tp.tensor_content  # one typed value, repeated to the shape
+    return tp.SerializeToString()
+
+
+def test_equal_values_have_one_digest_however_they_are_stored(tf):
+    packed = tf.make_tensor_proto(np.array([1.0, 2.0, 3.0, 3.0, 3.0], np.float32))
+    assert packed.tensor_content
+    repeated = proto.TensorProto.FromString(packed.SerializeToString())
+    repeated.ClearField("tensor_content")
+    repeated.float_val.extend([1.0, 2.0, 3.0])  # TF repeats the last value to the shape
+    assert np.array_equal(tf.make_ndarray(repeated), tf.make_ndarray(packed))
+    assert content_digest(repeated) == content_digest(_parsed(packed))
+    zeros = tf.make_tensor_proto(np.zeros((4, 4), np.int32))
+    empty = proto.TensorProto.FromString(_splat(tf, 0, [4, 4]))
+    empty.ClearField("int_val")  # no values: zeros
+    assert np.array_equal(tf.make_ndarray(empty), tf.make_ndarray(zeros))
+    assert content_digest(empty) == content_digest(_parsed(zeros))
+
+
+def test_different_values_shapes_or_dtypes_have_different_digests(tf):
+    cases = [
+        tf.make_tensor_proto(np.array([1.0, 2.0, 3.0, 3.0], np.float32)),
+        tf.make_tensor_proto(np.array([1.0, 2.0, 3.0, 4.0], np.float32)),
+        tf.make_tensor_proto(np.array([[1.0, 2.0], [3.0, 3.0]], np.float32)),
+        tf.make_tensor_proto(np.array([1.0, 2.0, 3.0, 3.0], np.float64)),
+        tf.make_tensor_proto(np.array([b"a", b"bc", b"bc"])),
+        tf.make_tensor_proto(np.array([b"ab", b"c", b"bc"])),
+        tf.make_tensor_proto(np.float32(np.nan), shape=[3]),
+        tf.make_tensor_proto(np.float32(-0.0), shape=[3]),
+    ]
+    digests = {content_digest(_parsed(tp)) for tp in cases}
+    assert len(digests) == len(cases)
+
+
+def test_a_constant_broadcast_to_2_40_elements_is_refused_and_digested_in_bounded_memory(tf):
+    raw = _splat(tf, 1.5, [2**20, 2**20])
+    tp = proto.TensorProto.FromString(raw)
+    tracemalloc.start()
+    try:
+        with pytest.raises(SmlensError, match=r"1,099,511,627,776 elements would take 4\.0 TiB"):
+            tensor_proto_to_numpy(tp)
+        digest = tensor_bytes_digest(raw)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 1 << 20
+    smaller = _splat(tf, 1.5, [2**20, 2**20 - 1])
+    assert digest != tensor_bytes_digest(smaller)
+    assert digest == tensor_bytes_digest(_splat(tf, 1.5, [2**20, 2**20]))
+
+
+def _parsed(tp):
+    return proto.TensorProto.FromString(tp.SerializeToString())

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from smlens.core import open_model
-from smlens.core.diff.compare import diff_models
+from smlens.core.diff.model_diff import diff_models
 from smlens.core.formats.training import find_training_folder, step_of
 from tests.fixtures.training import EXPORT, STEPS
 

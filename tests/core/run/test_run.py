@@ -5,6 +5,7 @@ is a clear error followed by a fresh worker. One warm engine serves the module."
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import io
 import json
 import os
@@ -22,18 +23,20 @@ import pytest
 
 from smlens.cli.main import main
 from smlens.cli.run import run_main
+from smlens.core import open_model
 from smlens.core.analysis.scan import RiskyOpsError
 from smlens.core.errors import SmlensError
 from smlens.core.run.client import (
     RunCancelled,
     RunEngine,
     RunError,
+    RunResult,
     RunTimedOut,
     WorkerCrashed,
-    parse_device,
 )
 from smlens.core.run.inputs import make_example
 from smlens.core.run.protocol import read_array, write_array
+from smlens.core.run.request import LoadRequest, RunRequest, parse_device
 
 CPU = "/job:localhost/replica:0/task:0/device:CPU:0"
 X3 = np.array([[1.0, 2.0, 3.0], [4.0, -5.0, 6.0]], np.float32)
@@ -43,6 +46,20 @@ X3 = np.array([[1.0, 2.0, 3.0], [4.0, -5.0, 6.0]], np.float32)
 def engine():
     with RunEngine() as warm:
         yield warm
+
+
+def run_in(
+    engine: RunEngine, path, tag_set, key, inputs, *, progress=None, cancelled=None, **options
+) -> RunResult:
+    """Run a signature of the model at ``path`` as a caller does: read the model, build the
+    request (``options`` are RunRequest.of's), hand it to the engine."""
+    request = RunRequest.of(open_model(path), tag_set, key, inputs, **options)
+    return engine.run(request, progress=progress, cancelled=cancelled)
+
+
+def load_target(path, tag_set: str) -> LoadRequest:
+    model = open_model(path)
+    return LoadRequest(model=model, meta_graph=model.meta_graph(tag_set))
 
 
 _LOADED: dict = {}
@@ -130,7 +147,7 @@ def test_outputs_equal_a_direct_tensorflow_call(models, engine, case):
     path = models.path(name)
     inputs = make_inputs()
 
-    result = engine.run(path, tag_set, key, inputs)
+    result = run_in(engine, path, tag_set, key, inputs)
 
     _assert_same(result.outputs, direct_call(path, tag_set.split(","), key, inputs))
     assert result.output_devices == dict.fromkeys(result.outputs, CPU)
@@ -147,10 +164,10 @@ def test_our_tf_examples_are_byte_for_byte_tensorflows():
 def test_the_worker_stays_warm_and_the_model_stays_loaded(models, engine):
     path = models.path("keras_export")
     inputs = {"features": np.ones((1, 10), np.float32)}
-    engine.run(path, "serve", "serve", inputs)
+    run_in(engine, path, "serve", "serve", inputs)
     pid = engine.pid
 
-    again = engine.run(path, "serve", "serve", inputs, repeat=5)
+    again = run_in(engine, path, "serve", "serve", inputs, repeat=5)
 
     assert engine.pid == pid
     assert again.cached and again.load_seconds == 0.0 and again.start_seconds == 0.0
@@ -166,7 +183,7 @@ def test_progress_reaches_done_and_concurrent_callers_take_turns(models, engine)
     def call(n: int) -> None:
         inputs = {"features": np.full((n, 10), n, np.float32)}
         results.append(
-            engine.run(path, "serve", "serve", inputs, progress=lambda *a: seen.append(a))
+            run_in(engine, path, "serve", "serve", inputs, progress=lambda *a: seen.append(a))
         )
 
     threads = [threading.Thread(target=call, args=(n,)) for n in (1, 2, 3)]
@@ -182,11 +199,11 @@ def test_progress_reaches_done_and_concurrent_callers_take_turns(models, engine)
 
 def test_a_tensorflow_error_is_a_run_error_and_the_worker_survives(models, engine):
     path = models.path("tf1_multi_tag")
-    engine.run(path, "serve", "predict", {"x": X3})
+    run_in(engine, path, "serve", "predict", {"x": X3})
     pid = engine.pid
 
     with pytest.raises(RunError, match="InvalidArgumentError") as e:
-        engine.run(path, "serve", "classify", {"inputs": np.array([b"not an example"], object)})
+        run_in(engine, path, "serve", "classify", {"inputs": np.array([b"not an example"], object)})
 
     assert e.value.stage == "tensorflow"
     assert engine.pid == pid and engine.running
@@ -195,12 +212,61 @@ def test_a_tensorflow_error_is_a_run_error_and_the_worker_survives(models, engin
 def test_load_ahead_then_run_cached(models, engine):
     path = models.path("control_flow")
 
-    assert engine.load(path, "serve") > 0
-    assert engine.load(path, "serve") == 0.0
+    assert engine.load(load_target(path, "serve")) > 0
+    assert engine.load(load_target(path, "serve")) == 0.0
     inputs = {"n": np.int32(3), "x": np.array([1.0, 2.0], np.float32)}
-    result = engine.run(path, "serve", "serving_default", inputs)
+    result = run_in(engine, path, "serve", "serving_default", inputs)
     assert result.cached
     assert result.outputs["y"].tolist() == [8.0, 16.0]
+
+
+def test_a_request_is_checked_where_it_is_built(models):
+    model = open_model(models.path("keras_export"))
+    other = open_model(models.path("module_multi_sig"))
+    mg = model.meta_graph("serve")
+    request = RunRequest.of(model, "serve", "serve", {"features": np.ones((2, 10))}, repeat=3)
+
+    assert request.inputs["features"].dtype == np.float32  # float64 in, as the signature wants
+    assert request.target.path == models.path("keras_export").resolve()
+    pb = (request.target.path / "saved_model.pb").stat()
+    assert request.target.stamp[:2] == (pb.st_mtime_ns, pb.st_size)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        request.target.allow_risky_ops = True  # consent is given as it is built, or not at all
+    with pytest.raises(SmlensError, match="the meta graph 'serve' is not this model's"):
+        LoadRequest(model=model, meta_graph=other.meta_graph("serve"))
+    with pytest.raises(SmlensError, match="no signature 'serving_default' in tag set 'serve'"):
+        RunRequest(
+            target=request.target,
+            signature=other.meta_graph("serve").signatures["serving_default"],
+            inputs={"x": np.ones((1, 10), np.float32)},
+        )
+    with pytest.raises(SmlensError, match="repeat: must be at least 1, not 0"):
+        RunRequest(
+            target=request.target, signature=mg.signatures["serve"], inputs=request.inputs, repeat=0
+        )
+    with pytest.raises(SmlensError, match="a checkpoint cannot be run; it needs a SavedModel"):
+        RunRequest.of(open_model(models.path("tf1_ckpt_meta")), "serve", "x", {})
+
+
+def test_smlens_run_reads_the_model_once(models, engine, capsys, monkeypatch):
+    from smlens.core.formats import reader
+
+    opened = []
+
+    def counted_open(path, *args, **kwargs):
+        opened.append(path)
+        return real_open(path, *args, **kwargs)
+
+    real_open = reader.open_model
+    monkeypatch.setattr(reader, "open_model", counted_open)
+    monkeypatch.setattr("smlens.cli.run.open_model", counted_open)
+    path = models.path("keras_export")
+    argv = ["--dir", str(path), "--tag_set", "serve", "--signature_def", "serve", "--fill", "ones"]
+
+    assert run_main(argv, engine) == 0
+
+    assert opened == [str(path)]
+    assert "Result for output key output_0:" in capsys.readouterr().out
 
 
 def test_risky_models_are_refused_before_the_worker_loads_them(models):
@@ -208,9 +274,9 @@ def test_risky_models_are_refused_before_the_worker_loads_them(models):
     path = models.path("risky_readfile")
 
     with pytest.raises(RiskyOpsError, match=r"ReadFile \(__inference"):
-        fresh.load(path, "serve")
+        fresh.load(load_target(path, "serve"))
     with pytest.raises(RiskyOpsError):
-        fresh.run(path, "serve", "serving_default", {"filename": "/etc/hostname"})
+        run_in(fresh, path, "serve", "serving_default", {"filename": "/etc/hostname"})
 
     assert fresh.pid is None
 
@@ -219,11 +285,11 @@ def test_a_re_exported_model_is_loaded_again(models, engine, tmp_path):
     copy = tmp_path / "model"
     shutil.copytree(models.path("keras_export"), copy)
     inputs = {"features": np.ones((1, 10), np.float32)}
-    engine.run(copy, "serve", "serve", inputs)
+    run_in(engine, copy, "serve", "serve", inputs)
 
     stamp = (copy / "saved_model.pb").stat().st_mtime_ns + 10**9
     os.utime(copy / "saved_model.pb", ns=(stamp, stamp))
-    result = engine.run(copy, "serve", "serve", inputs)
+    result = run_in(engine, copy, "serve", "serve", inputs)
 
     assert not result.cached and result.load_seconds > 0
 
@@ -240,11 +306,18 @@ def test_asking_for_a_missing_gpu_is_an_error_not_a_fallback(models, engine):
     if any(d.device_type == "GPU" for d in engine.devices()):
         pytest.skip("this machine has a GPU")
     path = models.path("keras_export")
-    engine.run(path, "serve", "serve", {"features": np.ones((1, 10), np.float32)})
+    run_in(engine, path, "serve", "serve", {"features": np.ones((1, 10), np.float32)})
     pid = engine.pid
 
     with pytest.raises(RunError, match="no GPU: this machine's TensorFlow sees only CPU:0") as e:
-        engine.run(path, "serve", "serve", {"features": np.ones((1, 10), np.float32)}, "gpu:0")
+        run_in(
+            engine,
+            path,
+            "serve",
+            "serve",
+            {"features": np.ones((1, 10), np.float32)},
+            device="gpu:0",
+        )
 
     assert e.value.stage == "device"
     assert engine.pid == pid  # a refusal, not a crash
@@ -265,7 +338,7 @@ def test_bad_inputs_are_refused_before_any_worker_starts(models, inputs, device,
     path = models.path("keras_export")
 
     with pytest.raises(SmlensError, match=message):
-        fresh.run(path, "serve", "serve", inputs, device=device)
+        run_in(fresh, path, "serve", "serve", inputs, device=device)
 
     assert fresh.pid is None and not fresh.running
     fresh.close()
@@ -279,9 +352,9 @@ def test_unknown_signature_and_unstartable_worker(models):
         SmlensError,
         match="no signature 'nope' in tag set 'serve'; it has: __saved_model_init_op, serve,",
     ):
-        broken.run(path, "serve", "nope", {})
+        run_in(broken, path, "serve", "nope", {})
     with pytest.raises(RunError, match="cannot start the run worker"):
-        broken.run(path, "serve", "serve", {"features": np.ones((1, 10))})
+        run_in(broken, path, "serve", "serve", {"features": np.ones((1, 10))})
 
 
 @pytest.mark.parametrize(
@@ -341,8 +414,13 @@ def test_a_worker_killed_mid_run_is_worker_crashed_and_the_next_run_works(models
     progress, thread = _during_first_call(lambda: os.kill(first_pid, signal.SIGKILL))
 
     with pytest.raises(WorkerCrashed) as crashed:
-        engine.run(
-            models.path("control_flow"), "serve", "serving_default", LONG_LOOP, progress=progress
+        run_in(
+            engine,
+            models.path("control_flow"),
+            "serve",
+            "serving_default",
+            LONG_LOOP,
+            progress=progress,
         )
     thread.join()
 
@@ -351,8 +429,8 @@ def test_a_worker_killed_mid_run_is_worker_crashed_and_the_next_run_works(models
         crashed.value
     )
     assert not engine.running
-    result = engine.run(
-        models.path("keras_export"), "serve", "serve", {"features": np.ones((1, 10))}
+    result = run_in(
+        engine, models.path("keras_export"), "serve", "serve", {"features": np.ones((1, 10))}
     )
     assert result.start_seconds > 0 and engine.pid != first_pid
     assert result.outputs["output_0"].shape == (1, 1)
@@ -378,7 +456,7 @@ def _fake(mode: str) -> RunEngine:
 
 def _run_keras(engine: RunEngine, models, **kw):
     path = models.path("keras_export")
-    return engine.run(path, "serve", "serve", {"features": np.ones((1, 10))}, **kw)
+    return run_in(engine, path, "serve", "serve", {"features": np.ones((1, 10))}, **kw)
 
 
 def test_a_segfault_reports_the_signal_and_the_stderr_tail(models):

@@ -17,6 +17,7 @@ from smlens.core.graph.build import build_graph, find_function_for_signature
 from smlens.core.run.client import RunEngine, RunError
 from smlens.core.run.messages import describe_failure
 from smlens.core.run.state import switch_model
+from tests.core.run.test_run import load_target, run_in
 from tests.fixtures.custom_ops import LIBRARY_OP, RENAMED_OP, op_library_path
 
 
@@ -57,8 +58,12 @@ def test_the_renamed_op_model_opens_everywhere(models, capsys):
 
 def test_a_missing_op_says_which_op_and_what_to_load(models, engine):
     with pytest.raises(RunError) as refused:
-        engine.run(
-            models.path("custom_op_renamed"), "serve", "serving_default", {"x": np.ones((1, 3))}
+        run_in(
+            engine,
+            models.path("custom_op_renamed"),
+            "serve",
+            "serving_default",
+            {"x": np.ones((1, 3))},
         )
     assert refused.value.stage == "missing-op"
     assert RENAMED_OP in refused.value.message and "--load tensorflow_text" in refused.value.message
@@ -72,10 +77,10 @@ def test_the_op_library_loads_in_the_worker_before_the_model(models, engine):
     library = op_library_path(path.parent)
     x = np.array([1.0, 2.5], np.float32)
     with pytest.raises(RunError, match=f"uses the op {LIBRARY_OP}") as refused:
-        engine.run(path, "serve", "serving_default", {"x": x})
+        run_in(engine, path, "serve", "serving_default", {"x": x})
     assert "op library (.so)" in refused.value.message
 
-    result = engine.run(path, "serve", "serving_default", {"x": x}, load=[str(library)])
+    result = run_in(engine, path, "serve", "serving_default", {"x": x}, loads=[str(library)])
     np.testing.assert_array_equal(result.outputs["y"], x + 1)
 
 
@@ -92,18 +97,19 @@ def test_cli_load_runs_the_custom_op_model(models, engine, capsys):
 def test_a_package_loads_and_a_bad_name_is_a_load_error(models, engine):
     path = models.path("keras_export")
     features = {"features": np.ones((1, 10), np.float32)}
-    engine.run(path, "serve", "serving_default", features, load=["json"])  # a plain package
+    run_in(engine, path, "serve", "serving_default", features, loads=["json"])  # a plain package
     with pytest.raises(RunError) as bad:
-        engine.run(path, "serve", "serving_default", features, load=["no_such_package_x"])
+        run_in(engine, path, "serve", "serving_default", features, loads=["no_such_package_x"])
     assert bad.value.stage == "load-library" and "no_such_package_x" in bad.value.message
     with pytest.raises(RunError, match="no such file"):
-        engine.run(path, "serve", "serving_default", features, load=["/nonexistent/ops.so"])
+        run_in(engine, path, "serve", "serving_default", features, loads=["/nonexistent/ops.so"])
 
 
 def test_what_tf_print_prints_comes_back_with_the_run(models, engine, tmp_path):
     target = tmp_path / "a.txt"
     target.write_text("hello")
-    result = engine.run(
+    result = run_in(
+        engine,
         models.path("risky_nested"),
         "serve",
         "serving_default",
@@ -116,14 +122,14 @@ def test_what_tf_print_prints_comes_back_with_the_run(models, engine, tmp_path):
 
 def test_a_warm_worker_switches_models_without_a_new_import(models, engine):
     first = models.path("keras_export")
-    engine.run(first, "serve", "serving_default", {"features": np.ones((1, 10), np.float32)})
+    run_in(engine, first, "serve", "serving_default", {"features": np.ones((1, 10), np.float32)})
     pid = engine.pid
     other = models.path("module_multi_sig")
 
-    seconds = switch_model(engine, other, ["serve"], "cpu:0")
+    seconds = switch_model(engine, other, load_target(other, "serve"))
 
     assert seconds is not None and seconds > 0 and engine.pid == pid
-    result = engine.run(other, "serve", "serving_default", {"x": np.ones((2, 10), np.float32)})
+    result = run_in(engine, other, "serve", "serving_default", {"x": np.ones((2, 10), np.float32)})
     assert result.cached and result.start_seconds == 0.0 and engine.pid == pid
     with RunEngine() as cold:
-        assert switch_model(cold, other, ["serve"], "cpu:0") is None and cold.pid is None
+        assert switch_model(cold, other, load_target(other, "serve")) is None and cold.pid is None

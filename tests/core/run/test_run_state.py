@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from smlens.core import open_model
+from smlens.core.analysis.scan import RiskyOpsError
 from smlens.core.errors import SmlensError
 from smlens.core.run.client import RunResult
 from smlens.core.run.state import DEFAULT_REPEAT, NOTHING, PREVIOUS, RunState, output_stats
@@ -45,15 +46,18 @@ def test_a_model_chooses_serve_and_serving_default_and_notifies(models):
         state.observe("nope", lambda: None)
 
 
-def test_a_request_carries_the_choices_and_the_libraries_to_load(state):
+def test_a_request_carries_the_model_in_hand_the_choices_and_the_libraries_to_load(state):
     state.choose_device("gpu:1")
     state.set_loads(["tensorflow_text", " ", " /opt/ops.so"])
     request = state.request({"features": np.ones((1, 10))}, repeat=4)
 
-    assert request["signature_key"] == "serving_default" and request["tag_set"] == ["serve"]
-    assert request["device"] == "gpu:1" and request["repeat"] == 4
-    assert request["load"] == ["tensorflow_text", "/opt/ops.so"]
-    assert request["allow_risky_ops"] is False
+    assert request.target.model is state.model
+    assert request.target.meta_graph is state.model.meta_graph("serve")
+    assert request.signature is state.signature() and request.signature.key == "serving_default"
+    assert request.target.device == "gpu:1" and request.repeat == 4
+    assert request.target.loads == ("tensorflow_text", "/opt/ops.so")
+    assert request.target.allow_risky_ops is False
+    assert request.inputs["features"].dtype == np.float32  # checked: float64 fed as float32
 
 
 def test_runs_compare_with_the_previous_one_a_file_or_nothing(state, tmp_path):
@@ -94,9 +98,11 @@ def test_a_risky_model_defaults_to_one_call_and_asks_once(models):
     state.set_model(open_model(models.path("risky_readfile")))
     assert state.default_repeat == 1 and state.needs_consent()
     assert "ReadFile" in {u.op for u in state.risky_scan().denylisted}
+    with pytest.raises(RiskyOpsError, match="refusing to run"):
+        state.request({"filename": np.array(b"x", dtype=object)}, 1)  # no consent, no request
     state.allow_risky()
     assert not state.needs_consent()
-    assert state.request({"filename": np.array(b"x", dtype=object)}, 1)["allow_risky_ops"]
+    assert state.request({"filename": np.array(b"x", dtype=object)}, 1).target.allow_risky_ops
 
     state.set_model(open_model(models.path("keras_export")))
     assert state.default_repeat == DEFAULT_REPEAT and not state.needs_consent()
@@ -114,7 +120,9 @@ def test_a_checkpoint_says_why_it_cannot_run(models):
 def test_a_warm_worker_may_preload_only_a_model_that_runs_without_asking(models):
     state = RunState()
     state.set_model(open_model(models.path("keras_export")))
-    assert state.preload_target() == (models.path("keras_export"), ["serve"])
+    path, target = state.preload_target()
+    assert path == models.path("keras_export") and target.meta_graph.tags == ["serve"]
+    assert target.model is state.model and target.device == "cpu:0"
     state.set_loads(["tensorflow_text"])
     assert state.preload_target()[1] is None  # its library first, at the run
     state.set_model(open_model(models.path("risky_readfile")))

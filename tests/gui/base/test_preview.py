@@ -1,4 +1,4 @@
-"""Every panel opens on its own through gui/preview.py, as ``python -m`` would open it."""
+"""Every panel opens on its own through gui/base/preview.py, as ``python -m`` would open it."""
 
 from __future__ import annotations
 

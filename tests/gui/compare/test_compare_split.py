@@ -9,8 +9,8 @@ from PySide6.QtCore import QPointF, QRectF
 from PySide6.QtGui import QColor, QImage, QPainter
 from PySide6.QtWidgets import QWidget
 
-from smlens.core.diff.changes import node_marks
-from smlens.core.diff.compare import diff_models
+from smlens.core.diff.model_diff import diff_models
+from smlens.core.diff.report.counterparts import node_marks
 from smlens.core.formats.reader import open_model
 from smlens.gui.compare.split import FunctionSplitView, shown_marks
 from smlens.gui.compare.style import mark_colors

@@ -4,8 +4,10 @@ a newer comparison replacing an older one."""
 
 from __future__ import annotations
 
+import gc
+
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QCoreApplication, Qt, QThreadPool
 
 from smlens.gui.compare.view import CompareView
 
@@ -56,6 +58,13 @@ def test_widened_input_signatures_in_two_columns_with_the_input_highlighted(qtbo
     assert features == [("features", "float32 (?, 10)", "float32 (?, 12)", "breaking")] * 2
     outputs = [r for r in rows if r[0] == "output_0"]
     assert outputs and all(r[1] == r[2] and r[3] is None for r in outputs)
+
+
+def test_reading_the_rows_back_leaves_no_garbage_cycles(qtbot, view, models):
+    _compare(qtbot, view, models, "pair_widened_input")
+    gc.collect()
+    assert view.tree.rows() and view.signatures.rows()
+    assert gc.collect() == 0  # a recursive closure is a cycle: function, cell, function
 
 
 def test_identical_export_shows_only_the_fingerprint_change(qtbot, view, models):
@@ -130,7 +139,8 @@ def test_a_newer_comparison_replaces_a_running_one(qtbot, view, models):
     view.compare(widened / "a", widened / "b")
     with qtbot.waitSignal(view.diff_ready, timeout=DIFF_MS):
         view.compare(retrained / "a", retrained / "b")
-    qtbot.wait(200)  # a stale result would arrive about now
+    QThreadPool.globalInstance().waitForDone(DIFF_MS)  # the older diff ends too...
+    QCoreApplication.sendPostedEvents()  # ...and its result, if sent, arrives now
     assert [c.a.path for c in received] == [retrained / "a"]
     assert view.comparison.diff.worst_severity == "info"
 

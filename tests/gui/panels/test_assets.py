@@ -14,12 +14,7 @@ from smlens.core.analysis.assets import count_lines, hex_dump, is_binary, previe
 from smlens.core.errors import SmlensError
 from smlens.gui.panels.assets import AssetPanel
 
-
-@pytest.fixture
-def panel(qtbot) -> AssetPanel:
-    widget = AssetPanel()
-    qtbot.addWidget(widget)
-    return widget
+PANEL = AssetPanel
 
 
 @pytest.fixture
@@ -103,7 +98,7 @@ def test_previewing_never_writes_into_the_model_folder(panel, lookup_copy, qtbot
 
 def test_models_without_assets_show_a_placeholder(panel, models):
     panel.set_model(open_model(models.path("keras_export")))
-    assert panel.stack.currentWidget() is panel.placeholder
+    assert panel.stack.showing_placeholder
     assert panel.proxy.rowCount() == 0
 
 

@@ -13,12 +13,7 @@ from smlens.core.graph.functions import entry_points
 from smlens.gui.panels.functions import FunctionPanel
 from smlens.resources import sample_path
 
-
-@pytest.fixture
-def panel(qtbot) -> FunctionPanel:
-    widget = FunctionPanel()
-    qtbot.addWidget(widget)
-    return widget
+PANEL = FunctionPanel
 
 
 def _show(panel: FunctionPanel, model, qtbot) -> None:

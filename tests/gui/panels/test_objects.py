@@ -17,21 +17,9 @@ from smlens.gui.panels.objects import (
     SHAPE,
     ObjectPanel,
 )
+from tests.gui.panels.tree_items import child, children
 
-
-@pytest.fixture
-def panel(qtbot) -> ObjectPanel:
-    widget = ObjectPanel()
-    qtbot.addWidget(widget)
-    return widget
-
-
-def _children(item) -> list:
-    return [item.child(i) for i in range(item.childCount())]
-
-
-def _child(item, name: str):
-    return next(c for c in _children(item) if c.text(NAME) == name)
+PANEL = ObjectPanel
 
 
 def test_root_children_are_the_object_graphs_in_order(panel, models):
@@ -40,11 +28,11 @@ def test_root_children_are_the_object_graphs_in_order(panel, models):
     graph = model.meta_graphs[0].object_graph
     root = panel.tree.topLevelItem(0)
     assert panel.tree.topLevelItemCount() == 1 and root.text(NAME) == "(root)"
-    assert [c.text(NAME) for c in _children(root)] == [name for name, _ in graph.children_of(0)]
+    assert [c.text(NAME) for c in children(root)] == [name for name, _ in graph.children_of(0)]
     assert root.text(IDENTIFIER) == "_generic_user_object"
-    variables = _child(root, "variables")
+    variables = child(root, "variables")
     assert variables.text(IDENTIFIER) == "trackable_list_wrapper"
-    kernel = _child(variables, "0")
+    kernel = child(variables, "0")
     texts = [kernel.text(c) for c in (KIND, DTYPE, SHAPE, DETAILS)]
     assert texts == ["variable", "float32", "(10, 8)", "sequential/dense/kernel"]
 
@@ -52,11 +40,11 @@ def test_root_children_are_the_object_graphs_in_order(panel, models):
 def test_a_node_reached_twice_is_a_link_not_a_second_subtree(panel, models):
     panel.set_model(open_model(models.path("keras_export")))
     root = panel.tree.topLevelItem(0)
-    links = _children(_child(root, "trainable_variables"))
+    links = children(child(root, "trainable_variables"))
     assert len(links) == 4
     assert all(link.data(NAME, LINK_ROLE) and link.childCount() == 0 for link in links)
     assert links[0].text(NAME) == "0  → variables.0"
-    assert not _child(_child(root, "variables"), "0").data(NAME, LINK_ROLE)
+    assert not child(child(root, "variables"), "0").data(NAME, LINK_ROLE)
     panel.tree.itemActivated.emit(links[0], 0)  # double-click / Enter goes to the original
     assert panel.tree.currentItem() is panel.item_for(links[0].data(NAME, NODE_ROLE))
 
@@ -68,8 +56,8 @@ def test_a_cycle_in_the_object_graph_ends(panel, tmp_path):
     ]
     mg = MetaGraph(["serve"], {}, Graph([], {}), object_graph=ObjectGraph(nodes, {}))
     panel.set_model(Model(path=tmp_path, format="saved_model", meta_graphs=[mg]))
-    child = _child(panel.tree.topLevelItem(0), "child")
-    assert [c.data(NAME, LINK_ROLE) for c in _children(child)] == [True, True]
+    node = child(panel.tree.topLevelItem(0), "child")
+    assert [c.data(NAME, LINK_ROLE) for c in children(node)] == [True, True]
 
 
 def test_selecting_a_variable_emits_its_checkpoint_key(panel, models, qtbot):
@@ -80,7 +68,7 @@ def test_selecting_a_variable_emits_its_checkpoint_key(panel, models, qtbot):
     with qtbot.waitSignal(panel.variable_selected, timeout=2000) as blocker:
         panel.tree.setCurrentItem(item)
     assert blocker.args == ["variables/2/.ATTRIBUTES/VARIABLE_VALUE"]
-    link = _children(_child(panel.tree.topLevelItem(0), "trainable_variables"))[2]
+    link = children(child(panel.tree.topLevelItem(0), "trainable_variables"))[2]
     panel.tree.setCurrentItem(panel.tree.topLevelItem(0))
     with qtbot.waitSignal(panel.variable_selected, timeout=2000) as blocker:
         panel.tree.setCurrentItem(link)
@@ -90,17 +78,17 @@ def test_selecting_a_variable_emits_its_checkpoint_key(panel, models, qtbot):
 def test_selecting_a_non_variable_emits_nothing(panel, models, qtbot):
     panel.set_model(open_model(models.path("keras_export")))
     with qtbot.assertNotEmitted(panel.variable_selected):
-        panel.tree.setCurrentItem(_child(panel.tree.topLevelItem(0), "serve"))
+        panel.tree.setCurrentItem(child(panel.tree.topLevelItem(0), "serve"))
 
 
 def test_resources_assets_and_constants_get_their_kind(panel, models):
     panel.set_model(open_model(models.path("lookup")))
     root = panel.tree.topLevelItem(0)
-    table = _child(root, "table")
+    table = child(root, "table")
     assert table.text(KIND) == "resource"
-    filename = _child(_child(table, "_initializer"), "_filename")
+    filename = child(child(table, "_initializer"), "_filename")
     assert (filename.text(KIND), filename.text(DETAILS)) == ("asset", "vocab.txt")
-    capture = _child(_child(_child(root, "__call__"), "trace_0"), "capture_1")
+    capture = child(child(child(root, "__call__"), "trace_0"), "capture_1")
     assert capture.text(KIND) == "constant"
     assert not table.icon(NAME).isNull()
 
@@ -108,9 +96,9 @@ def test_resources_assets_and_constants_get_their_kind(panel, models):
 @pytest.mark.parametrize("name", ["tf1_multi_tag", "ckpt_dtypes", "tf1_ckpt_meta"])
 def test_models_without_an_object_graph_show_a_placeholder(panel, models, name):
     panel.set_model(open_model(models.path(name)))
-    assert panel.stack.currentIndex() == 1
+    assert panel.stack.showing_placeholder
     assert panel.tree.topLevelItemCount() == 0
-    assert "no object graph" in panel.placeholder.text()
+    assert "no object graph" in panel.stack.placeholder.text()
 
 
 def test_a_keras_variable_node_names_its_twin(panel, models):

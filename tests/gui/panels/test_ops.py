@@ -13,12 +13,7 @@ from smlens.core.analysis.ops import op_counts
 from smlens.gui.base.theme import current
 from smlens.gui.panels.ops import FUNCTIONS, MAIN, NOTES, OP, TOTAL, OpPanel
 
-
-@pytest.fixture
-def panel(qtbot) -> OpPanel:
-    widget = OpPanel()
-    qtbot.addWidget(widget)
-    return widget
+PANEL = OpPanel
 
 
 @pytest.fixture(scope="module")
@@ -121,5 +116,5 @@ def test_single_meta_graph_hides_the_selector_and_filter_narrows(panel, models):
 
 def test_a_bare_checkpoint_shows_a_placeholder(panel, models):
     panel.set_model(open_model(models.path("ckpt_dtypes")))
-    assert panel.stack.currentWidget() is panel.placeholder
+    assert panel.stack.showing_placeholder
     assert panel.proxy.rowCount() == 0

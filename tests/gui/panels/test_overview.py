@@ -11,17 +11,13 @@ from PySide6.QtCore import Qt
 
 from smlens.core import open_model
 from smlens.core.model.text import human_bytes, share, short_dtype
-from smlens.gui.panels.overview import LARGEST, OverviewPanel, distinct_variables
+from smlens.gui.panels.overview import LARGEST, OverviewPanel
 from smlens.resources import sample_path
 
 GRAPH_COUNTS = ["signatures", "functions", "graph_nodes", "function_nodes", "op_types"]
 
 
-@pytest.fixture
-def panel(qtbot) -> OverviewPanel:
-    widget = OverviewPanel()
-    qtbot.addWidget(widget)
-    return widget
+PANEL = OverviewPanel
 
 
 def _number(label) -> int:
@@ -144,7 +140,7 @@ def test_bytes_on_disk_add_up_to_the_files_in_the_folder(panel):
 
 def test_largest_variables_are_sorted_by_size_and_capped(panel, models):
     model = open_model(models.path("ckpt_many"))
-    assert len(distinct_variables(model)) > LARGEST
+    assert len(model.distinct_variables()) > LARGEST
     panel.set_model(model)
     assert panel.largest.topLevelItemCount() == LARGEST
 
@@ -222,7 +218,7 @@ def test_largest_variables_leave_out_optimizer_slots_unless_asked(panel, models)
     names = [
         panel.largest.topLevelItem(i).text(0) for i in range(panel.largest.topLevelItemCount())
     ]
-    slot_names = {v.name for v in distinct_variables(model) if v.slot_of is not None}
+    slot_names = {v.name for v in model.distinct_variables() if v.slot_of is not None}
     assert names and not slot_names & set(names) and not panel.with_slots.isHidden()
 
     panel.with_slots.setChecked(True)

@@ -17,21 +17,9 @@ from smlens.gui.panels.signatures import (
     TENSOR,
     SignaturePanel,
 )
+from tests.gui.panels.tree_items import child, children
 
-
-@pytest.fixture
-def panel(qtbot) -> SignaturePanel:
-    widget = SignaturePanel()
-    qtbot.addWidget(widget)
-    return widget
-
-
-def _children(item) -> list:
-    return [item.child(i) for i in range(item.childCount())]
-
-
-def _child(item, name: str):
-    return next(c for c in _children(item) if c.text(NAME) == name)
+PANEL = SignaturePanel
 
 
 def _texts(item) -> list[str]:
@@ -48,8 +36,8 @@ def test_signature_rows_equal_the_models_signatures(panel, models, name):
     for (tag_set, key), item in panel.signature_items().items():
         sig = model.meta_graph(tag_set).signatures[key]
         assert item.text(METHOD) == sig.method_name
-        groups = {g.text(NAME): g for g in _children(item)}
-        inputs = [c.text(NAME) for c in _children(groups["inputs"])] if sig.inputs else []
+        groups = {g.text(NAME): g for g in children(item)}
+        inputs = [c.text(NAME) for c in children(groups["inputs"])] if sig.inputs else []
         assert inputs == list(sig.inputs)
 
 
@@ -57,24 +45,24 @@ def test_tensor_rows_show_short_dtype_shape_and_tensor_name(panel, models):
     panel.set_model(open_model(models.path("module_multi_sig")))
     items = panel.signature_items()
     serving = items[("serve", "serving_default")]
-    assert _texts(_child(_child(serving, "inputs"), "x")) == [
+    assert _texts(child(child(serving, "inputs"), "x")) == [
         "x",
         "float32",
         "(?, 10)",
         "serving_default_x:0",
     ]
-    outputs = _child(items[("serve", "other")], "outputs")
-    assert _texts(_child(outputs, "scaled"))[1:3] == ["float32", "<unknown rank>"]
-    assert _texts(_child(outputs, "steps"))[1:3] == ["int64", "()"]
+    outputs = child(items[("serve", "other")], "outputs")
+    assert _texts(child(outputs, "scaled"))[1:3] == ["float32", "<unknown rank>"]
+    assert _texts(child(outputs, "steps"))[1:3] == ["int64", "()"]
 
 
 def test_tag_sets_are_listed_with_their_own_signatures(panel, models):
     panel.set_model(open_model(models.path("tf1_multi_tag")))
     tops = [panel.tree.topLevelItem(i).text(NAME) for i in range(3)]
     assert tops == ["tag-set: serve", "tag-set: serve, gpu", "tag-set: train"]
-    assert [c.text(NAME) for c in _children(panel.tree.topLevelItem(1))] == ["predict"]
+    assert [c.text(NAME) for c in children(panel.tree.topLevelItem(1))] == ["predict"]
     classify = panel.signature_items()[("serve", "classify")]
-    assert _texts(_child(_child(classify, "inputs"), "inputs"))[1:] == [
+    assert _texts(child(child(classify, "inputs"), "inputs"))[1:] == [
         "string",
         "(?,)",
         "tf_example:0",
@@ -84,34 +72,34 @@ def test_tag_sets_are_listed_with_their_own_signatures(panel, models):
 def test_concrete_functions_list_their_argument_specs(panel, models):
     model = open_model(models.path("module_multi_sig"))
     panel.set_model(model)
-    group = _child(panel.tree.topLevelItem(0), "concrete functions (object graph)")
+    group = child(panel.tree.topLevelItem(0), "concrete functions (object graph)")
     graph = model.meta_graphs[0].object_graph
     kinds = ("function", "bare_concrete_function")
     expected = [name for name, node in graph.children_of(0) if node.kind in kinds]
-    assert [c.text(NAME) for c in _children(group)] == expected
+    assert [c.text(NAME) for c in children(group)] == expected
     assert {"bare", "combine", "rescale", "total", "untraced"} <= set(expected)
-    combine = _child(group, "combine")
+    combine = child(group, "combine")
     assert combine.childCount() == 2
-    args = [_texts(a) for a in _children(combine.child(0))]
+    args = [_texts(a) for a in children(combine.child(0))]
     assert args[:3] == [
         ["pair_0", "float32", "(?, 3)", "args[0][0]"],
         ["pair_1", "float32", "(?, 3)", "args[0][1]"],
         ["k", "float32", "(2,)", "args[1]['k']"],
     ]
     assert args[3][0] == "args[2]" and args[3][3] in ("= False", "= True")
-    bare = _child(group, "bare")
+    bare = child(group, "bare")
     assert bare.text(METHOD) == "concrete function" and _texts(bare.child(0))[:3] == [
         "x",
         "float32",
         "(?, 10)",
     ]
-    assert "never traced" in _child(group, "untraced").text(TENSOR)
-    mixed = [_texts(a) for a in _children(_child(group, "mixed").child(0))]
+    assert "never traced" in child(group, "untraced").text(TENSOR)
+    mixed = [_texts(a) for a in children(child(group, "mixed").child(0))]
     assert mixed[0] == ["args[0]", "float32", "(?, ?)", "args[0]: RaggedTensorSpec"]
     assert ["px", "float32", "(2,)", "args[2].x"] in mixed  # a namedtuple field
     assert ["args[2].y", "python int", "", "= 7"] in mixed
-    total_trace = _child(group, "total").child(0)
-    assert [c.text(NAME) for c in _children(total_trace)] == ["(no arguments)"]
+    total_trace = child(group, "total").child(0)
+    assert [c.text(NAME) for c in children(total_trace)] == ["(no arguments)"]
 
 
 def test_example_expressions_fill_unknown_dims_with_one(models):
@@ -171,7 +159,7 @@ def test_selecting_a_signature_shows_and_copies_its_snippet(panel, models):
     )  # serving_default is selected from the start
     assert "saved_model_cli run" in panel.snippet.cli and "serving_default" in panel.snippet.python
     item = panel.signature_items()[("serve", "serve")]
-    panel.tree.setCurrentItem(_child(_child(item, "inputs"), "features"))  # a row below it
+    panel.tree.setCurrentItem(child(child(item, "inputs"), "features"))  # a row below it
     expected = signature_snippet(path, ["serve"], "serve", model.meta_graphs[0].signatures["serve"])
     assert panel.snippet_edit.toPlainText() == expected.text
     assert panel.copy_button.isEnabled()
@@ -191,18 +179,18 @@ def test_init_op_gets_no_snippet(panel, models):
 @pytest.mark.parametrize("name", ["ckpt_dtypes", "tf1_ckpt_meta"])
 def test_models_without_signatures_show_a_placeholder(panel, models, name):
     panel.set_model(open_model(models.path(name)))
-    assert panel.stack.currentWidget() is panel.placeholder
+    assert panel.stack.showing_placeholder
     assert panel.tree.topLevelItemCount() == 0
 
 
 def test_no_model_is_not_a_model_without_signatures(panel, models):
     panel.set_model(None)
-    assert panel.stack.currentWidget() is panel.placeholder
-    assert panel.placeholder.text().startswith("No model open")
+    assert panel.stack.showing_placeholder
+    assert panel.stack.placeholder.text().startswith("No model open")
     panel.set_model(open_model(models.path("tf1_ckpt_meta")))
-    assert panel.placeholder.text().startswith("This model has no signatures")
+    assert panel.stack.placeholder.text().startswith("This model has no signatures")
     panel.set_model(None)
-    assert "no signatures" not in panel.placeholder.text()
+    assert "no signatures" not in panel.stack.placeholder.text()
 
 
 def test_serving_default_comes_first_with_its_inputs_and_outputs_open(panel, models):

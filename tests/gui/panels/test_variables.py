@@ -25,12 +25,7 @@ from smlens.gui.panels.variables import (
     parameter_count,
 )
 
-
-@pytest.fixture
-def panel(qtbot) -> VariablePanel:
-    widget = VariablePanel()
-    qtbot.addWidget(widget)
-    return widget
+PANEL = VariablePanel
 
 
 def _column(panel: VariablePanel, col: int, role=Qt.ItemDataRole.DisplayRole) -> list:

@@ -13,7 +13,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from smlens.core import open_model
-from smlens.core.run.compare import load_outputs
+from smlens.core.run.deltas import load_outputs
 from smlens.core.run.inputs import InputSource
 from smlens.gui.base.tasks import TaskRunner, tasks_running
 from smlens.gui.run.outputs import DELTA, DEVICE, DTYPE, KEY, MIN, SHAPE
@@ -37,15 +37,15 @@ def _open(panel: RunPanel, models, name: str) -> None:
 
 
 def _run(qtbot, panel: RunPanel) -> None:
-    count = len(panel.runs)
+    count = len(panel.state.runs)
     assert panel.run(), panel.error_label.text()
     qtbot.waitUntil(lambda: not panel.busy, timeout=TIMEOUT)
-    assert len(panel.runs) == count + 1, panel.error_label.text()
+    assert len(panel.state.runs) == count + 1, panel.error_label.text()
 
 
 def _cell(panel: RunPanel, key: str, col: int) -> str:
-    row = panel.table_model.keys.index(key)
-    return panel.table_model.data(panel.table_model.index(row, col))
+    row = panel.outputs.table_model.keys.index(key)
+    return panel.outputs.table_model.data(panel.outputs.table_model.index(row, col))
 
 
 def test_spec_filled_inputs_run_to_outputs_equal_to_a_direct_tensorflow_call(qtbot, panel, models):
@@ -57,7 +57,7 @@ def test_spec_filled_inputs_run_to_outputs_equal_to_a_direct_tensorflow_call(qtb
     _run(qtbot, panel)
 
     expected = direct_call(models.path("keras_export"), ["serve"], "serving_default", inputs)
-    shown = panel.shown.outputs["output_0"]
+    shown = panel.state.shown.outputs["output_0"]
     np.testing.assert_allclose(shown, expected["output_0"], rtol=1e-6)
     assert [_cell(panel, "output_0", c) for c in (KEY, DTYPE, SHAPE, DEVICE)] == [
         "output_0",
@@ -69,7 +69,7 @@ def test_spec_filled_inputs_run_to_outputs_equal_to_a_direct_tensorflow_call(qtb
     qtbot.waitUntil(lambda: panel.tensor_view.data is not None, timeout=TIMEOUT)
     assert panel.tensor_view.title == "output_0"
     np.testing.assert_array_equal(panel.tensor_view.data.array, shown)
-    timings = panel.timings_label.text()
+    timings = panel.outputs.timings_label.text()
     assert "Load " in timings and "first call" in timings and "warm (9) min/median/p90" in timings
 
 
@@ -80,23 +80,23 @@ def test_a_tf1_example_input_runs_from_the_graphs_parse_spec(qtbot, panel, model
     _run(qtbot, panel)
 
     assert _cell(panel, "scores", SHAPE) == "(1, 2)"
-    assert panel.shown.outputs["classes"].tolist() == [[b"apple", b"banana"]]
+    assert panel.state.shown.outputs["classes"].tolist() == [[b"apple", b"banana"]]
 
 
 def test_the_cpu_is_listed_and_a_missing_gpu_is_said_plainly(qtbot, panel, models):
     _open(panel, models, "keras_export")
     panel.show()
-    qtbot.waitUntil(lambda: panel.devices is not None, timeout=TIMEOUT)
+    qtbot.waitUntil(lambda: panel.state.devices is not None, timeout=TIMEOUT)
 
     combo = panel.device_combo
     specs = [combo.itemData(i) for i in range(combo.count())]
     assert "cpu:0" in specs and combo.currentData() == "cpu:0"
     assert "CPU:0" in combo.currentText()
-    if not any(d.device_type == "GPU" for d in panel.devices):
+    if not any(d.device_type == "GPU" for d in panel.state.devices):
         assert panel.device_note.text().startswith(NO_GPU)
         gpu = combo.model().item(combo.count() - 1)
         assert gpu.text() == "GPU — none found" and not gpu.isEnabled()
-    assert f"worker pid {panel.engine.pid}" in panel.worker_label.text()
+    assert f"worker pid {panel.state.engine.pid}" in panel.worker_label.text()
 
 
 @pytest.mark.parametrize(
@@ -117,7 +117,7 @@ def test_a_bad_input_is_named_before_anything_runs(panel, models, source, messag
     row = panel.inputs.rows["features"]
     assert not row.error.isHidden() and message in row.error.text()
     assert "'features'" in panel.error_label.text() and not panel.error_frame.isHidden()
-    assert panel.engine.pid is None and not panel.busy and not panel.runs
+    assert panel.state.engine.pid is None and not panel.busy and not panel.state.runs
 
 
 def test_a_risky_model_asks_first_and_refusing_runs_nothing(qtbot, panel, models, tmp_path):
@@ -136,12 +136,12 @@ def test_a_risky_model_asks_first_and_refusing_runs_nothing(qtbot, panel, models
 
     assert not panel.run()
     assert len(asked) == 1 and "ReadFile" in asked[0]
-    assert panel.engine.pid is None and not panel.runs
+    assert panel.state.engine.pid is None and not panel.state.runs
     assert "refused" in panel.status_label.text()
 
     answer[0] = True
     _run(qtbot, panel)
-    assert panel.shown.outputs["contents"].item() == b"read by the model"
+    assert panel.state.shown.outputs["contents"].item() == b"read by the model"
     assert len(asked) == 2
 
     _run(qtbot, panel)  # agreed once for this tag-set: not asked again
@@ -156,17 +156,17 @@ def test_a_worker_killed_mid_run_is_an_error_and_the_next_run_works(qtbot, panel
     assert panel.run()
     qtbot.waitUntil(lambda: "First call" in panel.status_label.text(), timeout=TIMEOUT)
     assert panel.busy and not panel.run_button.isEnabled() and panel.stop_button.isEnabled()
-    os.kill(panel.engine.pid, signal.SIGKILL)
+    os.kill(panel.state.engine.pid, signal.SIGKILL)
     qtbot.waitUntil(lambda: not panel.busy, timeout=TIMEOUT)
 
     assert "died while running 'serving_default'" in panel.error_label.text()
     assert "SIGKILL" in panel.error_label.text() and "fresh worker" in panel.error_label.text()
-    assert panel.run_button.isEnabled() and not panel.runs
+    assert panel.run_button.isEnabled() and not panel.state.runs
 
     panel.inputs.set_source("n", InputSource("expr", text="3"))
     panel.inputs.set_source("x", InputSource("expr", text="[1.0, 2.0]"))
     _run(qtbot, panel)
-    assert panel.shown.outputs["y"].tolist() == [8.0, 16.0]
+    assert panel.state.shown.outputs["y"].tolist() == [8.0, 16.0]
     assert panel.error_frame.isHidden()
 
 
@@ -176,42 +176,44 @@ def test_stop_ends_a_long_run_and_restart_gives_a_fresh_worker(qtbot, panel, mod
     panel.inputs.set_source("n", InputSource("expr", text="2147483647"))
     assert panel.run()
     qtbot.waitUntil(lambda: "First call" in panel.status_label.text(), timeout=TIMEOUT)
-    first = panel.engine.pid
+    first = panel.state.engine.pid
 
     panel.stop_button.click()
     qtbot.waitUntil(lambda: not panel.busy, timeout=TIMEOUT)
 
     assert panel.error_label.text().startswith("Stopped")
-    assert not panel.engine.running
+    assert not panel.state.engine.running
     panel.restart_worker()
     qtbot.waitUntil(lambda: not panel.busy, timeout=TIMEOUT)
-    assert panel.engine.running and panel.engine.pid != first
+    assert panel.state.engine.running and panel.state.engine.pid != first
     assert panel.status_label.text() == "Fresh worker ready"
 
 
 def test_outputs_save_as_npz_and_compare_with_runs_and_files(qtbot, panel, models, tmp_path):
     _open(panel, models, "keras_export")
     _run(qtbot, panel)
-    saved = panel.save_outputs(tmp_path / "run1.npz")
+    saved = panel.state.save_outputs(tmp_path / "run1.npz")
     assert load_outputs(saved).keys() == {"output_0"}
-    np.testing.assert_array_equal(load_outputs(saved)["output_0"], panel.shown.outputs["output_0"])
+    np.testing.assert_array_equal(
+        load_outputs(saved)["output_0"], panel.state.shown.outputs["output_0"]
+    )
 
     panel.inputs.seed.setValue(7)  # other random inputs: other outputs
     _run(qtbot, panel)
     delta = float(_cell(panel, "output_0", DELTA))
-    first, second = (r.outputs["output_0"] for r in panel.runs)
+    first, second = (r.outputs["output_0"] for r in panel.state.runs)
     expected = float(np.abs(first - second).max())
     assert _cell(panel, "output_0", DELTA) == f"{expected:.3g}" and delta > 0  # 3 digits shown
-    assert "run #1" in panel.compare_note.text()
+    assert "run #1" in panel.outputs.compare_note.text()
 
-    panel.load_baseline(saved)
-    assert panel.compare_combo.currentText() == "run1.npz"
+    panel.state.load_baseline(saved)
+    assert panel.outputs.compare_combo.currentText() == "run1.npz"
     assert _cell(panel, "output_0", DELTA) == f"{delta:.3g}"
 
-    panel.compare_combo.setCurrentIndex(panel.compare_combo.findData(""))
+    panel.outputs.compare_combo.setCurrentIndex(panel.outputs.compare_combo.findData(""))
     assert _cell(panel, "output_0", DELTA) == ""
     with pytest.raises(Exception, match="will not write into the model folder"):
-        panel.save_outputs(models.path("keras_export") / "out.npz")
+        panel.state.save_outputs(models.path("keras_export") / "out.npz")
 
 
 def test_a_checkpoint_cannot_be_run_and_says_why(panel, models):
@@ -219,8 +221,8 @@ def test_a_checkpoint_cannot_be_run_and_says_why(panel, models):
 
     assert not panel.run_button.isEnabled() and not panel.run()
     assert "Only a SavedModel can be run" in panel.error_label.text()
-    assert panel.table_model.rowCount() == 0
-    assert panel.table_model.headerData(0, Qt.Orientation.Horizontal) == "Output"
+    assert panel.outputs.table_model.rowCount() == 0
+    assert panel.outputs.table_model.headerData(0, Qt.Orientation.Horizontal) == "Output"
 
 
 def test_what_tf_print_prints_shows_in_the_panel_and_risky_runs_default_to_one(
@@ -235,7 +237,9 @@ def test_what_tf_print_prints_shows_in_the_panel_and_risky_runs_default_to_one(
 
     _run(qtbot, panel)
 
-    assert "matched 6" in panel.printed.toPlainText() and not panel.printed.isHidden()
+    assert (
+        "matched 6" in panel.outputs.printed.toPlainText() and not panel.outputs.printed.isHidden()
+    )
 
 
 def test_inputs_as_run_are_shown_and_a_new_model_resets_every_label(qtbot, panel, models):
@@ -243,28 +247,32 @@ def test_inputs_as_run_are_shown_and_a_new_model_resets_every_label(qtbot, panel
     assert panel.repeat.value() == 10
     _run(qtbot, panel)
     _run(qtbot, panel)
-    pid = panel.engine.pid
-    assert "run #1" in panel.compare_note.text() and panel.timings_label.text()
+    pid = panel.state.engine.pid
+    assert "run #1" in panel.outputs.compare_note.text() and panel.outputs.timings_label.text()
 
-    panel.values_combo.setCurrentIndex(panel.values_combo.findData("inputs"))
-    assert panel.table_model.keys == ["features"]
+    panel.outputs.values_combo.setCurrentIndex(panel.outputs.values_combo.findData("inputs"))
+    assert panel.outputs.table_model.keys == ["features"]
     np.testing.assert_array_equal(
-        panel.table_model.record.outputs["features"], panel.runs[-1].inputs["features"]
+        panel.outputs.table_model.record.outputs["features"],
+        panel.state.runs[-1].inputs["features"],
     )
     assert panel.tensor_view.title == "features"
-    panel.values_combo.setCurrentIndex(panel.values_combo.findData("outputs"))
+    panel.outputs.values_combo.setCurrentIndex(panel.outputs.values_combo.findData("outputs"))
 
     _open(panel, models, "module_multi_sig")
-    assert panel.compare_note.text() == "" and panel.timings_label.text() == ""
-    assert panel.output_caption.text() == "Outputs" and panel.table_model.rowCount() == 0
-    assert panel.printed.isHidden() and panel.tensor_view.data is None
+    assert panel.outputs.compare_note.text() == "" and panel.outputs.timings_label.text() == ""
+    assert (
+        panel.outputs.output_caption.text() == "Outputs"
+        and panel.outputs.table_model.rowCount() == 0
+    )
+    assert panel.outputs.printed.isHidden() and panel.tensor_view.data is None
     assert panel.error_frame.isHidden() and panel.status_label.text() == ""
-    assert panel.engine.pid == pid  # the worker stays warm for the next model
+    assert panel.state.engine.pid == pid  # the worker stays warm for the next model
     _run(qtbot, panel)
-    assert panel.runs[-1].result.start_seconds == 0.0  # no second TensorFlow import
+    assert panel.state.runs[-1].result.start_seconds == 0.0  # no second TensorFlow import
 
     panel.set_model(None)
-    assert panel.compare_note.text() == "" and not panel.run_button.isEnabled()
+    assert panel.outputs.compare_note.text() == "" and not panel.run_button.isEnabled()
     assert panel.signature_combo.count() == 0 and panel.error_frame.isHidden()
 
 
@@ -291,7 +299,7 @@ def test_tensorflow_waits_while_a_task_runs_and_while_the_panel_is_behind_a_tab(
     panel.show()
     panel.set_on_screen(False)
     panel._on_device_timer_timeout()
-    assert not panel._device_runner.busy and not panel.engine.running
+    assert not panel._device_runner.busy and not panel.state.engine.running
     panel.set_on_screen(True)
     assert panel._device_timer.isActive()  # coming into view asks again
     release = threading.Event()

@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import threading
-import time
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QPointF, QThreadPool
+from PySide6.QtCore import QCoreApplication, QPointF, QThreadPool
 from PySide6.QtGui import QGuiApplication
 
 from smlens.core import open_model
 from smlens.core.analysis.stats import TensorStats, tensor_stats
-from smlens.gui.tensor.view import (
+from smlens.core.analysis.tensor_values import (
     COPY_LIMIT,
-    TensorView,
     format_bytes_value,
     histogram,
     kernel_grid,
@@ -22,6 +20,7 @@ from smlens.gui.tensor.view import (
     slice_2d,
     values_text,
 )
+from smlens.gui.tensor.view import TensorView
 
 
 @pytest.fixture
@@ -37,7 +36,7 @@ def _show(qtbot, view: TensorView, array: np.ndarray, title: str = "t") -> None:
 
 
 def _table(view: TensorView) -> list[list[str]]:
-    model = view.table_model
+    model = view.table.array_model
     return [
         [model.index(r, c).data() for c in range(model.columnCount())]
         for r in range(model.rowCount())
@@ -87,12 +86,11 @@ def test_values_text_truncates_huge_tensors_with_a_notice():
     assert text.startswith(f"# first {COPY_LIMIT:,} of {COPY_LIMIT + 5:,} values")
 
 
-def test_histogram_of_100_mb_float32_counts_every_value_in_under_a_second():
+def test_histogram_of_100_mb_float32_counts_every_value():
+    """Its speed is benchmarks/bench_open_gui.py's to measure."""
     a = np.random.default_rng(1).standard_normal(25_000_000, dtype=np.float32)
     stats = TensorStats(count=a.size, min=float(a.min()), max=float(a.max()))
-    start = time.perf_counter()
     counts, edges = histogram(a, stats)
-    assert time.perf_counter() - start < 1.0
     assert counts.sum() == a.size and len(edges) == len(counts) + 1
 
 
@@ -122,7 +120,7 @@ def test_stats_labels_equal_numpy(qtbot, view):
     a = np.random.default_rng(2).standard_normal((6, 7)).astype(np.float32)
     a[0, 0] = 0.0
     _show(qtbot, view, a)
-    labels = view.stat_labels
+    labels = view.stats_view.labels
     for name, expected in (
         ("min", a.min()),
         ("max", a.max()),
@@ -138,7 +136,7 @@ def test_stats_labels_equal_numpy(qtbot, view):
 def test_histogram_shown_counts_sum_to_the_element_count(qtbot, view):
     a = np.random.default_rng(3).standard_normal(5000)
     _show(qtbot, view, a)
-    _, counts = view.hist_curve.getData()
+    _, counts = view.hist_plot.curve.getData()
     assert counts.sum() == a.size
     assert view.tabs.isTabEnabled(0)
 
@@ -156,13 +154,14 @@ def test_value_table_shows_the_chosen_slice(qtbot, view):
 def test_conv_kernel_is_shown_as_a_kernel_grid(qtbot, view):
     kernel = np.random.default_rng(4).standard_normal((3, 3, 4, 8)).astype(np.float32)
     _show(qtbot, view, kernel)
-    assert view.image_item.image is None  # drawn once the Image tab shows, not before
+    picture = view.picture_view
+    assert picture.image_item.image is None  # drawn once the Image tab shows, not before
     view.tabs.setCurrentIndex(2)
-    assert not view.kernel_tools.isHidden() and view.kernel_check.isChecked()
-    view.channel_spin.setValue(2)
-    np.testing.assert_array_equal(view.image_item.image, kernel_grid(kernel, 2))
-    view.kernel_check.setChecked(False)
-    assert view.image_item.image.shape == (4, 8)  # the [0, 0, :, :] slice
+    assert not picture.kernel_tools.isHidden() and picture.kernel_check.isChecked()
+    picture.channel_spin.setValue(2)
+    np.testing.assert_array_equal(picture.image_item.image, kernel_grid(kernel, 2))
+    picture.kernel_check.setChecked(False)
+    assert picture.image_item.image.shape == (4, 8)  # the [0, 0, :, :] slice
 
 
 def test_string_tensors_are_shown_as_text(qtbot, view, models):
@@ -174,8 +173,8 @@ def test_string_tensors_are_shown_as_text(qtbot, view, models):
     assert cells[:3] == ["", "h\u00e9llo w\u00f6rld \u2603", "\\x00\\xff\\x80"]
     assert cells[3].endswith("…")  # 300 characters, cut in the cell
     assert not view.tabs.isTabEnabled(0)  # no histogram for text
-    assert view.stat_labels["count"].text() == "4"
-    assert view.stat_labels["min"].isHidden()
+    assert view.stats_view.labels["count"].text() == "4"
+    assert view.stats_view.labels["min"].isHidden()
 
 
 def test_scalars_are_shown_on_their_own(qtbot, view):
@@ -208,7 +207,7 @@ def test_a_newer_tensor_wins_over_a_slow_older_one(qtbot, view):
     _show(qtbot, view, np.ones(4), title="fast")
     release.set()
     QThreadPool.globalInstance().waitForDone(10_000)
-    qtbot.wait(50)  # let the stale result's queued signal arrive, to be dropped
+    QCoreApplication.sendPostedEvents()  # the stale result's queued signal, to be dropped
     assert view.title == "fast" and view.data.array.tolist() == [1, 1, 1, 1]
     assert not view.busy and not view.busy_bar.isVisibleTo(view)
 

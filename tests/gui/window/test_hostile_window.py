@@ -4,22 +4,18 @@ or fails with one line, every panel paints, and paths outside the folder are nam
 from __future__ import annotations
 
 import pytest
-from PySide6.QtCore import QSettings
 
 from smlens.gui.window.main_window import MainWindow
 from tests.fuzz.hostile import HOSTILE, make_hostile, snapshot
-
-LOAD_MS = 30_000
+from tests.gui.window.loading import LOAD_MS, fail_to_open, open_in
 
 
 @pytest.fixture
-def window(qtbot, tmp_path) -> MainWindow:
-    settings = QSettings(str(tmp_path / "smlens.ini"), QSettings.Format.IniFormat)
-    win = MainWindow(settings=settings)
-    qtbot.addWidget(win)
-    win.resize(1200, 800)
-    win.show()
-    return win
+def window(window: MainWindow) -> MainWindow:
+    """The shared main window, shown at a size every panel paints at."""
+    window.resize(1200, 800)
+    window.show()
+    return window
 
 
 @pytest.mark.parametrize("name", sorted(HOSTILE))
@@ -44,13 +40,8 @@ def test_hostile_models_open_or_fail_with_one_line_and_every_panel_paints(
     assert snapshot(tmp_path) == before
 
 
-def _loaded(qtbot, window: MainWindow, folder) -> None:
-    with qtbot.waitSignal(window.model_loaded, timeout=LOAD_MS):
-        window.open_path(folder)
-
-
 def test_outside_paths_are_named_in_the_problem_bar(qtbot, window, models, tmp_path):
-    _loaded(qtbot, window, make_hostile(models, tmp_path, "asset_symlink"))
+    open_in(qtbot, window, make_hostile(models, tmp_path, "asset_symlink"))
     assert window.problem_bar.lines == [
         "The model names files outside its folder (1 path)",
         "assets/passwd.txt: is a symlink to /etc/passwd, outside the model folder: not previewed",
@@ -60,9 +51,7 @@ def test_outside_paths_are_named_in_the_problem_bar(qtbot, window, models, tmp_p
 
 def test_fifo_saved_model_is_an_error_line_not_a_hang(qtbot, window, models, tmp_path):
     folder = make_hostile(models, tmp_path, "fifo_saved_model")
-    with qtbot.waitSignal(window.load_failed, timeout=LOAD_MS) as signal:
-        window.open_path(folder)
-    message = signal.args[0]
+    message = fail_to_open(qtbot, window, folder)
     assert message == (
         f"{folder / 'saved_model.pb'}: is a FIFO (named pipe), not a regular file: not opened"
     )

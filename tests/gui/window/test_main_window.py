@@ -7,10 +7,9 @@ import os
 import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QMimeData, QPointF, QSettings, Qt, QThreadPool, QUrl
+from PySide6.QtCore import QMimeData, QPointF, Qt, QThreadPool, QUrl
 from PySide6.QtGui import QDropEvent, QImage, QPalette
 from PySide6.QtWidgets import QTabBar
 
@@ -21,31 +20,8 @@ from smlens.gui.base.problem_bar import SHOWN_LINES
 from smlens.gui.window.app import install_excepthook
 from smlens.gui.window.main_window import MAX_RECENT, MainWindow
 from smlens.resources import sample_path
-
-LOAD_MS = 30_000
-
-
-@pytest.fixture
-def settings(tmp_path) -> QSettings:
-    return QSettings(str(tmp_path / "smlens.ini"), QSettings.Format.IniFormat)
-
-
-@pytest.fixture
-def window(qtbot, settings) -> MainWindow:
-    win = MainWindow(settings=settings)
-    qtbot.addWidget(win)
-    return win
-
-
-def _open(qtbot, window: MainWindow, path) -> None:
-    with qtbot.waitSignal(window.model_loaded, timeout=LOAD_MS):
-        window.open_path(path)
-
-
-def _fail(qtbot, window: MainWindow, path) -> str:
-    with qtbot.waitSignal(window.load_failed, timeout=LOAD_MS) as signal:
-        window.open_path(path)
-    return signal.args[0]
+from tests.gui.window.loading import LOAD_MS, fail_to_open, open_in
+from tests.gui.window.smlens_process import run_smlens
 
 
 def _panels(window: MainWindow) -> list[Panel]:
@@ -83,9 +59,9 @@ def test_a_corrupt_model_shows_its_error_and_keeps_the_window(qtbot, window, mod
     garbage.mkdir()
     (garbage / "saved_model.pb").write_bytes(b"not a SavedModel \x00\xff" * 16)
 
-    _open(qtbot, window, sample_path())
+    open_in(qtbot, window, sample_path())
     for broken in (truncated, garbage):
-        message = _fail(qtbot, window, broken)
+        message = fail_to_open(qtbot, window, broken)
         assert message.startswith(str(broken / "saved_model.pb"))
         assert not window.problem_bar.isHidden()
         assert window.problem_bar.level == "error"
@@ -97,7 +73,7 @@ def test_a_corrupt_model_shows_its_error_and_keeps_the_window(qtbot, window, mod
 
 def test_a_folder_that_is_no_model_says_what_is_missing(qtbot, window, tmp_path):
     (tmp_path / "notes.txt").write_text("hello")
-    message = _fail(qtbot, window, tmp_path)
+    message = fail_to_open(qtbot, window, tmp_path)
     assert "not a model folder" in message
     assert window.model is None
 
@@ -107,7 +83,7 @@ def test_a_missing_variables_shard_dims_only_the_variables_panels(qtbot, window,
     shutil.copytree(models.path("keras_export"), broken)
     for shard in (broken / "variables").glob("*.data-*"):
         shard.unlink()
-    _open(qtbot, window, broken)
+    open_in(qtbot, window, broken)
     panels = _panels(window)
     assert {p.part for p in window.model.problems} == {"variables"}
     assert any(p.part == "variables" for p in panels), "no panel shows variables"
@@ -118,9 +94,9 @@ def test_a_missing_variables_shard_dims_only_the_variables_panels(qtbot, window,
 
 
 def test_opening_another_model_replaces_the_first_everywhere(qtbot, window, models):
-    _open(qtbot, window, models.path("keras_export"))
+    open_in(qtbot, window, models.path("keras_export"))
     second = models.path("tf1_multi_tag")
-    _open(qtbot, window, second)
+    open_in(qtbot, window, second)
     assert window.model.path == second
     assert all(p.model is window.model for p in _panels(window))
     overview = window.panels["overview"]
@@ -141,7 +117,7 @@ def test_a_newer_open_wins_over_an_older_one(qtbot, qapp, window, models):
 
 
 def test_close_clears_every_panel(qtbot, window):
-    _open(qtbot, window, sample_path())
+    open_in(qtbot, window, sample_path())
     window.close_model()
     assert window.model is None
     assert all(p.model is None for p in _panels(window))
@@ -153,8 +129,8 @@ def test_recent_menu_lists_opened_models_newest_first_and_drops_missing(
 ):
     copy = tmp_path / "copy"
     shutil.copytree(sample_path(), copy)
-    _open(qtbot, window, copy)
-    _open(qtbot, window, models.path("keras_export"))
+    open_in(qtbot, window, copy)
+    open_in(qtbot, window, models.path("keras_export"))
     window._fill_recent_menu()
     texts = [a.text() for a in window.recent_menu.actions() if a.text()]
     assert texts[:2] == [str(models.path("keras_export")), str(copy)]
@@ -258,7 +234,7 @@ def test_a_panel_that_raises_is_dimmed_and_the_rest_still_load(qtbot, window, mo
         raise RuntimeError("boom")
 
     monkeypatch.setattr(overview, "show_model", broken)
-    _open(qtbot, window, sample_path())
+    open_in(qtbot, window, sample_path())
     assert overview.unavailable
     assert "Overview panel: RuntimeError: boom" in window.problem_bar.lines
     others = [p for p in _panels(window) if p is not overview]
@@ -277,20 +253,9 @@ def test_excepthook_turns_an_exception_into_one_line(window):
     assert "ValueError: bad value" in window.statusBar().currentMessage()
 
 
-def _cli(args: list[str], tmp_path: Path) -> subprocess.CompletedProcess:
-    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", XDG_CONFIG_HOME=str(tmp_path / "cfg"))
-    return subprocess.run(
-        [sys.executable, "-m", "smlens.cli.main", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-    )
-
-
 def test_screenshot_renders_the_window_to_a_png(tmp_path):
     out = tmp_path / "window.png"
-    run = _cli(["--screenshot", str(out), "--view", "overview", str(sample_path())], tmp_path)
+    run = run_smlens(["--screenshot", str(out), "--view", "overview", str(sample_path())], tmp_path)
     assert run.returncode == 0, run.stderr
     image = QImage(str(out))
     assert (image.width(), image.height()) == (1400, 900)
@@ -301,13 +266,13 @@ def test_screenshot_of_a_broken_model_still_renders_and_exits_2(tmp_path):
     broken.mkdir()
     (broken / "saved_model.pb").write_bytes(b"")
     out = tmp_path / "broken.png"
-    run = _cli(["--screenshot", str(out), str(broken)], tmp_path)
+    run = run_smlens(["--screenshot", str(out), str(broken)], tmp_path)
     assert run.returncode == 2
     assert out.stat().st_size > 0
 
 
 def test_unknown_view_is_a_one_line_error(tmp_path):
-    run = _cli(["--screenshot", str(tmp_path / "x.png"), "--view", "nope"], tmp_path)
+    run = run_smlens(["--screenshot", str(tmp_path / "x.png"), "--view", "nope"], tmp_path)
     assert run.returncode == 2
     assert "unknown view 'nope'" in run.stderr
     assert "Traceback" not in run.stderr
@@ -383,7 +348,7 @@ view.loaded.connect(loop.quit)
 view.show_array("x", np.arange(12.0).reshape(3, 4))
 if view.data is None:
     loop.exec()
-assert "pyqtgraph" in sys.modules and view.hist_curve.getData()[1].sum() == 12
+assert "pyqtgraph" in sys.modules and view.hist_plot.curve.getData()[1].sum() == 12
 print("ok")
 """
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}

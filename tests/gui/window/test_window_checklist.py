@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pyqtgraph as pg
 import pytest
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QFileDialog
@@ -14,22 +14,7 @@ from PySide6.QtWidgets import QFileDialog
 from smlens.gui.base import theme
 from smlens.gui.panels.objects import NAME as OBJECT_NAME
 from smlens.gui.panels.variables import ALIASES, COLUMNS, KEY
-from smlens.gui.window.main_window import MainWindow
-
-LOAD_MS = 30_000
-
-
-@pytest.fixture
-def window(qtbot, tmp_path) -> MainWindow:
-    settings = QSettings(str(tmp_path / "smlens.ini"), QSettings.Format.IniFormat)
-    win = MainWindow(settings=settings)
-    qtbot.addWidget(win)
-    return win
-
-
-def _open(qtbot, window: MainWindow, path) -> None:
-    with qtbot.waitSignal(window.model_loaded, timeout=LOAD_MS):
-        window.open_path(path)
+from tests.gui.window.loading import LOAD_MS, open_in
 
 
 def test_ctrl_o_opens_a_chosen_folder(qtbot, window, models, monkeypatch):
@@ -48,7 +33,7 @@ def test_ctrl_o_opens_a_chosen_folder(qtbot, window, models, monkeypatch):
 def test_object_graph_copy_of_a_variable_jumps_to_its_one_row(qtbot, window, models):
     window.resize(1200, 800)
     window.show()
-    _open(qtbot, window, models.path("keras_export"))
+    open_in(qtbot, window, models.path("keras_export"))
     objects, variables = window.panels["objects"], window.panels["variables"]
     node = window.model.variable("_all_variables/0/.ATTRIBUTES/VARIABLE_VALUE")
     item = objects.item_for(
@@ -66,7 +51,7 @@ def test_object_graph_copy_of_a_variable_jumps_to_its_one_row(qtbot, window, mod
 def test_arrow_keys_walk_the_variables_and_show_each(qtbot, window, models):
     window.resize(1200, 800)
     window.show()
-    _open(qtbot, window, models.path("keras_export"))
+    open_in(qtbot, window, models.path("keras_export"))
     panel = window.panels["variables"]
     panel.table.setFocus()
     with qtbot.waitSignal(panel.tensor_view.loaded, timeout=LOAD_MS):
@@ -80,7 +65,7 @@ def test_arrow_keys_walk_the_variables_and_show_each(qtbot, window, models):
 
 
 def test_variable_headers_and_cells_have_tooltips(window, qtbot, models):
-    _open(qtbot, window, models.path("keras_export"))
+    open_in(qtbot, window, models.path("keras_export"))
     model = window.panels["variables"].table_model
     tips = [
         model.headerData(c, Qt.Orientation.Horizontal, Qt.ItemDataRole.ToolTipRole)

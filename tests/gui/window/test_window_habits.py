@@ -9,7 +9,6 @@ import os
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication
 
 from smlens.cli.main import main
@@ -19,20 +18,7 @@ from smlens.gui.compare.window import CompareWindow
 from smlens.gui.window import help
 from smlens.gui.window.main_window import SAMPLE_NOTE, THEME_KEY, MainWindow
 from smlens.resources import sample_path
-
-LOAD_MS = 30_000
-
-
-@pytest.fixture
-def settings(tmp_path) -> QSettings:
-    return QSettings(str(tmp_path / "smlens.ini"), QSettings.Format.IniFormat)
-
-
-@pytest.fixture
-def window(qtbot, settings) -> MainWindow:
-    win = MainWindow(settings=settings)
-    qtbot.addWidget(win)
-    return win
+from tests.gui.window.loading import LOAD_MS
 
 
 def _start(qtbot, window: MainWindow, paths=()) -> None:

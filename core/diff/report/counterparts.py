@@ -1,7 +1,9 @@
-"""Which name in B stands for a name in A, in one changed function, so two views of it can
-follow each other: the diff's pairs of changed nodes first, then the same name once renamed
-scopes are matched (``functional_1`` -> ``functional_1_1``, ``probs`` -> ``probabilities``).
+"""The nodes of one changed function (or main graph) on its two sides, for views that show
+both: how each node fared (added, removed, changed), and which name in B stands for a name
+in A, so two views of the function can follow each other.
 
+Counterparts are the diff's pairs of changed nodes first, then the same name once renamed
+scopes are matched (``functional_1`` -> ``functional_1_1``, ``probs`` -> ``probabilities``).
 The scope match is the diff's own (scopes.match_scopes) over the two node lists, without the
 variable-handle hints the diff adds, so an unchanged node may now and then find no twin.
 """
@@ -10,9 +12,37 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from smlens.core.diff.changes import NodeMarks
+from smlens.core.diff.changes import Change
 from smlens.core.diff.scopes import match_scopes, rename
 from smlens.core.model import Node
+
+
+@dataclass
+class NodeMarks:
+    """How each node of a changed function (or main graph) fared, per side: node name ->
+    "added", "removed" or "changed" (annotations left out), and A name -> B name for the
+    changed nodes, so two views of the function can select the same node."""
+
+    a: dict[str, str] = field(default_factory=dict)
+    b: dict[str, str] = field(default_factory=dict)
+    a_to_b: dict[str, str] = field(default_factory=dict)
+
+
+def node_marks(function: Change) -> NodeMarks:
+    """The marks of the nodes under ``function`` (a function's or main graph's Change)."""
+    marks = NodeMarks()
+    depth = len(function.path) + 1
+    for child in function.children:
+        if len(child.path) != depth or child.annotation:
+            continue  # a function's own rows (inputs, attrs) are leaves one level deeper
+        if child.kind == "removed":
+            marks.a[child.path[-1]] = "removed"
+        elif child.kind == "added":
+            marks.b[child.path[-1]] = "added"
+        elif child.children and isinstance(child.before, str) and isinstance(child.after, str):
+            marks.a[child.before] = marks.b[child.after] = "changed"
+            marks.a_to_b[child.before] = child.after
+    return marks
 
 
 @dataclass

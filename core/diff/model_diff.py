@@ -1,9 +1,9 @@
-"""Compare two exports: what changed, and does it break anyone who used the old one?
+"""The diff of two exports: what changed, and does it break anyone who used the old one?
 
-``diff_models(a, b)`` builds a ModelDiff (diff_model.py): Changes grouped by area, each with
-a severity and the reason for it, and a value delta per variable. Areas are computed in
-diff_signatures, diff_functions/diff_graph, diff_values and diff_files; metadata, tag-sets
-and ops here.
+``diff_models(a, b)`` builds a ModelDiff (changes.py): Changes grouped by area, each with a
+severity and the reason for it, and a value delta per variable. The areas come from
+files.py (file bytes, assets), signatures.py, graph.py (functions and main graphs) and
+values.py (variables); metadata, tag-sets and ops are compared here.
 """
 
 from __future__ import annotations
@@ -12,31 +12,15 @@ from dataclasses import fields
 
 from smlens.core.analysis.ops import op_counts
 from smlens.core.diff.bindings import find_bindings
-from smlens.core.diff.changes import (
-    AREAS,
-    SEVERITIES,
-    Change,
-    ModelDiff,
-    Steps,
-    ValueDelta,
-    container,
-)
+from smlens.core.diff.changes import Change, ModelDiff, Steps, container
 from smlens.core.diff.files import compare_parts, diff_assets
 from smlens.core.diff.graph import GraphContext, diff_tag_set_graphs
-from smlens.core.diff.pairing import VariablePairing, pair_variables
 from smlens.core.diff.signatures import diff_signatures
 from smlens.core.diff.values import diff_variables
+from smlens.core.diff.variable_pairing import VariablePairing, pair_variables
 from smlens.core.model import Fingerprint, MetaGraph, Model
+from smlens.core.model.text import counted
 from smlens.core.tasks import CancelCheck, Progress
-
-__all__ = [
-    "AREAS",
-    "SEVERITIES",
-    "Change",
-    "ModelDiff",
-    "ValueDelta",
-    "diff_models",
-]
 
 
 def diff_models(
@@ -230,15 +214,17 @@ def _ops(a: Model, b: Model) -> list[Change]:
         elif not registered:
             why = "it is not a TensorFlow op: the serving binary needs its custom op library"
         else:
-            why = "a serving binary built for the old export may lack it (selective builds, "
-            why += "older TF Serving, TF Lite)"
+            why = (
+                "a serving binary built for the old export may lack it (selective builds, "
+                "older TF Serving, TF Lite)"
+            )
         changes.append(
             Change(
                 ("ops", op),
                 "added",
                 after=count,
                 severity="risky",
-                reason=f"op {op} is newly used ({count} nodes): {why}",
+                reason=f"op {op} is newly used ({counted(count, 'node')}): {why}",
             )
         )
     for op in sorted(ops_a.keys() - ops_b.keys()):

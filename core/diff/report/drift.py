@@ -9,8 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from smlens.core.diff.changes import Change, ModelDiff, ValueDelta
-from smlens.core.model import format_dims
-from smlens.core.model.dtypes import dtype as lookup_dtype
+from smlens.core.model.text import short_dtype, tensor_type_text
 
 STATUS_ORDER = {
     "identical": 0,
@@ -74,10 +73,9 @@ def drift_rows(diff: ModelDiff) -> list[DriftRow]:
             status = "not compared"
         else:
             status = "changed"
-        type_text = f"{short_dtype(d.dtype)} {format_dims(d.shape)}"
         change = renamed.get(name)
         label = f"{change.before} {ARROW} {change.after}" if change else name
-        rows.append(DriftRow(label, status, type_text, d, change))
+        rows.append(DriftRow(label, status, tensor_type_text(d.dtype, d.shape), d, change))
     for c in diff.groups.get("variables", []):
         if c.kind in ("added", "removed"):
             rows.append(DriftRow(c.path[1], c.kind, _type_text(c.before or c.after), change=c))
@@ -85,14 +83,6 @@ def drift_rows(diff: ModelDiff) -> list[DriftRow]:
             text = f"{_type_text(c.before)} {ARROW} {_type_text(c.after)}"
             rows.append(DriftRow(c.path[1], "reshaped", text, change=c))
     return rows
-
-
-def short_dtype(name: str) -> str:
-    """ "DT_FLOAT" -> "float32"; unknown names pass through."""
-    try:
-        return lookup_dtype(name).short
-    except KeyError:
-        return name
 
 
 def _type_text(described: str | None) -> str:

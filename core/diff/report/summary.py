@@ -1,12 +1,14 @@
-"""The diff summed up, in the order the command line and the compare window show it: the
-verdict, one line per area with its counts, the annotations counted by kind, then details."""
+"""The diff summed up, as the command line and the compare window open with it: the verdict
+and what kind of change it is, one line per area with its counts, and the annotations
+counted by kind."""
 
 from __future__ import annotations
 
 import math
+from collections import Counter
 from dataclasses import dataclass
 
-from smlens.core.diff.changes import AREAS, Change, ModelDiff
+from smlens.core.diff.changes import AREAS, Change, ModelDiff, count_by_severity, severity_tally
 from smlens.core.model.text import counted
 
 # Annotations of every new export: the saver's serialized object graph lists variables in
@@ -38,24 +40,22 @@ class DiffSummary:
 
 
 def summarize(diff: ModelDiff) -> DiffSummary:
+    """The verdict, what kind of change it is, the area lines and the annotations of ``diff``."""
     changes = diff.changes()
     notes = diff.annotations()
     worst = diff.worst_severity
     areas = [area_line(diff, area) for area in AREAS if area in SUMMARY_AREAS or _has(diff, area)]
-    note_text = ", ".join(f"{n} {kind}" for kind, n in sorted(notes.items(), key=lambda i: -i[1]))
+    note_text = _most_first(notes)
     if worst is None:
-        verdict = (
-            "No semantic change: only fingerprints and file bytes differ"
-            if notes and set(notes) <= BOOKKEEPING
-            else "No semantic change: only annotations differ"
-            if notes
-            else "No differences"
-        )
+        if not notes:
+            verdict = "No differences"
+        elif set(notes) <= BOOKKEEPING:
+            verdict = "No semantic change: only fingerprints and file bytes differ"
+        else:
+            verdict = "No semantic change: only annotations differ"
         return DiffSummary(verdict, "ok", "", areas, note_text)
-    counts = diff.counts()
-    tally = ", ".join(f"{counts[s]} {s}" for s in ("breaking", "risky", "info") if counts[s])
     return DiffSummary(
-        f"{VERDICTS[worst]} ({tally})",
+        f"{VERDICTS[worst]} ({severity_tally(diff.counts())})",
         worst if worst != "info" else "ok",
         _what_kind(diff, changes),
         areas,
@@ -74,14 +74,14 @@ def _what_kind(diff: ModelDiff, changes: list[Change]) -> str:
     values_only = all(c.kind == "changed" and c.before is None for c in variables)
     if structural or not variables or not values_only:
         return ""
-    return "Same graph, new weights: " + values_text(diff)
+    return "Same graph, new weights: " + _new_weights_text(diff)
 
 
-def values_text(diff: ModelDiff) -> str:
+def _new_weights_text(diff: ModelDiff) -> str:
     """How many variables changed and by how much."""
     deltas = list(diff.value_deltas.values())
     moved = [d for d in deltas if d.identical is False]
-    text = f"{len(moved)} of {len(deltas)} variables changed"
+    text = f"{len(moved)} of {counted(len(deltas), 'variable')} changed"
     finite = [d for d in moved if d.relative_l2 is not None and math.isfinite(d.relative_l2)]
     if finite:
         top = max(finite, key=lambda d: d.relative_l2)
@@ -92,29 +92,29 @@ def values_text(diff: ModelDiff) -> str:
 
 
 def values_summary(diff: ModelDiff) -> str:
+    """The variables in both exports: how many are identical, moved, or not compared."""
     deltas = list(diff.value_deltas.values())
     unread = sum(d.identical is True and not d.read for d in deltas)
     same = sum(d.identical is True for d in deltas)
     moved = sum(d.identical is False for d in deltas)
     unknown = len(deltas) - same - moved
-    text = f"{len(deltas)} variables in both: {same} identical ({unread} by checksum, unread)"
-    text += f", {moved} with new values"
+    text = f"{counted(len(deltas), 'variable')} in both: {same} identical"
+    text += f" ({unread} by checksum, unread), {moved} with new values"
     return text + (f", {unknown} differing but not compared" if unknown else "")
 
 
 def area_line(diff: ModelDiff, area: str) -> AreaLine:
+    """The changes of one area counted by severity and by kind, and its annotations."""
     changes = diff.changes(area=area)
     notes = sum(diff.annotations(area).values())
     extra = f" (+{counted(notes, 'annotation')})" if notes else ""
     if not changes:
         return AreaLine(area, "no change" + extra, False)
-    severities = {}
-    kinds = {}
-    for c in changes:
-        severities[c.severity] = severities.get(c.severity, 0) + 1
-        kinds[c.kind] = kinds.get(c.kind, 0) + 1
-    by_severity = ", ".join(
-        f"{severities[s]} {s}" for s in ("breaking", "risky", "info") if s in severities
-    )
-    by_kind = ", ".join(f"{n} {k}" for k, n in sorted(kinds.items(), key=lambda i: -i[1]))
+    by_severity = severity_tally(count_by_severity(changes))
+    by_kind = _most_first(Counter(c.kind for c in changes))
     return AreaLine(area, f"{by_severity} ({by_kind}){extra}", True)
+
+
+def _most_first(counts: dict[str, int]) -> str:
+    """ "24 attr _output_shapes, 3 fingerprint": each count with its name, the most first."""
+    return ", ".join(f"{n} {name}" for name, n in sorted(counts.items(), key=lambda i: -i[1]))

@@ -1,8 +1,8 @@
 """The distribution of one variable's value changes (after - before) between two exports.
 
 The compare view plots it for the selected variable; the summary figures per variable come
-from diff_values. Both tensors are read whole through the bundle, which is fine for the one
-variable a user picked (diff_values streams, since it reads them all).
+from ``values.diff_variables``. Both tensors are read whole through the bundle, which is fine
+for the one variable a user picked (diff_variables streams, since it reads them all).
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from smlens.core.diff.values import differences, holds_strings, nonfinite_note
 from smlens.core.errors import SmlensError
 from smlens.core.model import Model
 from smlens.core.tasks import CancelCheck, Cancelled, Progress
@@ -44,19 +45,6 @@ def bin_count(n: int) -> int:
     return int(min(MAX_BINS, max(MIN_BINS, math.sqrt(max(n, 1)))))
 
 
-def differences(before: np.ndarray, after: np.ndarray) -> np.ndarray:
-    """``after - before`` as a flat float64 array (complex: the modulus of the change)."""
-    a, b = before.reshape(-1), after.reshape(-1)
-    if a.dtype.kind == "b":
-        a, b = a.astype(np.int8), b.astype(np.int8)
-    elif a.dtype.kind not in "iufc":  # bfloat16, float8 and other ml_dtypes
-        a, b = a.astype(np.float32), b.astype(np.float32)
-    if a.dtype.kind == "c":
-        return np.abs(np.subtract(b, a, dtype=np.complex128))
-    with np.errstate(invalid="ignore", over="ignore"):
-        return np.subtract(b, a, dtype=np.float64)
-
-
 def delta_histogram(
     a: Model,
     b: Model,
@@ -82,11 +70,11 @@ def delta_histogram(
     before, after = tensors
     if before.shape != after.shape:
         raise SmlensError(key_b, f"shape {after.shape} differs from A's {before.shape}")
-    if before.dtype == object or before.dtype.kind in "SU":
+    if holds_strings(before):
         changed = int(np.count_nonzero(before != after))
         note = "string values have no numeric difference"
         return DeltaHistogram(name, *empty, count=before.size, changed=changed, note=note)
-    d = differences(before, after)
+    d = differences(before.reshape(-1), after.reshape(-1))
     finite = d[np.isfinite(d)]
     nonfinite = d.size - finite.size
     if cancelled is not None and cancelled():
@@ -102,5 +90,5 @@ def delta_histogram(
         minimum=float(finite.min()) if finite.size else 0.0,
         maximum=float(finite.max()) if finite.size else 0.0,
         mean=float(finite.mean()) if finite.size else 0.0,
-        note=f"{nonfinite} elements became or stopped being NaN/Inf" if nonfinite else "",
+        note=nonfinite_note(nonfinite) if nonfinite else "",
     )

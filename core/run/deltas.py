@@ -1,7 +1,8 @@
-"""Run outputs as data: saved to and read from .npz, and one run compared with another.
+"""Run outputs as data: saved to and read from .npz, and how one run's outputs differ from
+another's (a delta per output).
 
-Both sides of a comparison are plain arrays, so a CPU run, a GPU run and a saved file
-compare alike. Nothing is pickled: string outputs are stored as fixed-width bytes.
+Both sides of a delta are plain arrays, so a CPU run, a GPU run and a saved file give
+deltas alike. Nothing is pickled: string outputs are stored as fixed-width bytes.
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ def _as_bytes(array: np.ndarray) -> np.ndarray:
     return out
 
 
-def compare_output(key: str, current: np.ndarray, baseline: np.ndarray) -> OutputDelta:
+def output_delta(key: str, current: np.ndarray, baseline: np.ndarray) -> OutputDelta:
     if current.shape != baseline.shape:
         return OutputDelta(key, "shape", detail=f"shape {baseline.shape} → {current.shape}")
     if _is_text(current) != _is_text(baseline):
@@ -76,14 +77,14 @@ def _numbers(array: np.ndarray) -> np.ndarray:
     return np.asarray(array, dtype=np.float64)
 
 
-def compare_outputs(
+def output_deltas(
     current: dict[str, np.ndarray], baseline: dict[str, np.ndarray]
 ) -> dict[str, OutputDelta]:
     """A delta per key of either run: compared where both have it, else new or gone."""
     deltas = {}
     for key, value in current.items():
         if key in baseline:
-            deltas[key] = compare_output(key, np.asarray(value), np.asarray(baseline[key]))
+            deltas[key] = output_delta(key, np.asarray(value), np.asarray(baseline[key]))
         else:
             deltas[key] = OutputDelta(key, "new", detail="not in the baseline")
     for key in baseline.keys() - current.keys():

@@ -304,8 +304,9 @@ class _Matcher:
             holders_b = roles_b.get(role, set())
             if len(holders_a) == 1 and len(holders_b) == 1:
                 fa, fb = next(iter(holders_a)), next(iter(holders_b))
-                if fa in self.a.functions and fb in self.b.functions:  # a call may name a
-                    self.pair(fa, fb, role)  # function the library lacks: not a pair
+                # a call may name a function the library lacks: that is not a pair
+                if fa in self.a.functions and fb in self.b.functions:
+                    self.pair(fa, fb, role)
 
     def by_call_sites(self) -> None:
         """Callees of matched callers, called from the same node and attr on both sides."""
