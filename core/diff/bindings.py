@@ -16,7 +16,10 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from google.protobuf.message import DecodeError
+
 from smlens.core.diff.function_matching import split_input
+from smlens.core.errors import SmlensError
 from smlens.core.formats import proto
 from smlens.core.model import FuncRef, MetaGraph, Model, Node
 
@@ -68,7 +71,7 @@ def _saved_object_graph(mg: MetaGraph):
             value = const.attrs["value"].numpy().reshape(-1)
             if value.size == 1 and isinstance(value[0], bytes):
                 return proto.TrackableObjectGraph.FromString(value[0])
-        except Exception:  # not an object graph: look at the next input
+        except (SmlensError, ValueError, DecodeError):  # not an object graph: the next input
             continue
     return None
 
@@ -81,7 +84,7 @@ def _full_names(model: Model, mg: MetaGraph) -> dict[str, str]:
     if graph is None and bundle is not None and hasattr(bundle, "trackable_object_graph"):
         try:
             graph = bundle.trackable_object_graph()
-        except Exception:  # an unreadable object graph: handles fall back to their names
+        except SmlensError:  # an unreadable object graph: handles fall back to their names
             graph = None
     if graph is None:
         return {}

@@ -16,9 +16,11 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-import numpy as np
+from google.protobuf.message import DecodeError
 
+from smlens.core.errors import SmlensError
 from smlens.core.formats.convert import find_node
+from smlens.core.formats.tensor_proto import tensor_bytes_digest
 from smlens.core.graph.calls import find_calls
 from smlens.core.model import (
     FuncRef,
@@ -68,26 +70,21 @@ def attr_text(value, fn_name: Callable[[str], str] = strip_uid) -> str:
 
 
 def tensor_text(value: TensorValue) -> str:
-    """Small constants by value, bigger ones by a digest of their decoded content: one value
-    stored as ``tensor_content`` by one TensorFlow and as a repeated ``float_val`` (or a
-    single splat value) by another is the same constant."""
+    """Small constants by value, bigger ones by a digest of their values: one value stored
+    as ``tensor_content`` by one TensorFlow and as a repeated ``float_val`` (or a single
+    splat value) by another is the same constant. The digest is made from the stored
+    fields (``tensor_bytes_digest``): a splat of 2**40 elements is never built."""
     n = value.shape.num_elements()
+    if n is not None and n <= _SMALL_TENSOR:
+        try:
+            return f"{value.dtype} {value.numpy().tolist()!r}"
+        except (SmlensError, ValueError):  # an undecodable dtype: digested below
+            pass
     try:
-        array = value.numpy()
-    except Exception:  # an undecodable dtype: fall back to the digest of the proto
-        array = None
-    if array is not None and n is not None and n <= _SMALL_TENSOR:
-        return f"{value.dtype} {array.tolist()!r}"
-    digest = hashlib.sha1()
-    if array is not None and array.dtype != object:
-        digest.update(np.ascontiguousarray(array).tobytes())
-    elif array is not None:  # strings: each with its length, so boundaries count
-        for item in array.reshape(-1):
-            raw = item if isinstance(item, bytes) else str(item).encode()
-            digest.update(len(raw).to_bytes(8, "little") + raw)
-    else:
-        digest.update(value.raw)
-    return f"{value.dtype} {value.shape} sha1:{digest.hexdigest()[:10]}"
+        digest = tensor_bytes_digest(value.raw)
+    except (SmlensError, DecodeError):  # an undecodable dtype: the digest of the proto
+        digest = hashlib.sha1(value.raw).hexdigest()
+    return f"{value.dtype} {value.shape} sha1:{digest[:10]}"
 
 
 def split_input(ref: str) -> tuple[bool, str, str]:

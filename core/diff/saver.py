@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from smlens.core.diff.changes import Change
 from smlens.core.diff.function_matching import split_input, strip_uid
+from smlens.core.errors import SmlensError
 from smlens.core.model import Function, Model
 
 SAVER_OPS = ("SaveV2", "RestoreV2", "SaveSlices", "RestoreSlice", "Save", "Restore")
@@ -48,7 +49,7 @@ def _strings(node) -> list[str]:
         return []
     try:
         values = node.attrs["value"].numpy().reshape(-1)
-    except Exception:  # an undecodable constant: no names from it
+    except (SmlensError, ValueError):  # an undecodable constant: no names from it
         return []
     return [v.decode("utf-8", "replace") if isinstance(v, bytes) else str(v) for v in values]
 

@@ -18,6 +18,7 @@ from difflib import SequenceMatcher
 
 import networkx as nx
 
+from smlens.core.errors import SmlensError
 from smlens.core.model import Model, Variable
 
 _POSITIONAL = re.compile(r"(^|/)\d+(/|$)")
@@ -55,7 +56,7 @@ def stored_parts(bundle, key: str) -> tuple | None:
         return None
     try:
         return tuple((spec, e.crc32c, e.size) for spec, e in bundle.parts(key))
-    except Exception:  # a key the index lacks, a damaged entry
+    except (KeyError, SmlensError):  # a key the index lacks, a damaged entry
         return None
 
 
