@@ -8,7 +8,7 @@ import os
 import sys
 from collections.abc import Callable
 
-from PySide6.QtCore import QEventLoop, QSettings, QThreadPool, QTimer
+from PySide6.QtCore import QEventLoop, QSettings, QThreadPool, QTimer, qInstallMessageHandler
 from PySide6.QtWidgets import QApplication
 
 from smlens.core.errors import SmlensError
@@ -27,6 +27,16 @@ def _has_display() -> bool:
     if os.environ.get("QT_QPA_PLATFORM") or sys.platform != "linux":
         return True
     return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+# What the offscreen platform says of every window it cannot size by hint: nothing to act on.
+_OFFSCREEN_NOISE = ("does not support propagateSizeHints",)
+
+
+def _quiet_offscreen_noise(kind, context, message: str) -> None:
+    """Qt's messages on stderr as they come, but the offscreen platform's noise."""
+    if not any(noise in message for noise in _OFFSCREEN_NOISE):
+        print(message, file=sys.stderr)
 
 
 def _application() -> QApplication:
@@ -85,6 +95,8 @@ def wait_for_view(window: MainWindow, view: str, timeout_ms: int = LOAD_TIMEOUT_
 def _screenshot(app: QApplication, window: MainWindow, paths, out: str, view: str | None) -> int:
     window.resize(*SCREENSHOT_SIZE)
     window.show()
+    failures: list[str] = []  # "file: what is wrong", as the loader says it
+    window.load_failed.connect(failures.append)
     window.open_paths(paths)
     if not wait_for_load(window):
         window.loader.cancel()
@@ -104,7 +116,14 @@ def _screenshot(app: QApplication, window: MainWindow, paths, out: str, view: st
         app.processEvents()
     if not window.grab().save(out):
         raise SmlensError(out, "could not write the screenshot")
-    return 0 if window.model is not None and window.problem_bar.level != "error" else 2
+    if window.model is None or window.problem_bar.level == "error":
+        # The PNG shows the error; the command line says it too, as every command does.
+        path, _, said = (failures[-1] if failures else "").partition(": ")
+        if not said:
+            shown = window.problem_bar.lines
+            path, said = paths[0], " ".join(shown) if shown else "no model opened"
+        raise SmlensError(path, f"{said} (the screenshot {out} shows it)")
+    return 0
 
 
 def run_app(paths: list[str], screenshot: str | None = None, view: str | None = None) -> int:
@@ -114,6 +133,7 @@ def run_app(paths: list[str], screenshot: str | None = None, view: str | None = 
     logging.basicConfig(format="smlens: %(levelname)s: %(name)s: %(message)s")
     if screenshot:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # a screenshot needs no screen
+        qInstallMessageHandler(_quiet_offscreen_noise)
     elif not _has_display():
         raise SmlensError("$DISPLAY", "not set: no screen for the window (try --screenshot)")
     if screenshot:

@@ -269,6 +269,10 @@ def test_screenshot_of_a_broken_model_still_renders_and_exits_2(tmp_path):
     run = run_smlens(["--screenshot", str(out), str(broken)], tmp_path)
     assert run.returncode == 2
     assert out.stat().st_size > 0
+    assert run.stderr.splitlines() == [
+        f"smlens: error: {broken / 'saved_model.pb'}: the file is empty "
+        f"(the screenshot {out} shows it)"
+    ]
 
 
 def test_unknown_view_is_a_one_line_error(tmp_path):
