@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import pytest
 
 from smlens.gui.base.preview import preview
@@ -11,6 +15,7 @@ from smlens.gui.panels.objects import ObjectPanel
 from smlens.gui.panels.ops import OpPanel
 from smlens.gui.panels.signatures import SignaturePanel
 from smlens.gui.panels.variables import VariablePanel
+from smlens.gui.window.docks import PANELS as DOCKED
 
 PANELS = [SignaturePanel, ObjectPanel, VariablePanel, FunctionPanel, AssetPanel, OpPanel]
 
@@ -27,15 +32,22 @@ def test_preview_opens_the_panel_on_a_model(qtbot, models, panel_cls, name):
     assert not panel.unavailable
 
 
-def test_every_panel_module_runs_preview_as_main():
-    import importlib
-    import importlib.util
-    import inspect
-
-    for cls in PANELS:
-        source = inspect.getsource(importlib.import_module(cls.__module__))
-        assert f"preview({cls.__name__})" in source.split('if __name__ == "__main__":')[1]
-        assert importlib.util.find_spec(cls.__module__) is not None
+@pytest.mark.parametrize("spec", DOCKED, ids=lambda spec: spec.key)
+def test_every_panel_module_runs_preview_as_main(spec):
+    """``python -m`` on each docked panel's module reaches preview(), which opens the model
+    named (here none: it says so and exits 1; a module without its __main__ block would exit
+    0, silently)."""
+    module, missing = spec.panel.__module__, "/no/such/model"
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    run = subprocess.run(
+        [sys.executable, "-m", module, missing],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert run.returncode == 1
+    assert f"{missing}: no such file or folder" in run.stderr
 
 
 def test_importing_the_gui_pins_none_against_the_pyside6_refcount_leak():

@@ -5,10 +5,12 @@ a newer comparison replacing an older one."""
 from __future__ import annotations
 
 import gc
+import threading
 
 import pytest
 from PySide6.QtCore import QCoreApplication, Qt, QThreadPool
 
+from smlens.gui.compare import comparer
 from smlens.gui.compare.view import CompareView
 
 DIFF_MS = 60_000
@@ -132,15 +134,28 @@ def test_keyboard_moves_through_changes_and_enter_opens_the_variable(qtbot, view
     assert view.variables.table_model.rows[current.row()].status == "reshaped"
 
 
-def test_a_newer_comparison_replaces_a_running_one(qtbot, view, models):
+def test_a_newer_comparison_replaces_a_running_one(qtbot, view, models, monkeypatch):
+    """The older diff runs on to the end, deaf to its cancellation, and its result must still
+    not be shown: the runner drops a stale task's result."""
     widened, retrained = models.path("pair_widened_input"), models.path("pair_retrained")
+    release = threading.Event()
+    real = comparer._open_and_diff
+
+    def deaf_when_old(a, b, progress, cancelled):
+        if a == widened / "a":
+            release.wait(DIFF_MS / 1000)
+            return real(a, b, progress, lambda: False)
+        return real(a, b, progress, cancelled)
+
+    monkeypatch.setattr(comparer, "_open_and_diff", deaf_when_old)
     received = []
     view.diff_ready.connect(received.append)
     view.compare(widened / "a", widened / "b")
     with qtbot.waitSignal(view.diff_ready, timeout=DIFF_MS):
         view.compare(retrained / "a", retrained / "b")
-    QThreadPool.globalInstance().waitForDone(DIFF_MS)  # the older diff ends too...
-    QCoreApplication.sendPostedEvents()  # ...and its result, if sent, arrives now
+    release.set()
+    assert QThreadPool.globalInstance().waitForDone(DIFF_MS)  # the older diff ends too...
+    QCoreApplication.sendPostedEvents()  # ...and its result, sent to this thread, arrives now
     assert [c.a.path for c in received] == [retrained / "a"]
     assert view.comparison.diff.worst_severity == "info"
 
