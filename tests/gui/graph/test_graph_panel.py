@@ -13,10 +13,10 @@ from PySide6.QtCore import QPoint, QPointF, QSettings, Qt
 from PySide6.QtGui import QImage
 
 from smlens.core import open_model
+from smlens.core.formats import proto
 from smlens.core.graph.build import find_function_for_signature
 from smlens.core.graph.nav import wrapped_callee
 from smlens.core.graph.query import search_nodes, trace
-from smlens.core.formats import proto
 from smlens.core.graph.scopes import scope_id
 from smlens.gui.graph.panel import GraphPanel
 from smlens.gui.graph.style import ROW, TWO_LINES
@@ -256,7 +256,7 @@ def test_tf1_loop_draws_its_way_back_as_feedback_edges(qtbot, panel, models):
     drawn = panel.scene.data
     feedback = {
         (r.edge.src, r.edge.dst)
-        for r, style in zip(drawn.routes, drawn.route_styles)
+        for r, style in zip(drawn.routes, drawn.route_styles, strict=True)
         if style == "feedback"
     }
     # The loop's way back, from the GraphDef TensorFlow wrote: each NextIteration feeds a Merge.
