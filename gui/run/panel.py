@@ -356,8 +356,10 @@ class RunPanel(Panel):
         self._show_worker(tf_version, pid)
 
     def _on_devices_failed(self, error: BaseException) -> None:
-        self.device_note.setText("Devices unknown: the worker did not answer")
-        if not isinstance(error, RunCancelled):
+        if isinstance(error, RunCancelled):
+            self.device_note.setText("Devices not listed: the worker was stopped")
+        else:
+            self.device_note.setText("Devices unknown: the worker did not answer")
             self._show_error(describe_failure(error))
         self._show_worker()
 
@@ -447,9 +449,13 @@ class RunPanel(Panel):
         return answer == QMessageBox.StandardButton.Yes
 
     def stop(self) -> None:
-        """Stop the running call: the worker is killed and the run ends as stopped."""
+        """Stop the running call: the worker is killed and the run ends as stopped.
+
+        The engine is stopped too: a run that waits for the device listing to start the
+        worker (TensorFlow's import) ends at once, and so does that start."""
         if self.busy:
             self._stop.set()
+            self.state.engine.stop()
             self.status_label.setText("Stopping…")
 
     def restart_worker(self) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sys
 import threading
 
 import numpy as np
@@ -13,13 +14,14 @@ import pytest
 from PySide6.QtCore import Qt
 
 from smlens.core import open_model
+from smlens.core.run.client import RunEngine
 from smlens.core.run.deltas import load_outputs
 from smlens.core.run.inputs import InputSource
 from smlens.gui.base.tasks import TaskRunner, tasks_running
 from smlens.gui.run.outputs import DELTA, DEVICE, DTYPE, KEY, MIN, SHAPE
 from smlens.gui.run.panel import NO_GPU, RunPanel
 from smlens.resources import sample_path
-from tests.core.run.test_run import direct_call
+from tests.core.run.test_run import FAKE_WORKER, direct_call
 
 TIMEOUT = 120_000  # ms: the worker imports TensorFlow, then loads the model
 
@@ -187,6 +189,45 @@ def test_stop_ends_a_long_run_and_restart_gives_a_fresh_worker(qtbot, panel, mod
     qtbot.waitUntil(lambda: not panel.busy, timeout=TIMEOUT)
     assert panel.state.engine.running and panel.state.engine.pid != first
     assert panel.status_label.text() == "Fresh worker ready"
+
+
+@pytest.mark.parametrize("starter", ["the run", "the device listing"])
+def test_stop_during_the_workers_start_ends_the_run_and_leaves_no_worker(qtbot, models, starter):
+    """Stop pressed while TensorFlow is still importing in the worker (its first seconds):
+    the run ends as stopped and the start with it, whether the run or the device listing
+    started the worker. The fake worker never gets ready: only Stop can end this."""
+    started = threading.Event()
+    pids: list[int] = []
+
+    def log(line: str) -> None:  # on the engine's reader thread: the worker process exists
+        if line.startswith("fake worker: importing"):
+            pids.append(int(line.rsplit(" ", 1)[1]))
+            started.set()
+
+    engine = RunEngine(worker_command=(sys.executable, "-c", FAKE_WORKER, "slow-start"), log=log)
+    panel = RunPanel(engine=engine)
+    qtbot.addWidget(panel)
+    _open(panel, models, "keras_export")
+    if starter == "the device listing":
+        panel.list_devices()
+    else:
+        assert panel.run()
+    assert started.wait(60)
+    if starter == "the device listing":
+        assert panel.run()  # waits its turn behind the start
+    assert panel.busy and panel.stop_button.isEnabled() and not panel.run_button.isEnabled()
+
+    panel.stop_button.click()
+    qtbot.waitUntil(lambda: not (panel.busy or panel._device_runner.busy), timeout=20_000)
+
+    assert panel.status_label.text() == "Stopped" and panel.error_label.text().startswith("Stopped")
+    assert panel.run_button.isEnabled() and not panel.stop_button.isEnabled()
+    assert not engine.running and engine.pid is None and not panel.state.runs
+    assert len(pids) == 1
+    with pytest.raises(ProcessLookupError):  # ended and reaped: no worker left
+        os.kill(pids[0], 0)
+    assert panel.worker_label.text() == "worker not running"
+    panel.shutdown()
 
 
 def test_outputs_save_as_npz_and_compare_with_runs_and_files(qtbot, panel, models, tmp_path):
