@@ -30,6 +30,7 @@ import numpy as np
 
 from smlens.core.analysis.ops import missing_op_text
 from smlens.core.errors import SmlensError
+from smlens.core.run.availability import NO_TENSORFLOW_STAGE, TensorFlowStatus
 from smlens.core.run.process import WorkerProcess
 from smlens.core.run.protocol import read_array, write_array
 from smlens.core.run.request import LoadRequest, RunRequest
@@ -167,6 +168,8 @@ class RunEngine:
         self.worker_command = tuple(worker_command)
         self.log = log  # called with each line the worker writes to stderr, on a reader thread
         self.tf_version = ""
+        # What the last worker start said of TensorFlow (None until one was tried).
+        self.tensorflow: TensorFlowStatus | None = None
         self.built_with_cuda: bool | None = None  # known once devices() has asked the worker
         self._res = _Resources()
         self._finalizer = weakref.finalize(self, self._res.release)
@@ -426,6 +429,11 @@ class RunEngine:
             self._crashed(worker, path or "run worker", "while starting", False)
         if message["type"] == "error":
             self._drop_worker()
-            raise RunError("run worker", message["error"], message.get("stage", "start"))
+            stage = message.get("stage", "start")
+            if stage == NO_TENSORFLOW_STAGE:
+                detail = message.get("detail", message["error"])
+                self.tensorflow = TensorFlowStatus(False, detail, by_worker=True)
+            raise RunError("run worker", message["error"], stage)
         self.tf_version = message.get("tf_version", "")
+        self.tensorflow = TensorFlowStatus(True, self.tf_version, by_worker=True)
         return time.perf_counter() - start
