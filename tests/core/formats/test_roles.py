@@ -7,38 +7,7 @@ import pytest
 
 from smlens.core import open_model
 from smlens.core.model.roles import METRIC, OPTIMIZER_SCALAR, OPTIMIZER_STATE, WEIGHT
-from tests.fixtures.trained import keras_classifier, write_tf1_adam
-
-
-def _saved_name(variable) -> str:
-    """The name TensorFlow saves a Keras variable under: its tf.Variable's, which TensorFlow
-    makes unique ("accuracy_1/count" where Keras says "accuracy/count")."""
-    return variable.value.name.split(":")[0]
-
-
-def _keras_truth(model) -> dict[str, tuple[str, str | None, bool | None]]:
-    """saved name -> (role, the weight an optimizer variable belongs to, trainable), from the
-    live Keras objects: model.weights / trainable_variables, model.optimizer.variables (its
-    per-weight moments by the optimizer's own index), model.metrics."""
-    optimizer = model.optimizer
-    trainable = {_saved_name(v) for v in model.trainable_variables}
-    truth = {_saved_name(v): (WEIGHT, None, _saved_name(v) in trainable) for v in model.weights}
-    owner = {}
-    for weight in optimizer._trainable_variables:
-        index = optimizer._get_variable_index(weight)
-        for moments in (optimizer._momentums, optimizer._velocities):
-            owner[_saved_name(moments[index])] = _saved_name(weight)
-    for v in optimizer.variables:
-        name = _saved_name(v)
-        truth[name] = (
-            OPTIMIZER_STATE if name in owner else OPTIMIZER_SCALAR,
-            owner.get(name),
-            False,
-        )
-    for metric in model.metrics:
-        for v in metric.variables:
-            truth[_saved_name(v)] = (METRIC, None, False)
-    return truth
+from tests.fixtures.trained import keras_classifier, keras_roles, write_tf1_adam
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +18,7 @@ def keras_exports(tmp_path_factory):
     model = keras_classifier()
     tf.saved_model.save(model, str(root / "saved_model"))
     tf.train.Checkpoint(model=model, keras_api=model.keras_api).write(str(root / "ckpt" / "ckpt"))
-    return root, _keras_truth(model)
+    return root, keras_roles(model)
 
 
 @pytest.mark.tf
