@@ -17,16 +17,16 @@ OTHER = "other"  # the checkpoint's save counter, an iterator's state
 ROLES = (WEIGHT, OPTIMIZER_STATE, OPTIMIZER_SCALAR, METRIC, OTHER)
 
 ROLE_TEXT = {
-    WEIGHT: "weights",
+    WEIGHT: "weight",
     OPTIMIZER_STATE: "optimizer state",
-    OPTIMIZER_SCALAR: "optimizer scalars",
-    METRIC: "metrics",
+    OPTIMIZER_SCALAR: "optimizer scalar",
+    METRIC: "metric",
     OTHER: "other",
 }
 
 
 def role_text(role: str) -> str:
-    """A role as a heading reads it: "optimizer_state" -> "optimizer state"."""
+    """A role as a table cell reads it: "optimizer_state" -> "optimizer state"."""
     return ROLE_TEXT.get(role, role)
 
 
@@ -34,3 +34,39 @@ def is_training_state(role: str) -> bool:
     """True for what training keeps beside the weights: optimizer state and scalars,
     metrics. A diff and the Variables panel show these apart from the weights."""
     return role in (OPTIMIZER_STATE, OPTIMIZER_SCALAR, METRIC)
+
+
+# The views' groups: what a person switches between. Optimizer state and scalars read as one.
+WEIGHTS_GROUP, OPTIMIZER_GROUP, METRICS_GROUP, OTHER_GROUP = (
+    "weights",
+    "optimizer",
+    "metrics",
+    "other",
+)
+ROLE_GROUPS = {
+    WEIGHTS_GROUP: (WEIGHT,),
+    OPTIMIZER_GROUP: (OPTIMIZER_STATE, OPTIMIZER_SCALAR),
+    METRICS_GROUP: (METRIC,),
+    OTHER_GROUP: (OTHER,),
+}
+
+
+def role_group(role: str) -> str:
+    """The group a role is shown under: "optimizer_scalar" -> "optimizer"."""
+    return next((g for g, roles in ROLE_GROUPS.items() if role in roles), OTHER_GROUP)
+
+
+def role_caption(role: str, slot_of: str | None = None, slot_name: str | None = None) -> str:
+    """What a tensor viewer says a variable is for; "" for a weight. An optimizer moment
+    names its weight: "optimizer state (velocity) of the weight dense/kernel"."""
+    if role == WEIGHT:
+        return ""
+    if role == OPTIMIZER_STATE:
+        slot = f" ({slot_name})" if slot_name else ""
+        owner = f" of the weight {slot_of}" if slot_of else ", of no weight the checkpoint names"
+        return f"optimizer state{slot}{owner}"
+    if role == OPTIMIZER_SCALAR:
+        return "optimizer scalar: training's own counter or setting"
+    if role == METRIC:
+        return "metric accumulator: what the compiled metrics counted, not used to predict"
+    return "not part of the model: the checkpoint's own state"
