@@ -23,7 +23,7 @@ from smlens.core.diff.changes import ModelDiff
 from smlens.core.diff.report.drift import DriftRow, drift_rows
 from smlens.core.diff.report.histogram import DeltaHistogram, delta_histogram
 from smlens.core.model import Model
-from smlens.core.model.roles import role_caption
+from smlens.core.model.roles import is_training_state, role_caption
 from smlens.core.model.text import grouped
 from smlens.gui.base import theme
 from smlens.gui.base.plots import pg
@@ -268,7 +268,7 @@ class VariableComparePanel(QWidget):
         elif d.identical:
             how = "stored checksums match" if not d.read else "every element is equal"
             self._clear_plot(f"{row.name}: identical in A and B ({how})")
-        elif d.identical is None:
+        elif d.identical is None and not is_training_state(row.role):
             self._clear_plot(f"{row.name}: values differ, not compared ({d.note})")
         else:
             self._clear_plot(f"{row.name}: computing the differences…")
@@ -285,6 +285,8 @@ class VariableComparePanel(QWidget):
 
     def _on_runner_finished(self, hist: DeltaHistogram) -> None:
         self.histogram = hist
+        index = self.table.selectionModel().currentIndex()
+        row = self.table_model.rows[index.row()] if index.isValid() else None
         if hist.counts.size:
             self.curve.setData(x=hist.edges, y=hist.counts)
             self.curve.show()
@@ -293,15 +295,21 @@ class VariableComparePanel(QWidget):
             self.plot.autoRange()
         else:
             self.placeholder.setText(hist.note or "No numeric differences")
-        self.caption.setText(_caption(hist))
+        self.caption.setText(_caption(hist, row))
         self.histogram_ready.emit(hist)
 
     def _on_runner_failed(self, error: BaseException) -> None:
         self._clear_plot(f"Could not read the values: {error}")
 
 
-def _caption(h: DeltaHistogram) -> str:
-    text = f"<b>{escape(h.name)}</b>: {grouped(h.changed)} of {grouped(h.count)} elements changed"
+def _caption(h: DeltaHistogram, row: DriftRow | None = None) -> str:
+    """What moved, and what a variable that is no weight is for."""
+    text = f"<b>{escape(h.name)}</b>"
+    d = row.delta if row is not None else None
+    if d is not None:
+        what = role_caption(row.role, d.slot_of, d.slot_name)
+        text += f" ({escape(what)})" if what else ""
+    text += f": {grouped(h.changed)} of {grouped(h.count)} elements changed"
     if h.counts.size:
         text += f"; after {MINUS} before from {h.minimum:.4g} to {h.maximum:.4g}, mean {h.mean:.4g}"
     if h.note:
