@@ -46,7 +46,9 @@ def _parser() -> argparse.ArgumentParser:
         "--no-values", action="store_true", help="do not read variable values to compare them"
     )
     parser.add_argument(
-        "--slots", action="store_true", help="also compare optimizer slot variables' values"
+        "--slots",
+        action="store_true",
+        help="also compare the values of optimizer state and metrics, and list them one by one",
     )
     parser.add_argument(
         "--all",
@@ -78,7 +80,7 @@ def run_diff(argv: list[str]) -> int:
         print()
     else:
         paint = _ansi if _use_color(args.color) else plain
-        sys.stdout.write(render_diff(diff, a, b, paint=paint, all=args.all))
+        sys.stdout.write(render_diff(diff, a, b, paint=paint, all=args.all, slots=args.slots))
     return exit_code(diff, args.fail_on)
 
 

@@ -10,6 +10,7 @@ from smlens.core.analysis.releases import Need, release_table, required_release
 from smlens.core.errors import SmlensError
 from smlens.core.formats.training import find_training_folder
 from smlens.core.model import MetaGraph, Model, Shape, Signature, TensorInfo, Variable
+from smlens.core.model.roles import ROLES
 
 
 def _shape(shape: Shape) -> list[int] | None:
@@ -130,11 +131,22 @@ def _variable(v: Variable, aliases: list[str]) -> dict:
         "num_elements": v.num_elements,
         "nbytes": v.nbytes,
         "trainable": v.trainable,
+        "role": v.role,
         "slot_of": v.slot_of,
         "slot_name": v.slot_name,
         "partitioned": v.sliced,
         "also_stored_as": aliases,
     }
+
+
+def _by_role(variables) -> dict[str, dict[str, int]]:
+    """role -> {variables, elements}, for each role present, in ROLES order."""
+    counts: dict[str, dict[str, int]] = {}
+    for v in variables:
+        entry = counts.setdefault(v.role, {"variables": 0, "elements": 0})
+        entry["variables"] += 1
+        entry["elements"] += v.num_elements
+    return {role: counts[role] for role in ROLES if role in counts}
 
 
 def model_summary(model: Model) -> dict:
@@ -148,7 +160,8 @@ def model_summary(model: Model) -> dict:
         "meta_graphs": [_meta_graph(mg) for mg in model.meta_graphs],
         "variables": [_variable(v, [w.key for w in g[1:]]) for g in groups for v in g[:1]],
         "num_checkpoint_entries": len(model.variables),
-        "num_parameters": sum(v.num_elements for g in groups for v in g[:1] if v.slot_of is None),
+        "num_parameters": sum(v.num_elements for g in groups for v in g[:1] if v.is_weight),
+        "variables_by_role": _by_role(g[0] for g in groups),
         "assets": [asdict(a) for a in model.assets],
         "keras_metadata": model.keras_metadata,
         "bytes": model.bytes_by_part(),

@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from smlens.core.errors import Problem
+from smlens.core.model.roles import WEIGHT
 from smlens.core.model.text import counted
 from smlens.core.tasks import CancelCheck, Cancelled, Progress
 
@@ -63,6 +64,7 @@ class Change:
     reason: str = ""
     children: list[Change] = field(default_factory=list)
     annotation: str = ""
+    role: str | None = None  # variables only: the variable's role (core.model.roles)
 
     @property
     def area(self) -> str:
@@ -84,6 +86,7 @@ class Change:
             "reason": self.reason,
             "annotation": bool(self.annotation),
             "annotation_kind": self.annotation or None,
+            "role": self.role,
             "children": [c.to_json() for c in self.children],
         }
 
@@ -141,8 +144,11 @@ class ValueDelta:
 
     ``read`` is False when the stored crc32c and size matched, so no byte was read and
     ``identical`` is True; the figures are None when values were not compared (``--no-values``,
-    strings, optimizer slots). ``relative_l2`` is ||b - a|| / ||a||: inf when a is all zeros
-    and b is not. Elements that became or stopped being NaN/Inf make the figures inf.
+    strings, optimizer state and metrics). ``relative_l2`` is ||b - a|| / ||a||: inf when a is
+    all zeros and b is not. Elements that became or stopped being NaN/Inf make the figures
+    inf. ``role``, ``slot_of`` and ``slot_name`` are A's variable's (core.model.roles); a
+    one-element tensor keeps both values (``scalar_a``, ``scalar_b``: an optimizer's
+    iterations).
     """
 
     name: str
@@ -158,6 +164,11 @@ class ValueDelta:
     mean_abs: float | None = None
     relative_l2: float | None = None
     note: str = ""
+    role: str = WEIGHT
+    slot_of: str | None = None
+    slot_name: str | None = None
+    scalar_a: float | int | None = None
+    scalar_b: float | int | None = None
 
     @property
     def changed_fraction(self) -> float | None:

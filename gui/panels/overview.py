@@ -30,6 +30,7 @@ from smlens.core.analysis.scan import scan_meta_graph
 from smlens.core.formats.convert import node_count
 from smlens.core.formats.training import find_training_folder, step_of
 from smlens.core.model import Model, Variable
+from smlens.core.model.roles import METRIC, OPTIMIZER_SCALAR, OPTIMIZER_STATE, OTHER
 from smlens.core.model.text import (
     format_name,
     grouped,
@@ -43,6 +44,13 @@ from smlens.gui.base.panel import Panel
 from smlens.gui.base.widgets import SizeBar, heading_label, mono_font
 
 LARGEST = 10
+# What training keeps beside the weights, one row each under the weights' counts.
+TRAINING_ROWS = (
+    ("Optimizer state", (OPTIMIZER_STATE,)),
+    ("Optimizer scalars", (OPTIMIZER_SCALAR,)),
+    ("Metrics", (METRIC,)),
+    ("Other", (OTHER,)),
+)
 GRAPH_COLUMNS = 4  # meta graphs shown one per column; past it, the rest share one summed column
 TAG_SETS_LISTED = 12
 PART_NAMES = {"graph": "Graph", "variables": "Variables", "assets": "Assets", "other": "Other"}
@@ -96,8 +104,11 @@ class OverviewPanel(Panel):
         self._content.addSpacing(4)
         self._legend = self._grid()
         self._largest_heading = self._heading("Largest variables")
-        self.with_slots = QCheckBox("with optimizer slots")
-        self.with_slots.setToolTip("Optimizer slots (Adam's m and v...) are left out unless asked")
+        self.with_slots = QCheckBox("with optimizer state and metrics")
+        self.with_slots.setToolTip(
+            "What training keeps beside the weights (Adam's moments, iterations, metric\n"
+            "accumulators) is left out unless asked"
+        )
         self.with_slots.toggled.connect(self._on_with_slots_toggled)
         self._content.addWidget(self.with_slots)
         self.largest = self._largest_tree()
@@ -330,17 +341,19 @@ class OverviewPanel(Panel):
                 widget.hide()
             return
         variables = model.distinct_variables()
-        weights = [v for v in variables if v.slot_of is None]
-        slots = [v for v in variables if v.slot_of is not None]
+        weights = [v for v in variables if v.is_weight]
+        slots = [v for v in variables if not v.is_weight]
         rows = [
-            ("Variables", [grouped(len(weights))]),
+            ("Weights", [grouped(len(weights))]),
             ("Parameters", [grouped(sum(v.num_elements for v in weights))]),
         ]
         frozen = [v for v in weights if v.trainable is False]
         if frozen:
             rows.append(("Non-trainable", [grouped(len(frozen))]))
-        if slots:
-            rows.append(("Optimizer slots", [grouped(len(slots))]))
+        for caption, roles in TRAINING_ROWS:
+            kept = [v for v in slots if v.role in roles]
+            if kept:
+                rows.append((caption, [grouped(len(kept))]))
         copies = len(model.variables) - len(variables)
         if copies:
             rows.append(("Checkpoint entries", [grouped(len(model.variables))]))
@@ -358,10 +371,10 @@ class OverviewPanel(Panel):
         self._fill_largest(variables)
 
     def _fill_largest(self, variables: list[Variable]) -> None:
-        """The largest variables, optimizer slots left out unless the box is ticked."""
+        """The largest variables: weights, unless the box is ticked."""
         self.largest.clear()
         if not self.with_slots.isChecked():
-            variables = [v for v in variables if v.slot_of is None]
+            variables = [v for v in variables if v.is_weight]
         largest = sorted(variables, key=lambda v: (-(v.nbytes or 0), v.name))[:LARGEST]
         for v in largest:
             item = QTreeWidgetItem(

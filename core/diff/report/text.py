@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 from smlens.core.diff.changes import AREAS, Change, ModelDiff
 from smlens.core.diff.report.summary import summarize, values_summary
+from smlens.core.diff.report.training_state import is_summarised, training_state_lines
 from smlens.core.model import Model
 
 LISTED = 20  # info changes listed per area unless every one is asked for
@@ -32,9 +33,11 @@ def render_diff(
     *,
     paint: Paint = plain,
     all: bool = False,
+    slots: bool = False,
 ) -> str:
     """The whole text: the first few info changes of each area unless ``all``, which also
-    lists the annotations; ``a`` and ``b`` add their format and tag-sets to the heading."""
+    lists the annotations; ``a`` and ``b`` add their format and tag-sets to the heading.
+    Optimizer state and metrics are summed up one line each unless ``slots`` or ``all``."""
     summary = summarize(diff)
     out = [f"A: {diff.a}{_about(a)}", f"B: {diff.b}{_about(b)}", ""]
     out.append(paint(summary.style, summary.verdict))
@@ -71,7 +74,7 @@ def render_diff(
                 out.append(f"      {c.reason}")
     hidden = 0
     for area in AREAS:
-        lines, left = _area_lines(diff, area, paint, all)
+        lines, left = _area_lines(diff, area, paint, all, slots)
         out += lines
         hidden += left
     if hidden:
@@ -88,16 +91,21 @@ def _about(model: Model | None) -> str:
     return f"  ({model.format}" + (f", tag-sets {tag_sets}" if tag_sets else "") + ")"
 
 
-def _area_lines(diff: ModelDiff, area: str, paint: Paint, all: bool) -> tuple[list[str], int]:
+def _area_lines(
+    diff: ModelDiff, area: str, paint: Paint, all: bool, slots: bool = False
+) -> tuple[list[str], int]:
     """The info changes of one area (annotations too with ``all``), and how many were
     left out. Without ``all``, functions are listed one line each (what changed in them),
-    not node by node."""
+    not node by node, and training state is summed up (unless ``slots``)."""
     info = [c for c in diff.changes(area=area, annotations=True) if c.severity == "info"]
+    summed = [] if all or slots else [c for c in info if is_summarised(c)]
+    info = [c for c in info if c not in summed]
     notes = sum(bool(c.annotation) for c in info)
     if not all:
         info = [c for c in info if not c.annotation]
     entries = info if all or area != "functions" else _functions(diff, info)
-    shown = entries if all else entries[:LISTED]
+    every = all or (slots and area == "variables")
+    shown = entries if every else entries[:LISTED]
     covered = sum(len(_plain_leaves(c)) for c in shown) if entries is not info else len(shown)
     left = len(info) - covered + (0 if all else notes)
     if not shown and area != "variables":
@@ -109,8 +117,11 @@ def _area_lines(diff: ModelDiff, area: str, paint: Paint, all: bool) -> tuple[li
         mark = paint("dim", f" [annotation: {c.annotation}]") if c.annotation else ""
         detail = f": {c.reason}" if c.children else _detail(c)
         lines.append(f"  {MARKERS[c.kind]} {'/'.join(c.path[1:])}{detail}{mark}")
-    if not all and len(entries) > len(shown):
+    if len(entries) > len(shown):
         lines.append(paint("dim", f"  ... {len(entries) - len(shown)} more in {area}"))
+    if summed:  # after the weights: what a reader of two trainings looks at first
+        listed = "listed with --slots or --all"
+        lines += [f"  {line}; {listed}" for line in training_state_lines(diff)]
     return lines, left
 
 
