@@ -31,8 +31,9 @@ MAX_STARTS = 200  # more starts than this add nothing to a first screen
 LEAF_KINDS = frozenset({"op", "arg", "ret", "scope", "series"})  # drawn as one box each
 READABLE = 0.7  # the smallest zoom at which node labels still read
 SCALES = (1.0, 0.85, READABLE)  # tried largest first
-ENOUGH = 6  # items on a first screen that make it full enough at its zoom: an input and 5
+ENOUGH = 7  # items on a first screen that make it full enough at its zoom: an input and 6
 TOP_MARGIN = 24.0  # screen pixels above the first start
+INSET = 6.0  # screen pixels kept free at the sides: the view scrolls by whole pixels
 
 
 @dataclass(frozen=True)
@@ -203,10 +204,10 @@ def start_view(
     anchor = min(anchors, key=lambda r: (r.y, abs(r.cx - layout.width / 2)))
     best: tuple[int, float, StartView] | None = None
     for scale in sorted(scales, reverse=True):
-        count, (left, top) = _window(
-            boxes, anchor, width / scale, height / scale, TOP_MARGIN / scale
-        )
-        candidate = StartView(scale, (left + width / scale / 2, top + height / scale / 2))
+        inset = INSET / scale
+        w, h = width / scale, height / scale
+        count, (left, top) = _window(boxes, anchor, w - 2 * inset, h - inset, TOP_MARGIN / scale)
+        candidate = StartView(scale, (left - inset + w / 2, top + h / 2))
         if count >= ENOUGH:
             return candidate
         if best is None or count > best[0]:
