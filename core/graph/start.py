@@ -40,7 +40,7 @@ INSET = 6.0  # screen pixels kept free at the sides: the view scrolls by whole p
 class Starts:
     """The nodes a graph's dataflow starts from, and how they were found."""
 
-    how: str  # "inputs" (signature or function arguments) | "feeds" | "sources" | ""
+    how: str = ""  # "inputs" (signature or function arguments) | "feeds" | "sources" | ""
     nodes: tuple[int, ...] = ()  # node ids, at most MAX_STARTS
 
 
