@@ -31,7 +31,7 @@ MAX_STARTS = 200  # more starts than this add nothing to a first screen
 LEAF_KINDS = frozenset({"op", "arg", "ret", "scope", "series"})  # drawn as one box each
 READABLE = 0.7  # the smallest zoom at which node labels still read
 SCALES = (1.0, 0.85, READABLE)  # tried largest first
-ENOUGH = 7  # items on a first screen that make it full enough at its zoom: an input and 6
+ENOUGH = 10  # items that make a first screen full enough at its zoom (an input and nine)
 TOP_MARGIN = 24.0  # screen pixels above the first start
 INSET = 6.0  # screen pixels kept free at the sides: the view scrolls by whole pixels
 
