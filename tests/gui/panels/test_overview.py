@@ -304,3 +304,21 @@ def test_many_meta_graphs_show_the_first_columns_and_sum_the_rest(panel, tmp_pat
     assert f"graph_nodes:{shown + 1}" not in panel.values
     tags = panel.values["tag_sets"].text()
     assert tags.startswith("serve,v0") and tags.endswith(f"{count - TAG_SETS_LISTED} more")
+
+
+@pytest.fixture(scope="module")
+def shuffle_export(tf, tmp_path_factory):
+    from tests.core.analysis.release_exports import export_stateless_shuffle
+
+    return export_stateless_shuffle(tf, tmp_path_factory.mktemp("overview") / "shuffle")
+
+
+def test_the_release_line_names_the_op_that_sets_it(panel, qtbot, shuffle_export):
+    from tests.core.analysis.release_exports import SHUFFLE_OP, SHUFFLE_SINCE
+
+    with qtbot.waitSignal(panel.releases_shown):
+        panel.show_model(open_model(shuffle_export))
+
+    needs = panel.values["release_needs"].text()
+    assert needs.startswith(f"TensorFlow >= {SHUFFLE_SINCE} (op {SHUFFLE_OP} since ")
+    assert panel.values["release_graphdef"].text().startswith("producer ")
