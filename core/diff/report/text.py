@@ -96,7 +96,7 @@ def _area_lines(diff: ModelDiff, area: str, paint: Paint, all: bool) -> tuple[li
     notes = sum(bool(c.annotation) for c in info)
     if not all:
         info = [c for c in info if not c.annotation]
-    entries = info if all or area != "functions" else _functions(diff, info)
+    entries = info if all or area != "functions" else function_entries(diff, info)
     shown = entries if all else entries[:LISTED]
     covered = sum(len(_plain_leaves(c)) for c in shown) if entries is not info else len(shown)
     left = len(info) - covered + (0 if all else notes)
@@ -107,14 +107,14 @@ def _area_lines(diff: ModelDiff, area: str, paint: Paint, all: bool) -> tuple[li
         lines.append("  " + values_summary(diff))
     for c in shown:
         mark = paint("dim", f" [annotation: {c.annotation}]") if c.annotation else ""
-        detail = f": {c.reason}" if c.children else _detail(c)
+        detail = f": {c.reason}" if c.children else change_detail(c)
         lines.append(f"  {MARKERS[c.kind]} {'/'.join(c.path[1:])}{detail}{mark}")
     if not all and len(entries) > len(shown):
         lines.append(paint("dim", f"  ... {len(entries) - len(shown)} more in {area}"))
     return lines, left
 
 
-def _functions(diff: ModelDiff, info: list[Change]) -> list[Change]:
+def function_entries(diff: ModelDiff, info: list[Change]) -> list[Change]:
     """One entry per function holding an info change: the function's own Change."""
     wanted = {c.path[:3] for c in info}
     return [
@@ -129,7 +129,7 @@ def _plain_leaves(change: Change) -> list[Change]:
     return [c for c in change.walk() if not c.children and not c.annotation]
 
 
-def _detail(c: Change) -> str:
+def change_detail(c: Change) -> str:
     """ ": before -> after" for short plain values, else the reason."""
     plain_types = (str, int, float, type(None))
     if (
