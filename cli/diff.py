@@ -13,6 +13,8 @@ from typing import TextIO
 
 from smlens.core.diff.changes import ModelDiff, rank
 from smlens.core.diff.model_diff import diff_models
+from smlens.core.diff.report.html import render_html
+from smlens.core.diff.report.markdown import render_markdown
 from smlens.core.diff.report.text import plain, render_diff
 from smlens.core.formats.reader import open_model
 
@@ -35,7 +37,14 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("a", help="the old export (SavedModel folder, checkpoint, ...)")
     parser.add_argument("b", help="the new export")
-    parser.add_argument("--json", action="store_true", help="print the whole diff model as JSON")
+    parser.add_argument(
+        "--format",
+        choices=["text", "json", "markdown", "html"],
+        default="text",
+        help="text (default); json, the whole diff model; markdown, a pull-request comment; "
+        "html, a self-contained page for a CI artifact",
+    )
+    parser.add_argument("--json", action="store_true", help="the same as --format json")
     parser.add_argument(
         "--fail-on",
         choices=list(FAIL_ON),
@@ -75,9 +84,14 @@ def run_diff(argv: list[str]) -> int:
     finally:
         if line is not None:
             line.close()
-    if args.json:
+    output = "json" if args.json else args.format
+    if output == "json":
         json.dump(diff.to_json(), sys.stdout, indent=2)
         print()
+    elif output == "markdown":
+        sys.stdout.write(render_markdown(diff))
+    elif output == "html":
+        sys.stdout.write(render_html(diff))
     else:
         paint = _ansi if _use_color(args.color) else plain
         sys.stdout.write(render_diff(diff, a, b, paint=paint, all=args.all, slots=args.slots))

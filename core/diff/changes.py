@@ -182,6 +182,17 @@ class ValueDelta:
         return out
 
 
+@dataclass(frozen=True)
+class ReleaseNeed:
+    """The oldest TensorFlow release that loads one side's meta graph
+    (core/analysis/releases), as a report shows it beside the changes."""
+
+    side: str  # "a" | "b"
+    tag_set: str
+    release: str  # "2.10"
+    text: str  # "needs TensorFlow >= 2.10 (op StatelessShuffle since 2.10)"
+
+
 @dataclass
 class ModelDiff:
     """What changed from export ``a`` to export ``b``, area by area (see AREAS)."""
@@ -194,6 +205,7 @@ class ModelDiff:
     function_matches: dict[str, list[tuple[str, str, str]]] = field(default_factory=dict)
     values_compared: bool = True
     problems: list[Problem] = field(default_factory=list)
+    releases: list[ReleaseNeed] = field(default_factory=list)  # A's meta graphs, then B's
 
     def walk(self) -> Iterator[Change]:
         """Every Change, containers included, area by area."""
@@ -249,6 +261,7 @@ class ModelDiff:
                 for tag_set, pairs in self.function_matches.items()
             },
             "problems": [asdict(p) for p in self.problems],
+            "releases": [asdict(r) for r in self.releases],
         }
 
 

@@ -1,6 +1,6 @@
-"""The model at a glance: format and versions, a training folder's steps and exports, counts,
-custom ops and file or system ops, bytes on disk, the largest variables, the fingerprint and
-the model's warnings."""
+"""The model at a glance: format and versions, the TensorFlow release it needs, a training
+folder's steps and exports, counts, custom ops and file or system ops, bytes on disk, the
+largest variables, the fingerprint and the model's warnings."""
 
 from __future__ import annotations
 
@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from smlens.core.analysis.ops import custom_ops, op_counts
+from smlens.core.analysis.releases import MinRelease, required_releases
 from smlens.core.analysis.scan import scan_meta_graph
 from smlens.core.formats.convert import node_count
 from smlens.core.formats.training import find_training_folder, step_of
@@ -41,6 +42,7 @@ from smlens.core.model.text import (
 )
 from smlens.gui.base import theme
 from smlens.gui.base.panel import Panel
+from smlens.gui.base.tasks import TaskRunner
 from smlens.gui.base.widgets import SizeBar, heading_label, mono_font
 
 LARGEST = 10
@@ -63,6 +65,7 @@ class OverviewPanel(Panel):
     part = "model"
     path_requested = Signal(str)  # a model to open: another step, an export below
     compare_requested = Signal(str, str)  # two checkpoint steps: older, newer
+    releases_shown = Signal()  # the release each meta graph needs is on the page
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -93,6 +96,11 @@ class OverviewPanel(Panel):
 
         self._warnings_heading, self._warnings = self._section("Warnings", with_heading=True)
         self._about = self._section("Model")
+        self._release_heading, self._release = self._section("TensorFlow release", True)
+        self._release_runner = TaskRunner(self)
+        self._release_runner.finished.connect(self._on_releases_found)
+        self._release_runner.failed.connect(self._on_releases_failed)
+        self._release_model: Model | None = None
         self._training_heading, self._training = self._section("Training folder", True)
         self._graphs = self._section("Graphs")
         self._custom_heading, self._custom = self._section("Custom ops", with_heading=True)
@@ -233,8 +241,11 @@ class OverviewPanel(Panel):
             self._custom,
             self._risky,
             self._training,
+            self._release,
         ):
             self._clear(grid)
+        self._release_runner.cancel()
+        self._release_model = model
         self.largest.clear()
         if model is None:
             self._title.setText("No model")
@@ -252,6 +263,7 @@ class OverviewPanel(Panel):
         self._path.setText(str(model.path))
         self._path.setToolTip(str(model.path))
         self._show_about(model)
+        self._show_release(model)
         self._show_training(model)
         self._show_graphs(model)
         self._show_custom_ops(model)
@@ -288,6 +300,41 @@ class OverviewPanel(Panel):
         if model.format == "checkpoint" and step is not None:
             rows.append(("Step", [f"{step:,}  ({Path(model.checkpoint.prefix).name})"]))
         self._rows(self._about, rows)
+
+    def _show_release(self, model: Model) -> None:
+        """The oldest TensorFlow release that loads each meta graph: one pass over every
+        node, so it is found off the UI thread and shown when it arrives."""
+        if not model.meta_graphs:
+            self._release_heading.hide()
+            return
+        self._rows(self._release, [("Needs", ["checking the ops and attrs…"])])
+        self._release_runner.start(required_releases, model.meta_graphs)
+
+    def _on_releases_found(self, found: list[tuple[str, MinRelease]]) -> None:
+        self._clear(self._release)
+        several = len(found) > 1
+        rows = []
+        for tag_set, needs in found[:TAG_SETS_LISTED]:
+            caption = f"Needs ({tag_set or 'no tags'})" if several else "Needs"
+            rows.append((caption, [_capitalized(needs.text().removeprefix("needs "))]))
+            rows.append(
+                (
+                    "GraphDef" + (f" ({tag_set or 'no tags'})" if several else ""),
+                    [needs.graph_def_text().removeprefix("GraphDef ")],
+                )
+            )
+        if len(found) > TAG_SETS_LISTED:
+            rows.append(("…", [f"and {grouped(len(found) - TAG_SETS_LISTED)} more meta graphs"]))
+        self._rows(self._release, rows, key_prefix="release_")
+        for key, label in self.values.items():
+            if key.startswith("release_"):  # the ops and attrs that set it: wrapped
+                label.setWordWrap(True)
+        self.releases_shown.emit()
+
+    def _on_releases_failed(self, error: object) -> None:
+        self._clear(self._release)
+        self._rows(self._release, [("Needs", [f"not known: {error}"])], key_prefix="release_")
+        self.releases_shown.emit()
 
     def _show_graphs(self, model: Model) -> None:
         mgs = model.meta_graphs
@@ -529,6 +576,10 @@ class OverviewPanel(Panel):
 
     def _on_largest_activated(self, item: QTreeWidgetItem, _column: int) -> None:
         self.variable_selected.emit(item.data(0, Qt.ItemDataRole.UserRole))
+
+
+def _capitalized(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 if __name__ == "__main__":

@@ -103,7 +103,7 @@ def _area_lines(
     notes = sum(bool(c.annotation) for c in info)
     if not all:
         info = [c for c in info if not c.annotation]
-    entries = info if all or area != "functions" else _functions(diff, info)
+    entries = info if all or area != "functions" else function_entries(diff, info)
     every = all or (slots and area == "variables")
     shown = entries if every else entries[:LISTED]
     covered = sum(len(_plain_leaves(c)) for c in shown) if entries is not info else len(shown)
@@ -115,7 +115,7 @@ def _area_lines(
         lines.append("  " + values_summary(diff))
     for c in shown:
         mark = paint("dim", f" [annotation: {c.annotation}]") if c.annotation else ""
-        detail = f": {c.reason}" if c.children else _detail(c)
+        detail = f": {c.reason}" if c.children else change_detail(c)
         lines.append(f"  {MARKERS[c.kind]} {'/'.join(c.path[1:])}{detail}{mark}")
     if len(entries) > len(shown):
         lines.append(paint("dim", f"  ... {len(entries) - len(shown)} more in {area}"))
@@ -125,7 +125,7 @@ def _area_lines(
     return lines, left
 
 
-def _functions(diff: ModelDiff, info: list[Change]) -> list[Change]:
+def function_entries(diff: ModelDiff, info: list[Change]) -> list[Change]:
     """One entry per function holding an info change: the function's own Change."""
     wanted = {c.path[:3] for c in info}
     return [
@@ -140,7 +140,7 @@ def _plain_leaves(change: Change) -> list[Change]:
     return [c for c in change.walk() if not c.children and not c.annotation]
 
 
-def _detail(c: Change) -> str:
+def change_detail(c: Change) -> str:
     """ ": before -> after" for short plain values, else the reason."""
     plain_types = (str, int, float, type(None))
     if (

@@ -334,3 +334,21 @@ def test_keras_training_state_is_counted_apart_from_the_weights(panel, tmp_path)
     names = {panel.largest.topLevelItem(i).text(0) for i in range(count)}
     weight_names = {w.value.name.split(":")[0] for w in keras_model.weights}
     assert names and names <= weight_names  # the 200-bucket AUC counters are no weights
+
+
+@pytest.fixture(scope="module")
+def shuffle_export(tf, tmp_path_factory):
+    from tests.core.analysis.release_exports import export_stateless_shuffle
+
+    return export_stateless_shuffle(tf, tmp_path_factory.mktemp("overview") / "shuffle")
+
+
+def test_the_release_line_names_the_op_that_sets_it(panel, qtbot, shuffle_export):
+    from tests.core.analysis.release_exports import SHUFFLE_OP, SHUFFLE_SINCE
+
+    with qtbot.waitSignal(panel.releases_shown):
+        panel.show_model(open_model(shuffle_export))
+
+    needs = panel.values["release_needs"].text()
+    assert needs.startswith(f"TensorFlow >= {SHUFFLE_SINCE} (op {SHUFFLE_OP} since ")
+    assert panel.values["release_graphdef"].text().startswith("producer ")
