@@ -26,6 +26,7 @@ AREAS = (
     "graph",
     "variables",
     "assets",
+    "outputs",  # only when the exports were run (``smlens diff --outputs``): diff/outputs.py
 )
 
 
@@ -183,6 +184,7 @@ class ModelDiff:
     function_matches: dict[str, list[tuple[str, str, str]]] = field(default_factory=dict)
     values_compared: bool = True
     problems: list[Problem] = field(default_factory=list)
+    outputs: Any = None  # diff/outputs.py's OutputsDiff when both exports were run
 
     def walk(self) -> Iterator[Change]:
         """Every Change, containers included, area by area."""
@@ -238,6 +240,7 @@ class ModelDiff:
                 for tag_set, pairs in self.function_matches.items()
             },
             "problems": [asdict(p) for p in self.problems],
+            "outputs": self.outputs.to_json() if self.outputs is not None else None,
         }
 
 
