@@ -27,6 +27,7 @@ AREAS = (
     "graph",
     "variables",
     "assets",
+    "outputs",  # only when the exports were run (``smlens diff --outputs``): diff/outputs.py
 )
 
 
@@ -206,6 +207,7 @@ class ModelDiff:
     values_compared: bool = True
     problems: list[Problem] = field(default_factory=list)
     releases: list[ReleaseNeed] = field(default_factory=list)  # A's meta graphs, then B's
+    outputs: Any = None  # diff/outputs.py's OutputsDiff when both exports were run
 
     def walk(self) -> Iterator[Change]:
         """Every Change, containers included, area by area."""
@@ -262,6 +264,7 @@ class ModelDiff:
             },
             "problems": [asdict(p) for p in self.problems],
             "releases": [asdict(r) for r in self.releases],
+            "outputs": self.outputs.to_json() if self.outputs is not None else None,
         }
 
 

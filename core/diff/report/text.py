@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from smlens.core.diff.changes import AREAS, Change, ModelDiff
+from smlens.core.diff.outputs import OutputsDiff, outputs_line, signature_line, stats_text
 from smlens.core.diff.report.summary import summarize, values_summary
 from smlens.core.diff.report.training_state import is_summarised, training_state_lines
 from smlens.core.model import Model
@@ -40,6 +41,9 @@ def render_diff(
     Optimizer state and metrics are summed up one line each unless ``slots`` or ``all``."""
     summary = summarize(diff)
     out = [f"A: {diff.a}{_about(a)}", f"B: {diff.b}{_about(b)}", ""]
+    if diff.outputs is not None:
+        beyond = any(sig.problem or sig.beyond for sig in diff.outputs.signatures)
+        out.append(paint("risky" if beyond else "ok", outputs_line(diff.outputs)))
     out.append(paint(summary.style, summary.verdict))
     if summary.detail:
         out.append(summary.detail)
@@ -77,11 +81,31 @@ def render_diff(
         lines, left = _area_lines(diff, area, paint, all, slots)
         out += lines
         hidden += left
+    if diff.outputs is not None:
+        out += _outputs_lines(diff.outputs, paint)
     if hidden:
         out += ["", paint("dim", f"{hidden} more with --all (or --json)")]
     for problem in diff.problems:
         out.append(paint("risky", f"warning: {problem}"))
     return "\n".join(out) + "\n"
+
+
+def _outputs_lines(outputs: OutputsDiff, paint: Paint) -> list[str]:
+    """Each signature run on both sides, how, and one line of figures per output."""
+    lines = ["", paint("area", "outputs") + f"  ({outputs.how}, {outputs.seconds:.1f} s)"]
+    for note in outputs.notes:
+        lines.append(paint("dim", f"  {note}"))
+    for sig in outputs.signatures:
+        fed = (
+            f"{sig.rows:,} inputs in {sig.runs:,} calls" if sig.runs > 1 else f"{sig.rows:,} inputs"
+        )
+        lines.append(f"  {sig.tag_set}/{sig.signature} ({fed}, from {sig.inputs})")
+        if sig.problem:
+            lines.append(f"    {paint('risky', signature_line(sig))}")
+        for stats in sig.outputs.values():
+            style = "ok" if stats.within else "risky"
+            lines.append(f"    {paint(style, stats.key)}: {stats_text(stats)}")
+    return lines
 
 
 def _about(model: Model | None) -> str:

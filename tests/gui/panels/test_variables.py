@@ -25,7 +25,6 @@ from smlens.gui.panels.variables import (
     VariablePanel,
     parameter_count,
 )
-
 from tests.fixtures.trained import keras_classifier, keras_roles
 
 PANEL = VariablePanel
