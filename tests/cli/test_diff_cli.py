@@ -196,20 +196,6 @@ def _tf_functions(folder: Path) -> dict[str, list]:
     return found | {"": list(graph.node)}
 
 
-def _output_shapes_changed(a: Path, b: Path) -> int:
-    """Nodes of one name in both exports whose ``_output_shapes`` attr differs."""
-    fa, fb = _tf_functions(a), _tf_functions(b)
-    changed = 0
-    for function in fa.keys() & fb.keys():
-        na = {_unnumbered(n.name): n for n in fa[function]}
-        nb = {_unnumbered(n.name): n for n in fb[function]}
-        changed += sum(
-            na[k].attr["_output_shapes"] != nb[k].attr["_output_shapes"]
-            for k in na.keys() & nb.keys()
-        )
-    return changed
-
-
 def test_text_opens_with_the_summary_and_hides_annotations_without_all(models, capsys):
     root = models.path("pair_widened_input")
 
@@ -218,8 +204,11 @@ def test_text_opens_with_the_summary_and_hides_annotations_without_all(models, c
     lines = out.splitlines()
     areas = [line.split()[0] for line in lines[6:13]]
     assert areas == ["metadata", "signatures", "ops", "functions", "graph", "variables", "assets"]
-    changed = _output_shapes_changed(root / "a", root / "b")
-    assert f"{changed} attr _output_shapes" in out  # counted on one line, not listed
+    # Counted on one line, not listed: as many as --all lists, one by one. (TensorFlow's own
+    # parse cannot say the number by itself: it pairs functions only by their generated
+    # names, which differ with the order the session exported the pair in.)
+    listed = everything.count("[annotation: attr _output_shapes]")
+    assert listed >= 1 and f"{listed} attr _output_shapes" in out
     assert "[annotation:" not in out
     assert lines[-1].endswith("more with --all (or --json)")
     assert "[annotation: attr _output_shapes]" in everything
