@@ -15,7 +15,6 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 
 import ml_dtypes
 import numpy as np
@@ -483,11 +482,11 @@ def test_a_worker_that_cannot_start_says_why(models):
 
 def test_timeout_kills_the_worker(models):
     with _fake("hang") as fake:
-        start = time.monotonic()
+        # The worker never answers: only the run's own timeout ends this call (a timeout
+        # that is not kept would hang here until the suite's per-test timeout fails it).
         with pytest.raises(RunTimedOut, match="timed out"):
             _run_keras(fake, models, timeout=1.0)
 
-        assert time.monotonic() - start < 10
         assert not fake.running
 
 
