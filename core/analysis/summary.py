@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from pathlib import Path
 
+from smlens.core.analysis.graph_io import GraphIO, graph_io
 from smlens.core.analysis.ops import CustomOpGroup, custom_ops, op_counts
 from smlens.core.analysis.releases import Need, release_table, required_release
 from smlens.core.errors import SmlensError
@@ -117,6 +118,39 @@ def _meta_graph(mg: MetaGraph) -> dict:
         "collections": sorted(mg.collections),
         "asset_files": [asdict(a) for a in mg.asset_files],
         "concrete_functions": sorted(mg.object_graph.concrete_functions) if mg.object_graph else [],
+        "graph_io": None if mg.callable_signatures else graph_io_summary(graph_io(mg)),
+    }
+
+
+def graph_io_summary(io: GraphIO) -> dict:
+    """Feeds and ranked fetches of a meta graph without signatures (``graph_io``):
+    ``feeds`` [{name, tensor, op, dtype, shape, default}], ``fetches`` [{name, rank, op,
+    dtype, shape, reason}], ``left_out`` [{name, op, kind, reason}]."""
+    return {
+        "feeds": [
+            {
+                "name": f.name,
+                "tensor": f.tensor,
+                "op": f.op,
+                "dtype": f.dtype,
+                "shape": _shape(f.shape),
+                "default": f.default,
+            }
+            for f in io.feeds
+        ],
+        "fetches": [
+            {
+                "name": f.name,
+                "rank": f.rank,
+                "op": f.op,
+                "dtype": f.dtype or None,
+                "shape": _shape(f.shape),
+                "reason": f.reason,
+            }
+            for f in io.fetches
+        ],
+        "output_nodes": io.output_nodes,
+        "left_out": [asdict(left) for left in io.left_out],
     }
 
 
