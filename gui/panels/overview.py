@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from smlens.core.analysis.graph_io import graph_io
 from smlens.core.analysis.ops import custom_ops, op_counts
 from smlens.core.analysis.scan import scan_meta_graph
 from smlens.core.formats.convert import node_count
@@ -306,6 +307,11 @@ class OverviewPanel(Panel):
             ("Function nodes", lambda mg: sum(len(f.nodes) for f in mg.functions.values())),
             ("Op types", lambda mg: len(op_counts(mg))),
         ]
+        if any(not mg.callable_signatures for mg in mgs):  # feeds and fetches found instead
+            counts[1:1] = [
+                ("Feeds found", lambda mg: _found(mg, "feeds")),
+                ("Fetches found", lambda mg: _found(mg, "fetches")),
+            ]
         rows = []
         for caption, count in counts:
             ns = [count(mg) for mg in shown]
@@ -516,6 +522,14 @@ class OverviewPanel(Panel):
 
     def _on_largest_activated(self, item: QTreeWidgetItem, _column: int) -> None:
         self.variable_selected.emit(item.data(0, Qt.ItemDataRole.UserRole))
+
+
+def _found(mg, part: str) -> int:
+    """How many feeds or fetches ``graph_io`` found in a meta graph without signatures
+    (computed when the model was read); 0 where signatures are the interface."""
+    if mg.callable_signatures:
+        return 0
+    return len(getattr(graph_io(mg), part))
 
 
 if __name__ == "__main__":

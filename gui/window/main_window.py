@@ -491,6 +491,8 @@ class MainWindow(QMainWindow):
         self.show_view("graph")
         if kind == "signature":
             panel.open_signature(tag_set, name)
+        elif kind == "graph":  # the main graph of a meta graph without signatures
+            panel.open_main_graph(tag_set)
         else:
             panel.open_function(tag_set, name)
 

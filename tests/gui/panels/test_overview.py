@@ -304,3 +304,16 @@ def test_many_meta_graphs_show_the_first_columns_and_sum_the_rest(panel, tmp_pat
     assert f"graph_nodes:{shown + 1}" not in panel.values
     tags = panel.values["tag_sets"].text()
     assert tags.startswith("serve,v0") and tags.endswith(f"{count - TAG_SETS_LISTED} more")
+
+
+def test_a_graph_without_signatures_counts_the_feeds_and_fetches_found(panel, models, tf):
+    from tests.fixtures.training_graph import MODEL_OUTPUTS
+
+    path = models.path("frozen_training_graph") / "frozen.pb"
+    graph_def = tf.compat.v1.GraphDef.FromString(path.read_bytes())
+    placeholders = [n for n in graph_def.node if n.op.startswith("Placeholder")]
+    panel.set_model(open_model(path))
+    assert _number(panel.values["feeds_found"]) == len(placeholders)
+    assert _number(panel.values["fetches_found"]) == len(MODEL_OUTPUTS)
+    panel.set_model(open_model(models.path("keras_export")))
+    assert "feeds_found" not in panel.values
