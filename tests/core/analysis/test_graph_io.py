@@ -122,3 +122,29 @@ def test_graph_io_is_computed_once_per_meta_graph(models):
     mg = open_model(models.path("frozen_graph") / "frozen.pb").meta_graphs[0]
     assert graph_io(mg) is graph_io(mg)
     assert graph_io(mg) is mg.derived["graph_io"]
+
+
+@pytest.mark.parametrize(
+    ("fixture", "file"),
+    [("frozen_training_graph", "frozen.pb"), ("tf1_training_meta", "model.ckpt-3.meta")],
+)
+def test_the_snippet_runs_in_a_session_and_fetches_the_outputs(models, tf, fixture, file):
+    import numpy as np
+
+    from smlens.core.analysis.snippets import graph_snippet
+
+    model = open_model(models.path(fixture) / file)
+    mg = model.meta_graphs[0]
+    io = graph_io(mg)
+    snippet = graph_snippet(model.path, model.format, mg.tags, io)
+    scope: dict = {}
+    exec(snippet.python, scope)  # the text a person pastes
+    fetched = scope["outputs"]
+    shown = [f.name for f in io.fetches[:3]]
+    assert len(fetched) == len(shown)
+    for name, value in zip(shown, fetched, strict=True):
+        fetch = next(f for f in io.fetches if f.name == name)
+        assert (
+            np.asarray(value).dtype == tf.dtypes.as_dtype(_dtype_enum(fetch.dtype)).as_numpy_dtype
+        )
+    assert f"--fetch {shown[0]}" in snippet.cli
