@@ -22,4 +22,6 @@ def prepare(model: Model, progress: Progress = no_progress) -> Model:
         if not mg.callable_signatures:
             progress(1.0, "finding feeds and fetches")
             graph_io(mg)
+    progress(1.0, "finding frozen weights")
+    model.constants()
     return model

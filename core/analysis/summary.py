@@ -171,8 +171,22 @@ def _variable(v: Variable, aliases: list[str]) -> dict:
     }
 
 
+def _constant(c: Variable) -> dict:
+    """A frozen weight: ``key`` is its tensor name, ``consumer`` the op that reads it."""
+    return {
+        "name": c.name,
+        "key": c.key,
+        "dtype": c.dtype,
+        "shape": _shape(c.shape),
+        "num_elements": c.num_elements,
+        "nbytes": c.nbytes,
+        "consumer": c.consumer,
+    }
+
+
 def model_summary(model: Model) -> dict:
-    """Variables stored under several keys are listed once, with their other keys."""
+    """Variables stored under several keys are listed once, with their other keys; the
+    frozen constants (big Const tensors) come apart, and count as parameters."""
     groups = model.variable_groups()
     return {
         "path": str(model.path),
@@ -181,8 +195,9 @@ def model_summary(model: Model) -> dict:
         "fingerprint": asdict(model.fingerprint) if model.fingerprint else None,
         "meta_graphs": [_meta_graph(mg) for mg in model.meta_graphs],
         "variables": [_variable(v, [w.key for w in g[1:]]) for g in groups for v in g[:1]],
+        "constants": [_constant(c) for c in model.constants()],
         "num_checkpoint_entries": len(model.variables),
-        "num_parameters": sum(v.num_elements for g in groups for v in g[:1] if v.slot_of is None),
+        "num_parameters": sum(v.num_elements for v in model.tensors() if v.slot_of is None),
         "assets": [asdict(a) for a in model.assets],
         "keras_metadata": model.keras_metadata,
         "bytes": model.bytes_by_part(),

@@ -330,7 +330,8 @@ class OverviewPanel(Panel):
         )
 
     def _show_variables(self, model: Model) -> None:
-        if model.checkpoint is None and not model.variables:
+        constants = model.constants()
+        if model.checkpoint is None and not model.variables and not constants:
             self._rows(self._variables, [("Variables", ["none"])])
             for widget in (self._largest_heading, self.largest, self.with_slots):
                 widget.hide()
@@ -340,14 +341,17 @@ class OverviewPanel(Panel):
         slots = [v for v in variables if v.slot_of is not None]
         rows = [
             ("Variables", [grouped(len(weights))]),
-            ("Parameters", [grouped(sum(v.num_elements for v in weights))]),
+            ("Parameters", [grouped(sum(v.num_elements for v in weights + constants))]),
         ]
+        if constants:  # frozen weights: Const nodes, listed and read like variables
+            rows.insert(1, ("Frozen constants", [grouped(len(constants))]))
+        copies = len(model.variables) - len(variables)
+        variables = variables + constants
         frozen = [v for v in weights if v.trainable is False]
         if frozen:
             rows.append(("Non-trainable", [grouped(len(frozen))]))
         if slots:
             rows.append(("Optimizer slots", [grouped(len(slots))]))
-        copies = len(model.variables) - len(variables)
         if copies:
             rows.append(("Checkpoint entries", [grouped(len(model.variables))]))
         self._rows(self._variables, rows, numbers=True)

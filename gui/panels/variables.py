@@ -12,7 +12,7 @@ from PySide6.QtCore import (
     QSortFilterProxyModel,
     Qt,
 )
-from PySide6.QtGui import QColor
+from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from smlens.core.model import Model, Shape, Variable
-from smlens.core.model.text import grouped, human_bytes, short_dtype
+from smlens.core.model.text import counted, grouped, human_bytes, short_dtype
 from smlens.gui.base.panel import Panel
 from smlens.gui.base.theme import current
 from smlens.gui.base.widgets import SORT_ROLE, filter_edit, muted_label, row_table
@@ -38,8 +38,9 @@ COLUMNS = (
     "Key",
     "Slot of",
     "Also stored as",
+    "Constant, read by",
 )
-NAME, DTYPE, SHAPE, PARAMS, BYTES, TRAINABLE, KEY, SLOT_OF, ALIASES = range(len(COLUMNS))
+NAME, DTYPE, SHAPE, PARAMS, BYTES, TRAINABLE, KEY, SLOT_OF, ALIASES, READ_BY = range(len(COLUMNS))
 NUMERIC = {PARAMS, BYTES}
 HEADER_TIPS = {
     NAME: "The variable's name, resolved through the object graph",
@@ -49,6 +50,7 @@ HEADER_TIPS = {
     TRAINABLE: "Whether training updates it (from the object graph)",
     SLOT_OF: "The variable this optimizer slot belongs to",
     ALIASES: "Other checkpoint keys holding the same tensor (Keras exports store each twice)",
+    READ_BY: "Frozen weights: the op that reads the Const node (its key is the tensor name)",
 }
 
 
@@ -66,8 +68,8 @@ def filter_pattern(text: str) -> re.Pattern:
 
 def parameter_count(model: Model) -> int:
     """Elements of the non-slot variables, each tensor once (Model.distinct_variables):
-    Keras exports store every variable under two keys."""
-    return sum(v.num_elements for v in model.distinct_variables() if v.slot_of is None)
+    Keras exports store every variable under two keys; and of the frozen constants."""
+    return sum(v.num_elements for v in model.tensors() if v.slot_of is None)
 
 
 class VariableTableModel(QAbstractTableModel):
@@ -123,6 +125,10 @@ class VariableTableModel(QAbstractTableModel):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         if role == Qt.ItemDataRole.ForegroundRole and var.slot_of is not None:
             return QColor(current().muted)  # optimizer slots: shown, but secondary
+        if role == Qt.ItemDataRole.FontRole and var.constant and col == NAME:
+            font = QFont()
+            font.setItalic(True)  # a frozen weight, not a checkpoint variable
+            return font
         if role == Qt.ItemDataRole.ToolTipRole:
             return self._tooltip(var)
         return None
@@ -143,7 +149,9 @@ class VariableTableModel(QAbstractTableModel):
         if col == BYTES:
             return "" if var.nbytes is None else human_bytes(var.nbytes)
         if col == TRAINABLE:
-            return {True: "yes", False: "no", None: ""}[var.trainable]
+            return "frozen" if var.constant else {True: "yes", False: "no", None: ""}[var.trainable]
+        if col == READ_BY:
+            return var.consumer if var.constant else ""
         if var.slot_of is None:  # SLOT_OF
             return ""
         return f"{var.slot_of} ({var.slot_name})" if var.slot_name else var.slot_of
@@ -159,6 +167,8 @@ class VariableTableModel(QAbstractTableModel):
 
     def _tooltip(self, var: Variable) -> str:
         lines = [var.name, f"key: {var.key}"]
+        if var.constant:
+            lines.append(f"a frozen weight: the Const node {var.name}, read by {var.consumer}")
         aliases = self.aliases.get(var.key, ())
         if aliases:
             lines.append("also stored as: " + ", ".join(aliases))
@@ -242,14 +252,17 @@ class VariablePanel(Panel):
 
     def show_model(self, model: Model | None) -> None:
         groups = model.variable_groups() if model else []
+        constants = model.constants() if model else []
         self.table_model.set_variables(
-            [g[0] for g in groups], {g[0].key: [v.key for v in g[1:]] for g in groups if g[1:]}
+            [g[0] for g in groups] + constants,
+            {g[0].key: [v.key for v in g[1:]] for g in groups if g[1:]},
         )
         self.table.sortByColumn(NAME, Qt.SortOrder.AscendingOrder)
         variables = self.table_model.variables
         self.table.setColumnHidden(SLOT_OF, not any(v.slot_of for v in variables))
         self.table.setColumnHidden(TRAINABLE, all(v.trainable is None for v in variables))
         self.table.setColumnHidden(ALIASES, not self.table_model.aliases)
+        self.table.setColumnHidden(READ_BY, not any(v.constant for v in variables))
         self._fit_columns()
         self._fit_split()
         self.tensor_view.set_protected_folder(model.path if model else None)
@@ -320,7 +333,12 @@ class VariablePanel(Panel):
         params = parameter_count(self.model) if self.model else 0
         shown = self.proxy.rowCount()
         count = f"{len(variables)}" if shown == len(variables) else f"{shown} of {len(variables)}"
-        self.count_label.setText(f"{count} variables · {grouped(params)} parameters")
+        constants = sum(v.constant for v in variables)
+        if constants:
+            held = f"{count} tensors ({counted(constants, 'frozen constant')})"
+        else:
+            held = f"{count} variables"
+        self.count_label.setText(f"{held} · {grouped(params)} parameters")
         twice = sum(len(keys) for keys in self.table_model.aliases.values())
         self.count_label.setToolTip(
             f"{twice} more checkpoint entries store the same tensors under other keys"
@@ -334,11 +352,11 @@ class VariablePanel(Panel):
             return
         same_name = sum(v.name == var.name for v in self.table_model.variables)
         title = var.name if same_name == 1 else f"{var.name}  [{var.key}]"
-        checkpoint = self.model.checkpoint if self.model else None
-        if checkpoint is None:
+        source = self.model.source_of(var.key) if self.model else None
+        if source is None:
             self.tensor_view.show_tensor(title, partial(_no_values, self.model))
         else:
-            self.tensor_view.show_tensor(title, partial(checkpoint.read, var.key))
+            self.tensor_view.show_tensor(title, partial(source.read, var.key))
 
 
 def _no_values(model: Model | None):

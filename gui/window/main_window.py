@@ -539,7 +539,7 @@ class MainWindow(QMainWindow):
 
     def choose_export_variables(self) -> None:
         """File ▸ Export All Variables: one .npz keyed by resolved name, off the UI thread."""
-        if self.model is None or self.model.checkpoint is None:
+        if self.model is None or not self.model.has_values():
             self.statusBar().showMessage("No variables to export: open a model with variables")
             return
         start = Path(self._start_dir()) / f"{self.model.path.name or 'model'}-variables.npz"
