@@ -1,5 +1,6 @@
 """``smlens diff A B``: what changed between two exports, worst first, and an exit code a CI
 job can gate on (0: nothing at the ``--fail-on`` level changed, 1: something did, 2: error).
+With ``--outputs`` it also runs both (cli/outputs.py): an output beyond tolerance is risky.
 """
 
 from __future__ import annotations
@@ -11,8 +12,12 @@ import sys
 import time
 from typing import TextIO
 
+from smlens.cli.outputs import add_output_flags, diff_outputs, wants_outputs
 from smlens.core.diff.changes import ModelDiff, rank
 from smlens.core.diff.model_diff import diff_models
+from smlens.core.diff.outputs import output_changes
+from smlens.core.diff.report.html import render_html
+from smlens.core.diff.report.markdown import render_markdown
 from smlens.core.diff.report.text import plain, render_diff
 from smlens.core.formats.reader import open_model
 
@@ -34,8 +39,15 @@ def _parser() -> argparse.ArgumentParser:
         description="Compare two exports: what changed, and does it break clients of A?",
     )
     parser.add_argument("a", help="the old export (SavedModel folder, checkpoint, ...)")
-    parser.add_argument("b", help="the new export")
-    parser.add_argument("--json", action="store_true", help="print the whole diff model as JSON")
+    parser.add_argument("b", nargs="?", help="the new export (with --against, the only one)")
+    parser.add_argument(
+        "--format",
+        choices=["text", "json", "markdown", "html"],
+        default="text",
+        help="text (default); json, the whole diff model; markdown, a pull-request comment; "
+        "html, a self-contained page for a CI artifact",
+    )
+    parser.add_argument("--json", action="store_true", help="the same as --format json")
     parser.add_argument(
         "--fail-on",
         choices=list(FAIL_ON),
@@ -46,7 +58,9 @@ def _parser() -> argparse.ArgumentParser:
         "--no-values", action="store_true", help="do not read variable values to compare them"
     )
     parser.add_argument(
-        "--slots", action="store_true", help="also compare optimizer slot variables' values"
+        "--slots",
+        action="store_true",
+        help="also compare the values of optimizer state and metrics, and list them one by one",
     )
     parser.add_argument(
         "--all",
@@ -60,25 +74,45 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--progress", action="store_true", help="report progress on stderr even if not a TTY"
     )
+    add_output_flags(parser)
     return parser
 
 
 def run_diff(argv: list[str]) -> int:
-    args = _parser().parse_args(argv)
-    a, b = open_model(args.a), open_model(args.b)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.against:
+        if args.b is not None:
+            parser.error("with --against FILE.npz, name only the new export B")
+        a, b = None, open_model(args.a)
+    elif args.b is None:
+        parser.error("name two exports, A and B (or one with --against FILE.npz)")
+    else:
+        a, b = open_model(args.a), open_model(args.b)
     show_progress = args.progress or sys.stderr.isatty()
     line = _ProgressLine(sys.stderr, sys.stderr.isatty()) if show_progress else None
     try:
-        diff = diff_models(a, b, values=not args.no_values, slots=args.slots, progress=line)
+        if a is None:
+            diff = ModelDiff(a=args.against, b=str(b.path))
+        else:
+            diff = diff_models(a, b, values=not args.no_values, slots=args.slots, progress=line)
     finally:
         if line is not None:
             line.close()
-    if args.json:
+    if wants_outputs(args):
+        diff.outputs = diff_outputs(args, a, b)
+        diff.groups["outputs"] = output_changes(diff.outputs)
+    output = "json" if args.json else args.format
+    if output == "json":
         json.dump(diff.to_json(), sys.stdout, indent=2)
         print()
+    elif output == "markdown":
+        sys.stdout.write(render_markdown(diff))
+    elif output == "html":
+        sys.stdout.write(render_html(diff))
     else:
         paint = _ansi if _use_color(args.color) else plain
-        sys.stdout.write(render_diff(diff, a, b, paint=paint, all=args.all))
+        sys.stdout.write(render_diff(diff, a, b, paint=paint, all=args.all, slots=args.slots))
     return exit_code(diff, args.fail_on)
 
 

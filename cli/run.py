@@ -18,7 +18,9 @@ from smlens.core.model.text import human_bytes
 from smlens.core.run.client import RunEngine, RunResult
 from smlens.core.run.inputs import FILL_MODES, collect_inputs
 from smlens.core.run.limits import DEFAULT_INPUT_BYTES, parse_bytes
+from smlens.core.run.pair import InputFlags
 from smlens.core.run.request import LoadRequest, RunRequest, find_signature, require_runnable
+from smlens.core.run.saved_run import SavedCall, SavedRun, SavedSignature, save_run
 
 RISKY_HINT = "add --allow-risky-ops to run it anyway"
 
@@ -45,6 +47,11 @@ def _parser() -> argparse.ArgumentParser:
         f"(default {human_bytes(DEFAULT_INPUT_BYTES)})",
     )
     add("--outdir", help="save each output as <key>.npy in this folder")
+    add(
+        "--save-run",
+        metavar="FILE.npz",
+        help="keep the inputs and outputs, for smlens diff --against FILE.npz",
+    )
     add("--overwrite", action="store_true", help="replace existing files in --outdir")
     add("--device", default="cpu", help="cpu, gpu or gpu:N (never falls back to the CPU)")
     add("--repeat", type=int, default=1, help="call N times; report warm-call timings")
@@ -111,6 +118,8 @@ def _run(args: argparse.Namespace, engine: RunEngine) -> int:
     for warning in warnings:
         print(f"smlens: warning: {warning}", file=sys.stderr)
     outdir = _outdir(args.outdir, model.path, list(signature.outputs), args.overwrite)
+    if args.save_run and Path(args.save_run).resolve().is_relative_to(Path(model.path).resolve()):
+        raise SmlensError(args.save_run, "will not write into the model folder")
     request = RunRequest(
         target=target,
         signature=signature,
@@ -119,6 +128,10 @@ def _run(args: argparse.Namespace, engine: RunEngine) -> int:
         timeout=args.timeout,
     )
     result = engine.run(request)
+    if args.save_run:
+        call = SavedCall(dict(request.inputs), {"a": result.outputs})
+        saved = SavedSignature(mg.tag_set, signature.key, _source(args), [call])
+        save_run(args.save_run, SavedRun([saved], {"a": str(model.path)}))
     if result.output.strip():  # what tf.print and TensorFlow wrote during the run
         print(result.output.rstrip(), file=sys.stderr)
     if args.json:
@@ -127,6 +140,14 @@ def _run(args: argparse.Namespace, engine: RunEngine) -> int:
     else:
         _print(result, outdir)
     return 0
+
+
+def _source(args: argparse.Namespace) -> str:
+    """Where the inputs came from, in the words a later diff --against prints."""
+    flags = InputFlags(
+        args.inputs, args.input_exprs, args.input_examples, args.fill, args.batch, args.seed
+    )
+    return f"smlens run: {flags.source()}"
 
 
 def _outdir(outdir: str | None, model_path: Path, keys: list[str], overwrite: bool):

@@ -1,7 +1,8 @@
 """``smlens scan``: print where a model uses denylisted and other file and system ops, then
 the ops TensorFlow itself does not define, by namespace, with the package that provides them,
-then the TensorFlow release each meta graph needs; with ``--target-tf``, what that release
-lacks (exit 1 when anything)."""
+then TF Serving's warmup file, each record checked against its signature (exit 1 when one
+does not fit), then the TensorFlow release each meta graph needs; with ``--target-tf``, what
+that release lacks (exit 1 when anything)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from smlens.core.analysis.releases import (
     required_release,
 )
 from smlens.core.analysis.scan import parse_op_denylist, render_scan, scan_model
+from smlens.core.analysis.warmup import check_model_warmup, render_warmup
 from smlens.core.errors import SmlensError
 from smlens.core.formats.reader import open_model
 from smlens.core.model import MetaGraph
@@ -126,13 +128,17 @@ def print_scan(
     print(render_scan(report), end="")
     scanned = [model.meta_graph(tag_set)] if tag_set else model.meta_graphs
     print(render_custom_ops(scanned), end="")
+    warmup = check_model_warmup(model)
+    if warmup is not None:
+        print(render_warmup(warmup), end="")
+    bad_warmup = warmup is not None and bool(warmup.problems)
     if target is None:
         try:
             print(render_releases(scanned), end="")
         except SmlensError as e:  # the table is unreadable: the scan still stands
             print(f"smlens: warning: {e}", file=sys.stderr)
-        return 0
+        return 1 if bad_warmup else 0
     print(render_releases(scanned), end="")
     text, anything = render_lacking(scanned, target)
     print(text, end="")
-    return 1 if anything else 0
+    return 1 if anything or bad_warmup else 0

@@ -11,6 +11,7 @@ from smlens.core.analysis.releases import Need, release_table, required_release
 from smlens.core.errors import SmlensError
 from smlens.core.formats.training import find_training_folder
 from smlens.core.model import MetaGraph, Model, Shape, Signature, TensorInfo, Variable
+from smlens.core.model.roles import ROLES
 
 
 def _shape(shape: Shape) -> list[int] | None:
@@ -164,6 +165,7 @@ def _variable(v: Variable, aliases: list[str]) -> dict:
         "num_elements": v.num_elements,
         "nbytes": v.nbytes,
         "trainable": v.trainable,
+        "role": v.role,
         "slot_of": v.slot_of,
         "slot_name": v.slot_name,
         "partitioned": v.sliced,
@@ -184,6 +186,16 @@ def _constant(c: Variable) -> dict:
     }
 
 
+def _by_role(variables) -> dict[str, dict[str, int]]:
+    """role -> {variables, elements}, for each role present, in ROLES order."""
+    counts: dict[str, dict[str, int]] = {}
+    for v in variables:
+        entry = counts.setdefault(v.role, {"variables": 0, "elements": 0})
+        entry["variables"] += 1
+        entry["elements"] += v.num_elements
+    return {role: counts[role] for role in ROLES if role in counts}
+
+
 def model_summary(model: Model) -> dict:
     """Variables stored under several keys are listed once, with their other keys; the
     frozen constants (big Const tensors) come apart, and count as parameters."""
@@ -197,7 +209,9 @@ def model_summary(model: Model) -> dict:
         "variables": [_variable(v, [w.key for w in g[1:]]) for g in groups for v in g[:1]],
         "constants": [_constant(c) for c in model.constants()],
         "num_checkpoint_entries": len(model.variables),
-        "num_parameters": sum(v.num_elements for v in model.tensors() if v.slot_of is None),
+        "num_parameters": sum(v.num_elements for g in groups for v in g[:1] if v.is_weight)
+        + sum(c.num_elements for c in model.constants()),
+        "variables_by_role": _by_role(g[0] for g in groups),
         "assets": [asdict(a) for a in model.assets],
         "keras_metadata": model.keras_metadata,
         "bytes": model.bytes_by_part(),

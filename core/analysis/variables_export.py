@@ -10,6 +10,7 @@ import numpy as np
 
 from smlens.core.errors import SmlensError
 from smlens.core.model import Model
+from smlens.core.model.roles import is_training_state
 from smlens.core.tasks import CancelCheck, Cancelled, Progress
 
 
@@ -38,7 +39,7 @@ def export_variables(
     folder = model.path if model.path.is_dir() else model.path.parent
     if target.is_relative_to(folder.resolve()):
         raise SmlensError(out, "will not write into the model folder")
-    variables = [v for v in model.tensors() if with_slots or v.slot_of is None]
+    variables = [v for v in model.tensors() if with_slots or not is_training_state(v.role)]
     written: dict[str, str] = {}
     partial = target.with_name(target.name + ".partial")
     try:

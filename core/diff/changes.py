@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from smlens.core.errors import Problem
+from smlens.core.model.roles import WEIGHT
 from smlens.core.model.text import counted
 from smlens.core.tasks import CancelCheck, Cancelled, Progress
 
@@ -26,6 +27,7 @@ AREAS = (
     "graph",
     "variables",
     "assets",
+    "outputs",  # only when the exports were run (``smlens diff --outputs``): diff/outputs.py
 )
 
 
@@ -63,6 +65,7 @@ class Change:
     reason: str = ""
     children: list[Change] = field(default_factory=list)
     annotation: str = ""
+    role: str | None = None  # variables only: the variable's role (core.model.roles)
 
     @property
     def area(self) -> str:
@@ -84,6 +87,7 @@ class Change:
             "reason": self.reason,
             "annotation": bool(self.annotation),
             "annotation_kind": self.annotation or None,
+            "role": self.role,
             "children": [c.to_json() for c in self.children],
         }
 
@@ -141,8 +145,11 @@ class ValueDelta:
 
     ``read`` is False when the stored crc32c and size matched, so no byte was read and
     ``identical`` is True; the figures are None when values were not compared (``--no-values``,
-    strings, optimizer slots). ``relative_l2`` is ||b - a|| / ||a||: inf when a is all zeros
-    and b is not. Elements that became or stopped being NaN/Inf make the figures inf.
+    strings, optimizer state and metrics). ``relative_l2`` is ||b - a|| / ||a||: inf when a is
+    all zeros and b is not. Elements that became or stopped being NaN/Inf make the figures
+    inf. ``role``, ``slot_of`` and ``slot_name`` are A's variable's (core.model.roles); a
+    one-element tensor keeps both values (``scalar_a``, ``scalar_b``: an optimizer's
+    iterations).
     """
 
     name: str
@@ -158,6 +165,11 @@ class ValueDelta:
     mean_abs: float | None = None
     relative_l2: float | None = None
     note: str = ""
+    role: str = WEIGHT
+    slot_of: str | None = None
+    slot_name: str | None = None
+    scalar_a: float | int | None = None
+    scalar_b: float | int | None = None
 
     @property
     def changed_fraction(self) -> float | None:
@@ -169,6 +181,17 @@ class ValueDelta:
         out = jsonable(asdict(self))
         out["changed_fraction"] = jsonable(self.changed_fraction)
         return out
+
+
+@dataclass(frozen=True)
+class ReleaseNeed:
+    """The oldest TensorFlow release that loads one side's meta graph
+    (core/analysis/releases), as a report shows it beside the changes."""
+
+    side: str  # "a" | "b"
+    tag_set: str
+    release: str  # "2.10"
+    text: str  # "needs TensorFlow >= 2.10 (op StatelessShuffle since 2.10)"
 
 
 @dataclass
@@ -183,6 +206,8 @@ class ModelDiff:
     function_matches: dict[str, list[tuple[str, str, str]]] = field(default_factory=dict)
     values_compared: bool = True
     problems: list[Problem] = field(default_factory=list)
+    releases: list[ReleaseNeed] = field(default_factory=list)  # A's meta graphs, then B's
+    outputs: Any = None  # diff/outputs.py's OutputsDiff when both exports were run
 
     def walk(self) -> Iterator[Change]:
         """Every Change, containers included, area by area."""
@@ -238,6 +263,8 @@ class ModelDiff:
                 for tag_set, pairs in self.function_matches.items()
             },
             "problems": [asdict(p) for p in self.problems],
+            "releases": [asdict(r) for r in self.releases],
+            "outputs": self.outputs.to_json() if self.outputs is not None else None,
         }
 
 

@@ -11,8 +11,9 @@ from __future__ import annotations
 from dataclasses import fields
 
 from smlens.core.analysis.ops import op_counts
+from smlens.core.analysis.releases import MinRelease, Version, release_table, required_release
 from smlens.core.diff.bindings import find_bindings
-from smlens.core.diff.changes import Change, ModelDiff, Steps, container
+from smlens.core.diff.changes import Change, ModelDiff, ReleaseNeed, Steps, container
 from smlens.core.diff.files import compare_parts, diff_assets
 from smlens.core.diff.graph import GraphContext, diff_tag_set_graphs
 from smlens.core.diff.signatures import diff_signatures
@@ -47,7 +48,9 @@ def diff_models(
     diff.groups["metadata"] = _metadata(a, b, pairs) + byte_changes
     pairing = pair_variables(a, b)
     _diff_graphs(diff, a, b, pairs, pairing, steps.span(0.15, 0.25))
-    diff.groups["ops"] = _ops(a, b)
+    needs_a, needs_b = _required_releases(a), _required_releases(b)
+    diff.releases = _release_needs("a", needs_a) + _release_needs("b", needs_b)
+    diff.groups["ops"] = _ops(a, b, _newest(needs_a), _newest(needs_b))
     steps.report(0.25, "comparing assets")
     diff.groups["assets"] = diff_assets(a, b)
     diff.groups["variables"], diff.value_deltas, problems = diff_variables(
@@ -201,7 +204,49 @@ def _all_ops(model: Model) -> dict[str, tuple[int, bool, bool]]:
     return ops
 
 
-def _ops(a: Model, b: Model) -> list[Change]:
+def _required_releases(model: Model) -> list[tuple[str, MinRelease]]:
+    """(tag-set, the oldest release that loads it) for each meta graph of ``model``."""
+    return [(mg.tag_set, required_release(mg)) for mg in model.meta_graphs]
+
+
+def _release_needs(side: str, needs: list[tuple[str, MinRelease]]) -> list[ReleaseNeed]:
+    return [ReleaseNeed(side, tag_set, str(m.release), m.text()) for tag_set, m in needs]
+
+
+def _newest(needs: list[tuple[str, MinRelease]]) -> Version | None:
+    """The release a side needs: the newest any of its meta graphs needs."""
+    return max((m.release for _, m in needs), default=None)
+
+
+def _at_least(release: Version | None) -> str:
+    """ ">= 2.10", or "2.4 or older" when the table's oldest release already holds it all."""
+    if release is None:
+        return "no release (it holds no graph)"
+    if release == release_table().oldest:
+        return f"{release} or older"
+    return f">= {release}"
+
+
+def _lacked_by(op: str, need_a: Version | None, need_b: Version | None) -> str:
+    """Which TensorFlow releases lack a newly used op, and what each side needs: "B needs
+    X, A needed Y". The table dates the op; an op it cannot date says so."""
+    since = release_table().op_since(op)
+    sides = f"B needs TensorFlow {_at_least(need_b)}, A needed {_at_least(need_a)}"
+    if since is None:
+        return f"no release's op wrappers date {op}; {sides}"
+    if since == release_table().oldest:
+        lack = f"every TensorFlow release checked ({since} on) defines it"
+    else:
+        lack = f"TensorFlow releases before {since} lack it"
+    if need_a is not None and since <= need_a:
+        lack += ", so any release that loaded A has it, but not every selective build"
+    return f"{lack}; {sides}"
+
+
+def _ops(
+    a: Model, b: Model, need_a: Version | None = None, need_b: Version | None = None
+) -> list[Change]:
+    """Ops newly used (risky: which releases lack each) and ops no longer used (info)."""
     ops_a, ops_b = _all_ops(a), _all_ops(b)
     changes = []
     for op in sorted(ops_b.keys() - ops_a.keys()):
@@ -214,10 +259,7 @@ def _ops(a: Model, b: Model) -> list[Change]:
         elif not registered:
             why = "it is not a TensorFlow op: the serving binary needs its custom op library"
         else:
-            why = (
-                "a serving binary built for the old export may lack it (selective builds, "
-                "older TF Serving, TF Lite)"
-            )
+            why = _lacked_by(op, need_a, need_b)
         changes.append(
             Change(
                 ("ops", op),

@@ -25,6 +25,7 @@ from smlens.core.diff.variable_pairing import (
 from smlens.core.errors import Problem, SmlensError
 from smlens.core.model import Model, Variable
 from smlens.core.model.dtypes import dtype as lookup_dtype
+from smlens.core.model.roles import ROLES, WEIGHT, is_training_state, role_text
 from smlens.core.model.text import counted, human_bytes
 
 CHUNK_BYTES = 8 << 20
@@ -57,8 +58,10 @@ def diff_variables(
     """Changes of the variables area, the value delta of every pair, and read problems.
 
     Variables are the distinct tensors of each side (``Model.distinct_variables``, as the
-    Variables panel lists them), paired by ``pair_variables``. Optimizer slots are not read
-    unless ``slots``; nothing is read unless ``values``.
+    Variables panel lists them), paired by ``pair_variables``. Optimizer state and metrics
+    are not read unless ``slots`` (their one-element scalars, such as the iteration count,
+    always are); nothing is read unless ``values``. Each change carries its variable's role,
+    and the weights' changes come first.
     """
     va, vb = a.distinct_variables(), b.distinct_variables()
     pairing = pairing or pair_variables(a, b)
@@ -81,8 +84,9 @@ def diff_variables(
         if pair is not None:
             changes.append(_renamed(name, pair, delta))
         elif delta.identical is not True:
-            changes.append(Change(("variables", name), "changed", reason=_delta_text(x, delta)))
-    changes.sort(key=lambda c: c.path[1])
+            reason = _delta_text(x, delta)
+            changes.append(Change(("variables", name), "changed", reason=reason, role=x.role))
+    changes.sort(key=lambda c: (ROLES.index(c.role or WEIGHT), c.path[1]))
     return changes, deltas, problems
 
 
@@ -97,6 +101,7 @@ def _one_sided(label: str, v: Variable, kind: str) -> Change:
         before,
         after,
         reason=f"variable '{v.name}'{_slot_text(v)} {where}",
+        role=v.role,
     )
 
 
@@ -108,11 +113,14 @@ def _renamed(label: str, pair: VariablePair, delta: ValueDelta) -> Change:
         pair.a.name,
         pair.b.name,
         reason=f"variable '{pair.a.name}' is '{pair.b.name}' in B ({pair.reason}); {values}",
+        role=pair.a.role,
     )
 
 
 def _slot_text(v: Variable) -> str:
-    return f" (optimizer slot {v.slot_name!r} of {v.slot_of})" if v.slot_of else ""
+    if v.slot_of:
+        return f" (optimizer state {v.slot_name!r} of {v.slot_of})"
+    return "" if v.is_weight else f" ({role_text(v.role)})"
 
 
 def _reshaped(label: str, x: Variable, y: Variable) -> Change:
@@ -130,6 +138,7 @@ def _reshaped(label: str, x: Variable, y: Variable) -> Change:
         f"variable '{x.name}': {what}; a checkpoint of one export cannot be restored into the "
         "other's graph (restoring checks dtypes and shapes), though each SavedModel still "
         "loads with its own variables",
+        role=x.role,
     )
 
 
@@ -182,15 +191,26 @@ class _ValueComparer:
 
     def _triage(self, name: str, x: Variable, y: Variable) -> tuple[ValueDelta, bool]:
         """The delta known without reading, and whether the values must be read."""
-        delta = ValueDelta(name, x.key, y.key, x.dtype, x.shape.dims, None, count=x.num_elements)
+        delta = ValueDelta(
+            name,
+            x.key,
+            y.key,
+            x.dtype,
+            x.shape.dims,
+            None,
+            count=x.num_elements,
+            role=x.role,
+            slot_of=x.slot_of,
+            slot_name=x.slot_name,
+        )
         bundle_a, bundle_b = self.bundles
         if bundle_a is None or bundle_b is None:
             return replace(delta, note="no checkpoint to compare"), False
         sums = stored_parts(bundle_a, x.key)
         if sums is not None and sums == stored_parts(bundle_b, y.key):
             return replace(delta, identical=True), False
-        if x.slot_of and not self.slots:
-            return replace(delta, note="optimizer slot, not compared"), False
+        if is_training_state(x.role) and x.num_elements != 1 and not self.slots:
+            return replace(delta, note=f"{role_text(x.role)}, not compared"), False
         if not self.values:
             return replace(delta, note="values not compared"), False
         if lookup_dtype(x.dtype).numpy is None and x.dtype != "DT_STRING":
@@ -218,7 +238,7 @@ class _ValueComparer:
         except SmlensError as e:
             self.problems.append(Problem("variables", e.path, e.message))
             return replace(delta, note=f"unreadable: {e.message}")
-        return acc.delta(delta)
+        return acc.delta(replace(delta, scalar_a=acc.scalar_a, scalar_b=acc.scalar_b))
 
 
 class _ChunkReader:
@@ -283,8 +303,12 @@ class _Accumulator:
     sum_sq_diff: float = 0.0
     sum_sq_a: float = 0.0
     numeric: bool = True
+    scalar_a: float | int | None = None  # the values of a one-element tensor
+    scalar_b: float | int | None = None
 
     def add(self, a: np.ndarray, b: np.ndarray) -> None:
+        if self.count == 0 and a.size == 1 and a.dtype.kind in "biuf":
+            self.scalar_a, self.scalar_b = a.reshape(-1)[0].item(), b.reshape(-1)[0].item()
         self.count += a.size
         if holds_strings(a):
             self.numeric = False

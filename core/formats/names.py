@@ -10,13 +10,15 @@ from __future__ import annotations
 
 from smlens.core.formats.bundle import OBJECT_GRAPH_KEY
 from smlens.core.formats.convert import object_paths
+from smlens.core.formats.roles import assign_roles
 from smlens.core.model import ObjectGraph, Variable
 
 VALUE_ATTR = "VARIABLE_VALUE"
 
 
-def _key_index(trackable) -> tuple[dict[str, tuple[int, str, str]], list[str], dict]:
-    """checkpoint key -> (node id, attribute name, full name); node paths; slot map."""
+def _key_index(trackable) -> tuple[dict[str, tuple[int, str, str]], list[str], dict, list]:
+    """checkpoint key -> (node id, attribute name, full name); node paths; slot map;
+    children."""
     children = [[(c.local_name, c.node_id) for c in n.children] for n in trackable.nodes]
     paths = object_paths(children)
     keys = {}
@@ -26,7 +28,7 @@ def _key_index(trackable) -> tuple[dict[str, tuple[int, str, str]], list[str], d
             keys[attr.checkpoint_key] = (node_id, attr.name, attr.full_name)
         for slot in node.slot_variables:
             slots[slot.slot_variable_node_id] = (slot.original_variable_node_id, slot.slot_name)
-    return keys, paths, slots
+    return keys, paths, slots, children
 
 
 def _escape(local_name: str) -> str:
@@ -34,7 +36,7 @@ def _escape(local_name: str) -> str:
     return local_name.replace(".", "..").replace("/", ".S")
 
 
-def _saved_key_index(saved: ObjectGraph) -> tuple[dict, list[str], dict]:
+def _saved_key_index(saved: ObjectGraph) -> tuple[dict, list[str], dict, list]:
     """The key index rebuilt from the SavedModel's object graph alone, for when the
     checkpoint's own object graph is unreadable (it lives in a data shard): keys are the
     escaped first breadth-first path to each variable, as TensorFlow builds them."""
@@ -46,17 +48,18 @@ def _saved_key_index(saved: ObjectGraph) -> tuple[dict, list[str], dict]:
         for node in saved.nodes
         if node.variable is not None
     }
-    return keys, paths, {}
+    return keys, paths, {}, children
 
 
 def resolve_variables(entries: dict, trackable=None, saved: ObjectGraph | None = None) -> list:
-    """One Variable per user-visible checkpoint entry (``entries``: key -> bundle Entry)."""
+    """One Variable per user-visible checkpoint entry (``entries``: key -> bundle Entry),
+    each with its role (``core.formats.roles``)."""
     if trackable is not None:
-        keys, paths, slots = _key_index(trackable)
+        keys, paths, slots, children = _key_index(trackable)
     elif saved is not None:
-        keys, paths, slots = _saved_key_index(saved)
+        keys, paths, slots, children = _saved_key_index(saved)
     else:
-        keys, paths, slots = {}, [], {}
+        keys, paths, slots, children = {}, [], {}, []
 
     def name_of(node_id: int, attr: str, full_name: str) -> str:
         saved_var = _saved_variable(saved, node_id)
@@ -91,6 +94,7 @@ def resolve_variables(entries: dict, trackable=None, saved: ObjectGraph | None =
                 original, var.slot_name = slots[node_id]
                 var.slot_of = value_names.get(original)
         variables.append(var)
+    assign_roles(variables, children)
     return variables
 
 

@@ -80,6 +80,15 @@ def _exports(folder: Path) -> list[Path]:
     return sorted(found, key=lambda p: (p.stat().st_mtime, str(p)), reverse=True)
 
 
+def _is_file(path: Path) -> bool:
+    """Whether ``path`` is a file; False also for a name the file system refuses (a state
+    file can name a prefix longer than NAME_MAX), where ``Path.is_file`` raises."""
+    try:
+        return path.is_file()
+    except OSError:
+        return False
+
+
 def find_training_folder(path: str | Path) -> TrainingFolder | None:
     """What training left in ``path`` (a folder, or a checkpoint prefix inside one): None
     unless it holds several checkpoints, or a checkpoint and a SavedModel below it."""
@@ -87,7 +96,7 @@ def find_training_folder(path: str | Path) -> TrainingFolder | None:
     folder = path if path.is_dir() else path.parent
     if (folder / "saved_model.pb").is_file() or (folder / "saved_model.pbtxt").is_file():
         return None  # a SavedModel's own variables/ are not a training run
-    prefixes = {p for p in _state_prefixes(folder) if p.index.is_file()}
+    prefixes = {p for p in _state_prefixes(folder) if _is_file(p.index)}
     prefixes |= {CheckpointPrefix.of_file(index, ".index") for index in folder.glob("*.index")}
     steps = [
         CheckpointStep(p.path, step_of(p.name) if p.name else None, p.file(".meta").is_file())

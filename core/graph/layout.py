@@ -49,6 +49,11 @@ GAP_Y = 36.0  # between layers
 BOX_PADDING = 12.0  # inside an expanded scope, around its items
 BOX_HEADER = 24.0  # above an expanded scope's items, for its name
 HEADER_EXTRA = 70.0  # an expanded scope's header: its name's width plus the mark and count
+BALANCE_SWEEPS = 2  # down and up passes centring items over their neighbours
+BALANCE_LIMIT = 10_000  # items and edge points in a box above which that costs too long
+# Balanced rows are kept unless they make the box this much wider: in one flat box of
+# 14,000 ops, pulls along long edges spread it from 6,500 px to 39,000 px.
+BALANCE_WIDER = 1.25
 
 Point = tuple[float, float]
 Size = Callable[[VisibleItem], tuple[float, float]]
@@ -256,7 +261,7 @@ def _solve(kinds, sizes, ports, edges) -> _Template:
     oriented, flipped, order = _orient(n, pairs, [edges[k][2] for k in keep])
     layers = _layers(kinds, oriented, order)
     xs, dummies = _order_layers(n, oriented, layers)
-    geometry = _Geometry(layers, xs, sizes, dummies)
+    geometry = _Geometry(layers, xs, sizes, dummies, oriented)
     routes = []
     for j, k in enumerate(keep):
         u, v = oriented[j]
@@ -414,7 +419,14 @@ class _Geometry:
     """Pixel positions from igraph's layer orders: rows as tall as their tallest item,
     items in a row kept in igraph's order and apart by their widths."""
 
-    def __init__(self, layers: list[int], xs: list[float], sizes, dummies: list[list]):
+    def __init__(
+        self,
+        layers: list[int],
+        xs: list[float],
+        sizes,
+        dummies: list[list],
+        edges: list[tuple[int, int]] = (),
+    ):
         n = len(xs)
         self.layers = layers
         rows = max(layers, default=0) + 1
@@ -426,16 +438,19 @@ class _Geometry:
         for j, points in enumerate(dummies):
             for x, layer in points:
                 entries[layer].append((x * unit, 0.0, (j, layer)))
-        centers = [0.0] * n
-        self.dummy_x: dict[tuple[int, int], float] = {}
         for row in entries:
             if len(row) > 1:
                 row.sort(key=lambda e: e[0])
-            for (_, _, key), cx in zip(row, _spread(row), strict=True):
-                if isinstance(key, int):
-                    centers[key] = cx
-                else:
-                    self.dummy_x[key] = cx
+        at = {key: cx for row in entries for (_, _, key), cx in zip(row, _spread(row), strict=True)}
+        if edges and len(at) <= BALANCE_LIMIT:
+            balanced = dict(at)
+            _balance(entries, balanced, edges, layers)
+            if _extent(entries, balanced) <= BALANCE_WIDER * _extent(entries, at):
+                at = balanced
+        centers = [at[i] for i in range(n)]
+        self.dummy_x: dict[tuple[int, int], float] = {
+            k: x for k, x in at.items() if k.__class__ is tuple
+        }
         lefts = [c - w / 2 for c, w in zip(centers, widths, strict=True)]
         left = min(lefts, default=0.0)
         left = min(left, *self.dummy_x.values()) if self.dummy_x else left
@@ -476,6 +491,41 @@ class _Geometry:
                 points += [(x, top[row]), (x, top[row] + height[row])]
         points += [(anchors[1], top[lv]), (anchors[1], self.rects[v].y)]
         return _dedupe(points)
+
+
+def _balance(entries: list[list], at: dict, edges: list[tuple[int, int]], layers: list[int]):
+    """Move each row's items (and edge points) toward the mean of their neighbours in the
+    row above, then below, BALANCE_SWEEPS times, keeping every row's order and gaps.
+
+    igraph places items one unit apart, but a row of wide boxes is spread far wider than
+    its units: a node feeding eighteen 700 px feature scopes was left 5,000 px to the left of
+    them. Centring each item over what it connects to (the priority placement of Sugiyama,
+    Tagawa and Toda) draws a parent over its children, as Netron and TensorBoard do.
+    """
+    up: dict[object, list[object]] = {}
+    down: dict[object, list[object]] = {}
+    for j, (u, v) in enumerate(edges):
+        chain = [u, *((j, layer) for layer in range(layers[u] + 1, layers[v])), v]
+        for a, b in pairwise(chain):
+            down.setdefault(a, []).append(b)
+            up.setdefault(b, []).append(a)
+    for _ in range(BALANCE_SWEEPS):
+        for rows, near in ((entries[1:], up), (entries[-2::-1], down)):
+            for row in rows:
+                wanted = []
+                for _, w, key in row:
+                    links = near.get(key)
+                    x = sum(at[k] for k in links) / len(links) if links else at[key]
+                    wanted.append((x, w, key))
+                for (_, _, key), cx in zip(row, _spread(wanted), strict=True):
+                    at[key] = cx
+
+
+def _extent(entries: list[list], at: dict) -> float:
+    """How wide the rows are with centres ``at``."""
+    lefts = [at[key] - w / 2 for row in entries for _, w, key in row]
+    rights = [at[key] + w / 2 for row in entries for _, w, key in row]
+    return max(rights, default=0.0) - min(lefts, default=0.0)
 
 
 def _spread(row: list[tuple[float, float, object]]) -> list[float]:

@@ -15,12 +15,16 @@ from smlens.core.graph.calls import node_callees
 from smlens.core.graph.fold import WeightRow, fold_weights, weight_rows
 from smlens.core.graph.layout import Layout, LayoutCache, Size, default_size, layout_graph
 from smlens.core.graph.scopes import Hierarchy, VisibleGraph, build_hierarchy, visible_graph
+from smlens.core.graph.start import Starts, start_nodes
 from smlens.core.model import MetaGraph, Model, Variable
 from smlens.core.tasks import CancelCheck, Progress, gc_paused
 
 # A function made only of these around one call is a wrapper: opening it opens the callee.
 _WRAPPER_OPS = frozenset({"Identity", "IdentityN", "NoOp", "Const"})
 _CALL_OPS = frozenset({"PartitionedCall", "StatefulPartitionedCall"})
+# Weight rows drawn inside one node at most: a TF1 ParseExample folds 40 constants, a node
+# taller than the screen. The rest are counted in the last row; the inspector lists all.
+DRAWN_ROWS = 10
 # Which callee double-clicking a node opens when it has several: the loop body before cond.
 _CALLEE_ORDER = ("f", "", "body", "then_branch", "branches", "else_branch", "cond")
 
@@ -227,7 +231,9 @@ class LoadedGraph:
     cache: LayoutCache = field(default_factory=LayoutCache, repr=False)
     op_count: int = 0  # NodeDefs, args and rets left out: counted by the loader
     variables: dict[str, Variable] = field(default_factory=dict, repr=False)  # by key
+    starts: Starts = field(default_factory=Starts)  # where its dataflow starts: the first screen
     _rows: dict[int, list[WeightRow]] = field(default_factory=dict, repr=False)
+    _drawn: dict[str, list[WeightRow]] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         if not self.op_count:
@@ -244,6 +250,20 @@ class LoadedGraph:
             found = self._rows[i] = weight_rows(
                 self.graph, self.hierarchy.folding, i, self.variables
             )
+        return found
+
+    def drawn_rows(self, node: str) -> list[WeightRow]:
+        """The rows drawn inside ``node``: all of them up to DRAWN_ROWS; past that the
+        variables first, and a last row counting the rest (a click on it selects ``node``,
+        whose inspector lists every weight)."""
+        found = self._drawn.get(node)
+        if found is None:
+            rows = self.rows(node)
+            if len(rows) > DRAWN_ROWS:
+                kept = sorted(rows, key=lambda r: r.key is None)[: DRAWN_ROWS - 1]
+                more = WeightRow(f"+{len(rows) - len(kept)} more", "in the inspector", None, node)
+                rows = [*kept, more]
+            found = self._drawn[node] = rows
         return found
 
 
@@ -268,8 +288,9 @@ def load_graph(
         progress(0.5, "grouping name scopes")
     ops = sum(1 for n in graph.nodes if n.kind == "op")
     variables = {v.key: v for v in model.variables} if model is not None else {}
+    starts = start_nodes(graph, meta_graph, ref.label)
     hierarchy = build_hierarchy(graph, folding)
-    return LoadedGraph(ref, graph, hierarchy, op_count=ops, variables=variables)
+    return LoadedGraph(ref, graph, hierarchy, op_count=ops, variables=variables, starts=starts)
 
 
 @dataclass

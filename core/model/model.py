@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from smlens.core.errors import Problem, SmlensError
+from smlens.core.model.roles import WEIGHT
 from smlens.core.model.text import format_dims
 
 # The signature key TF1's Builder and TF2's save() give the model's init op (tables, assets):
@@ -344,11 +345,16 @@ class Variable:
     object_id: int | None = None  # node id in the object graph (TF2 only)
     trainable: bool | None = None
     device: str = ""
-    slot_of: str | None = None  # resolved name of the variable this is an optimizer slot of
-    slot_name: str | None = None
+    slot_of: str | None = None  # resolved name of the weight this optimizer state belongs to
+    slot_name: str | None = None  # "m", "v", "momentum", "Adam_1"
     sliced: bool = False  # a partitioned variable, stored as slices
     constant: bool = False  # a frozen weight: a Const node's tensor (key: its tensor name)
     consumer: str = ""  # constants: the op that reads it, "MatMul hidden/MatMul"
+    role: str = WEIGHT  # one of core.model.roles.ROLES, given by core.formats.roles
+
+    @property
+    def is_weight(self) -> bool:
+        return self.role == WEIGHT
 
     @property
     def num_elements(self) -> int:

@@ -3,9 +3,10 @@
 ``RunEngine`` starts the worker on first use and keeps it for later runs. A crash in
 TensorFlow (segfault, OOM kill) ends the call with ``WorkerCrashed`` and the next call
 starts a fresh worker; ``stop()`` interrupts a running call by killing the worker, the only
-way to interrupt TensorFlow. A call takes a request checked where it was built
-(request.py), so nothing here reads the model or checks it again; the child process itself
-is process.py's. No TensorFlow import on this side.
+way to interrupt TensorFlow. A stop or kill ends every call entered before it, wherever
+that call is: waiting its turn, starting the worker, or running. A call takes a request
+checked where it was built (request.py), so nothing here reads the model or checks it
+again; the child process itself is process.py's. No TensorFlow import on this side.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ import numpy as np
 
 from smlens.core.analysis.ops import missing_op_text
 from smlens.core.errors import SmlensError
+from smlens.core.run.availability import NO_TENSORFLOW_STAGE, TensorFlowStatus
 from smlens.core.run.process import WorkerProcess
 from smlens.core.run.protocol import read_array, write_array
 from smlens.core.run.request import LoadRequest, RunRequest
@@ -166,11 +168,17 @@ class RunEngine:
         self.worker_command = tuple(worker_command)
         self.log = log  # called with each line the worker writes to stderr, on a reader thread
         self.tf_version = ""
+        # What the last worker start said of TensorFlow (None until one was tried).
+        self.tensorflow: TensorFlowStatus | None = None
         self.built_with_cuda: bool | None = None  # known once devices() has asked the worker
         self._res = _Resources()
         self._finalizer = weakref.finalize(self, self._res.release)
         self._lock = threading.RLock()
-        self._stop = threading.Event()
+        # Each stop() or kill() counts one; a call remembers the count when it is entered and
+        # ends as stopped once the count moved. A flag cleared when a call begins would lose
+        # a stop pressed while the call waited for the lock or while no worker existed yet.
+        self._stops = 0
+        self._stops_lock = threading.Lock()
         self._ids = itertools.count(1)
         self._devices: list[DeviceInfo] | None = None
 
@@ -187,11 +195,17 @@ class RunEngine:
         return worker.pid if worker is not None else None
 
     def stop(self) -> None:
-        """Interrupt the running call, if any: it raises RunCancelled and the worker is killed."""
-        self._stop.set()
+        """Interrupt the calls under way, if any (running, starting the worker or waiting
+        their turn): each raises RunCancelled and the worker is killed. A later call is not
+        affected."""
+        with self._stops_lock:
+            self._stops += 1
 
     def kill(self) -> None:
-        """Kill the worker now, busy or idle; the next call starts a fresh one."""
+        """Kill the worker now, busy or idle, and end the calls under way as stopped (one
+        that is starting a worker kills it as soon as it exists); the next call starts a
+        fresh one."""
+        self.stop()
         worker = self._res.worker
         if worker is not None:
             worker.kill()
@@ -199,10 +213,10 @@ class RunEngine:
     def restart(self, progress: Progress | None = None, cancelled: CancelCheck | None = None):
         """Kill the worker and start a fresh one, ready for the next call."""
         self.kill()
+        poll = self._poller(self._stops, None, cancelled)
         with self._lock:
             self._drop_worker()
-            self._stop.clear()
-            self._ensure_worker(self._poller(None, cancelled), progress or no_progress, "")
+            self._ensure_worker(poll, progress or no_progress, "")
 
     def close(self) -> None:
         """Stop any running call, ask the worker to quit (killing it after a grace period) and
@@ -238,6 +252,7 @@ class RunEngine:
     ) -> RunResult:
         """Call ``request``'s signature ``repeat`` times; the first call's outputs and the
         time of each call. Its model is loaded first unless the worker has it already."""
+        entered = self._stops  # before the lock: a stop while this waits its turn counts
         message = _load_message("run", request.target)
         message |= {"signature": request.signature.key, "repeat": request.repeat}
         doing = f"while running {request.signature.key!r}"
@@ -251,7 +266,7 @@ class RunEngine:
             }
             message["outdir"] = str(tmp)
             try:
-                reply = self._call(message, doing, progress, cancelled, request.timeout)
+                reply = self._call(message, doing, progress, cancelled, request.timeout, entered)
             finally:
                 for path in paths:
                     path.unlink(missing_ok=True)
@@ -303,16 +318,25 @@ class RunEngine:
 
     # -- the conversation -----------------------------------------------------------------
 
-    def _poller(self, deadline: float | None, cancelled: CancelCheck | None) -> Callable[[], None]:
+    def _poller(
+        self, entered: int, deadline: float | None, cancelled: CancelCheck | None
+    ) -> Callable[[], None]:
+        """The check a waiting call makes: raise RunCancelled (killing the worker) once
+        stop() or kill() was called since ``entered`` (the stop count when the call was
+        entered) or ``cancelled()`` says so; RunTimedOut after ``deadline``."""
+
         def poll() -> None:
-            if self._stop.is_set() or (cancelled is not None and cancelled()):
-                self.kill()
+            if self._stopped(entered, cancelled):
+                self._kill_worker()
                 raise RunCancelled("run worker", "the run was stopped; the worker was killed")
             if deadline is not None and time.monotonic() > deadline:
-                self.kill()
+                self._kill_worker()
                 raise RunTimedOut("run worker", "the run timed out; the worker was killed")
 
         return poll
+
+    def _stopped(self, entered: int, cancelled: CancelCheck | None) -> bool:
+        return self._stops != entered or (cancelled is not None and cancelled())
 
     def _call(
         self,
@@ -321,13 +345,19 @@ class RunEngine:
         progress: Progress | None,
         cancelled: CancelCheck | None,
         timeout: float | None,
+        entered: int | None = None,
     ) -> dict:
+        """Send ``message`` (starting the worker first if need be) and wait for its reply.
+        ``entered`` is the stop count when the caller was entered, if it took the lock
+        first; a stop() or kill() since then ends the call as RunCancelled."""
         progress = progress or no_progress
         path = message.get("path", "run worker")
+        entered = self._stops if entered is None else entered
+        deadline = None if timeout is None else time.monotonic() + timeout
+        poll = self._poller(entered, deadline, cancelled)
         with self._lock:
-            self._stop.clear()
-            deadline = None if timeout is None else time.monotonic() + timeout
-            poll = self._poller(deadline, cancelled)
+            if self._stopped(entered, cancelled):  # while it waited its turn: touch nothing
+                raise RunCancelled(path, "the run was stopped before it started")
             start_seconds = self._ensure_worker(poll, progress, message.get("path", ""))
             message["id"] = next(self._ids)
             worker = self._res.worker
@@ -335,7 +365,7 @@ class RunEngine:
             if worker.send(message):
                 reply = self._await(worker, message["id"], poll, progress)
             if reply is None:
-                self._crashed(worker, path, doing)
+                self._crashed(worker, path, doing, self._stops != entered)
             if reply["type"] == "error":
                 missing = missing_op_text(reply["error"])
                 stage = "missing-op" if missing else reply["stage"]
@@ -359,13 +389,18 @@ class RunEngine:
                 continue
             return message
 
-    def _crashed(self, worker: WorkerProcess, path: str, doing: str):
-        stopped = self._stop.is_set() or worker.killed  # before _drop_worker kills it
+    def _crashed(self, worker: WorkerProcess, path: str, doing: str, stopped: bool):
+        stopped = stopped or worker.killed  # before _drop_worker kills it
         returncode, tail = worker.exit_status()
         self._drop_worker()
         if stopped:
             raise RunCancelled(path, "the run was stopped; the worker was killed")
         raise WorkerCrashed(path, doing, returncode, tail)
+
+    def _kill_worker(self) -> None:
+        worker = self._res.worker
+        if worker is not None:
+            worker.kill()
 
     def _drop_worker(self) -> None:
         worker, self._res.worker = self._res.worker, None
@@ -379,19 +414,26 @@ class RunEngine:
         self._drop_worker()
         progress(0.0, "starting TensorFlow")
         start = time.perf_counter()
+        poll()  # stopped from the progress hook or meanwhile: no worker at all
         try:
             worker = self._res.worker = WorkerProcess(self.worker_command, self.log)
         except OSError as e:
             raise RunError(self.worker_command[0], f"cannot start the run worker: {e}") from None
         try:
+            poll()  # a kill() while the process was being created found no worker to kill
             message = worker.receive(poll)
         except RunCancelled:
             self._drop_worker()
             raise
         if message is None:
-            self._crashed(worker, path or "run worker", "while starting")
+            self._crashed(worker, path or "run worker", "while starting", False)
         if message["type"] == "error":
             self._drop_worker()
-            raise RunError("run worker", message["error"], message.get("stage", "start"))
+            stage = message.get("stage", "start")
+            if stage == NO_TENSORFLOW_STAGE:
+                detail = message.get("detail", message["error"])
+                self.tensorflow = TensorFlowStatus(False, detail, by_worker=True)
+            raise RunError("run worker", message["error"], stage)
         self.tf_version = message.get("tf_version", "")
+        self.tensorflow = TensorFlowStatus(True, self.tf_version, by_worker=True)
         return time.perf_counter() - start

@@ -6,6 +6,7 @@ from __future__ import annotations
 from smlens.core.analysis.scan import MetaGraphScan
 from smlens.core.errors import SmlensError
 from smlens.core.model.text import human_bytes
+from smlens.core.run.availability import NO_TENSORFLOW_STAGE
 from smlens.core.run.client import DeviceInfo, RunCancelled, RunError, WorkerCrashed
 
 
@@ -68,7 +69,7 @@ def describe_failure(error: BaseException) -> str:
     if isinstance(error, RunCancelled):
         return f"Stopped: {error.message}. The next run starts a fresh worker."
     if isinstance(error, RunError):
-        if error.stage == "missing-op":
+        if error.stage in ("missing-op", NO_TENSORFLOW_STAGE):
             return error.message
         return f"TensorFlow refused the run ({error.stage or 'run'}): {short_tf_error(error)}"
     if isinstance(error, SmlensError):

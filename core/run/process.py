@@ -2,8 +2,13 @@
 what it wrote to stderr (what a crash report quotes).
 
 The client speaks through ``send`` and ``receive``; everything else here is the process's
-life: started in its own session (the terminal's Ctrl-C is the client's), asked to quit,
-killed, and waited for.
+life: started in its own session (the terminal's Ctrl-C is the client's), in a private
+home, asked to quit, killed, and waited for.
+
+The private home: Keras writes ``~/.keras/keras.json`` on import and TensorFlow's autograph
+leaves ``__autograph_generated_file*.py`` in the temp folder when the worker is killed, so
+the worker gets its own HOME, KERAS_HOME, XDG folders and TMPDIR, in one temp folder that
+is removed once the process has ended. Nothing it writes reaches the user's folders.
 """
 
 from __future__ import annotations
@@ -11,10 +16,14 @@ from __future__ import annotations
 import contextlib
 import os
 import queue
+import shutil
+import site
 import subprocess
+import tempfile
 import threading
 from collections import deque
 from collections.abc import Callable
+from pathlib import Path
 
 from smlens.core.run.protocol import decode, encode
 
@@ -22,19 +31,56 @@ STDERR_TAIL = 30  # lines kept for a crash report
 POLL_SECONDS = 0.05  # how often a wait for the worker asks whether to stop
 
 
+def _user_keras_config() -> Path:
+    """Where Keras reads the user's keras.json: $KERAS_HOME, else ~/.keras (Keras's own
+    rule, keras/src/backend/config.py)."""
+    keras_home = os.environ.get("KERAS_HOME") or os.path.join(os.path.expanduser("~"), ".keras")
+    return Path(keras_home) / "keras.json"
+
+
+def private_home_env(home: Path) -> dict[str, str]:
+    """The worker's environment: the user's, with every folder TensorFlow or Keras writes
+    to moved into ``home``. The user's keras.json is copied in (Keras then reads the same
+    settings and writes none); pip's --user packages stay importable (PYTHONUSERBASE
+    follows HOME otherwise)."""
+    keras_home = home / ".keras"
+    keras_home.mkdir()
+    user_config = _user_keras_config()
+    if user_config.is_file():
+        with contextlib.suppress(OSError):
+            shutil.copyfile(user_config, keras_home / "keras.json")
+    tmp = home / "tmp"
+    tmp.mkdir()
+    return {
+        **os.environ,
+        "TF_CPP_MIN_LOG_LEVEL": os.environ.get("TF_CPP_MIN_LOG_LEVEL", "2"),
+        "PYTHONUSERBASE": os.environ.get("PYTHONUSERBASE") or site.getuserbase(),
+        "HOME": str(home),
+        "KERAS_HOME": str(keras_home),
+        "XDG_CACHE_HOME": str(home / ".cache"),
+        "XDG_CONFIG_HOME": str(home / ".config"),
+        "XDG_DATA_HOME": str(home / ".local" / "share"),
+        "TMPDIR": str(tmp),
+    }
+
+
 class WorkerProcess:
     """One worker: started at construction, ended by ``quit``, ``kill`` or its own death."""
 
     def __init__(self, command: tuple[str, ...], log: Callable[[str], None] | None):
-        env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": os.environ.get("TF_CPP_MIN_LOG_LEVEL", "2")}
-        self.proc = subprocess.Popen(
-            command,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            env=env,
-            start_new_session=os.name == "posix",
-        )
+        self.home = Path(tempfile.mkdtemp(prefix="smlens-worker-home-"))
+        try:
+            self.proc = subprocess.Popen(
+                command,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                env=private_home_env(self.home),
+                start_new_session=os.name == "posix",
+            )
+        except BaseException:
+            self._remove_home()
+            raise
         self.replies: queue.Queue[dict | None] = queue.Queue()
         self.stderr_tail: deque[str] = deque(maxlen=STDERR_TAIL)
         self.killed = False
@@ -102,12 +148,18 @@ class WorkerProcess:
         except subprocess.TimeoutExpired:
             self.kill()
             self.proc.wait()
+        self._remove_home()
 
     def discard(self) -> None:
-        """Kill the worker and wait (a little) until it is gone."""
+        """Kill the worker and wait (a little) until it is gone, then remove its home."""
         self.kill()
         with contextlib.suppress(subprocess.TimeoutExpired):
             self.proc.wait(5)
+        if not self.alive:
+            self._remove_home()
+
+    def _remove_home(self) -> None:
+        shutil.rmtree(self.home, ignore_errors=True)
 
     def exit_status(self) -> tuple[int | None, list[str]]:
         """Wait for the process to end; its return code and the tail of its stderr."""

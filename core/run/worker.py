@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from smlens.core.run.availability import NO_TENSORFLOW_STAGE, import_failure_text
 from smlens.core.run.protocol import encode, read_array, write_array
 
 EXIT_NO_TENSORFLOW = 3
@@ -368,8 +369,8 @@ def main() -> int:
     try:
         import tensorflow as tf
     except ImportError as e:
-        message = f"TensorFlow is not installed here ({e}); pip install 'smlens[tf]'"
-        out.write(encode({"type": "error", "stage": "start", "error": message}))
+        message = {"type": "error", "stage": NO_TENSORFLOW_STAGE, "detail": str(e)}
+        out.write(encode({**message, "error": import_failure_text(e)}))
         out.flush()
         return EXIT_NO_TENSORFLOW
     worker = Worker(tf, out)

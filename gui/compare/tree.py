@@ -26,6 +26,7 @@ AREA_TITLES = {
     "graph": "Main graph",
     "variables": "Variables",
     "assets": "Assets",
+    "outputs": "Outputs",
 }
 ANNOTATIONS_TITLE = "Annotations"
 CHANGE_ROLE = Qt.ItemDataRole.UserRole + 1

@@ -23,9 +23,11 @@ from smlens.core.diff.changes import ModelDiff
 from smlens.core.diff.report.drift import DriftRow, drift_rows
 from smlens.core.diff.report.histogram import DeltaHistogram, delta_histogram
 from smlens.core.model import Model
+from smlens.core.model.roles import is_training_state, role_caption
 from smlens.core.model.text import grouped
 from smlens.gui.base import theme
 from smlens.gui.base.plots import pg
+from smlens.gui.base.role_bar import ALL, RoleBar
 from smlens.gui.base.tasks import TaskRunner
 from smlens.gui.base.widgets import placeholder_label
 from smlens.gui.compare.style import MINUS, severity_brush
@@ -91,10 +93,7 @@ class VariableDriftModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.BackgroundRole and column == 1 and row.change is not None:
             return severity_brush(row.change.severity)
         if role == Qt.ItemDataRole.ToolTipRole:
-            if row.change is not None:
-                return row.change.reason
-            if row.delta is not None and row.delta.note:
-                return row.delta.note
+            return _tooltip(row)
         return None
 
     def _text(self, row: DriftRow, column: int) -> str:
@@ -124,8 +123,23 @@ class VariableDriftModel(QAbstractTableModel):
         self.layoutChanged.emit()
 
 
+def _tooltip(row: DriftRow) -> str | None:
+    """The change's reason or the delta's note, and what the variable is for when it is no
+    weight ("optimizer state (momentum) of the weight dense/kernel")."""
+    d = row.delta
+    lines = [row.change.reason] if row.change is not None else []
+    if not lines and d is not None and d.note:
+        lines.append(d.note)
+    slot_of, slot_name = (d.slot_of, d.slot_name) if d is not None else (None, None)
+    caption = role_caption(row.role, slot_of, slot_name)
+    if caption:
+        lines.append(caption)
+    return "\n".join(lines) or None
+
+
 class VariableComparePanel(QWidget):
-    """The drift table above the histogram of the selected variable."""
+    """The role bar (weights by default), the drift table, and the histogram of the selected
+    variable."""
 
     histogram_ready = Signal(object)  # DeltaHistogram
 
@@ -134,6 +148,9 @@ class VariableComparePanel(QWidget):
         self.models: tuple[Model, Model] | None = None
         self.histogram: DeltaHistogram | None = None
         self.table_model = VariableDriftModel(self)
+        self.all_rows: list[DriftRow] = []
+        self.role_bar = RoleBar()
+        self.role_bar.group_changed.connect(self._on_role_group_changed)
         self.table = QTableView()
         self.table.setModel(self.table_model)
         self.table.setSortingEnabled(True)
@@ -176,8 +193,14 @@ class VariableComparePanel(QWidget):
         box.addWidget(self.caption)
         box.addWidget(self.plot, 1)
         box.addWidget(self.placeholder, 1)
+        upper = QWidget()
+        top = QVBoxLayout(upper)
+        top.setContentsMargins(6, 4, 6, 0)
+        top.setSpacing(2)
+        top.addWidget(self.role_bar)
+        top.addWidget(self.table, 1)
         split = QSplitter(Qt.Orientation.Vertical)
-        split.addWidget(self.table)
+        split.addWidget(upper)
         split.addWidget(lower)
         split.setSizes([360, 540])  # scaled to the height there is: the plot gets most
         split.setChildrenCollapsible(False)
@@ -193,8 +216,25 @@ class VariableComparePanel(QWidget):
     def set_comparison(self, a: Model | None, b: Model | None, diff: ModelDiff | None) -> None:
         self._runner.cancel()
         self.models = (a, b) if a is not None and b is not None else None
-        self.table_model.set_rows(drift_rows(diff) if diff is not None else [])
+        self.all_rows = drift_rows(diff) if diff is not None else []
+        self.role_bar.set_roles([r.role for r in self.all_rows])
+        self._show_rows()
         self.table.sortByColumn(3, Qt.SortOrder.DescendingOrder)
+        self._clear_plot("Select a variable to see how its values moved.")
+        if self.table_model.rowCount():
+            self.table.selectRow(0)
+
+    def _show_rows(self) -> None:
+        """The rows of the chosen role group, in the table's current sort order."""
+        shown = [r for r in self.all_rows if self.role_bar.accepts(r.role)]
+        self.table_model.set_rows(shown)
+        header = self.table.horizontalHeader()
+        if header.sortIndicatorSection() >= 0:
+            self.table_model.sort(header.sortIndicatorSection(), header.sortIndicatorOrder())
+
+    def _on_role_group_changed(self, _group: str) -> None:
+        self._runner.cancel()
+        self._show_rows()
         self._clear_plot("Select a variable to see how its values moved.")
         if self.table_model.rowCount():
             self.table.selectRow(0)
@@ -203,6 +243,11 @@ class VariableComparePanel(QWidget):
         return [r.name for r in self.table_model.rows]
 
     def select_variable(self, name: str) -> bool:
+        """Select the row of ``name`` (showing every role when its own is not shown)."""
+        shown = {id(r) for r in self.table_model.rows}
+        hidden = [r for r in self.all_rows if id(r) not in shown]
+        if any(name in (r.name, r.change.path[1] if r.change else None) for r in hidden):
+            self.role_bar.choose(ALL)
         for i, row in enumerate(self.table_model.rows):
             if name in (row.name, row.change.path[1] if row.change else None):
                 self.table.selectRow(i)
@@ -223,7 +268,7 @@ class VariableComparePanel(QWidget):
         elif d.identical:
             how = "stored checksums match" if not d.read else "every element is equal"
             self._clear_plot(f"{row.name}: identical in A and B ({how})")
-        elif d.identical is None:
+        elif d.identical is None and not is_training_state(row.role):
             self._clear_plot(f"{row.name}: values differ, not compared ({d.note})")
         else:
             self._clear_plot(f"{row.name}: computing the differences…")
@@ -240,6 +285,8 @@ class VariableComparePanel(QWidget):
 
     def _on_runner_finished(self, hist: DeltaHistogram) -> None:
         self.histogram = hist
+        index = self.table.selectionModel().currentIndex()
+        row = self.table_model.rows[index.row()] if index.isValid() else None
         if hist.counts.size:
             self.curve.setData(x=hist.edges, y=hist.counts)
             self.curve.show()
@@ -248,15 +295,21 @@ class VariableComparePanel(QWidget):
             self.plot.autoRange()
         else:
             self.placeholder.setText(hist.note or "No numeric differences")
-        self.caption.setText(_caption(hist))
+        self.caption.setText(_caption(hist, row))
         self.histogram_ready.emit(hist)
 
     def _on_runner_failed(self, error: BaseException) -> None:
         self._clear_plot(f"Could not read the values: {error}")
 
 
-def _caption(h: DeltaHistogram) -> str:
-    text = f"<b>{escape(h.name)}</b>: {grouped(h.changed)} of {grouped(h.count)} elements changed"
+def _caption(h: DeltaHistogram, row: DriftRow | None = None) -> str:
+    """What moved, and what a variable that is no weight is for."""
+    text = f"<b>{escape(h.name)}</b>"
+    d = row.delta if row is not None else None
+    if d is not None:
+        what = role_caption(row.role, d.slot_of, d.slot_name)
+        text += f" ({escape(what)})" if what else ""
+    text += f": {grouped(h.changed)} of {grouped(h.count)} elements changed"
     if h.counts.size:
         text += f"; after {MINUS} before from {h.minimum:.4g} to {h.maximum:.4g}, mean {h.mean:.4g}"
     if h.note:

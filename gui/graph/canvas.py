@@ -192,23 +192,11 @@ class GraphCanvas(QGraphicsView):
         self.set_scale(min(float(max_scale), fit))
         self.centerOn(rect.center())
 
-    def fit_readable(self, least: float = 0.7) -> None:
-        """Fit when the fit is readable; else show the top of the graph at ``least``."""
-        rect = self.graph_scene.sceneRect()
-        view = self.viewport().rect()
-        if rect.isEmpty() or view.isEmpty():
-            return
-        fit = min(view.width() / rect.width(), view.height() / rect.height())
-        if fit >= least:
-            self.fit_all()
-            return
-        scale = max(least, min(1.0, view.width() / rect.width()))
+    def show_at(self, scale: float, center: QPointF) -> None:
+        """Zoom to ``scale`` with the scene point ``center`` at the viewport's centre (the
+        first screen: core/graph/start.py chooses both)."""
         self.set_scale(scale)
-        top = rect.top() + view.height() / scale / 2
-        x = rect.center().x()
-        if rect.width() * scale > view.width():  # wider than the view: start at its left
-            x = rect.left() + view.width() / scale / 2
-        self.centerOn(QPointF(x, top))
+        self.centerOn(center)
 
     def center_on_item(self, item_id: str, least_scale: float = 0.8) -> bool:
         """Centre the item, zooming in to a readable scale when further out than that."""

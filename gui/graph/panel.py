@@ -13,6 +13,7 @@ from functools import partial
 from html import escape
 from pathlib import Path
 
+import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
@@ -39,6 +40,7 @@ from smlens.core.graph.nav import (
     unwrap,
 )
 from smlens.core.graph.scopes import VisibleItem
+from smlens.core.graph.start import start_view
 from smlens.core.graph.state import GraphState
 from smlens.core.model import Model
 from smlens.core.model.text import counted
@@ -333,9 +335,9 @@ class GraphPanel(Panel):
             if restore is not None and restore.viewport:
                 self.canvas.restore_state(restore.viewport)
             else:
-                self.canvas.fit_readable()
+                self.show_start()
         elif request is not None and request.fit:
-            self.canvas.fit_readable()
+            self.show_start()
         elif request is not None and request.anchor and self._before is not None:
             self.canvas.keep_at(request.anchor, self._before)
         self._refresh_marks()
@@ -348,6 +350,27 @@ class GraphPanel(Panel):
         QTimer.singleShot(0, self.canvas.minimap, self.canvas.minimap.refresh)
         self.status_bar.show_counts(view, len(self.scene.data.items))
         self.layout_applied.emit()
+
+    def show_start(self) -> None:
+        """Show where the dataflow starts (the inputs, else the feeds, else the sources) at
+        a readable zoom with the layers below; the whole graph when it fits readably."""
+        view = self.view
+        if view is None:
+            return
+        loaded = view.loaded
+        ids = [shown_item(loaded, view.expanded, i) for i in loaded.starts.nodes]
+        bounds = self.scene.data.leaf_bounds  # x0, y0, x1, y1, with a scope card's 3 px
+        boxes = np.column_stack(
+            [
+                bounds[:, 0],
+                bounds[:, 1],
+                bounds[:, 2] - bounds[:, 0] - 3,
+                bounds[:, 3] - bounds[:, 1] - 3,
+            ]
+        )
+        port = self.canvas.viewport().rect()
+        start = start_view(view.layout, ids, port.width(), port.height(), boxes=boxes)
+        self.canvas.show_at(start.scale, QPointF(*start.center))
 
     def _show_canvas(self, shown: bool) -> None:
         self.splitter.setVisible(shown)

@@ -452,7 +452,7 @@ class GraphScene(QGraphicsScene):
         item = self.data.items[i]
         if item.kind != "op" or self.view is None:
             return []
-        return self.view.loaded.rows(item.name)
+        return self.view.loaded.drawn_rows(item.name)
 
     def weight_at(self, item_id: str, pos: QPointF) -> WeightRow | None:
         """The weight row of ``item_id`` under ``pos``, if any."""

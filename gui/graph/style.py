@@ -287,7 +287,7 @@ class NodeMetrics:
                 node = graph.index.get(item.name)
                 if node is not None and graph.nodes[node].callees:
                     w += CHEVRON
-                rows = loaded.rows(item.name)
+                rows = loaded.drawn_rows(item.name)
             h = TWO_LINES if sub else ONE_LINE
             if rows:
                 h = TWO_LINES + ROW * len(rows) + 2

@@ -1,4 +1,5 @@
-"""Files under assets/ and assets.extra/, with a preview of the selected one.
+"""Files under assets/ and assets.extra/, with a preview of the selected one; TF Serving's
+warmup file previews as its records (signature, inputs, dtypes, shapes) and their problems.
 
 Files are only read, off the UI thread (vocabularies can be large); nothing is written.
 """
@@ -27,8 +28,10 @@ from smlens.core.analysis.assets import (
     outside_asset,
     preview_file,
 )
+from smlens.core.analysis.warmup import WarmupReport, preview_warmup, render_warmup
+from smlens.core.formats.warmup import WARMUP_FILE
 from smlens.core.model import Model
-from smlens.core.model.text import grouped, human_bytes
+from smlens.core.model.text import counted, grouped, human_bytes
 from smlens.gui.base.panel import Panel
 from smlens.gui.base.tasks import TaskRunner
 from smlens.gui.base.widgets import (
@@ -92,6 +95,7 @@ class AssetPanel(Panel):
         layout.addWidget(self.stack)
 
         self.preview: FilePreview | None = None
+        self.warmup: WarmupReport | None = None
         self._runner = TaskRunner(self)
         self._runner.finished.connect(self._on_preview_ready)
         self._runner.failed.connect(self._on_preview_failed)
@@ -144,6 +148,7 @@ class AssetPanel(Panel):
 
     def _clear_preview(self, message: str) -> None:
         self.preview = None
+        self.warmup = None
         self.info_label.setText(message)
         self.preview_edit.clear()
         self.preview_anyway.hide()
@@ -158,6 +163,9 @@ class AssetPanel(Panel):
             self.preview_anyway.show()
             return
         self._clear_preview(f"Reading {rel}…")
+        if rel == WARMUP_FILE:
+            self._runner.start(preview_warmup, self.model)
+            return
         root = asset_root(self.model)
         self._runner.start(partial(preview_file, root=root), root / rel)
 
@@ -168,7 +176,10 @@ class AssetPanel(Panel):
         self._clear_preview(f"Reading {rel}…")
         self._runner.start(preview_file, asset_root(self.model) / rel)
 
-    def _on_preview_ready(self, preview: FilePreview) -> None:
+    def _on_preview_ready(self, preview: FilePreview | WarmupReport) -> None:
+        if isinstance(preview, WarmupReport):
+            self._show_warmup(preview)
+            return
         self.preview = preview
         rel = self.selected_path()
         size = human_bytes(preview.size)
@@ -184,6 +195,19 @@ class AssetPanel(Panel):
             info = f"{rel} · {grouped(preview.line_count or 0)} lines{more} · {size}"
         self.info_label.setText(info)
         self.preview_edit.setPlainText(preview.text)
+        self.preview_loaded.emit()
+
+    def _show_warmup(self, report: WarmupReport) -> None:
+        """The warmup file's records, checked against the signatures they name."""
+        self.warmup = report
+        fit = (
+            "every record fits its signature"
+            if not report.problems
+            else f"{counted(len(report.problems), 'problem')}: TF Serving would fail to load it"
+        )
+        records = counted(len(report.records), "warmup record")
+        self.info_label.setText(f"{WARMUP_FILE} · {records} · {fit}")
+        self.preview_edit.setPlainText(render_warmup(report))
         self.preview_loaded.emit()
 
     def _on_preview_failed(self, error: object) -> None:

@@ -1,6 +1,6 @@
-"""The model at a glance: format and versions, a training folder's steps and exports, counts,
-custom ops and file or system ops, bytes on disk, the largest variables, the fingerprint and
-the model's warnings."""
+"""The model at a glance: format and versions, the TensorFlow release it needs, a training
+folder's steps and exports, counts, custom ops and file or system ops, bytes on disk, the
+largest variables, the fingerprint and the model's warnings."""
 
 from __future__ import annotations
 
@@ -27,10 +27,12 @@ from PySide6.QtWidgets import (
 
 from smlens.core.analysis.graph_io import graph_io
 from smlens.core.analysis.ops import custom_ops, op_counts
+from smlens.core.analysis.releases import MinRelease, required_releases
 from smlens.core.analysis.scan import scan_meta_graph
 from smlens.core.formats.convert import node_count
 from smlens.core.formats.training import find_training_folder, step_of
 from smlens.core.model import Model, Variable
+from smlens.core.model.roles import METRIC, OPTIMIZER_SCALAR, OPTIMIZER_STATE, OTHER
 from smlens.core.model.text import (
     format_name,
     grouped,
@@ -41,9 +43,17 @@ from smlens.core.model.text import (
 )
 from smlens.gui.base import theme
 from smlens.gui.base.panel import Panel
+from smlens.gui.base.tasks import TaskRunner
 from smlens.gui.base.widgets import SizeBar, heading_label, mono_font
 
 LARGEST = 10
+# What training keeps beside the weights, one row each under the weights' counts.
+TRAINING_ROWS = (
+    ("Optimizer state", (OPTIMIZER_STATE,)),
+    ("Optimizer scalars", (OPTIMIZER_SCALAR,)),
+    ("Metrics", (METRIC,)),
+    ("Other", (OTHER,)),
+)
 GRAPH_COLUMNS = 4  # meta graphs shown one per column; past it, the rest share one summed column
 TAG_SETS_LISTED = 12
 PART_NAMES = {"graph": "Graph", "variables": "Variables", "assets": "Assets", "other": "Other"}
@@ -56,6 +66,7 @@ class OverviewPanel(Panel):
     part = "model"
     path_requested = Signal(str)  # a model to open: another step, an export below
     compare_requested = Signal(str, str)  # two checkpoint steps: older, newer
+    releases_shown = Signal()  # the release each meta graph needs is on the page
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -86,6 +97,11 @@ class OverviewPanel(Panel):
 
         self._warnings_heading, self._warnings = self._section("Warnings", with_heading=True)
         self._about = self._section("Model")
+        self._release_heading, self._release = self._section("TensorFlow release", True)
+        self._release_runner = TaskRunner(self)
+        self._release_runner.finished.connect(self._on_releases_found)
+        self._release_runner.failed.connect(self._on_releases_failed)
+        self._release_model: Model | None = None
         self._training_heading, self._training = self._section("Training folder", True)
         self._graphs = self._section("Graphs")
         self._custom_heading, self._custom = self._section("Custom ops", with_heading=True)
@@ -97,8 +113,11 @@ class OverviewPanel(Panel):
         self._content.addSpacing(4)
         self._legend = self._grid()
         self._largest_heading = self._heading("Largest variables")
-        self.with_slots = QCheckBox("with optimizer slots")
-        self.with_slots.setToolTip("Optimizer slots (Adam's m and v...) are left out unless asked")
+        self.with_slots = QCheckBox("with optimizer state and metrics")
+        self.with_slots.setToolTip(
+            "What training keeps beside the weights (Adam's moments, iterations, metric\n"
+            "accumulators) is left out unless asked"
+        )
         self.with_slots.toggled.connect(self._on_with_slots_toggled)
         self._content.addWidget(self.with_slots)
         self.largest = self._largest_tree()
@@ -223,8 +242,11 @@ class OverviewPanel(Panel):
             self._custom,
             self._risky,
             self._training,
+            self._release,
         ):
             self._clear(grid)
+        self._release_runner.cancel()
+        self._release_model = model
         self.largest.clear()
         if model is None:
             self._title.setText("No model")
@@ -242,6 +264,7 @@ class OverviewPanel(Panel):
         self._path.setText(str(model.path))
         self._path.setToolTip(str(model.path))
         self._show_about(model)
+        self._show_release(model)
         self._show_training(model)
         self._show_graphs(model)
         self._show_custom_ops(model)
@@ -278,6 +301,41 @@ class OverviewPanel(Panel):
         if model.format == "checkpoint" and step is not None:
             rows.append(("Step", [f"{step:,}  ({Path(model.checkpoint.prefix).name})"]))
         self._rows(self._about, rows)
+
+    def _show_release(self, model: Model) -> None:
+        """The oldest TensorFlow release that loads each meta graph: one pass over every
+        node, so it is found off the UI thread and shown when it arrives."""
+        if not model.meta_graphs:
+            self._release_heading.hide()
+            return
+        self._rows(self._release, [("Needs", ["checking the ops and attrs…"])])
+        self._release_runner.start(required_releases, model.meta_graphs)
+
+    def _on_releases_found(self, found: list[tuple[str, MinRelease]]) -> None:
+        self._clear(self._release)
+        several = len(found) > 1
+        rows = []
+        for tag_set, needs in found[:TAG_SETS_LISTED]:
+            caption = f"Needs ({tag_set or 'no tags'})" if several else "Needs"
+            rows.append((caption, [_capitalized(needs.text().removeprefix("needs "))]))
+            rows.append(
+                (
+                    "GraphDef" + (f" ({tag_set or 'no tags'})" if several else ""),
+                    [needs.graph_def_text().removeprefix("GraphDef ")],
+                )
+            )
+        if len(found) > TAG_SETS_LISTED:
+            rows.append(("…", [f"and {grouped(len(found) - TAG_SETS_LISTED)} more meta graphs"]))
+        self._rows(self._release, rows, key_prefix="release_")
+        for key, label in self.values.items():
+            if key.startswith("release_"):  # the ops and attrs that set it: wrapped
+                label.setWordWrap(True)
+        self.releases_shown.emit()
+
+    def _on_releases_failed(self, error: object) -> None:
+        self._clear(self._release)
+        self._rows(self._release, [("Needs", [f"not known: {error}"])], key_prefix="release_")
+        self.releases_shown.emit()
 
     def _show_graphs(self, model: Model) -> None:
         mgs = model.meta_graphs
@@ -337,10 +395,10 @@ class OverviewPanel(Panel):
                 widget.hide()
             return
         variables = model.distinct_variables()
-        weights = [v for v in variables if v.slot_of is None]
-        slots = [v for v in variables if v.slot_of is not None]
+        weights = [v for v in variables if v.is_weight]
+        slots = [v for v in variables if not v.is_weight]
         rows = [
-            ("Variables", [grouped(len(weights))]),
+            ("Weights", [grouped(len(weights))]),
             ("Parameters", [grouped(sum(v.num_elements for v in weights + constants))]),
         ]
         if constants:  # frozen weights: Const nodes, listed and read like variables
@@ -350,8 +408,11 @@ class OverviewPanel(Panel):
         frozen = [v for v in weights if v.trainable is False]
         if frozen:
             rows.append(("Non-trainable", [grouped(len(frozen))]))
-        if slots:
-            rows.append(("Optimizer slots", [grouped(len(slots))]))
+        for caption, roles in TRAINING_ROWS:
+            kept = [v for v in slots if v.role in roles]
+            if kept:
+                rows.append((caption, [grouped(len(kept))]))
+        copies = len(model.variables) - len(variables)
         if copies:
             rows.append(("Checkpoint entries", [grouped(len(model.variables))]))
         self._rows(self._variables, rows, numbers=True)
@@ -368,10 +429,10 @@ class OverviewPanel(Panel):
         self._fill_largest(variables)
 
     def _fill_largest(self, variables: list[Variable]) -> None:
-        """The largest variables, optimizer slots left out unless the box is ticked."""
+        """The largest variables: weights, unless the box is ticked."""
         self.largest.clear()
         if not self.with_slots.isChecked():
-            variables = [v for v in variables if v.slot_of is None]
+            variables = [v for v in variables if v.is_weight]
         largest = sorted(variables, key=lambda v: (-(v.nbytes or 0), v.name))[:LARGEST]
         for v in largest:
             item = QTreeWidgetItem(
@@ -534,6 +595,10 @@ def _found(mg, part: str) -> int:
     if mg.callable_signatures:
         return 0
     return len(getattr(graph_io(mg), part))
+
+
+def _capitalized(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 if __name__ == "__main__":

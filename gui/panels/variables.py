@@ -22,25 +22,30 @@ from PySide6.QtWidgets import (
 )
 
 from smlens.core.model import Model, Shape, Variable
+from smlens.core.model.roles import role_caption, role_text
 from smlens.core.model.text import counted, grouped, human_bytes, short_dtype
 from smlens.gui.base.panel import Panel
+from smlens.gui.base.role_bar import ALL, RoleBar
 from smlens.gui.base.theme import current
 from smlens.gui.base.widgets import SORT_ROLE, filter_edit, muted_label, row_table
 from smlens.gui.tensor.view import TensorView
 
 COLUMNS = (
     "Name",
+    "Slot of",
     "DType",
     "Shape",
     "Params",
     "Bytes",
     "Trainable",
+    "Role",
     "Key",
-    "Slot of",
     "Also stored as",
     "Constant, read by",
 )
-NAME, DTYPE, SHAPE, PARAMS, BYTES, TRAINABLE, KEY, SLOT_OF, ALIASES, READ_BY = range(len(COLUMNS))
+NAME, SLOT_OF, DTYPE, SHAPE, PARAMS, BYTES, TRAINABLE, ROLE, KEY, ALIASES, READ_BY = range(
+    len(COLUMNS)
+)
 NUMERIC = {PARAMS, BYTES}
 HEADER_TIPS = {
     NAME: "The variable's name, resolved through the object graph",
@@ -48,7 +53,8 @@ HEADER_TIPS = {
     PARAMS: "Number of elements",
     BYTES: "Size of the values in memory",
     TRAINABLE: "Whether training updates it (from the object graph)",
-    SLOT_OF: "The variable this optimizer slot belongs to",
+    ROLE: "Weight, optimizer state or scalar, metric: what the variable is for",
+    SLOT_OF: "The weight this optimizer state belongs to, and which moment it is",
     ALIASES: "Other checkpoint keys holding the same tensor (Keras exports store each twice)",
     READ_BY: "Frozen weights: the op that reads the Const node (its key is the tensor name)",
 }
@@ -67,9 +73,10 @@ def filter_pattern(text: str) -> re.Pattern:
 
 
 def parameter_count(model: Model) -> int:
-    """Elements of the non-slot variables, each tensor once (Model.distinct_variables):
-    Keras exports store every variable under two keys; and of the frozen constants."""
-    return sum(v.num_elements for v in model.tensors() if v.slot_of is None)
+    """Elements of the weights, each tensor once (Model.distinct_variables): Keras exports
+    store every variable under two keys, and optimizer state and metrics are no parameters;
+    and of the frozen constants."""
+    return sum(v.num_elements for v in model.tensors() if v.is_weight)
 
 
 class VariableTableModel(QAbstractTableModel):
@@ -123,8 +130,8 @@ class VariableTableModel(QAbstractTableModel):
             return self._sort_value(var, col)
         if role == Qt.ItemDataRole.TextAlignmentRole and col in NUMERIC:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        if role == Qt.ItemDataRole.ForegroundRole and var.slot_of is not None:
-            return QColor(current().muted)  # optimizer slots: shown, but secondary
+        if role == Qt.ItemDataRole.ForegroundRole and not var.is_weight:
+            return QColor(current().muted)  # training state: shown, but secondary
         if role == Qt.ItemDataRole.FontRole and var.constant and col == NAME:
             font = QFont()
             font.setItalic(True)  # a frozen weight, not a checkpoint variable
@@ -150,6 +157,8 @@ class VariableTableModel(QAbstractTableModel):
             return "" if var.nbytes is None else human_bytes(var.nbytes)
         if col == TRAINABLE:
             return "frozen" if var.constant else {True: "yes", False: "no", None: ""}[var.trainable]
+        if col == ROLE:
+            return role_text(var.role)
         if col == READ_BY:
             return var.consumer if var.constant else ""
         if var.slot_of is None:  # SLOT_OF
@@ -175,6 +184,9 @@ class VariableTableModel(QAbstractTableModel):
             lines.append("(the same tensor under another checkpoint key, as Keras exports do)")
         if var.object_path:
             lines.append(f"object path: {var.object_path}")
+        if var.slot_of:
+            slot = f" ({var.slot_name})" if var.slot_name else ""
+            lines.append(f"optimizer state{slot} of the weight {var.slot_of}")
         if var.sliced:
             lines.append("partitioned: stored as slices")
         if var.device:
@@ -183,12 +195,19 @@ class VariableTableModel(QAbstractTableModel):
 
 
 class VariableFilterProxy(QSortFilterProxyModel):
-    """Keeps rows whose name or key matches the pattern; sorts by ``SORT_ROLE``."""
+    """Keeps rows of the chosen roles whose name or key matches the pattern; sorts by
+    ``SORT_ROLE``."""
 
     def __init__(self, parent=None):
         super().__init__(parent)
         self.setSortRole(SORT_ROLE)
         self._pattern: re.Pattern | None = None
+        self._accepts_role = None  # role -> bool; None keeps every role
+
+    def set_role_test(self, accepts) -> None:
+        self.beginFilterChange()
+        self._accepts_role = accepts
+        self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
 
     def set_filter_text(self, text: str) -> None:
         self.beginFilterChange()
@@ -196,10 +215,12 @@ class VariableFilterProxy(QSortFilterProxyModel):
         self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
 
     def filterAcceptsRow(self, row: int, parent: QModelIndex) -> bool:
-        if self._pattern is None:
-            return True
         source = self.sourceModel()
         var = source.variables[row]
+        if self._accepts_role is not None and not self._accepts_role(var.role):
+            return False
+        if self._pattern is None:
+            return True
         keys = [var.key, *source.aliases.get(var.key, ())]
         return bool(self._pattern.search(var.name) or any(map(self._pattern.search, keys)))
 
@@ -229,6 +250,9 @@ class VariablePanel(Panel):
 
         self.filter_edit = filter_edit("Filter by name or key (regex)", self._on_filter_changed)
         self.count_label = muted_label()
+        self.role_bar = RoleBar()
+        self.role_bar.group_changed.connect(self._on_role_group_changed)
+        self.proxy.set_role_test(self.role_bar.accepts)
         top = QHBoxLayout()
         top.addWidget(self.filter_edit, 1)
         top.addWidget(self.count_label)
@@ -248,6 +272,7 @@ class VariablePanel(Panel):
         layout = QVBoxLayout(self.body)
         layout.setContentsMargins(6, 6, 6, 6)
         layout.addLayout(top)
+        layout.addWidget(self.role_bar)
         layout.addWidget(splitter, 1)
 
     def show_model(self, model: Model | None) -> None:
@@ -257,9 +282,11 @@ class VariablePanel(Panel):
             [g[0] for g in groups] + constants,
             {g[0].key: [v.key for v in g[1:]] for g in groups if g[1:]},
         )
-        self.table.sortByColumn(NAME, Qt.SortOrder.AscendingOrder)
         variables = self.table_model.variables
-        self.table.setColumnHidden(SLOT_OF, not any(v.slot_of for v in variables))
+        self.role_bar.set_roles([v.role for v in variables])
+        self.proxy.set_role_test(self.role_bar.accepts)
+        self.table.sortByColumn(NAME, Qt.SortOrder.AscendingOrder)
+        self._show_role_columns()
         self.table.setColumnHidden(TRAINABLE, all(v.trainable is None for v in variables))
         self.table.setColumnHidden(ALIASES, not self.table_model.aliases)
         self.table.setColumnHidden(READ_BY, not any(v.constant for v in variables))
@@ -277,6 +304,8 @@ class VariablePanel(Panel):
         if row is None:
             return False
         source = self.table_model.index(row, NAME)
+        if not self.role_bar.accepts(self.table_model.variables[row].role):
+            self.role_bar.choose(ALL)
         if not self.proxy.mapFromSource(source).isValid():
             self.filter_edit.clear()
         index = self.proxy.mapFromSource(source)
@@ -328,6 +357,21 @@ class VariablePanel(Panel):
         self.proxy.set_filter_text(text)
         self._update_count()
 
+    def _show_role_columns(self) -> None:
+        """ "Slot of" where optimizer state is shown, "Role" where several roles are."""
+        variables = self.table_model.variables
+        group = self.role_bar.group
+        slots = any(v.slot_of for v in variables) and group in ("optimizer", ALL)
+        self.table.setColumnHidden(SLOT_OF, not slots)
+        mixed = group == ALL and any(not v.is_weight for v in variables)
+        self.table.setColumnHidden(ROLE, not mixed)
+
+    def _on_role_group_changed(self, _group: str) -> None:
+        self.proxy.set_role_test(self.role_bar.accepts)
+        self._show_role_columns()
+        self._fit_columns()  # optimizer names run longer than the weights'
+        self._update_count()
+
     def _update_count(self) -> None:
         variables = self.table_model.variables
         params = parameter_count(self.model) if self.model else 0
@@ -356,7 +400,8 @@ class VariablePanel(Panel):
         if source is None:
             self.tensor_view.show_tensor(title, partial(_no_values, self.model))
         else:
-            self.tensor_view.show_tensor(title, partial(source.read, var.key))
+            caption = role_caption(var.role, var.slot_of, var.slot_name)
+            self.tensor_view.show_tensor(title, partial(source.read, var.key), caption)
 
 
 def _no_values(model: Model | None):

@@ -5,7 +5,9 @@ A thin view of core's RunState, which holds the engine, the choices, the runs an
 baselines. Every call to the engine goes through a TaskRunner, so the window never waits
 on an import, a load or a run. Stop kills the worker (the only way to interrupt
 TensorFlow); a crash is a message here, and the next run starts a fresh worker. Opening
-another model keeps the worker warm: it only drops the old model.
+another model keeps the worker warm: it only drops the old model. Where the worker cannot
+import TensorFlow, the device row says so with the install command (and a button that
+copies it) and Run stays disabled, before any click when TensorFlow is not on the path.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, QThreadPool, QTimer
 from PySide6.QtWidgets import (
+    QApplication,
     QComboBox,
     QFrame,
     QHBoxLayout,
@@ -37,6 +40,13 @@ from PySide6.QtWidgets import (
 from smlens.core.errors import SmlensError
 from smlens.core.model import Model
 from smlens.core.model.text import counted
+from smlens.core.run.availability import (
+    INSTALL_COMMAND,
+    NO_GPU_VISIBLE,
+    NO_TENSORFLOW,
+    TensorFlowStatus,
+    find_tensorflow,
+)
 from smlens.core.run.client import RunCancelled, RunEngine
 from smlens.core.run.inputs import InputsRefused
 from smlens.core.run.messages import describe_failure, device_text, risky_text
@@ -50,6 +60,7 @@ from smlens.gui.tensor.view import TensorView
 
 DEVICE_DELAY_MS = 800
 NO_GPU = "No GPU found by TensorFlow — running on CPU only"
+RUN_TIP = "Run the signature (Ctrl+Enter)"
 MAX_REPEAT = 100_000
 TOP_MINIMUM = 170  # pixels for the inputs and outputs: an output row below the table header
 
@@ -91,6 +102,7 @@ class RunPanel(Panel):
         self._device_runner.finished.connect(self._on_devices_listed)
         self._device_runner.failed.connect(self._on_devices_failed)
         self._split_by_hand = False
+        self._tensorflow_on_path: TensorFlowStatus | None = None  # looked for once
         self._build()
         self.state.observe("choice", self._on_choice_changed)
         self.state.observe("runs", self._update_enabled)
@@ -120,7 +132,7 @@ class RunPanel(Panel):
         self.run_button = QPushButton(style.standardIcon(QStyle.StandardPixmap.SP_MediaPlay), "Run")
         self.run_button.setDefault(True)
         self.run_button.setShortcut("Ctrl+Return")
-        self.run_button.setToolTip("Run the signature (Ctrl+Enter)")
+        self.run_button.setToolTip(RUN_TIP)
         self.run_button.clicked.connect(self.run)
         self.stop_button = QPushButton(
             style.standardIcon(QStyle.StandardPixmap.SP_MediaStop), "Stop"
@@ -147,11 +159,14 @@ class RunPanel(Panel):
             bar.addWidget(widget, stretch)
             bar.addSpacing(6)
 
+        # Labels wrap at word boundaries rather than being cut or squeezed under each other.
         self.device_note = QLabel()
         self.device_note.setProperty("role", "muted")
+        self.device_note.setWordWrap(True)
         self.device_note.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.worker_label = QLabel()
         self.worker_label.setProperty("role", "muted")
+        self.worker_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         self.busy_bar = QProgressBar()
         self.busy_bar.setRange(0, 100)
         self.busy_bar.setTextVisible(False)
@@ -159,8 +174,10 @@ class RunPanel(Panel):
         self.busy_bar.setMaximumHeight(12)
         self.busy_bar.hide()
         self.status_label = QLabel()
-        for label in (self.device_note, self.worker_label, self.status_label):
-            label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.status_label.setWordWrap(True)
+        for label in (self.device_note, self.status_label):
+            label.setMinimumWidth(60)
+            label.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         status = QHBoxLayout()
         status.setSpacing(6)
         status.addWidget(self.run_button)
@@ -169,9 +186,28 @@ class RunPanel(Panel):
         status.addWidget(self.restart_button)
         status.addSpacing(8)
         status.addWidget(self.busy_bar)
-        status.addWidget(self.status_label, 2)
-        status.addWidget(self.device_note, 3)
-        status.addWidget(self.worker_label, 2)
+        status.addWidget(self.status_label, 1)
+        status.addWidget(self.worker_label)
+
+        # Where the device row's note is: no TensorFlow, and how to get it.
+        self.tensorflow_frame = QFrame()
+        self.tensorflow_frame.setObjectName("problemFrame")
+        self.tensorflow_frame.setProperty("level", "warning")
+        self.tensorflow_label = QLabel()
+        self.tensorflow_label.setWordWrap(True)
+        self.tensorflow_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.copy_install_button = QPushButton("Copy install command")
+        self.copy_install_button.setToolTip(f"Copy {INSTALL_COMMAND} to the clipboard")
+        self.copy_install_button.clicked.connect(self._on_copy_install_clicked)
+        inner = QHBoxLayout(self.tensorflow_frame)
+        inner.setContentsMargins(8, 4, 8, 4)
+        inner.addWidget(self.tensorflow_label, 1)
+        inner.addWidget(self.copy_install_button)
+        self.tensorflow_frame.hide()
+        notes = QHBoxLayout()
+        notes.setSpacing(6)
+        notes.addWidget(self.device_note, 1)
+        notes.addWidget(self.tensorflow_frame, 1)
         self.loads_edit = QLineEdit()
         self.loads_edit.setPlaceholderText("tensorflow_text, /path/to/ops.so")
         self.loads_edit.setToolTip(
@@ -225,6 +261,7 @@ class RunPanel(Panel):
         layout.setContentsMargins(8, 6, 8, 4)
         layout.setSpacing(6)
         layout.addLayout(bar)
+        layout.addLayout(notes)
         layout.addLayout(status)
         layout.addWidget(self.splitter, 1)
         # Below everything: an error appearing never moves the controls above it.
@@ -248,7 +285,7 @@ class RunPanel(Panel):
         self.inputs.start_dir = str(model.path.parent if model else Path.home())
         self.outputs.start_dir = self.inputs.start_dir
         self._fill_devices()
-        self._update_enabled()
+        self._show_tensorflow()
         self._show_worker()
         if self.state.runnable:
             self._device_timer.start()
@@ -287,6 +324,8 @@ class RunPanel(Panel):
         if not (self.on_screen and self.isVisible()):
             return
         if self.state.meta_graph() is None or self.state.devices is not None:
+            return
+        if self.tensorflow_status().not_runnable_reason:  # nothing to ask
             return
         if tasks_running():
             self._device_timer.start()
@@ -353,12 +392,19 @@ class RunPanel(Panel):
             gpus = sum(d.device_type == "GPU" for d in devices)
             self.device_note.setText(f"{counted(gpus, 'GPU')} found by TensorFlow")
         self.device_note.setToolTip(self.device_note.text())
+        self._show_tensorflow()
         self._show_worker(tf_version, pid)
 
     def _on_devices_failed(self, error: BaseException) -> None:
-        self.device_note.setText("Devices unknown: the worker did not answer")
-        if not isinstance(error, RunCancelled):
+        if isinstance(error, RunCancelled):
+            self.device_note.setText("Devices not listed: the worker was stopped")
+        elif self.state.engine.tensorflow and not self.state.engine.tensorflow.found:
+            self.device_note.setText("")  # the TensorFlow notice says it
+        else:
+            self.device_note.setText("Devices unknown: the worker did not answer")
             self._show_error(describe_failure(error))
+        self._fill_devices()
+        self._show_tensorflow()
         self._show_worker()
 
     def _fill_devices(self) -> None:
@@ -368,13 +414,18 @@ class RunPanel(Panel):
         combo.blockSignals(True)
         combo.clear()
         devices = self.state.devices or []
-        if not devices:
+        if self.tensorflow_status().not_runnable_reason:
+            combo.addItem(NO_TENSORFLOW, None)
+            combo.setItemData(
+                0, self.tensorflow_status().not_runnable_reason, Qt.ItemDataRole.ToolTipRole
+            )
+        elif not devices:
             combo.addItem("CPU:0", "cpu:0")
         for device in devices:
             combo.addItem(device_text(device), device.spec)
             combo.setItemData(combo.count() - 1, device.name, Qt.ItemDataRole.ToolTipRole)
         if self.state.devices is not None and not self.state.has_gpu:
-            combo.addItem("GPU — none found", None)
+            combo.addItem(NO_GPU_VISIBLE, None)
             item = combo.model().item(combo.count() - 1)
             item.setEnabled(False)
             item.setToolTip(NO_GPU)
@@ -394,6 +445,29 @@ class RunPanel(Panel):
             self.worker_label.setText(f"TF {tf_version} · worker pid {pid}")
             self.worker_label.setToolTip(f"TensorFlow {tf_version} in the worker, pid {pid}")
 
+    # -- TensorFlow ------------------------------------------------------------------------
+
+    def tensorflow_status(self) -> TensorFlowStatus:
+        """What the worker said of TensorFlow when it last started; before any start, whether
+        it is on the path. Help ▸ About shows the same."""
+        if self.state.engine.tensorflow is not None:
+            return self.state.engine.tensorflow
+        if self._tensorflow_on_path is None:
+            self._tensorflow_on_path = find_tensorflow()
+        return self._tensorflow_on_path
+
+    def _show_tensorflow(self) -> None:
+        """The no-TensorFlow notice and the Run button's reason, or neither."""
+        reason = self.tensorflow_status().not_runnable_reason
+        self.tensorflow_label.setText(reason or "")
+        self.tensorflow_frame.setVisible(bool(reason))
+        self.device_note.setVisible(not reason)
+        self._update_enabled()
+
+    def _on_copy_install_clicked(self) -> None:
+        QApplication.clipboard().setText(INSTALL_COMMAND)
+        self.status_label.setText("Install command copied")
+
     # -- running --------------------------------------------------------------------------
 
     @property
@@ -404,6 +478,8 @@ class RunPanel(Panel):
     def run(self) -> bool:
         """Check the inputs, ask about risky ops, then run; False when nothing started."""
         if self.busy or self.state.signature() is None:
+            return False
+        if self.tensorflow_status().not_runnable_reason:
             return False
         self._show_error(None)
         try:
@@ -447,9 +523,13 @@ class RunPanel(Panel):
         return answer == QMessageBox.StandardButton.Yes
 
     def stop(self) -> None:
-        """Stop the running call: the worker is killed and the run ends as stopped."""
+        """Stop the running call: the worker is killed and the run ends as stopped.
+
+        The engine is stopped too: a run that waits for the device listing to start the
+        worker (TensorFlow's import) ends at once, and so does that start."""
         if self.busy:
             self._stop.set()
+            self.state.engine.stop()
             self.status_label.setText("Stopping…")
 
     def restart_worker(self) -> None:
@@ -473,11 +553,14 @@ class RunPanel(Panel):
     def _update_enabled(self) -> None:
         busy = self.busy
         ready = self.state.signature() is not None
-        self.run_button.setEnabled(ready and not busy)
+        no_tensorflow = self.tensorflow_status().not_runnable_reason
+        self.run_button.setEnabled(ready and not busy and not no_tensorflow)
+        self.run_button.setToolTip(no_tensorflow or RUN_TIP)
         self.stop_button.setEnabled(busy)
         self.restart_button.setEnabled(self.model is not None)
         for widget in (self.tag_combo, self.signature_combo, self.device_combo, self.inputs):
             widget.setEnabled(not busy and self.state.meta_graph() is not None)
+        self.device_combo.setEnabled(self.device_combo.isEnabled() and not no_tensorflow)
 
     def _on_run_finished(self, found: tuple) -> None:
         record = self.state.add_run(*found)
@@ -486,12 +569,23 @@ class RunPanel(Panel):
 
     def _on_restart_finished(self, pid: int | None) -> None:
         self.status_label.setText("Fresh worker ready")
+        self._fill_devices()
+        self._show_tensorflow()
         self._show_worker(pid=pid)
+        if self.state.devices is None and self.state.runnable:
+            self.list_devices()  # TensorFlow may just have been installed
 
     def _on_run_failed(self, error: BaseException) -> None:
         """A run or a restart failed or was stopped."""
         self.status_label.setText("Failed" if not isinstance(error, RunCancelled) else "Stopped")
-        self._show_error(describe_failure(error))
+        status = self.state.engine.tensorflow
+        if status is not None and not status.found:  # the notice says it, with the command
+            self.status_label.setText("Not run")
+            self._show_error(None)
+            self._fill_devices()
+        else:
+            self._show_error(describe_failure(error))
+        self._show_tensorflow()
         self._show_worker()
 
     def _show_error(self, message: str | None) -> None:

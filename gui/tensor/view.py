@@ -89,6 +89,8 @@ class TensorView(QWidget):
         self.title_label.setFont(font)
         self.title_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.info_label = muted_label()
+        self.caption_label = muted_label()  # what the tensor is for: "optimizer state of ..."
+        self.caption_label.hide()
         self.busy_bar = QProgressBar()
         self.busy_bar.setRange(0, 0)
         self.busy_bar.setMaximumWidth(120)
@@ -111,7 +113,10 @@ class TensorView(QWidget):
         header.addWidget(self.copy_button)
         header.addWidget(self.export_button)
         self.header = QWidget()
-        self.header.setLayout(header)
+        header_rows = QVBoxLayout(self.header)
+        header_rows.setContentsMargins(0, 0, 0, 0)
+        header_rows.addLayout(header)
+        header_rows.addWidget(self.caption_label)
         header.setContentsMargins(0, 0, 0, 0)
 
         self.stats_view = TensorStatsView()
@@ -193,9 +198,17 @@ class TensorView(QWidget):
             folder = Path(folder).parent
         self._protected = Path(folder) if folder is not None else None
 
-    def show_tensor(self, title: str, loader: Callable[[], np.ndarray]) -> None:
+    def show_tensor(self, title: str, loader: Callable[[], np.ndarray], caption: str = "") -> None:
+        """Read and show a tensor; ``caption`` says what it is for, under the title (an
+        optimizer moment names its weight)."""
         self._begin(title)
+        self.caption_label.setText(caption)
+        self.caption_label.setVisible(bool(caption))
         self._runner.start(load_and_analyze, loader)
+
+    def caption_text(self) -> str:
+        """The caption under the title ("" when none is shown)."""
+        return self.caption_label.text() if not self.caption_label.isHidden() else ""
 
     def show_array(self, title: str, array: np.ndarray) -> None:
         self._begin(title)
@@ -235,6 +248,8 @@ class TensorView(QWidget):
         self.title_label.setText(title)
         self.title_label.setToolTip(title)
         self.info_label.setText("")
+        self.caption_label.setText("")
+        self.caption_label.hide()
         self._say("")
         self.stats_view.clear()
         self.header.setVisible(bool(title))

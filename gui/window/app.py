@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QApplication
 
 from smlens.core.errors import SmlensError
 from smlens.gui.base.collector import collect_garbage_on_the_ui_thread
+from smlens.gui.base.tasks import tasks_running
 from smlens.gui.base.theme import app_icon, apply_theme, follow_system, set_preference
 from smlens.gui.window.main_window import THEME_KEY, MainWindow
 from smlens.resources import sample_path
@@ -92,6 +93,17 @@ def wait_for_view(window: MainWindow, view: str, timeout_ms: int = LOAD_TIMEOUT_
         waited += 20
 
 
+def wait_for_tasks(timeout_ms: int = LOAD_TIMEOUT_MS) -> None:
+    """Run the event loop while any panel's task runs off the UI thread, so the
+    screenshot shows what it found."""
+    waited = 0
+    while tasks_running() and waited < timeout_ms:
+        loop = QEventLoop()
+        QTimer.singleShot(20, loop.quit)
+        loop.exec()
+        waited += 20
+
+
 def _screenshot(app: QApplication, window: MainWindow, paths, out: str, view: str | None) -> int:
     window.resize(*SCREENSHOT_SIZE)
     window.show()
@@ -114,6 +126,8 @@ def _screenshot(app: QApplication, window: MainWindow, paths, out: str, view: st
         wait_for_view(window, view)
     for _ in range(3):  # let the deferred dock sizes and repaints run
         app.processEvents()
+    wait_for_tasks()  # what panels find off the UI thread (the overview's release line)
+    app.processEvents()
     if not window.grab().save(out):
         raise SmlensError(out, "could not write the screenshot")
     if window.model is None or window.problem_bar.level == "error":

@@ -4,12 +4,13 @@ TensorFlow and which files this copy of SavedModel Lens uses."""
 from __future__ import annotations
 
 import importlib.metadata
-import importlib.util
 import sys
 from html import escape
 
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMainWindow, QMessageBox, QWidget
+
+from smlens.core.run.availability import TensorFlowStatus, find_tensorflow
 
 # Shortcuts that live on widgets rather than on menu actions.
 PANEL_SHORTCUTS = (
@@ -23,15 +24,6 @@ def version() -> str:
         return importlib.metadata.version("smlens")
     except importlib.metadata.PackageNotFoundError:
         return "unknown (not installed)"
-
-
-def tensorflow_found() -> str:
-    """Where TensorFlow would be imported from, found without importing it (3 s)."""
-    spec = importlib.util.find_spec("tensorflow")
-    if spec is None:
-        return "not found: inspecting works; running needs pip install 'smlens[tf]'"
-    where = next(iter(spec.submodule_search_locations or []), spec.origin or "")
-    return f"found at {where}"
 
 
 def shortcuts(window: QMainWindow) -> list[tuple[str, str]]:
@@ -53,13 +45,16 @@ def shortcuts_html(window: QMainWindow) -> str:
     return f"<table>{rows}</table>"
 
 
-def about_text(settings_file: str, sample: str) -> str:
+def about_text(settings_file: str, sample: str, tensorflow: TensorFlowStatus | None = None) -> str:
+    """The About box; ``tensorflow`` is what the Run panel knows (else looked for here), so
+    both say the same."""
+    tensorflow = tensorflow or find_tensorflow()
     return "\n".join(
         [
             f"SavedModel Lens {version()}",
             "Inspect, compare and run TensorFlow models; reading needs no TensorFlow.",
             "",
-            f"TensorFlow: {tensorflow_found()}",
+            f"TensorFlow: {tensorflow.about_text}",
             f"Python: {sys.version.split()[0]} at {sys.executable}",
             f"Settings: {settings_file}",
             f"Sample model: {sample}",
@@ -71,5 +66,8 @@ def show_shortcuts(window: QMainWindow) -> None:
     QMessageBox.information(window, "Keyboard Shortcuts", shortcuts_html(window))
 
 
-def show_about(parent: QWidget, settings_file: str, sample: str) -> None:
-    QMessageBox.about(parent, "About SavedModel Lens", about_text(settings_file, sample))
+def show_about(
+    parent: QWidget, settings_file: str, sample: str, tensorflow: TensorFlowStatus | None = None
+) -> None:
+    text = about_text(settings_file, sample, tensorflow)
+    QMessageBox.about(parent, "About SavedModel Lens", text)

@@ -206,7 +206,9 @@ class MainWindow(QMainWindow):
         return menu
 
     def _on_about_triggered(self) -> None:
-        help.show_about(self, self.settings.fileName(), str(sample_path()))
+        run = self.panels.get("run")
+        tensorflow = run.tensorflow_status() if run is not None else None
+        help.show_about(self, self.settings.fileName(), str(sample_path()), tensorflow)
 
     def set_theme(self, choice: str) -> None:
         """Light, dark or "system" (follow it), applied now and remembered."""

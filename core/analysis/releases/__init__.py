@@ -12,6 +12,7 @@ from smlens.core.analysis.releases.needs import (
     Need,
     lacking,
     required_release,
+    required_releases,
 )
 from smlens.core.analysis.releases.table import (
     ReleaseInfo,
@@ -32,4 +33,5 @@ __all__ = [
     "parse_release",
     "release_table",
     "required_release",
+    "required_releases",
 ]

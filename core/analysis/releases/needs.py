@@ -19,6 +19,7 @@ from smlens.core.analysis.releases.table import ReleaseTable, Version, release_t
 from smlens.core.formats import proto
 from smlens.core.formats.convert import node_defs
 from smlens.core.model import MetaGraph
+from smlens.core.tasks import CancelCheck, Cancelled, Progress
 
 _SHOWN = 3
 
@@ -300,3 +301,21 @@ def lacking(mg: MetaGraph, target: Version, table: ReleaseTable | None = None) -
         graph_def=tuple(n for n in missing if n.kind == "graph_def"),
         undated=found.undated,
     )
+
+
+def required_releases(
+    meta_graphs: Iterable[MetaGraph],
+    progress: Progress | None = None,
+    cancelled: CancelCheck | None = None,
+) -> list[tuple[str, MinRelease]]:
+    """(tag-set, its MinRelease) for each meta graph: one pass over every node of each,
+    so the window asks for it off the UI thread; Cancelled between meta graphs."""
+    meta_graphs = list(meta_graphs)
+    found = []
+    for i, mg in enumerate(meta_graphs):
+        if cancelled is not None and cancelled():
+            raise Cancelled("the release check was cancelled")
+        if progress is not None:
+            progress(i / len(meta_graphs), f"checking the ops of {mg.tag_set or '(no tags)'}")
+        found.append((mg.tag_set, required_release(mg)))
+    return found

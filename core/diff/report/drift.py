@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from smlens.core.diff.changes import Change, ModelDiff, ValueDelta
+from smlens.core.model.roles import WEIGHT
 from smlens.core.model.text import short_dtype, tensor_type_text
 
 STATUS_ORDER = {
@@ -29,6 +30,13 @@ class DriftRow:
     type_text: str
     delta: ValueDelta | None = None
     change: Change | None = None
+
+    @property
+    def role(self) -> str:
+        """The variable's role (core.model.roles), A's for a pair."""
+        if self.delta is not None:
+            return self.delta.role
+        return (self.change.role if self.change is not None else None) or WEIGHT
 
     def sort_key(self, column: int):
         """What ``column`` sorts by. Drift columns: (0, figure), identical as figure 0; rows

@@ -8,7 +8,15 @@ import math
 from collections import Counter
 from dataclasses import dataclass
 
-from smlens.core.diff.changes import AREAS, Change, ModelDiff, count_by_severity, severity_tally
+from smlens.core.diff.changes import (
+    AREAS,
+    Change,
+    ModelDiff,
+    ValueDelta,
+    count_by_severity,
+    severity_tally,
+)
+from smlens.core.model.roles import is_training_state
 from smlens.core.model.text import counted
 
 # Annotations of every new export: the saver's serialized object graph lists variables in
@@ -78,10 +86,10 @@ def _what_kind(diff: ModelDiff, changes: list[Change]) -> str:
 
 
 def _new_weights_text(diff: ModelDiff) -> str:
-    """How many variables changed and by how much."""
-    deltas = list(diff.value_deltas.values())
+    """How many weights changed and by how much."""
+    deltas, noun = _weight_deltas(diff)
     moved = [d for d in deltas if d.identical is False]
-    text = f"{len(moved)} of {counted(len(deltas), 'variable')} changed"
+    text = f"{len(moved)} of {counted(len(deltas), noun)} changed"
     finite = [d for d in moved if d.relative_l2 is not None and math.isfinite(d.relative_l2)]
     if finite:
         top = max(finite, key=lambda d: d.relative_l2)
@@ -91,14 +99,22 @@ def _new_weights_text(diff: ModelDiff) -> str:
     return text + (f"; {unknown} differ by checksum, not compared" if unknown else "")
 
 
-def values_summary(diff: ModelDiff) -> str:
-    """The variables in both exports: how many are identical, moved, or not compared."""
+def _weight_deltas(diff: ModelDiff) -> tuple[list[ValueDelta], str]:
+    """The deltas of the weights, and what to call them: "weight" when the exports also hold
+    training state (summed up apart, see report.training_state), else "variable"."""
     deltas = list(diff.value_deltas.values())
+    weights = [d for d in deltas if not is_training_state(d.role)]
+    return weights, "weight" if len(weights) < len(deltas) else "variable"
+
+
+def values_summary(diff: ModelDiff) -> str:
+    """The weights in both exports: how many are identical, moved, or not compared."""
+    deltas, noun = _weight_deltas(diff)
     unread = sum(d.identical is True and not d.read for d in deltas)
     same = sum(d.identical is True for d in deltas)
     moved = sum(d.identical is False for d in deltas)
     unknown = len(deltas) - same - moved
-    text = f"{counted(len(deltas), 'variable')} in both: {same} identical"
+    text = f"{counted(len(deltas), noun)} in both: {same} identical"
     text += f" ({unread} by checksum, unread), {moved} with new values"
     return text + (f", {unknown} differing but not compared" if unknown else "")
 

@@ -11,7 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from smlens.core.diff.changes import AREAS, Change, ModelDiff
+from smlens.core.diff.outputs import OutputsDiff, outputs_line, signature_line, stats_text
 from smlens.core.diff.report.summary import summarize, values_summary
+from smlens.core.diff.report.training_state import is_summarised, training_state_lines
 from smlens.core.model import Model
 
 LISTED = 20  # info changes listed per area unless every one is asked for
@@ -32,11 +34,16 @@ def render_diff(
     *,
     paint: Paint = plain,
     all: bool = False,
+    slots: bool = False,
 ) -> str:
     """The whole text: the first few info changes of each area unless ``all``, which also
-    lists the annotations; ``a`` and ``b`` add their format and tag-sets to the heading."""
+    lists the annotations; ``a`` and ``b`` add their format and tag-sets to the heading.
+    Optimizer state and metrics are summed up one line each unless ``slots`` or ``all``."""
     summary = summarize(diff)
     out = [f"A: {diff.a}{_about(a)}", f"B: {diff.b}{_about(b)}", ""]
+    if diff.outputs is not None:
+        beyond = any(sig.problem or sig.beyond for sig in diff.outputs.signatures)
+        out.append(paint("risky" if beyond else "ok", outputs_line(diff.outputs)))
     out.append(paint(summary.style, summary.verdict))
     if summary.detail:
         out.append(summary.detail)
@@ -71,14 +78,34 @@ def render_diff(
                 out.append(f"      {c.reason}")
     hidden = 0
     for area in AREAS:
-        lines, left = _area_lines(diff, area, paint, all)
+        lines, left = _area_lines(diff, area, paint, all, slots)
         out += lines
         hidden += left
+    if diff.outputs is not None:
+        out += _outputs_lines(diff.outputs, paint)
     if hidden:
         out += ["", paint("dim", f"{hidden} more with --all (or --json)")]
     for problem in diff.problems:
         out.append(paint("risky", f"warning: {problem}"))
     return "\n".join(out) + "\n"
+
+
+def _outputs_lines(outputs: OutputsDiff, paint: Paint) -> list[str]:
+    """Each signature run on both sides, how, and one line of figures per output."""
+    lines = ["", paint("area", "outputs") + f"  ({outputs.how}, {outputs.seconds:.1f} s)"]
+    for note in outputs.notes:
+        lines.append(paint("dim", f"  {note}"))
+    for sig in outputs.signatures:
+        fed = (
+            f"{sig.rows:,} inputs in {sig.runs:,} calls" if sig.runs > 1 else f"{sig.rows:,} inputs"
+        )
+        lines.append(f"  {sig.tag_set}/{sig.signature} ({fed}, from {sig.inputs})")
+        if sig.problem:
+            lines.append(f"    {paint('risky', signature_line(sig))}")
+        for stats in sig.outputs.values():
+            style = "ok" if stats.within else "risky"
+            lines.append(f"    {paint(style, stats.key)}: {stats_text(stats)}")
+    return lines
 
 
 def _about(model: Model | None) -> str:
@@ -88,16 +115,21 @@ def _about(model: Model | None) -> str:
     return f"  ({model.format}" + (f", tag-sets {tag_sets}" if tag_sets else "") + ")"
 
 
-def _area_lines(diff: ModelDiff, area: str, paint: Paint, all: bool) -> tuple[list[str], int]:
+def _area_lines(
+    diff: ModelDiff, area: str, paint: Paint, all: bool, slots: bool = False
+) -> tuple[list[str], int]:
     """The info changes of one area (annotations too with ``all``), and how many were
     left out. Without ``all``, functions are listed one line each (what changed in them),
-    not node by node."""
+    not node by node, and training state is summed up (unless ``slots``)."""
     info = [c for c in diff.changes(area=area, annotations=True) if c.severity == "info"]
+    summed = [] if all or slots else [c for c in info if is_summarised(c)]
+    info = [c for c in info if c not in summed]
     notes = sum(bool(c.annotation) for c in info)
     if not all:
         info = [c for c in info if not c.annotation]
-    entries = info if all or area != "functions" else _functions(diff, info)
-    shown = entries if all else entries[:LISTED]
+    entries = info if all or area != "functions" else function_entries(diff, info)
+    every = all or (slots and area == "variables")
+    shown = entries if every else entries[:LISTED]
     covered = sum(len(_plain_leaves(c)) for c in shown) if entries is not info else len(shown)
     left = len(info) - covered + (0 if all else notes)
     if not shown and area != "variables":
@@ -107,14 +139,17 @@ def _area_lines(diff: ModelDiff, area: str, paint: Paint, all: bool) -> tuple[li
         lines.append("  " + values_summary(diff))
     for c in shown:
         mark = paint("dim", f" [annotation: {c.annotation}]") if c.annotation else ""
-        detail = f": {c.reason}" if c.children else _detail(c)
+        detail = f": {c.reason}" if c.children else change_detail(c)
         lines.append(f"  {MARKERS[c.kind]} {'/'.join(c.path[1:])}{detail}{mark}")
-    if not all and len(entries) > len(shown):
+    if len(entries) > len(shown):
         lines.append(paint("dim", f"  ... {len(entries) - len(shown)} more in {area}"))
+    if summed:  # after the weights: what a reader of two trainings looks at first
+        listed = "listed with --slots or --all"
+        lines += [f"  {line}; {listed}" for line in training_state_lines(diff)]
     return lines, left
 
 
-def _functions(diff: ModelDiff, info: list[Change]) -> list[Change]:
+def function_entries(diff: ModelDiff, info: list[Change]) -> list[Change]:
     """One entry per function holding an info change: the function's own Change."""
     wanted = {c.path[:3] for c in info}
     return [
@@ -129,7 +164,7 @@ def _plain_leaves(change: Change) -> list[Change]:
     return [c for c in change.walk() if not c.children and not c.annotation]
 
 
-def _detail(c: Change) -> str:
+def change_detail(c: Change) -> str:
     """ ": before -> after" for short plain values, else the reason."""
     plain_types = (str, int, float, type(None))
     if (

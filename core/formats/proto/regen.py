@@ -2,7 +2,11 @@
 
 Reads the serialized FileDescriptorProtos embedded in the installed TensorFlow's ``*_pb2.py``
 sources (as text, so TensorFlow's ``__init__`` does not run) and writes one FileDescriptorSet,
-``tf_schemas.binpb``, with every file the roots below need. It then imports TensorFlow once
+``tf_schemas.binpb``, with every file the roots below need. TF Serving's ``PredictionLog``
+(the records of a warmup file) comes the same way from the ``tensorflow-serving-api``
+wheel's sources; it only needs to be unpacked beside TensorFlow
+(``pip install --no-deps tensorflow-serving-api``: it names ``tensorflow``, not
+``tensorflow-cpu``, as its dependency). It then imports TensorFlow once
 to dump the registry of op definitions (``tf_ops.binpb``, an OpList), used to fill stripped
 default attrs and to mark stateful ops without TensorFlow at run time.
 """
@@ -31,6 +35,7 @@ ROOTS = [
     "tensorflow/core/framework/op_def.proto",
     "tensorflow/core/example/example.proto",
     "tensorflow/python/training/checkpoint_state.proto",
+    "tensorflow_serving/apis/prediction_log.proto",
 ]
 
 
@@ -39,6 +44,13 @@ def _site_root() -> Path:
     if spec is None or spec.origin is None:
         sys.exit("regen needs tensorflow installed: pip install -e .[tf]")
     return Path(spec.origin).parent.parent
+
+
+def _serving_root() -> Path:
+    spec = importlib.util.find_spec("tensorflow_serving")
+    if spec is None or not spec.submodule_search_locations:
+        sys.exit("regen needs TF Serving's schemas: pip install --no-deps tensorflow-serving-api")
+    return Path(next(iter(spec.submodule_search_locations))).parent
 
 
 def _serialized_file(pb2_path: Path) -> bytes:
@@ -61,7 +73,19 @@ def _well_known(name: str) -> descriptor_pb2.FileDescriptorProto:
     return proto
 
 
-def build_descriptor_set(site: Path) -> descriptor_pb2.FileDescriptorSet:
+def _pb2_source(name: str, site: Path, serving: Path) -> Path:
+    """Where the generated module of ``name`` lives: TF Serving's wheel for its own files;
+    TensorFlow keeps XLA's and TSL's (``xla/tsl/...``) under ``tensorflow/compiler/``."""
+    module = name.replace(".proto", "_pb2.py")
+    if name.startswith("tensorflow_serving/"):
+        return serving / module
+    for candidate in (site / module, site / "tensorflow" / "compiler" / module):
+        if candidate.is_file():
+            return candidate
+    return site / module
+
+
+def build_descriptor_set(site: Path, serving: Path) -> descriptor_pb2.FileDescriptorSet:
     done: dict[str, descriptor_pb2.FileDescriptorProto] = {}
     order: list[str] = []
 
@@ -72,7 +96,7 @@ def build_descriptor_set(site: Path) -> descriptor_pb2.FileDescriptorSet:
             proto = _well_known(name)
         else:
             proto = descriptor_pb2.FileDescriptorProto.FromString(
-                _serialized_file(site / name.replace(".proto", "_pb2.py"))
+                _serialized_file(_pb2_source(name, site, serving))
             )
         done[name] = proto
         for dep in proto.dependency:
@@ -95,8 +119,7 @@ def dump_op_list() -> bytes:
 
 
 def main() -> None:
-    site = _site_root()
-    fds = build_descriptor_set(site)
+    fds = build_descriptor_set(_site_root(), _serving_root())
     SCHEMAS.write_bytes(fds.SerializeToString(deterministic=True))
     print(f"wrote {SCHEMAS.name}: {len(fds.file)} files")
     OPS.write_bytes(dump_op_list())

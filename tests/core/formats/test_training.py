@@ -3,9 +3,13 @@ the folder opens as its newest step, and two steps compare by their variable del
 
 from __future__ import annotations
 
+import os
+import shutil
+
 import numpy as np
 
 from smlens.core import open_model
+from smlens.core.analysis.summary import model_summary
 from smlens.core.diff.model_diff import diff_models
 from smlens.core.formats.training import find_training_folder, step_of
 from tests.fixtures.training import EXPORT, STEPS
@@ -51,3 +55,15 @@ def test_two_steps_compare_by_their_variable_deltas(models):
 def test_a_saved_model_or_a_single_checkpoint_is_no_training_folder(models):
     assert find_training_folder(models.path("keras_export")) is None
     assert find_training_folder(models.path("training_folder") / EXPORT) is None
+
+
+def test_a_state_file_naming_a_prefix_too_long_for_the_file_system(models, tmp_path):
+    folder = tmp_path / "run"
+    shutil.copytree(models.path("training_folder"), folder)
+    state = folder / "checkpoint"
+    too_long = "a" * (os.pathconf(folder, "PC_NAME_MAX") + 1)
+    state.write_text(state.read_text() + f'all_model_checkpoint_paths: "{too_long}"\n')
+    found = find_training_folder(folder)  # the name is passed over, the steps stay
+    assert [c.step for c in found.checkpoints] == list(STEPS)
+    summary = model_summary(open_model(folder))
+    assert [c["step"] for c in summary["training_folder"]["checkpoints"]] == list(STEPS)

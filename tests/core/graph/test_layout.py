@@ -253,3 +253,20 @@ def test_layout_reports_progress_and_can_be_cancelled(models):
     with pytest.raises(Cancelled):
         layout_graph(view, cancelled=lambda: polls.append(1) or len(polls) > 2)
     assert len(polls) == 3
+
+
+def test_a_node_sits_over_the_middle_of_the_wide_scopes_it_feeds(models):
+    """The .meta of a wide TF1 graph: ParseExample feeds 18 feature scopes 700 px wide each;
+    drawn over their middle, not at the far left of a 13,000 px row (where igraph's unit
+    positions, spread to the boxes' widths, left it: BALANCE_SWEEPS = 0 shows it)."""
+    from tests.fixtures.wide_tf1 import FEATURES
+
+    model = open_model(models.path("wide_meta") / "model.ckpt-100.meta")
+    graph = build_graph(model, model.meta_graphs[0])
+    h = build_hierarchy(graph)
+    layout = layout_graph(visible_graph(graph, h, {"ParseExample", *FEATURES}))
+    parse = layout.rects["ParseExample/"]
+    features = [layout.rects[f"{name}/"] for name in FEATURES]
+    middle = sum(r.cx for r in features) / len(features)
+    span = max(r.x + r.w for r in features) - min(r.x for r in features)
+    assert abs(parse.cx - middle) < span / 4

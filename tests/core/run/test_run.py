@@ -400,7 +400,6 @@ def _during_first_call(action):
 
     def act() -> None:
         if calling.wait(120):
-            time.sleep(0.3)
             action()
 
     thread = threading.Thread(target=act, daemon=True)
@@ -439,19 +438,25 @@ def test_a_worker_killed_mid_run_is_worker_crashed_and_the_next_run_works(models
 FAKE_WORKER = """
 import json, os, signal, sys, time
 mode = sys.argv[1]
+print(f"fake worker: importing, pid {os.getpid()}", file=sys.stderr, flush=True)
 if mode == "no-start":
     sys.exit("cannot start: libcudart.so.12 not found")
+if mode == "slow-start":
+    time.sleep(600)
 print(json.dumps({"type": "ready", "tf_version": "fake"}), flush=True)
 for line in sys.stdin:
     if mode == "segfault":
         print("Fatal Python error: Segmentation fault", file=sys.stderr, flush=True)
         os.kill(os.getpid(), signal.SIGSEGV)
+    calling = {"type": "progress", "id": json.loads(line)["id"], "fraction": 0.5}
+    print(json.dumps({**calling, "text": "first call"}), flush=True)
     time.sleep(600)
 """
 
 
-def _fake(mode: str) -> RunEngine:
-    return RunEngine(worker_command=(sys.executable, "-c", FAKE_WORKER, mode))
+def _fake(mode: str, log=None) -> RunEngine:
+    """An engine whose worker is FAKE_WORKER in ``mode``; ``log`` gets its stderr lines."""
+    return RunEngine(worker_command=(sys.executable, "-c", FAKE_WORKER, mode), log=log)
 
 
 def _run_keras(engine: RunEngine, models, **kw):
@@ -496,18 +501,69 @@ def test_restart_gives_a_fresh_ready_worker():
         assert fake.running and fake.pid != first and fake.tf_version == "fake"
 
 
+def _gone(pid: int) -> bool:
+    """The process has ended and been reaped (the engine waits for the worker it drops)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    return False
+
+
 @pytest.mark.parametrize("how", ["stop", "kill", "cancelled hook"])
-def test_stopping_a_call_raises_run_cancelled(models, how):
+@pytest.mark.parametrize("when", ["before the worker starts", "while it starts", "mid-call"])
+def test_stopping_a_call_raises_run_cancelled(models, how, when):
+    """A stop, a kill or the cancelled hook ends the call wherever it is, at once; the
+    worker it started is gone. Each moment is reached through a hook, never a timer."""
+    stopped = threading.Event()
+    spawned: list[int] = []
+    fake = _fake("slow-start" if when != "mid-call" else "hang")
+
+    def act() -> None:
+        if how == "cancelled hook":
+            stopped.set()
+        else:
+            getattr(fake, how)()
+
+    def progress(fraction: float, text: str) -> None:
+        if (when, text) in (
+            ("before the worker starts", "starting TensorFlow"),
+            ("mid-call", "first call"),
+        ):
+            spawned.append(fake.pid)
+            act()
+
+    def log(line: str) -> None:  # the worker process exists and is importing
+        if line.startswith("fake worker: importing") and when == "while it starts":
+            spawned.append(int(line.rsplit(" ", 1)[1]))
+            act()
+
+    fake.log = log
+    with fake, pytest.raises(RunCancelled, match="stopped"):
+        _run_keras(fake, models, progress=progress, cancelled=stopped.is_set)
+
+    assert not fake.running and fake.pid is None
+    if when == "before the worker starts":
+        assert spawned == [None]  # stopped before a process was made: none was
+    else:
+        assert len(spawned) == 1 and _gone(spawned[0])
+
+
+def test_a_stop_between_calls_does_not_stop_the_next(models):
     with _fake("hang") as fake:
-        deadline = time.monotonic() + 0.5
-        cancelled = (lambda: time.monotonic() > deadline) if how == "cancelled hook" else None
-        if how != "cancelled hook":
-            threading.Timer(0.5, getattr(fake, how)).start()
+        fake.stop()
+        fake.kill()
+        calling = threading.Event()
 
-        with pytest.raises(RunCancelled, match="stopped"):
-            _run_keras(fake, models, cancelled=cancelled)
+        def progress(fraction: float, text: str) -> None:
+            if text == "first call":
+                calling.set()
+                fake.stop()
 
-        assert not fake.running
+        with pytest.raises(RunCancelled):
+            _run_keras(fake, models, progress=progress)
+
+        assert calling.is_set()  # the earlier stop and kill did not end this call early
 
 
 # -- the command line -----------------------------------------------------------------------

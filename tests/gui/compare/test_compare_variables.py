@@ -82,3 +82,30 @@ def test_identical_variable_needs_no_histogram(qtbot, models):
     assert "identical in A and B" in panel.caption.text()
     assert not panel.plot.isVisibleTo(panel)
     assert panel.histogram is None
+
+
+def test_trained_twice_shows_the_weights_first_and_the_rest_one_click_away(qtbot, tmp_path):
+    tf = pytest.importorskip("tensorflow")
+    from tests.fixtures.trained import STEPS, keras_classifier, keras_roles
+
+    truth = {}
+    for side, seed, steps in (("a", 0, STEPS), ("b", 1, 2 * STEPS)):
+        model = keras_classifier(seed=seed, steps=steps)
+        tf.saved_model.save(model, str(tmp_path / side))
+        truth = keras_roles(model)
+    view = CompareView()
+    qtbot.addWidget(view)
+    with qtbot.waitSignal(view.diff_ready, timeout=DIFF_MS):
+        view.compare(tmp_path / "a", tmp_path / "b")
+    panel = view.variables
+    weights = {name for name, (role, _, _) in truth.items() if role == "weight"}
+    assert panel.role_bar.group == "weights" and set(panel.names()) == weights
+    panel.role_bar.buttons["optimizer"].click()
+    assert set(panel.names()) == {n for n, t in truth.items() if t[0].startswith("optimizer")}
+    moment = next(n for n, t in truth.items() if t[0] == "optimizer_state")
+    panel.role_bar.buttons["metrics"].click()
+    assert panel.select_variable(moment)  # switches to every role to show it
+    assert panel.role_bar.group == "all" and len(panel.names()) == len(truth)
+    row = panel.names().index(moment)
+    tip = panel.table_model.index(row, 0).data(Qt.ItemDataRole.ToolTipRole)
+    assert f"of the weight {truth[moment][1]}" in tip

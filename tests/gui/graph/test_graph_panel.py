@@ -13,6 +13,7 @@ from PySide6.QtCore import QPoint, QPointF, QSettings, Qt
 from PySide6.QtGui import QImage
 
 from smlens.core import open_model
+from smlens.core.formats import proto
 from smlens.core.graph.build import find_function_for_signature
 from smlens.core.graph.nav import wrapped_callee
 from smlens.core.graph.query import search_nodes, trace
@@ -252,8 +253,24 @@ def test_tf1_loop_draws_its_way_back_as_feedback_edges(qtbot, panel, models):
     _open(qtbot, panel, open_model(models.path("tf1_while")), "main")
     with qtbot.waitSignal(panel.layout_applied, timeout=WAIT_MS):
         panel.expand_all()
-    assert "feedback" in panel.scene.data.route_styles
-    assert "control" in panel.scene.data.route_styles or "data" in panel.scene.data.route_styles
+    drawn = panel.scene.data
+    feedback = {
+        (r.edge.src, r.edge.dst)
+        for r, style in zip(drawn.routes, drawn.route_styles, strict=True)
+        if style == "feedback"
+    }
+    # The loop's way back, from the GraphDef TensorFlow wrote: each NextIteration feeds a Merge.
+    graph_def = proto.GraphDef.FromString((models.path("tf1_while") / "while.pb").read_bytes())
+    ops = {node.name: node.op for node in graph_def.node}
+    back_edges = {
+        (source, node.name)
+        for node in graph_def.node
+        if node.op == "Merge"
+        for source in (name.split(":")[0].lstrip("^") for name in node.input)
+        if ops[source] == "NextIteration"
+    }
+    assert len(back_edges) == 2  # the loop's two variables
+    assert feedback == back_edges
 
 
 def test_export_png_and_svg(qtbot, panel, models, tmp_path):

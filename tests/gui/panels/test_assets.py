@@ -20,7 +20,7 @@ PANEL = AssetPanel
 @pytest.fixture
 def lookup_copy(models, tmp_path) -> Path:
     """The lookup model plus a large vocabulary, files of 9, 10 and 100 bytes, and a binary
-    warm-up file under assets.extra/."""
+    file under assets.extra/ (blob.bin), also written as a corrupt warmup file."""
     folder = tmp_path / "lookup"
     shutil.copytree(models.path("lookup"), folder)
     assets = folder / "assets"
@@ -28,6 +28,7 @@ def lookup_copy(models, tmp_path) -> Path:
     for size in (9, 10, 100):
         (assets / f"size_{size}.txt").write_text("x" * size)
     (folder / "assets.extra").mkdir()
+    (folder / "assets.extra" / "blob.bin").write_bytes(bytes(range(256)) * 4)
     (folder / "assets.extra" / "tf_serving_warmup_requests").write_bytes(bytes(range(256)) * 4)
     return folder
 
@@ -80,12 +81,32 @@ def test_large_text_shows_its_first_lines_and_the_full_line_count(panel, lookup_
 
 def test_binary_extra_file_gets_a_hex_preview(panel, lookup_copy, qtbot):
     panel.set_model(open_model(lookup_copy))
-    row = next(r for r in _table(panel) if r[0] == "tf_serving_warmup_requests")
+    row = next(r for r in _table(panel) if r[0] == "blob.bin")
     assert row[1:3] == ["1.0 KiB", "assets.extra"]
-    _select(panel, qtbot, "tf_serving_warmup_requests")
+    _select(panel, qtbot, "blob.bin")
     first = panel.preview_edit.toPlainText().splitlines()[0]
     assert first == "00000000  00 01 02 03 04 05 06 07 08 09 0a 0b 0c 0d 0e 0f  |................|"
     assert panel.preview.binary and "binary" in panel.info_label.text()
+
+
+def test_a_warmup_file_lists_its_records_with_signature_keys_dtypes_and_shapes(
+    panel, models, qtbot
+):
+    with qtbot.waitSignal(panel.preview_loaded, timeout=10_000):  # first by name: selected
+        panel.set_model(open_model(models.path("warmup")))
+    assert panel.selected_path() == "assets.extra/tf_serving_warmup_requests"
+    lines = panel.preview_edit.toPlainText().splitlines()
+    assert lines[0].startswith("Warmup file assets.extra/tf_serving_warmup_requests: 5 records")
+    assert lines[1].split() == ["0", "predict", "predict", "x", "float32", "(2,", "3)"]
+    assert lines[2].split() == ["1", "classify", "classify", "2", "tf.Examples"]
+    assert "every record fits its signature" in panel.info_label.text()
+
+
+def test_a_corrupt_warmup_file_says_where_it_breaks(panel, lookup_copy, qtbot):
+    panel.set_model(open_model(lookup_copy))
+    _select(panel, qtbot, "tf_serving_warmup_requests")
+    assert "corrupted record 0 (byte 0)" in panel.preview_edit.toPlainText()
+    assert "TF Serving would fail to load it" in panel.info_label.text()
 
 
 def test_previewing_never_writes_into_the_model_folder(panel, lookup_copy, qtbot):

@@ -67,7 +67,7 @@ def test_keras_parameters_count_each_variable_once(panel, models):
     expected = sum(int(tf.size(v)) for v in loaded.variables)
     assert expected == 10 * 8 + 8 + 8 * 1 + 1
     assert _number(panel.values["parameters"]) == expected
-    assert _number(panel.values["variables"]) == len(loaded.variables)
+    assert _number(panel.values["weights"]) == len(loaded.variables)
     # model.export() stores every variable under two keys; the overview says so.
     entries = _number(panel.values["checkpoint_entries"])
     assert entries == len(model.variables) == 2 * len(loaded.variables)
@@ -80,9 +80,12 @@ def test_parameters_of_a_tf1_checkpoint_match_tensorflows_reader(panel, models):
     panel.set_model(open_model(path))
     reader = tf.train.load_checkpoint(str(path / "model.ckpt"))
     shapes = reader.get_variable_to_shape_map()
+    # tf.compat.v1.train.get_or_create_global_step() names its counter so: no weight
+    step = shapes.pop(tf.compat.v1.GraphKeys.GLOBAL_STEP)
     expected = sum(int(tf.reduce_prod(s)) if s else 1 for s in shapes.values())
+    assert step == [] and _number(panel.values["optimizer_scalars"]) == 1
     assert _number(panel.values["parameters"]) == expected
-    assert _number(panel.values["variables"]) == len(shapes)
+    assert _number(panel.values["weights"]) == len(shapes)
 
 
 def test_parameters_leave_out_optimizer_slots(panel, models):
@@ -96,11 +99,15 @@ def test_parameters_leave_out_optimizer_slots(panel, models):
         for k, s in tf.train.list_variables(str(model.checkpoint.prefix))
         if k != "_CHECKPOINTABLE_OBJECT_GRAPH"
     ]
+    # tf.train.Checkpoint(net=net, optimizer=optimizer): the net's weights, their slots,
+    # and the optimizer's own beta powers
     slots = [(k, s) for k, s in stored if ".OPTIMIZER_SLOT" in k]
-    weights = [(k, s) for k, s in stored if ".OPTIMIZER_SLOT" not in k]
-    assert slots
-    assert _number(panel.values["optimizer_slots"]) == len(slots)
-    assert _number(panel.values["variables"]) == len(weights)
+    weights = [(k, s) for k, s in stored if k.startswith("net/") and (k, s) not in slots]
+    scalars = [(k, s) for k, s in stored if k.startswith("optimizer/")]
+    assert slots and scalars and len(slots) + len(weights) + len(scalars) == len(stored)
+    assert _number(panel.values["optimizer_state"]) == len(slots)
+    assert _number(panel.values["optimizer_scalars"]) == len(scalars)
+    assert _number(panel.values["weights"]) == len(weights)
     expected = sum(int(tf.reduce_prod(s)) if s else 1 for _, s in weights)
     assert _number(panel.values["parameters"]) == expected
 
@@ -215,7 +222,7 @@ def test_share_never_rounds_a_part_away(n, total, text):
     assert share(n, total) == text
 
 
-def test_largest_variables_leave_out_optimizer_slots_unless_asked(panel, models):
+def test_largest_variables_leave_out_training_state_unless_asked(panel, models):
     model = open_model(models.path("ckpt_optimizer"))
     panel.set_model(model)
     names = [
@@ -317,3 +324,44 @@ def test_a_graph_without_signatures_counts_the_feeds_and_fetches_found(panel, mo
     assert _number(panel.values["fetches_found"]) == len(MODEL_OUTPUTS)
     panel.set_model(open_model(models.path("keras_export")))
     assert "feeds_found" not in panel.values
+
+
+@pytest.mark.tf
+def test_keras_training_state_is_counted_apart_from_the_weights(panel, tmp_path):
+    import tensorflow as tf
+
+    from tests.fixtures.trained import keras_classifier
+
+    keras_model = keras_classifier()
+    tf.saved_model.save(keras_model, str(tmp_path))
+    panel.set_model(open_model(tmp_path))
+    assert _number(panel.values["weights"]) == len(keras_model.weights)
+    params = sum(int(tf.size(w.value)) for w in keras_model.weights)
+    assert _number(panel.values["parameters"]) == params
+    optimizer = len(keras_model.optimizer.variables)
+    state = _number(panel.values["optimizer_state"])
+    assert state == 2 * len(keras_model.trainable_variables)  # Adam: two moments a weight
+    assert state + _number(panel.values["optimizer_scalars"]) == optimizer
+    assert _number(panel.values["metrics"]) == sum(len(m.variables) for m in keras_model.metrics)
+    count = panel.largest.topLevelItemCount()
+    names = {panel.largest.topLevelItem(i).text(0) for i in range(count)}
+    weight_names = {w.value.name.split(":")[0] for w in keras_model.weights}
+    assert names and names <= weight_names  # the 200-bucket AUC counters are no weights
+
+
+@pytest.fixture(scope="module")
+def shuffle_export(tf, tmp_path_factory):
+    from tests.core.analysis.release_exports import export_stateless_shuffle
+
+    return export_stateless_shuffle(tf, tmp_path_factory.mktemp("overview") / "shuffle")
+
+
+def test_the_release_line_names_the_op_that_sets_it(panel, qtbot, shuffle_export):
+    from tests.core.analysis.release_exports import SHUFFLE_OP, SHUFFLE_SINCE
+
+    with qtbot.waitSignal(panel.releases_shown):
+        panel.show_model(open_model(shuffle_export))
+
+    needs = panel.values["release_needs"].text()
+    assert needs.startswith(f"TensorFlow >= {SHUFFLE_SINCE} (op {SHUFFLE_OP} since ")
+    assert panel.values["release_graphdef"].text().startswith("producer ")

@@ -19,11 +19,13 @@ from smlens.gui.panels.variables import (
     KEY,
     NAME,
     PARAMS,
+    ROLE,
     SHAPE,
     SLOT_OF,
     VariablePanel,
     parameter_count,
 )
+from tests.fixtures.trained import keras_classifier, keras_roles
 
 PANEL = VariablePanel
 
@@ -142,17 +144,70 @@ def test_clicking_a_row_shows_that_tensor(panel, models, qtbot):
     np.testing.assert_array_equal(panel.tensor_view.data.array, np.ones((3, 2), np.float32))
 
 
-def test_optimizer_slots_are_listed_but_muted(panel, models):
+def test_optimizer_slots_are_one_click_away_and_muted(panel, models):
     model = open_model(models.path("ckpt_optimizer"))
     panel.set_model(model)
     slots = {v.key for v in model.variables if v.slot_of is not None}
-    assert len(slots) == 4 and panel.proxy.rowCount() == len(model.variables)
+    assert len(slots) == 4
+    assert set(_column(panel, NAME)) == {"kernel", "bias"}  # the weights, by default
+    assert panel.count_label.text() == "2 of 8 variables · 8 parameters"  # 3 x 2 kernel, 2 bias
+    panel.role_bar.buttons["all"].click()
+    assert panel.proxy.rowCount() == len(model.variables)
     assert not panel.table.isColumnHidden(SLOT_OF)
     colors = _column(panel, NAME, Qt.ItemDataRole.ForegroundRole)
+    weights = {"net/kernel/.ATTRIBUTES/VARIABLE_VALUE", "net/bias/.ATTRIBUTES/VARIABLE_VALUE"}
     for key, color in zip(_column(panel, KEY), colors, strict=True):
-        assert (color is not None and QColor(color) == QColor(current().muted)) == (key in slots)
+        assert (color is not None and QColor(color) == QColor(current().muted)) == (
+            key not in weights
+        )
     assert {"kernel (m)", "kernel (v)", "bias (m)", "bias (v)"} <= set(_column(panel, SLOT_OF))
-    assert panel.count_label.text() == "8 variables · 10 parameters"  # slots are no parameters
+    assert panel.count_label.text() == "8 variables · 8 parameters"  # nor slots, nor beta powers
+
+
+def _saved_keras_model(tmp_path):
+    import tensorflow as tf
+
+    model = keras_classifier()
+    tf.saved_model.save(model, str(tmp_path))
+    return model, keras_roles(model)
+
+
+@pytest.mark.tf
+def test_keras_training_state_is_grouped_by_role(panel, tmp_path):
+    keras_model, truth = _saved_keras_model(tmp_path)
+    panel.set_model(open_model(tmp_path))
+    bar = panel.role_bar
+    assert not bar.isHidden() and bar.group == "weights"
+    assert set(_column(panel, NAME)) == {name for name, t in truth.items() if t[0] == "weight"}
+    optimizer = len(keras_model.optimizer.variables)
+    metrics = sum(len(m.variables) for m in keras_model.metrics)
+    assert bar.buttons["optimizer"].text() == f"Optimizer {optimizer}"
+    assert bar.buttons["metrics"].text() == f"Metrics {metrics}"
+    assert bar.buttons["other"].isHidden()
+    bar.buttons["optimizer"].click()
+    shown = dict(zip(_column(panel, NAME), _column(panel, SLOT_OF), strict=True))
+    expected = {name: t[1] for name, t in truth.items() if t[0].startswith("optimizer")}
+    assert set(shown) == set(expected)
+    for name, owner in expected.items():
+        assert shown[name].startswith(f"{owner} (") if owner else shown[name] == ""
+    bar.buttons["metrics"].click()
+    assert set(_column(panel, ROLE)) == {"metric"}
+    assert len(_column(panel, NAME)) == metrics
+    params = sum(int(np.prod(w.shape)) for w in keras_model.weights)
+    assert panel.count_label.text() == f"{metrics} of {len(truth)} variables · {params} parameters"
+
+
+@pytest.mark.tf
+def test_selecting_an_optimizer_moment_shows_its_role(panel, tmp_path, qtbot):
+    _, truth = _saved_keras_model(tmp_path)
+    model = open_model(tmp_path)
+    panel.set_model(model)
+    moment = next(v for v in model.variables if truth[v.name][0] == "optimizer_state")
+    with qtbot.waitSignal(panel.tensor_view.loaded, timeout=10_000):
+        assert panel.select_variable(moment.key)
+    assert panel.role_bar.group == "all"  # switched to show the row
+    assert panel.selected_variable().key == moment.key
+    assert f"of the weight {truth[moment.name][1]}" in panel.tensor_view.caption_text()
 
 
 def test_a_model_without_values_says_so_on_selection(panel, tmp_path, qtbot):

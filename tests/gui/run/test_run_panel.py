@@ -6,20 +6,25 @@ from __future__ import annotations
 
 import os
 import signal
+import sys
 import threading
 
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication
 
 from smlens.core import open_model
+from smlens.core.run.availability import INSTALL_COMMAND, NO_GPU_VISIBLE, NO_TENSORFLOW
+from smlens.core.run.client import RunEngine
 from smlens.core.run.deltas import load_outputs
 from smlens.core.run.inputs import InputSource
 from smlens.gui.base.tasks import TaskRunner, tasks_running
 from smlens.gui.run.outputs import DELTA, DEVICE, DTYPE, KEY, MIN, SHAPE
 from smlens.gui.run.panel import NO_GPU, RunPanel
+from smlens.gui.window import help
 from smlens.resources import sample_path
-from tests.core.run.test_run import direct_call
+from tests.core.run.test_run import FAKE_WORKER, direct_call
 
 TIMEOUT = 120_000  # ms: the worker imports TensorFlow, then loads the model
 
@@ -95,7 +100,7 @@ def test_the_cpu_is_listed_and_a_missing_gpu_is_said_plainly(qtbot, panel, model
     if not any(d.device_type == "GPU" for d in panel.state.devices):
         assert panel.device_note.text().startswith(NO_GPU)
         gpu = combo.model().item(combo.count() - 1)
-        assert gpu.text() == "GPU — none found" and not gpu.isEnabled()
+        assert gpu.text() == NO_GPU_VISIBLE and not gpu.isEnabled()
     assert f"worker pid {panel.state.engine.pid}" in panel.worker_label.text()
 
 
@@ -187,6 +192,45 @@ def test_stop_ends_a_long_run_and_restart_gives_a_fresh_worker(qtbot, panel, mod
     qtbot.waitUntil(lambda: not panel.busy, timeout=TIMEOUT)
     assert panel.state.engine.running and panel.state.engine.pid != first
     assert panel.status_label.text() == "Fresh worker ready"
+
+
+@pytest.mark.parametrize("starter", ["the run", "the device listing"])
+def test_stop_during_the_workers_start_ends_the_run_and_leaves_no_worker(qtbot, models, starter):
+    """Stop pressed while TensorFlow is still importing in the worker (its first seconds):
+    the run ends as stopped and the start with it, whether the run or the device listing
+    started the worker. The fake worker never gets ready: only Stop can end this."""
+    started = threading.Event()
+    pids: list[int] = []
+
+    def log(line: str) -> None:  # on the engine's reader thread: the worker process exists
+        if line.startswith("fake worker: importing"):
+            pids.append(int(line.rsplit(" ", 1)[1]))
+            started.set()
+
+    engine = RunEngine(worker_command=(sys.executable, "-c", FAKE_WORKER, "slow-start"), log=log)
+    panel = RunPanel(engine=engine)
+    qtbot.addWidget(panel)
+    _open(panel, models, "keras_export")
+    if starter == "the device listing":
+        panel.list_devices()
+    else:
+        assert panel.run()
+    assert started.wait(60)
+    if starter == "the device listing":
+        assert panel.run()  # waits its turn behind the start
+    assert panel.busy and panel.stop_button.isEnabled() and not panel.run_button.isEnabled()
+
+    panel.stop_button.click()
+    qtbot.waitUntil(lambda: not (panel.busy or panel._device_runner.busy), timeout=20_000)
+
+    assert panel.status_label.text() == "Stopped" and panel.error_label.text().startswith("Stopped")
+    assert panel.run_button.isEnabled() and not panel.stop_button.isEnabled()
+    assert not engine.running and engine.pid is None and not panel.state.runs
+    assert len(pids) == 1
+    with pytest.raises(ProcessLookupError):  # ended and reaped: no worker left
+        os.kill(pids[0], 0)
+    assert panel.worker_label.text() == "worker not running"
+    panel.shutdown()
 
 
 def test_outputs_save_as_npz_and_compare_with_runs_and_files(qtbot, panel, models, tmp_path):
@@ -311,3 +355,61 @@ def test_tensorflow_waits_while_a_task_runs_and_while_the_panel_is_behind_a_tab(
     with qtbot.waitSignal(other.finished, timeout=10_000):
         release.set()
     panel._device_timer.stop()  # the rest (it lists them) is the test above, with TensorFlow
+
+
+def _hide_tensorflow_from_the_worker(tmp_path, monkeypatch) -> None:
+    """A `tensorflow` package first on the worker's PYTHONPATH whose import fails, as it does
+    where TensorFlow is not installed; this process keeps its own TensorFlow."""
+    shadow = tmp_path / "shadow" / "tensorflow"
+    shadow.mkdir(parents=True)
+    (shadow / "__init__.py").write_text(
+        "raise ImportError(\"No module named 'tensorflow'\")\n", encoding="utf-8"
+    )
+    monkeypatch.setenv("PYTHONPATH", str(shadow.parent))
+
+
+@pytest.mark.parametrize("first", ["the device listing", "a run"])
+def test_without_tensorflow_the_panel_says_how_to_install_it_and_runs_nothing(
+    qtbot, tmp_path, monkeypatch, first
+):
+    _hide_tensorflow_from_the_worker(tmp_path, monkeypatch)
+    panel = RunPanel()
+    qtbot.addWidget(panel)
+    panel.set_model(open_model(sample_path()))
+    if first == "a run":
+        assert panel.run()
+    else:
+        panel.list_devices()
+    qtbot.waitUntil(lambda: not (panel.busy or panel._device_runner.busy), timeout=TIMEOUT)
+
+    reason = panel.tensorflow_label.text()
+    assert not panel.tensorflow_frame.isHidden() and INSTALL_COMMAND in reason
+    assert "No module named 'tensorflow'" in reason
+    assert not panel.run_button.isEnabled() and panel.run_button.toolTip() == reason
+    assert panel.device_combo.currentText() == NO_TENSORFLOW and panel.device_combo.count() == 1
+    assert panel.error_frame.isHidden() and not panel.state.runs
+    assert not panel.state.engine.running and panel.state.engine.pid is None
+    assert not panel.run()  # the Ctrl+Enter path is refused too
+    panel.copy_install_button.click()
+    assert QApplication.clipboard().text() == INSTALL_COMMAND
+    about = help.about_text("settings.ini", "sample", panel.tensorflow_status())
+    assert "TensorFlow: not found (No module named 'tensorflow')" in about
+    assert INSTALL_COMMAND in about
+    panel.shutdown()
+
+
+def test_with_tensorflow_about_and_the_panel_agree_and_no_gpu_is_said(qtbot, panel):
+    panel.set_model(open_model(sample_path()))
+    panel.list_devices()
+    qtbot.waitUntil(lambda: panel.state.devices is not None, timeout=TIMEOUT)
+
+    import tensorflow as tf
+
+    assert panel.tensorflow_frame.isHidden() and panel.run_button.isEnabled()
+    about = help.about_text("settings.ini", "sample", panel.tensorflow_status())
+    assert f"TensorFlow: {tf.__version__}, imported by the run worker" in about
+    combo = panel.device_combo
+    texts = [combo.itemText(i) for i in range(combo.count())]
+    assert texts[0].startswith("CPU:0")
+    if not tf.config.list_physical_devices("GPU"):
+        assert texts[-1] == NO_GPU_VISIBLE and not combo.model().item(combo.count() - 1).isEnabled()

@@ -1,0 +1,218 @@
+"""``smlens diff --outputs``: run the signatures both exports share on the same inputs and
+compare what they compute; ``--save-run`` keeps the run, ``--against`` holds B against a
+saved one.
+
+The two halves live apart in core (running is core/run's ``pair``, comparing is
+core/diff's ``outputs``, and neither layer imports the other), so this module joins them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+from smlens.cli.run import RISKY_HINT
+from smlens.core.analysis.scan import RiskyOpsError
+from smlens.core.diff.outputs import (
+    OutputsDiff,
+    Tolerances,
+    compare_signature,
+    parse_tolerances,
+)
+from smlens.core.errors import SmlensError
+from smlens.core.model import MetaGraph, Model
+from smlens.core.run.inputs import FILL_MODES
+from smlens.core.run.limits import DEFAULT_INPUT_BYTES, parse_bytes
+from smlens.core.run.pair import (
+    InputFlags,
+    PairCalls,
+    PairPlan,
+    engines_for,
+    plan_from_flags,
+    plan_from_warmup,
+    run_pairs,
+    shared_signatures,
+    shared_tag_set,
+)
+from smlens.core.run.request import LoadRequest, require_runnable
+from smlens.core.run.saved_run import (
+    SavedCall,
+    SavedRun,
+    SavedSignature,
+    load_run,
+    save_run,
+)
+
+
+def add_output_flags(parser: argparse.ArgumentParser) -> None:
+    """The flags of ``smlens diff --outputs``: smlens run's input flags and the comparison's."""
+    group = parser.add_argument_group("outputs: run both exports on the same inputs")
+    add = group.add_argument
+    add("--outputs", action="store_true", help="run the shared signatures and compare outputs")
+    add("--tag_set", help="the tag-set to run (default: serve)")
+    add("--signature_def", help="run only this signature")
+    add("--inputs", default="", help="'x=file.npy;y=file.npz[name]', as smlens run")
+    add("--input_exprs", default="", help="'x=np.ones((2,3))', as smlens run")
+    add("--input_examples", default="", help="""'inputs=[{"x":[1.0]}]', as smlens run""")
+    add("--fill", choices=FILL_MODES, help="fill the inputs given no value (default: normal)")
+    add("--batch", type=int, default=8, help="size of the unknown first dim with --fill")
+    add("--seed", type=int, default=0, help="random seed for --fill normal|randint (default 0)")
+    add("--max-input-bytes", default=str(DEFAULT_INPUT_BYTES), help="most memory the inputs take")
+    add(
+        "--warmup",
+        nargs="?",
+        const="",
+        metavar="FILE",
+        help="feed the records of A's warmup file (or of FILE)",
+    )
+    add("--atol", action="append", default=[], help="1e-5, or key:1e-3 for one output")
+    add("--rtol", action="append", default=[], help="1e-5, or key:1e-3 for one output")
+    add("--save-run", metavar="FILE.npz", help="keep the inputs and both sides' outputs")
+    add("--against", metavar="FILE.npz", help="compare B with a saved run instead of running A")
+    add("--device", default="cpu", help="cpu, gpu or gpu:N for both sides")
+    add("--device-a", help="A's device (default: --device)")
+    add("--device-b", help="B's device (default: --device)")
+    add(
+        "--parallel",
+        action="store_true",
+        help="two workers started in parallel (default: one worker loads both)",
+    )
+    add("--timeout", type=float, help="give up a call after this many seconds")
+    add("--allow-risky-ops", action="store_true", help="run even with file or system ops")
+    add("--load", action="append", default=[], metavar="NAME", help="as smlens run --load")
+
+
+def wants_outputs(args: argparse.Namespace) -> bool:
+    return bool(args.outputs or args.against or args.save_run or args.warmup is not None)
+
+
+def _flags(args: argparse.Namespace) -> InputFlags:
+    given = args.inputs or args.input_exprs or args.input_examples or args.fill
+    return InputFlags(
+        inputs=args.inputs,
+        input_exprs=args.input_exprs,
+        input_examples=args.input_examples,
+        fill=args.fill if given else "normal",
+        batch=args.batch,
+        seed=args.seed,
+        max_bytes=parse_bytes(args.max_input_bytes),
+    )
+
+
+def _target(args, model: Model, mg: MetaGraph, device: str) -> LoadRequest:
+    require_runnable(model)
+    try:
+        return LoadRequest(
+            model=model,
+            meta_graph=mg,
+            device=device,
+            allow_risky_ops=args.allow_risky_ops,
+            loads=tuple(args.load),
+        )
+    except RiskyOpsError as e:
+        raise RiskyOpsError(e.path, e.scan, RISKY_HINT) from None
+
+
+def diff_outputs(args: argparse.Namespace, a: Model | None, b: Model) -> OutputsDiff:
+    """Run (or load, with --against) both sides and compare every output."""
+    tolerances = parse_tolerances(args.atol, args.rtol)
+    if args.save_run:
+        _check_outside(args.save_run, [m for m in (a, b) if m is not None])
+    if args.against:
+        plans, notes, mg_b = _against_plans(args, b)
+        mg_a = None
+    else:
+        mg_a, mg_b = shared_tag_set(a, b, args.tag_set)
+        keys = shared_signatures(mg_a, mg_b, args.signature_def)
+        if args.warmup is not None:
+            plans, notes = plan_from_warmup(a, mg_a, mg_b, keys, args.warmup or None)
+        else:
+            plans, notes = plan_from_flags(mg_a, mg_b, keys, _flags(args), bool(args.signature_def))
+    device_a = args.device_a or args.device
+    device_b = args.device_b or args.device
+    target_b = _target(args, b, mg_b, device_b)
+    target_a = _target(args, a, mg_a, device_a) if a is not None else None
+    engine_a, engine_b = engines_for(args.parallel and a is not None)
+    try:
+        pairs, seconds = run_pairs(
+            plans, target_a, target_b, engine_a, engine_b, timeout=args.timeout
+        )
+    finally:
+        engine_b.close()
+        if engine_a is not engine_b:
+            engine_a.close()
+    if args.save_run:
+        _save(args.save_run, pairs, a, b)
+    how = (
+        f"against the saved run {args.against}"
+        if args.against
+        else "two workers in parallel"
+        if args.parallel
+        else "one worker loading both"
+    )
+    signatures = [_compared(pair, tolerances) for pair in pairs]
+    return OutputsDiff(signatures, how, seconds, baseline=args.against or "", notes=notes)
+
+
+def _compared(pair: PairCalls, tolerances: Tolerances):
+    plan = pair.plan
+    if pair.problem:
+        empty = compare_signature(plan.tag_set, plan.signature, plan.source, [], tolerances)
+        return replace(empty, problem=pair.problem)
+    return compare_signature(plan.tag_set, plan.signature, plan.source, pair.calls, tolerances)
+
+
+def _against_plans(args, b: Model) -> tuple[list[PairPlan], list[str], MetaGraph]:
+    saved = load_run(args.against)
+    notes: list[str] = []
+    plans: list[PairPlan] = []
+    mg_b = None
+    for sig in saved.signatures:
+        if args.signature_def and sig.signature != args.signature_def:
+            continue
+        try:
+            mg = b.meta_graph(args.tag_set or sig.tag_set)
+        except SmlensError as e:
+            notes.append(f"{sig.signature} not run: {e.message}")
+            continue
+        mg_b = mg_b or mg
+        if sig.signature not in mg.signatures:
+            notes.append(f"{sig.signature} not run: B has no such signature")
+            continue
+        if any("a" not in call.outputs for call in sig.calls):
+            notes.append(f"{sig.signature} not run: the saved run holds no outputs of side A")
+            continue
+        plans.append(
+            PairPlan(
+                mg.tag_set,
+                sig.signature,
+                f"{sig.source} (saved)",
+                [call.inputs for call in sig.calls],
+                mg.signatures[sig.signature],
+                baseline=[call.outputs["a"] for call in sig.calls],
+            )
+        )
+    if mg_b is None:
+        raise SmlensError(args.against, "holds no signature B can run")
+    return plans, notes, mg_b
+
+
+def _check_outside(path: str, models: list[Model]) -> None:
+    target = Path(path).resolve()
+    for model in models:
+        if target.is_relative_to(Path(model.path).resolve()):
+            raise SmlensError(path, "will not write into the model folder")
+
+
+def _save(path: str, pairs: list[PairCalls], a: Model | None, b: Model) -> None:
+    signatures = []
+    for pair in pairs:
+        calls = [SavedCall(feed, {"a": out_a, "b": out_b}) for feed, out_a, out_b in pair.calls]
+        signatures.append(
+            SavedSignature(pair.plan.tag_set, pair.plan.signature, pair.plan.source, calls)
+        )
+    models = {"b": str(b.path)} | ({"a": str(a.path)} if a is not None else {})
+    save_run(path, SavedRun(signatures, models))
+    print(f"smlens: saved the run to {path}", file=sys.stderr)

@@ -1,0 +1,42 @@
+"""The graph view's first screen on every kind of graph: after the first paint, an input and
+at least five ops are in view, on a wide TF1 Estimator export, its text form, its frozen
+GraphDef, its ``.meta`` and on a TF2 function."""
+
+from __future__ import annotations
+
+import pytest
+
+from smlens.core import open_model
+from smlens.core.graph.start import READABLE
+from tests.fixtures.wide_tf1 import INPUT
+from tests.gui.graph.panels import graph_panel
+
+WAIT_MS = 60_000
+pytestmark = pytest.mark.tf
+
+# (fixture, file inside it or "", the input the fixture defines)
+KINDS = {
+    "estimator": ("wide_estimator", "", INPUT),
+    "text savedmodel": ("wide_text_savedmodel", "", INPUT),
+    "frozen graph": ("wide_frozen", "frozen.pb", INPUT),
+    "meta": ("wide_meta", "model.ckpt-100.meta", INPUT),
+    "tf2 function": ("keras_export", "", "features"),
+}
+
+
+@pytest.mark.parametrize("kind", list(KINDS))
+def test_the_first_screen_shows_an_input_and_five_ops(qtbot, models, kind):
+    fixture, file, expected_input = KINDS[kind]
+    path = models.path(fixture) / file if file else models.path(fixture)
+    panel = graph_panel(qtbot, (1200, 800), shown=True)
+    with qtbot.waitSignal(panel.layout_applied, timeout=WAIT_MS):
+        panel.set_model(open_model(path))
+    qtbot.waitUntil(lambda: not panel.busy, timeout=WAIT_MS)
+    panel.canvas.paint_now()
+    visible = panel.visible_scene_rect()
+    data = panel.scene.data
+    shown = [it for it, rect in zip(data.items, data.qrects, strict=True) if visible.contains(rect)]
+    assert expected_input in {it.name for it in shown}
+    ops = [it for it in shown if it.kind == "op" and it.name != expected_input]
+    assert len(ops) >= 5, [it.name for it in shown]
+    assert panel.canvas.scale_factor >= READABLE - 1e-9
