@@ -51,16 +51,16 @@ def _show(argv: list[str]) -> int:
         print()
         return 0
     from smlens.cli.show import render_show
+    from smlens.cli.show_io import render_graph_io
 
-    sys.stdout.write(
-        render_show(
-            model,
-            all=args.all,
-            tag_set=args.tag_set,
-            signature_def=args.signature_def,
-            list_ops=args.list_ops,
-        )
-    )
+    flags = {
+        "all": args.all,
+        "tag_set": args.tag_set,
+        "signature_def": args.signature_def,
+        "list_ops": args.list_ops,
+    }
+    sys.stdout.write(render_show(model, **flags))
+    sys.stdout.write(render_graph_io(model, **flags))  # after saved_model_cli's text
     return 0
 
 

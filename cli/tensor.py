@@ -1,4 +1,5 @@
-"""``smlens tensor``: one variable's statistics and a preview of its values."""
+"""``smlens tensor``: one variable's (or frozen constant's) statistics and a preview of its
+values."""
 
 from __future__ import annotations
 
@@ -13,9 +14,10 @@ from smlens.core.formats.reader import open_model
 
 def _find(model, name: str):
     try:
-        return model.variable(name)
+        return model.tensor(name)
     except KeyError as e:
-        close = sorted({v.name for v in model.variables if name.lower() in v.name.lower()})[:10]
+        names = {v.name for v in model.tensors()}
+        close = sorted(n for n in names if name.lower() in n.lower())[:10]
         hint = f"; did you mean: {', '.join(close)}" if close else ""
         reason = e.args[0] if e.args and e.args[0] != name else "no such variable"
         raise SmlensError(model.path, f"{name!r}: {reason}{hint}") from None
@@ -23,16 +25,17 @@ def _find(model, name: str):
 
 def print_tensor(path: str, name: str, out: str | None = None, verify: bool = False) -> int:
     model = open_model(path)
-    if model.checkpoint is None:
+    if not model.has_values():
         problem = next((p for p in model.problems if p.part == "variables"), None)
         raise SmlensError(
             problem.path if problem else path,
             problem.message if problem else "this model has no variables",
         )
     var = _find(model, name)
+    source = model.source_of(var.key)
     if verify:
-        model.checkpoint.verify(var.key)
-    values = model.checkpoint.read(var.key)
+        source.verify(var.key)
+    values = source.read(var.key)
     if out:
         out_path = Path(out)
         if out_path.resolve().is_relative_to(Path(model.path).resolve()):
@@ -42,6 +45,8 @@ def print_tensor(path: str, name: str, out: str | None = None, verify: bool = Fa
         return 0
     print(f"name:        {var.name}")
     print(f"key:         {var.key}")
+    if var.constant:
+        print(f"constant:    a frozen weight (Const node {var.name}), read by {var.consumer}")
     if var.object_path:
         print(f"object path: {var.object_path}")
     print(f"dtype:       {var.dtype}")

@@ -24,12 +24,13 @@ def short_dtype(name: str) -> str:
 
 @dataclass(frozen=True)
 class Snippet:
-    cli: str  # one saved_model_cli run line
+    cli: str  # one saved_model_cli (or smlens) run line
     python: str  # a few lines calling the signature through tf.saved_model.load
+    tool: str = "saved_model_cli"  # the command the cli line runs
 
     @property
     def text(self) -> str:
-        return f"# saved_model_cli\n{self.cli}\n\n# Python\n{self.python}"
+        return f"# {self.tool}\n{self.cli}\n\n# Python\n{self.python}"
 
 
 def example_expr(info: TensorInfo) -> str:
@@ -116,3 +117,52 @@ def _type_spec_summary(spec: TypeSpec) -> tuple[str, str]:
     shape = next((str(v) for v in state if isinstance(v, Shape)), "")
     dtype = next((v for v in state if isinstance(v, str)), "")
     return dtype, shape
+
+
+def graph_snippet(model_path: str | Path, model_format: str, tags: list[str], io) -> Snippet:
+    """A ``smlens run`` line and a TF1 session call that feed a graph without signatures
+    (``io`` is its ``graph_io.GraphIO``) example zeros and fetch its likeliest outputs.
+    Placeholders with a default are left to it. A GraphDef is imported, a ``.meta`` restored
+    from the checkpoint beside it, a SavedModel's tag-set loaded."""
+    path = str(model_path)
+    fed = [f for f in io.feeds if f.default is None]
+    exprs = {f.tensor: example_expr(TensorInfo(f.name, f.dtype, f.shape, f.tensor)) for f in fed}
+    fetches = [f.name for f in io.fetches[:FETCHES_IN_SNIPPET]]
+    cli = f"smlens run --dir {shlex.quote(path)}"
+    if exprs:
+        cli += " --input_exprs " + shlex.quote(";".join(f"{k}={v}" for k, v in exprs.items()))
+    cli += "".join(f" --fetch {shlex.quote(name)}" for name in fetches)
+    feed_dict = "".join(f"            {k!r}: {v},\n" for k, v in exprs.items())
+    run = f"    outputs = session.run(\n        {fetches!r},\n"
+    run += f"        feed_dict={{\n{feed_dict}        }},\n" if exprs else ""
+    run += "    )\n"
+    if model_format == "graph_def":
+        reader = (
+            f"graph_def = tf.compat.v1.GraphDef()\n"
+            f"graph_def.ParseFromString(open({path!r}, 'rb').read())\n"
+            if not path.endswith(".pbtxt")
+            else "from google.protobuf import text_format\n\n"
+            f"graph_def = text_format.Parse(open({path!r}).read(), tf.compat.v1.GraphDef())\n"
+        )
+        opening = (
+            f"{reader}with tf.Graph().as_default() as graph:\n"
+            "    tf.compat.v1.import_graph_def(graph_def, name='')\n"
+            "with tf.compat.v1.Session(graph=graph) as session:\n"
+        )
+    elif model_format == "saved_model":
+        opening = (
+            "with tf.Graph().as_default(), tf.compat.v1.Session() as session:\n"
+            f"    tf.compat.v1.saved_model.loader.load(session, {list(tags)!r}, {path!r})\n"
+        )
+    else:
+        prefix = path[: -len(".meta")] if path.endswith(".meta") else path
+        opening = (
+            "with tf.Graph().as_default(), tf.compat.v1.Session() as session:\n"
+            f"    saver = tf.compat.v1.train.import_meta_graph({prefix + '.meta'!r})\n"
+            f"    saver.restore(session, {prefix!r})\n"
+        )
+    python = "import numpy as np\nimport tensorflow as tf\n\n" + opening + run
+    return Snippet(cli, python, tool="smlens")
+
+
+FETCHES_IN_SNIPPET = 3  # the likeliest outputs a snippet fetches

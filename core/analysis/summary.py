@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from pathlib import Path
 
+from smlens.core.analysis.graph_io import GraphIO, graph_io
 from smlens.core.analysis.ops import CustomOpGroup, custom_ops, op_counts
 from smlens.core.analysis.releases import Need, release_table, required_release
 from smlens.core.errors import SmlensError
@@ -118,6 +119,39 @@ def _meta_graph(mg: MetaGraph) -> dict:
         "collections": sorted(mg.collections),
         "asset_files": [asdict(a) for a in mg.asset_files],
         "concrete_functions": sorted(mg.object_graph.concrete_functions) if mg.object_graph else [],
+        "graph_io": None if mg.callable_signatures else graph_io_summary(graph_io(mg)),
+    }
+
+
+def graph_io_summary(io: GraphIO) -> dict:
+    """Feeds and ranked fetches of a meta graph without signatures (``graph_io``):
+    ``feeds`` [{name, tensor, op, dtype, shape, default}], ``fetches`` [{name, rank, op,
+    dtype, shape, reason}], ``left_out`` [{name, op, kind, reason}]."""
+    return {
+        "feeds": [
+            {
+                "name": f.name,
+                "tensor": f.tensor,
+                "op": f.op,
+                "dtype": f.dtype,
+                "shape": _shape(f.shape),
+                "default": f.default,
+            }
+            for f in io.feeds
+        ],
+        "fetches": [
+            {
+                "name": f.name,
+                "rank": f.rank,
+                "op": f.op,
+                "dtype": f.dtype or None,
+                "shape": _shape(f.shape),
+                "reason": f.reason,
+            }
+            for f in io.fetches
+        ],
+        "output_nodes": io.output_nodes,
+        "left_out": [asdict(left) for left in io.left_out],
     }
 
 
@@ -139,6 +173,19 @@ def _variable(v: Variable, aliases: list[str]) -> dict:
     }
 
 
+def _constant(c: Variable) -> dict:
+    """A frozen weight: ``key`` is its tensor name, ``consumer`` the op that reads it."""
+    return {
+        "name": c.name,
+        "key": c.key,
+        "dtype": c.dtype,
+        "shape": _shape(c.shape),
+        "num_elements": c.num_elements,
+        "nbytes": c.nbytes,
+        "consumer": c.consumer,
+    }
+
+
 def _by_role(variables) -> dict[str, dict[str, int]]:
     """role -> {variables, elements}, for each role present, in ROLES order."""
     counts: dict[str, dict[str, int]] = {}
@@ -150,7 +197,8 @@ def _by_role(variables) -> dict[str, dict[str, int]]:
 
 
 def model_summary(model: Model) -> dict:
-    """Variables stored under several keys are listed once, with their other keys."""
+    """Variables stored under several keys are listed once, with their other keys; the
+    frozen constants (big Const tensors) come apart, and count as parameters."""
     groups = model.variable_groups()
     return {
         "path": str(model.path),
@@ -159,8 +207,10 @@ def model_summary(model: Model) -> dict:
         "fingerprint": asdict(model.fingerprint) if model.fingerprint else None,
         "meta_graphs": [_meta_graph(mg) for mg in model.meta_graphs],
         "variables": [_variable(v, [w.key for w in g[1:]]) for g in groups for v in g[:1]],
+        "constants": [_constant(c) for c in model.constants()],
         "num_checkpoint_entries": len(model.variables),
-        "num_parameters": sum(v.num_elements for g in groups for v in g[:1] if v.is_weight),
+        "num_parameters": sum(v.num_elements for g in groups for v in g[:1] if v.is_weight)
+        + sum(c.num_elements for c in model.constants()),
         "variables_by_role": _by_role(g[0] for g in groups),
         "assets": [asdict(a) for a in model.assets],
         "keras_metadata": model.keras_metadata,

@@ -30,17 +30,16 @@ def export_variables(
     progress: Progress | None = None,
     cancelled: CancelCheck | None = None,
 ) -> dict[str, str]:
-    """Write each distinct variable to ``out`` (.npz) under its resolved name; returns
-    {name: checkpoint key}. Refuses to write into the model's folder."""
-    if model.checkpoint is None:
+    """Write each distinct variable, then each frozen constant, to ``out`` (.npz) under its
+    resolved name (a constant's node name); returns {name: key}. Refuses to write into the
+    model's folder."""
+    if not model.has_values():
         raise SmlensError(model.path, "this model has no variables to export")
     target = Path(out).resolve()
     folder = model.path if model.path.is_dir() else model.path.parent
     if target.is_relative_to(folder.resolve()):
         raise SmlensError(out, "will not write into the model folder")
-    variables = [
-        v for v in model.distinct_variables() if with_slots or not is_training_state(v.role)
-    ]
+    variables = [v for v in model.tensors() if with_slots or not is_training_state(v.role)]
     written: dict[str, str] = {}
     partial = target.with_name(target.name + ".partial")
     try:
@@ -50,7 +49,7 @@ def export_variables(
                     raise Cancelled("export stopped")
                 if progress is not None:
                     progress(i / max(1, len(variables)), var.name)
-                values = _storable(model.checkpoint.read(var.key))
+                values = _storable(model.read_tensor(var.key))
                 with archive.open(var.name + ".npy", "w", force_zip64=True) as f:
                     np.lib.format.write_array(f, np.asarray(values), allow_pickle=False)
                 written[var.name] = var.key

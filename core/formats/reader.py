@@ -17,6 +17,7 @@ from google.protobuf import text_format
 from smlens.core.errors import Problem, SmlensError
 from smlens.core.formats import proto
 from smlens.core.formats.bundle import CheckpointPrefix, TensorBundle
+from smlens.core.formats.constants import find_constants
 from smlens.core.formats.convert import (
     convert_graph,
     convert_meta_graph,
@@ -45,7 +46,9 @@ def open_model(path: str | Path, progress: Progress | None = None) -> Model:
     frozen out of its reach (gc_paused): its passes would hold the GIL, stalling the window
     that reads on a worker thread."""
     with gc_paused(freeze=True):
-        return _open(path, progress or no_progress)
+        model = _open(path, progress or no_progress)
+    model.constant_finder = find_constants  # frozen weights, found when first asked for
+    return model
 
 
 def _open(text: str | Path, progress: Progress) -> Model:

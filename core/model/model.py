@@ -348,6 +348,8 @@ class Variable:
     slot_of: str | None = None  # resolved name of the weight this optimizer state belongs to
     slot_name: str | None = None  # "m", "v", "momentum", "Adam_1"
     sliced: bool = False  # a partitioned variable, stored as slices
+    constant: bool = False  # a frozen weight: a Const node's tensor (key: its tensor name)
+    consumer: str = ""  # constants: the op that reads it, "MatMul hidden/MatMul"
     role: str = WEIGHT  # one of core.model.roles.ROLES, given by core.formats.roles
 
     @property
@@ -403,6 +405,10 @@ class Model:
     files: dict[str, int] = field(default_factory=dict)  # relative path -> bytes on disk
     problems: list[Problem] = field(default_factory=list)
     checkpoint: TensorSource | None = field(default=None, repr=False)  # values on demand
+    # The reader's scan for frozen weights (big Const nodes), run by ``constants()`` once.
+    constant_finder: Callable[[Model], tuple[list[Variable], TensorSource]] | None = field(
+        default=None, repr=False, compare=False
+    )
 
     def meta_graph(self, tag_set: str | list[str]) -> MetaGraph:
         """The meta graph whose tags equal ``tag_set`` ("serve,gpu" or a list), in any order;
@@ -480,6 +486,60 @@ class Model:
 
     def _first_keys(self) -> dict[str, str]:
         return {v.key: g[0].key for g in self.variable_groups() for v in g}
+
+    def constants(self) -> list[Variable]:
+        """The frozen weights: Const tensors of the main graphs whose stored values take at
+        least ``constants.CONSTANT_MIN_BYTES``, as Variables marked ``constant``. Found on
+        the first call (a scan of every node), then kept."""
+        found = self.__dict__.get("_constants")
+        if found is None:
+            found = ([], None) if self.constant_finder is None else self.constant_finder(self)
+            self.__dict__["_constants"] = found
+        return found[0]
+
+    def tensors(self) -> list[Variable]:
+        """Every tensor with values: the distinct variables, then the frozen constants."""
+        return self.distinct_variables() + self.constants()
+
+    def has_values(self) -> bool:
+        """Whether any tensor's values can be read (a checkpoint or frozen constants)."""
+        return self.checkpoint is not None or bool(self.constants())
+
+    def source_of(self, key: str) -> TensorSource | None:
+        """Where the values stored under ``key`` are read: the constants or the checkpoint."""
+        self.constants()
+        source = self.__dict__["_constants"][1]
+        if source is not None and key in source.entries:
+            return source
+        return self.checkpoint
+
+    def read_tensor(self, key: str) -> Any:
+        """The values of the variable or constant stored under ``key``."""
+        source = self.source_of(key)
+        if source is None:
+            raise KeyError(key)
+        return source.read(key)
+
+    def tensor(self, name: str) -> Variable:
+        """A variable (as ``variable`` finds it), else a constant by tensor name, node name
+        or a unique "/"-suffix of it; KeyError when none or several match."""
+        try:
+            return self.variable(name)
+        except KeyError as e:
+            if e.args and e.args[0] != name:
+                raise
+        constants = self.constants()
+        for test in (
+            lambda c: c.key == name or c.name == name,
+            lambda c: c.name.endswith("/" + name),
+        ):
+            hits = [c for c in constants if test(c)]
+            if len(hits) == 1:
+                return hits[0]
+            if hits:
+                keys = ", ".join(c.key for c in hits[:5])
+                raise KeyError(f"{name!r} names {len(hits)} constants; use a tensor name: {keys}")
+        raise KeyError(name)
 
     def bytes_by_part(self) -> dict[str, int]:
         """Bytes on disk split between graph, variables, assets and other files."""

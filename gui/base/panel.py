@@ -48,7 +48,8 @@ class Panel(QWidget):
     part = "model"
 
     variable_selected = Signal(str)  # a checkpoint key to show in the Variables panel
-    graph_requested = Signal(str, str, str)  # tag-set, "signature" | "function", name: draw it
+    # tag-set, "signature" | "function" | "graph" (its main graph), name: draw it
+    graph_requested = Signal(str, str, str)
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)

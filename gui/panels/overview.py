@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from smlens.core.analysis.graph_io import graph_io
 from smlens.core.analysis.ops import custom_ops, op_counts
 from smlens.core.analysis.releases import MinRelease, required_releases
 from smlens.core.analysis.scan import scan_meta_graph
@@ -364,6 +365,11 @@ class OverviewPanel(Panel):
             ("Function nodes", lambda mg: sum(len(f.nodes) for f in mg.functions.values())),
             ("Op types", lambda mg: len(op_counts(mg))),
         ]
+        if any(not mg.callable_signatures for mg in mgs):  # feeds and fetches found instead
+            counts[1:1] = [
+                ("Feeds found", lambda mg: _found(mg, "feeds")),
+                ("Fetches found", lambda mg: _found(mg, "fetches")),
+            ]
         rows = []
         for caption, count in counts:
             ns = [count(mg) for mg in shown]
@@ -382,7 +388,8 @@ class OverviewPanel(Panel):
         )
 
     def _show_variables(self, model: Model) -> None:
-        if model.checkpoint is None and not model.variables:
+        constants = model.constants()
+        if model.checkpoint is None and not model.variables and not constants:
             self._rows(self._variables, [("Variables", ["none"])])
             for widget in (self._largest_heading, self.largest, self.with_slots):
                 widget.hide()
@@ -392,8 +399,12 @@ class OverviewPanel(Panel):
         slots = [v for v in variables if not v.is_weight]
         rows = [
             ("Weights", [grouped(len(weights))]),
-            ("Parameters", [grouped(sum(v.num_elements for v in weights))]),
+            ("Parameters", [grouped(sum(v.num_elements for v in weights + constants))]),
         ]
+        if constants:  # frozen weights: Const nodes, listed and read like variables
+            rows.insert(1, ("Frozen constants", [grouped(len(constants))]))
+        copies = len(model.variables) - len(variables)
+        variables = variables + constants
         frozen = [v for v in weights if v.trainable is False]
         if frozen:
             rows.append(("Non-trainable", [grouped(len(frozen))]))
@@ -576,6 +587,14 @@ class OverviewPanel(Panel):
 
     def _on_largest_activated(self, item: QTreeWidgetItem, _column: int) -> None:
         self.variable_selected.emit(item.data(0, Qt.ItemDataRole.UserRole))
+
+
+def _found(mg, part: str) -> int:
+    """How many feeds or fetches ``graph_io`` found in a meta graph without signatures
+    (computed when the model was read); 0 where signatures are the interface."""
+    if mg.callable_signatures:
+        return 0
+    return len(getattr(graph_io(mg), part))
 
 
 def _capitalized(text: str) -> str:

@@ -22,12 +22,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from smlens.core.analysis.graph_io import GraphIO, graph_io
 from smlens.core.analysis.snippets import (
     Snippet,
     argument_rows,
+    graph_snippet,
     signature_snippet,
     tensor_location,
 )
+from smlens.core.formats.convert import node_count
 from smlens.core.model import INIT_OP_KEY, MetaGraph, Model, TensorInfo
 from smlens.core.model.text import counted, short_dtype
 from smlens.gui.base.panel import Panel
@@ -38,10 +41,14 @@ COLUMNS = ("Name", "DType", "Shape", "Tensor", "Method")
 NAME, DTYPE, SHAPE, TENSOR, METHOD = range(len(COLUMNS))
 SIGNATURE_ROLE = Qt.ItemDataRole.UserRole  # (tag-set, signature key) on a signature's rows
 FUNCTION_ROLE = Qt.ItemDataRole.UserRole + 1  # (tag-set, function) on a concrete function's row
+GRAPH_IO_ROLE = Qt.ItemDataRole.UserRole + 2  # tag-set on the rows of found feeds and fetches
+GRAPH_IO_TITLE = "feeds and fetches (no signature: found in the graph)"
+LEFT_OUT_LISTED = 200  # names listed under one left-out reason
 NO_MODEL = "No model open: its signatures show here."
 NO_SIGNATURES = (
-    "This model has no signatures.\n\nCheckpoints, MetaGraph files and frozen GraphDefs "
-    "carry none; a SavedModel's signatures are what TF Serving and saved_model_cli run."
+    "This model has no signatures.\n\nA checkpoint without its .meta holds variables, no "
+    "graph; a SavedModel's signatures are what TF Serving and saved_model_cli run, and a "
+    "graph's feeds and fetches show here when it has none."
 )
 
 # --- the panel ------------------------------------------------------------------------------
@@ -78,7 +85,8 @@ class SignaturePanel(Panel):
         # children hold lambda slots over ``self`` is garbage-collected.
         self.copy_button.clicked.connect(self._on_copy_clicked)
         menu = QMenu(self.copy_button)
-        menu.addAction("Copy saved_model_cli command").setData("cli")
+        self.copy_cli_action = menu.addAction("Copy saved_model_cli command")
+        self.copy_cli_action.setData("cli")
         menu.addAction("Copy Python call").setData("python")
         menu.triggered.connect(self._on_copy_action)
         self.copy_button.setMenu(menu)
@@ -119,7 +127,7 @@ class SignaturePanel(Panel):
         self.tree.clear()
         self._show_details(None)
         metas = model.meta_graphs if model else []
-        if not any(mg.signatures or _root_functions(mg) for mg in metas):
+        if not any(mg.signatures or _root_functions(mg) or _found_io(mg) for mg in metas):
             self.stack.show_placeholder(NO_SIGNATURES if model is not None else NO_MODEL)
             return
         self.stack.show_content()
@@ -129,10 +137,14 @@ class SignaturePanel(Panel):
         self._select_default()
 
     def _select_default(self) -> None:
-        """Start on serving_default (else the first signature), so its snippet shows."""
+        """Start on serving_default (else the first signature, else the first found feeds
+        and fetches), so its snippet shows."""
         items = self.signature_items()
         ref = next((r for r in items if r[1] == "serving_default"), None)
         ref = ref or next((r for r in items if r[1] != INIT_OP_KEY), None)
+        if ref is None and self.graph_io_items():
+            self.tree.setCurrentItem(next(iter(self.graph_io_items().values())))
+            return
         if ref is not None:
             self.tree.setCurrentItem(items[ref])
             self._scroll_to_current()
@@ -156,6 +168,51 @@ class SignaturePanel(Panel):
                     found[tuple(ref)] = item
         return found
 
+    def graph_io_items(self) -> dict[str, QTreeWidgetItem]:
+        """tag-set -> the row of the feeds and fetches found in that meta graph's graph."""
+        found = {}
+        for i in range(self.tree.topLevelItemCount()):
+            top = self.tree.topLevelItem(i)
+            for j in range(top.childCount()):
+                tag_set = top.child(j).data(NAME, GRAPH_IO_ROLE)
+                if tag_set is not None:
+                    found[tag_set] = top.child(j)
+        return found
+
+    def _add_graph_io(self, top: QTreeWidgetItem, mg: MetaGraph, io: GraphIO) -> None:
+        """Feeds, ranked fetches (with why each was kept) and, folded, what was left out."""
+        item = self._item(top, [GRAPH_IO_TITLE], bold=True)
+        item.setData(NAME, GRAPH_IO_ROLE, mg.tag_set)
+        feeds = self._item(item, [counted(len(io.feeds), "feed")], muted=True)
+        for f in io.feeds:
+            how = f.op if f.default is None else f"{f.op}, default {f.default}"
+            row = self._item(feeds, [f.name, short_dtype(f.dtype), str(f.shape), f.tensor, how])
+            row.setData(NAME, GRAPH_IO_ROLE, mg.tag_set)
+        fetches = self._item(item, [counted(len(io.fetches), "fetch", "fetches")], muted=True)
+        fetches.setToolTip(NAME, "likeliest first: the dataflow's sinks, without the plumbing")
+        for f in io.fetches:
+            texts = [f"{f.rank}. {f.node}", short_dtype(f.dtype), str(f.shape), f.name, f.reason]
+            row = self._item(fetches, texts)
+            row.setData(NAME, GRAPH_IO_ROLE, mg.tag_set)
+            row.setToolTip(METHOD, f"{f.op}: {f.reason}")
+        for group in (item, feeds, fetches):
+            group.setExpanded(True)
+        if io.left_out:
+            self._add_left_out(item, io)
+
+    def _add_left_out(self, parent: QTreeWidgetItem, io: GraphIO) -> None:
+        by_reason: dict[str, list] = {}
+        for left in io.left_out:
+            by_reason.setdefault(left.reason, []).append(left)
+        text = counted(len(io.left_out), "sink or placeholder", "sinks and placeholders")
+        group = self._item(parent, [f"left out: {text}"], muted=True)
+        for reason, lefts in sorted(by_reason.items(), key=lambda kv: -len(kv[1])):
+            sub = self._item(group, [f"{reason} ({len(lefts)})"], muted=True)
+            for left in lefts[:LEFT_OUT_LISTED]:
+                self._item(sub, [left.name, "", "", "", left.op])
+            if len(lefts) > LEFT_OUT_LISTED:
+                self._item(sub, [f"… {len(lefts) - LEFT_OUT_LISTED:,} more"], muted=True)
+
     def _add_meta_graph(self, mg: MetaGraph) -> None:
         tags = ", ".join(mg.tags) if mg.tags else "(no tags)"
         top = self._item(None, [f"tag-set: {tags}"], bold=True)
@@ -178,6 +235,9 @@ class SignaturePanel(Panel):
             group = self._item(top, ["concrete functions (object graph)"], muted=True)
             for name, node in functions:
                 self._add_function(group, name, node, mg)
+        io = _found_io(mg)
+        if io is not None:
+            self._add_graph_io(top, mg, io)
         top.setExpanded(True)
 
     def _add_function(self, parent, name: str, node, mg: MetaGraph) -> None:
@@ -234,10 +294,13 @@ class SignaturePanel(Panel):
     def _on_current_changed(self, item: QTreeWidgetItem | None, _previous) -> None:
         ref = item.data(NAME, SIGNATURE_ROLE) if item is not None else None
         self._show_details(tuple(ref) if ref else None)
+        found = item.data(NAME, GRAPH_IO_ROLE) if item is not None else None
+        if found is not None and self.model is not None:
+            self._show_graph_io_details(found)
         self.graph_button.setEnabled(self.graph_target() is not None)
 
     def graph_target(self) -> tuple[str, str, str] | None:
-        """(tag-set, "signature" | "function", name) the current row runs, if any."""
+        """(tag-set, "signature" | "function" | "graph", name) the current row runs, if any."""
         item = self.tree.currentItem()
         while item is not None:
             ref = item.data(NAME, SIGNATURE_ROLE)
@@ -246,6 +309,9 @@ class SignaturePanel(Panel):
             fn = item.data(NAME, FUNCTION_ROLE)
             if fn:
                 return fn[0], "function", fn[1]
+            found = item.data(NAME, GRAPH_IO_ROLE)
+            if found is not None:
+                return found, "graph", ""
             item = item.parent()
         return None
 
@@ -281,6 +347,21 @@ class SignaturePanel(Panel):
         self.snippet = signature_snippet(self.model.path, mg.tags, key, sig)
         self.snippet_edit.setPlainText(self.snippet.text)
         self.copy_button.setEnabled(True)
+        self.copy_cli_action.setText("Copy saved_model_cli command")
+
+    def _show_graph_io_details(self, tag_set: str) -> None:
+        """The found feeds and fetches' snippet: a ``smlens run`` line and a session call."""
+        mg = self.model.meta_graph(tag_set)
+        io = graph_io(mg)
+        self.details_title.setText(
+            f"<b>feeds and fetches</b> &nbsp;·&nbsp; found in the graph &nbsp;·&nbsp; "
+            f"tag-set {tag_set or '(none)'} &nbsp;·&nbsp; {counted(len(io.feeds), 'feed')}, "
+            f"{counted(len(io.fetches), 'fetch', 'fetches')}"
+        )
+        self.snippet = graph_snippet(self.model.path, self.model.format, mg.tags, io)
+        self.snippet_edit.setPlainText(self.snippet.text)
+        self.copy_button.setEnabled(True)
+        self.copy_cli_action.setText(f"Copy {self.snippet.tool} command")
 
     def _on_copy_clicked(self) -> None:
         self.copy_snippet("all")
@@ -301,6 +382,15 @@ def _signature_order(item) -> tuple:
     """serving_default first, the init op last, the rest by name."""
     key = item[0]
     return (key == INIT_OP_KEY, key != "serving_default", key)
+
+
+def _found_io(mg: MetaGraph) -> GraphIO | None:
+    """The feeds and fetches found in a meta graph without callable signatures (computed
+    off the UI thread when the model was read: ``analysis.prepare``); None otherwise."""
+    if mg.callable_signatures or not node_count(mg.graph):
+        return None
+    io = graph_io(mg)
+    return io if io.feeds or io.fetches else None
 
 
 def _root_functions(mg: MetaGraph) -> list[tuple[str, Any]]:

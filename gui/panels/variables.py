@@ -12,7 +12,7 @@ from PySide6.QtCore import (
     QSortFilterProxyModel,
     Qt,
 )
-from PySide6.QtGui import QColor
+from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 
 from smlens.core.model import Model, Shape, Variable
 from smlens.core.model.roles import role_caption, role_text
-from smlens.core.model.text import grouped, human_bytes, short_dtype
+from smlens.core.model.text import counted, grouped, human_bytes, short_dtype
 from smlens.gui.base.panel import Panel
 from smlens.gui.base.role_bar import ALL, RoleBar
 from smlens.gui.base.theme import current
@@ -41,8 +41,11 @@ COLUMNS = (
     "Role",
     "Key",
     "Also stored as",
+    "Constant, read by",
 )
-NAME, SLOT_OF, DTYPE, SHAPE, PARAMS, BYTES, TRAINABLE, ROLE, KEY, ALIASES = range(len(COLUMNS))
+NAME, SLOT_OF, DTYPE, SHAPE, PARAMS, BYTES, TRAINABLE, ROLE, KEY, ALIASES, READ_BY = range(
+    len(COLUMNS)
+)
 NUMERIC = {PARAMS, BYTES}
 HEADER_TIPS = {
     NAME: "The variable's name, resolved through the object graph",
@@ -53,6 +56,7 @@ HEADER_TIPS = {
     ROLE: "Weight, optimizer state or scalar, metric: what the variable is for",
     SLOT_OF: "The weight this optimizer state belongs to, and which moment it is",
     ALIASES: "Other checkpoint keys holding the same tensor (Keras exports store each twice)",
+    READ_BY: "Frozen weights: the op that reads the Const node (its key is the tensor name)",
 }
 
 
@@ -70,8 +74,9 @@ def filter_pattern(text: str) -> re.Pattern:
 
 def parameter_count(model: Model) -> int:
     """Elements of the weights, each tensor once (Model.distinct_variables): Keras exports
-    store every variable under two keys, and optimizer state and metrics are no parameters."""
-    return sum(v.num_elements for v in model.distinct_variables() if v.is_weight)
+    store every variable under two keys, and optimizer state and metrics are no parameters;
+    and of the frozen constants."""
+    return sum(v.num_elements for v in model.tensors() if v.is_weight)
 
 
 class VariableTableModel(QAbstractTableModel):
@@ -127,6 +132,10 @@ class VariableTableModel(QAbstractTableModel):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         if role == Qt.ItemDataRole.ForegroundRole and not var.is_weight:
             return QColor(current().muted)  # training state: shown, but secondary
+        if role == Qt.ItemDataRole.FontRole and var.constant and col == NAME:
+            font = QFont()
+            font.setItalic(True)  # a frozen weight, not a checkpoint variable
+            return font
         if role == Qt.ItemDataRole.ToolTipRole:
             return self._tooltip(var)
         return None
@@ -147,9 +156,11 @@ class VariableTableModel(QAbstractTableModel):
         if col == BYTES:
             return "" if var.nbytes is None else human_bytes(var.nbytes)
         if col == TRAINABLE:
-            return {True: "yes", False: "no", None: ""}[var.trainable]
+            return "frozen" if var.constant else {True: "yes", False: "no", None: ""}[var.trainable]
         if col == ROLE:
             return role_text(var.role)
+        if col == READ_BY:
+            return var.consumer if var.constant else ""
         if var.slot_of is None:  # SLOT_OF
             return ""
         return f"{var.slot_of} ({var.slot_name})" if var.slot_name else var.slot_of
@@ -165,6 +176,8 @@ class VariableTableModel(QAbstractTableModel):
 
     def _tooltip(self, var: Variable) -> str:
         lines = [var.name, f"key: {var.key}"]
+        if var.constant:
+            lines.append(f"a frozen weight: the Const node {var.name}, read by {var.consumer}")
         aliases = self.aliases.get(var.key, ())
         if aliases:
             lines.append("also stored as: " + ", ".join(aliases))
@@ -264,8 +277,10 @@ class VariablePanel(Panel):
 
     def show_model(self, model: Model | None) -> None:
         groups = model.variable_groups() if model else []
+        constants = model.constants() if model else []
         self.table_model.set_variables(
-            [g[0] for g in groups], {g[0].key: [v.key for v in g[1:]] for g in groups if g[1:]}
+            [g[0] for g in groups] + constants,
+            {g[0].key: [v.key for v in g[1:]] for g in groups if g[1:]},
         )
         variables = self.table_model.variables
         self.role_bar.set_roles([v.role for v in variables])
@@ -274,6 +289,7 @@ class VariablePanel(Panel):
         self._show_role_columns()
         self.table.setColumnHidden(TRAINABLE, all(v.trainable is None for v in variables))
         self.table.setColumnHidden(ALIASES, not self.table_model.aliases)
+        self.table.setColumnHidden(READ_BY, not any(v.constant for v in variables))
         self._fit_columns()
         self._fit_split()
         self.tensor_view.set_protected_folder(model.path if model else None)
@@ -361,7 +377,12 @@ class VariablePanel(Panel):
         params = parameter_count(self.model) if self.model else 0
         shown = self.proxy.rowCount()
         count = f"{len(variables)}" if shown == len(variables) else f"{shown} of {len(variables)}"
-        self.count_label.setText(f"{count} variables · {grouped(params)} parameters")
+        constants = sum(v.constant for v in variables)
+        if constants:
+            held = f"{count} tensors ({counted(constants, 'frozen constant')})"
+        else:
+            held = f"{count} variables"
+        self.count_label.setText(f"{held} · {grouped(params)} parameters")
         twice = sum(len(keys) for keys in self.table_model.aliases.values())
         self.count_label.setToolTip(
             f"{twice} more checkpoint entries store the same tensors under other keys"
@@ -375,12 +396,12 @@ class VariablePanel(Panel):
             return
         same_name = sum(v.name == var.name for v in self.table_model.variables)
         title = var.name if same_name == 1 else f"{var.name}  [{var.key}]"
-        checkpoint = self.model.checkpoint if self.model else None
-        if checkpoint is None:
+        source = self.model.source_of(var.key) if self.model else None
+        if source is None:
             self.tensor_view.show_tensor(title, partial(_no_values, self.model))
         else:
             caption = role_caption(var.role, var.slot_of, var.slot_name)
-            self.tensor_view.show_tensor(title, partial(checkpoint.read, var.key), caption)
+            self.tensor_view.show_tensor(title, partial(source.read, var.key), caption)
 
 
 def _no_values(model: Model | None):

@@ -358,10 +358,10 @@ def main(argv: list[str]) -> None:
 
     app = application()
     model = open_model(argv[1])
-    var = model.variable(argv[2]) if len(argv) > 2 else model.distinct_variables()[0]
+    var = model.tensor(argv[2]) if len(argv) > 2 else model.tensors()[0]
     view = TensorView()
     view.set_protected_folder(model.path)
-    view.show_tensor(var.name, partial(model.checkpoint.read, var.key))
+    view.show_tensor(var.name, partial(model.read_tensor, var.key))
     view.resize(900, 650)
     view.show()
     sys.exit(app.exec())

@@ -493,6 +493,8 @@ class MainWindow(QMainWindow):
         self.show_view("graph")
         if kind == "signature":
             panel.open_signature(tag_set, name)
+        elif kind == "graph":  # the main graph of a meta graph without signatures
+            panel.open_main_graph(tag_set)
         else:
             panel.open_function(tag_set, name)
 
@@ -539,7 +541,7 @@ class MainWindow(QMainWindow):
 
     def choose_export_variables(self) -> None:
         """File ▸ Export All Variables: one .npz keyed by resolved name, off the UI thread."""
-        if self.model is None or self.model.checkpoint is None:
+        if self.model is None or not self.model.has_values():
             self.statusBar().showMessage("No variables to export: open a model with variables")
             return
         start = Path(self._start_dir()) / f"{self.model.path.name or 'model'}-variables.npz"

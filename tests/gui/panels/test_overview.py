@@ -313,6 +313,19 @@ def test_many_meta_graphs_show_the_first_columns_and_sum_the_rest(panel, tmp_pat
     assert tags.startswith("serve,v0") and tags.endswith(f"{count - TAG_SETS_LISTED} more")
 
 
+def test_a_graph_without_signatures_counts_the_feeds_and_fetches_found(panel, models, tf):
+    from tests.fixtures.training_graph import MODEL_OUTPUTS
+
+    path = models.path("frozen_training_graph") / "frozen.pb"
+    graph_def = tf.compat.v1.GraphDef.FromString(path.read_bytes())
+    placeholders = [n for n in graph_def.node if n.op.startswith("Placeholder")]
+    panel.set_model(open_model(path))
+    assert _number(panel.values["feeds_found"]) == len(placeholders)
+    assert _number(panel.values["fetches_found"]) == len(MODEL_OUTPUTS)
+    panel.set_model(open_model(models.path("keras_export")))
+    assert "feeds_found" not in panel.values
+
+
 @pytest.mark.tf
 def test_keras_training_state_is_counted_apart_from_the_weights(panel, tmp_path):
     import tensorflow as tf

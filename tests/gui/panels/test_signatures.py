@@ -176,18 +176,23 @@ def test_init_op_gets_no_snippet(panel, models):
     assert "initializers" in panel.snippet_edit.toPlainText()
 
 
-@pytest.mark.parametrize("name", ["ckpt_dtypes", "tf1_ckpt_meta"])
-def test_models_without_signatures_show_a_placeholder(panel, models, name):
-    panel.set_model(open_model(models.path(name)))
+def test_a_bare_checkpoint_shows_a_placeholder(panel, models):
+    panel.set_model(open_model(models.path("ckpt_dtypes")))
     assert panel.stack.showing_placeholder
     assert panel.tree.topLevelItemCount() == 0
+
+
+def test_a_meta_without_signatures_shows_what_was_found_instead(panel, models):
+    panel.set_model(open_model(models.path("tf1_ckpt_meta")))
+    assert not panel.stack.showing_placeholder
+    assert list(panel.graph_io_items()) == [""]
 
 
 def test_no_model_is_not_a_model_without_signatures(panel, models):
     panel.set_model(None)
     assert panel.stack.showing_placeholder
     assert panel.stack.placeholder.text().startswith("No model open")
-    panel.set_model(open_model(models.path("tf1_ckpt_meta")))
+    panel.set_model(open_model(models.path("ckpt_dtypes")))
     assert panel.stack.placeholder.text().startswith("This model has no signatures")
     panel.set_model(None)
     assert "no signatures" not in panel.stack.placeholder.text()
@@ -200,3 +205,36 @@ def test_serving_default_comes_first_with_its_inputs_and_outputs_open(panel, mod
     assert first.text(NAME) == "serving_default" and first.isExpanded()
     assert panel.tree.currentItem() is first
     assert [first.child(i).text(NAME) for i in range(first.childCount())] == ["inputs", "outputs"]
+
+
+def test_a_frozen_graph_shows_its_found_feeds_and_fetches(panel, models):
+    from smlens.core.analysis.graph_io import graph_io
+    from smlens.gui.panels.signatures import GRAPH_IO_TITLE
+
+    model = open_model(models.path("frozen_training_graph") / "frozen.pb")
+    panel.set_model(model)
+    io = graph_io(model.meta_graphs[0])
+    assert not panel.stack.showing_placeholder
+    found = panel.graph_io_items()[""]
+    assert found.text(NAME) == GRAPH_IO_TITLE
+    groups = children(found)
+    feeds = [(c.text(NAME), c.text(DTYPE), c.text(SHAPE)) for c in children(groups[0])]
+    assert feeds == [("features", "float32", "(?, 4)"), ("dropout_keep", "float32", "()")]
+    fetches = [c.text(TENSOR) for c in children(groups[1])]
+    assert fetches == [f.name for f in io.fetches]
+    assert panel.tree.currentItem() is found  # chosen first, so its snippet shows
+    assert panel.snippet is not None and panel.snippet.cli.startswith("smlens run --dir ")
+    assert panel.graph_target() == ("", "graph", "")
+    assert "session.run(" in panel.copy_snippet("python")
+
+
+def test_a_training_meta_folds_what_it_left_out(panel, models):
+    model = open_model(models.path("tf1_training_meta") / "model.ckpt-3.meta")
+    panel.set_model(model)
+    found = panel.graph_io_items()[""]
+    left = children(found)[-1]
+    assert left.text(NAME).startswith("left out: ")
+    assert not left.isExpanded()
+    reasons = [c.text(NAME) for c in children(left)]
+    assert any(r.startswith("gradient computation (") for r in reasons)
+    assert any(r.startswith("summary (") for r in reasons)
