@@ -318,7 +318,9 @@ def _fetches(node: Node, i: int, outputs, signed: dict[int, str], read_by) -> li
     """(sort key, Fetch) for the given outputs of ``node``: signature outputs first, then
     the model's own sinks with a chosen name, latest made first, then a loss."""
     dtypes = _outputs(node)
-    shapes = node.attrs.get("_output_shapes") or []
+    shapes = node.attrs.get("_output_shapes")
+    if not isinstance(shapes, list):  # a damaged attr may hold another kind of value
+        shapes = []
     found = []
     for k in outputs:
         shape = shapes[k] if k < len(shapes) and isinstance(shapes[k], Shape) else Shape(None)
