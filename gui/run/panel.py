@@ -150,7 +150,7 @@ class RunPanel(Panel):
         for caption, widget, stretch in (
             ("Tag-set", self.tag_combo, 1),
             ("Signature", self.signature_combo, 2),
-            ("Device", self.device_combo, 2),
+            ("Device", self.device_combo, 3),  # "CPU:0 · 23.5 GiB host memory"
         ):
             label = QLabel(caption)
             label.setProperty("role", "muted")
@@ -221,7 +221,7 @@ class RunPanel(Panel):
         loads_label.setProperty("role", "muted")
         loads_label.setBuddy(self.loads_edit)
         bar.addWidget(loads_label)
-        bar.addWidget(self.loads_edit, 2)
+        bar.addWidget(self.loads_edit, 1)
 
         self.error_frame = QFrame()
         self.error_frame.setObjectName("problemFrame")
@@ -432,8 +432,8 @@ class RunPanel(Panel):
         index = combo.findData(chosen)
         combo.setCurrentIndex(index if index >= 0 else 0)
         combo.blockSignals(False)
-        if self.state.devices is None:
-            self.device_note.setText("")
+        if self.state.devices is None and not self._device_runner.busy:
+            self.device_note.setText("Devices not listed yet: TensorFlow has not been asked")
 
     def _show_worker(self, tf_version: str = "", pid: int | None = None) -> None:
         engine = self.state.engine
@@ -474,6 +474,12 @@ class RunPanel(Panel):
     def busy(self) -> bool:
         """A run or a restart is under way (the device listing is not: it never blocks Run)."""
         return self._run_runner.busy or self._restart_runner.busy
+
+    @property
+    def settling(self) -> bool:
+        """A run, or the device listing (due or under way), will change what the panel
+        shows: a screenshot waits for it."""
+        return self.busy or self._device_timer.isActive() or self._device_runner.busy
 
     def run(self) -> bool:
         """Check the inputs, ask about risky ops, then run; False when nothing started."""

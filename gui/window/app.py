@@ -83,10 +83,11 @@ def wait_for_load(window: MainWindow, timeout_ms: int = LOAD_TIMEOUT_MS) -> bool
 
 def wait_for_view(window: MainWindow, view: str, timeout_ms: int = LOAD_TIMEOUT_MS) -> None:
     """Run the event loop while the shown panel works off the UI thread (the graph's
-    layout), so the screenshot shows its result."""
+    layout, the Run panel's device listing), so the screenshot shows its result. A panel
+    says so by ``settling``, else by ``busy``."""
     panel = window.panels.get(window.view_key(view))
     waited = 0
-    while getattr(panel, "busy", False) and waited < timeout_ms:
+    while getattr(panel, "settling", getattr(panel, "busy", False)) and waited < timeout_ms:
         loop = QEventLoop()
         QTimer.singleShot(20, loop.quit)
         loop.exec()

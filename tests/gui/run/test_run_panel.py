@@ -413,3 +413,14 @@ def test_with_tensorflow_about_and_the_panel_agree_and_no_gpu_is_said(qtbot, pan
     assert texts[0].startswith("CPU:0")
     if not tf.config.list_physical_devices("GPU"):
         assert texts[-1] == NO_GPU_VISIBLE and not combo.model().item(combo.count() - 1).isEnabled()
+
+
+def test_the_panel_settles_once_the_devices_are_listed(qtbot, panel):
+    """A screenshot waits on ``settling``: it holds while the listing is due or under way."""
+    panel.set_model(open_model(sample_path()))
+    assert panel.device_note.text() == "Devices not listed yet: TensorFlow has not been asked"
+    panel.list_devices()
+    assert panel.settling and panel.state.devices is None
+    qtbot.waitUntil(lambda: not panel.settling, timeout=TIMEOUT)
+    assert panel.state.devices is not None
+    assert panel.device_combo.currentText().startswith("CPU:0")
