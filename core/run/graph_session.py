@@ -3,18 +3,19 @@ imported into a fresh Graph, a ``.meta`` restored from its checkpoint, or a Save
 graph loaded by its tags. Worker-side: every function takes the ``tensorflow`` module the
 worker imported, so importing this module never imports TensorFlow.
 
-- ``import_frozen_graph(tf, path, device, text=False)``: ``tf.compat.v1.import_graph_def``
-  of a ``.pb`` (``text=True``: a ``.pbtxt``) under ``name=""``, so tensors keep the names
-  the file gives them;
+- ``import_frozen_graph(tf, path, device, text=None)``: ``tf.compat.v1.import_graph_def``
+  of a ``.pb`` or ``.pbtxt`` (told by ``text``, else by its bytes) under ``name=""``, so
+  tensors keep the names the file gives them;
 - ``restore_meta_graph(tf, meta_path, checkpoint_prefix, device)``: ``import_meta_graph``
   and the saver's restore (a prefix may be empty: ``dir/`` restores ``dir/.index``);
 - ``load_saved_model_graph(tf, path, tags, device)``: ``saved_model.loader.load``, any
   meta graph, signatures or not.
 
 Each returns a ``GraphSession``: ``run(fetches, feeds)`` by tensor name, ``graph_def()``
-for whoever freezes or wraps it, ``close()``. Devices in the file are cleared and the graph
-is built under ``device`` with soft placement, as the SavedModel path does: TF1 places ops
-when the graph is built.
+for whoever freezes or wraps it, ``close()``. ``open_graph_session`` picks one of the three
+by name (as a worker request says it), ``traced_run`` runs and says where each fetch ran.
+Devices in the file are cleared and the graph is built under ``device`` with soft
+placement, as the SavedModel path does: TF1 places ops when the graph is built.
 """
 
 from __future__ import annotations
@@ -65,23 +66,34 @@ def _session(tf, graph):
     return v1.Session(graph=graph, config=v1.ConfigProto(allow_soft_placement=True))
 
 
-def read_graph_def(tf, path: str | Path, text: bool = False):
-    """The GraphDef in ``path``: binary, or text format with ``text``."""
-    graph_def = tf.compat.v1.GraphDef()
+def read_graph_def(tf, path: str | Path, text: bool | None = None):
+    """The GraphDef in ``path``: binary, or text format with ``text``; ``None`` tries the
+    form the bytes look like first (text starts with a field name), then the other."""
     data = Path(path).read_bytes()
-    try:
-        if text:
-            from google.protobuf import text_format
+    if text is None:
+        looks_text = data.lstrip()[:1].isalpha()
+        forms = (True, False) if looks_text else (False, True)
+    else:
+        forms = (text,)
+    error: Exception | None = None
+    for as_text in forms:
+        graph_def = tf.compat.v1.GraphDef()
+        try:
+            if as_text:
+                from google.protobuf import text_format
 
-            text_format.Parse(data.decode("utf-8"), graph_def)
-        else:
-            graph_def.ParseFromString(data)
-    except Exception as e:  # DecodeError, ParseError, UnicodeDecodeError
-        raise GraphSessionError(f"{path}: not a GraphDef: {e}") from None
-    return graph_def
+                text_format.Parse(data.decode("utf-8"), graph_def)
+            else:
+                graph_def.ParseFromString(data)
+            return graph_def
+        except Exception as e:  # DecodeError, ParseError, UnicodeDecodeError
+            error = e
+    raise GraphSessionError(f"{path}: not a GraphDef: {error}")
 
 
-def import_frozen_graph(tf, path: str | Path, device: str, text: bool = False) -> GraphSession:
+def import_frozen_graph(
+    tf, path: str | Path, device: str, text: bool | None = None
+) -> GraphSession:
     """A session over the frozen GraphDef at ``path``, its ops placed on ``device``."""
     graph_def = read_graph_def(tf, path, text)
     for node in graph_def.node:
@@ -127,3 +139,35 @@ def load_saved_model_graph(tf, path: str | Path, tags: list[str], device: str) -
     with graph.as_default(), graph.device(device):
         v1.saved_model.loader.load(session, list(tags), str(path), clear_devices=True)
     return GraphSession(tf, graph, session, "saved_model", restored=True)
+
+
+def open_graph_session(
+    tf, source: str, path: str | Path, checkpoint: str | None, tags: list[str], device: str
+) -> GraphSession:
+    """The session ``source`` names: "graph_def" (``path`` a frozen GraphDef), "meta_graph"
+    (``path`` a .meta, restored from ``checkpoint``) or "saved_model" (``path`` a folder,
+    the meta graph of ``tags``)."""
+    if source == "graph_def":
+        return import_frozen_graph(tf, path, device)
+    if source == "meta_graph":
+        return restore_meta_graph(tf, path, checkpoint, device)
+    if source == "saved_model":
+        return load_saved_model_graph(tf, path, tags, device)
+    raise GraphSessionError(f"{path}: cannot run a graph from a {source!r}")
+
+
+def traced_run(session: GraphSession, fetches: list[str], feeds: dict[str, Any], first: bool):
+    """``session.run``; the first call is traced, so its step stats say where each fetch
+    was computed. Returns the values and, for the first call, {fetch: device}."""
+    if not first:
+        return session.run(fetches, feeds), {}
+    v1 = session.tf.compat.v1
+    options = v1.RunOptions(trace_level=v1.RunOptions.SOFTWARE_TRACE)
+    metadata = v1.RunMetadata()
+    values = session.run(fetches, feeds, options, metadata)
+    placed = {
+        node.node_name: stats.device
+        for stats in metadata.step_stats.dev_stats
+        for node in stats.node_stats
+    }
+    return values, {name: placed.get(name.rpartition(":")[0], "") for name in fetches}
