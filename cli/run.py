@@ -209,16 +209,16 @@ def _run_graph(args: argparse.Namespace, model: Model, engine: RunEngine) -> int
     target = _graph_target(args, model)
     mg = target.meta_graph
     fetches = check_fetches(model, mg, args.fetch or default_fetches(mg))
-    signature = feeds_signature(mg, fetches)
-    given = args.inputs or args.input_exprs or args.input_examples or args.fill
-    required = [k for k in signature.inputs if k not in signature.defaults]
-    if required and not given:
+    every_feed = feeds_signature(mg)
+    values = feed_keys(every_feed, model, _inputs(args, every_feed, fill=False))
+    signature = feeds_signature(mg, fetches, values)
+    required = [k for k in signature.inputs if k not in signature.defaults and k not in values]
+    if required and not args.fill:
         raise SmlensError(
             args.dir,
             "give --inputs, --input_exprs, --input_examples or --fill; the feeds are: "
             + ", ".join(required),
         )
-    values = feed_keys(signature, model, _inputs(args, signature, fill=False))
     if args.fill:  # the flags keyed feeds as the user wrote them (x, x:0): fill the rest
         given = {key: None for key in values}
         rest = dataclasses.replace(signature, defaults={**signature.defaults, **given})

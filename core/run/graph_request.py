@@ -59,17 +59,20 @@ def nearest(name: str, candidates: Iterable[str]) -> str | None:
     return found[0] if found else None
 
 
-def _depends_on(inputs: dict[str, list[str]], fetch_nodes: Iterable[str]) -> set[str]:
+def _depends_on(
+    inputs: dict[str, list[str]], fetch_nodes: Iterable[str], fed_nodes: set[str]
+) -> set[str]:
     """Every node a fetch needs run, through data and control inputs alike (a placeholder
-    reached by a control edge must be fed too)."""
+    reached by a control edge must be fed too); a fed node's inputs are not needed."""
     needed = set(fetch_nodes)
-    queue = deque(needed)
+    queue = deque(node for node in needed if node not in fed_nodes)
     while queue:
         for text in inputs.get(queue.popleft(), ()):
             node = _node_of(text)
             if node in inputs and node not in needed:
                 needed.add(node)
-                queue.append(node)
+                if node not in fed_nodes:
+                    queue.append(node)
     return needed
 
 
@@ -106,14 +109,18 @@ def check_fetches(model: Model, mg: MetaGraph, fetches: Iterable[str]) -> tuple[
     return tuple(checked)
 
 
-def feeds_signature(mg: MetaGraph, fetches: Iterable[str] = ()) -> Signature:
+def feeds_signature(
+    mg: MetaGraph, fetches: Iterable[str] = (), fed: Iterable[str] = ()
+) -> Signature:
     """The graph's feeds as a Signature keyed by tensor name, and the fetches as its
-    outputs. A feed is optional (in ``defaults``) when it has a default or when no fetch
-    depends on it."""
+    outputs. A feed is optional (in ``defaults``) when it has a default, or when no fetch
+    depends on it once the ``fed`` tensors are given (a signature's input computed from a
+    placeholder, fed itself, needs no value for that placeholder)."""
     found = graph_io(mg)
     _, inputs = graph_tensor_names(mg)
     fetches = list(fetches)
-    needed = _depends_on(inputs, [name.rpartition(":")[0] for name in fetches])
+    fed_nodes = {tensor_name(name).rpartition(":")[0] for name in fed}
+    needed = _depends_on(inputs, [name.rpartition(":")[0] for name in fetches], fed_nodes)
     feed_infos: dict[str, TensorInfo] = {}
     optional: dict[str, Any] = {}
     for feed in found.feeds:
@@ -240,9 +247,9 @@ class GraphRunRequest:
         model, mg = self.target.model, self.target.meta_graph
         fetches = check_fetches(model, mg, self.fetches)
         object.__setattr__(self, "fetches", fetches)
-        signature = feeds_signature(mg, fetches)
+        keyed = feed_keys(feeds_signature(mg), model, self.inputs)
+        signature = feeds_signature(mg, fetches, keyed)
         object.__setattr__(self, "signature", signature)
-        keyed = feed_keys(signature, model, self.inputs)
         object.__setattr__(self, "inputs", check_inputs(signature, keyed))
         if self.repeat < 1:
             raise SmlensError("repeat", f"must be at least 1, not {self.repeat}")
