@@ -45,12 +45,15 @@ def tensor_name(text: str) -> str:
 
 def graph_tensor_names(mg: MetaGraph) -> tuple[dict[str, None], dict[str, list[str]]]:
     """The main graph's node names (in order) and each node's inputs, control ones too,
-    read from the NodeDefs when a lazy graph has not converted them."""
-    protos = node_defs(mg.graph)
-    if protos is not None:
-        return {n.name: None for n in protos}, {n.name: list(n.input) for n in protos}
-    nodes = mg.graph.nodes
-    return {n.name: None for n in nodes}, {n.name: list(n.inputs) for n in nodes}
+    read from the NodeDefs when a lazy graph has not converted them; found once per meta
+    graph (``mg.derived["tensor_names"]``)."""
+    found = mg.derived.get("tensor_names")
+    if found is None:
+        protos = node_defs(mg.graph)
+        source = protos if protos is not None else mg.graph.nodes
+        inputs = {n.name: list(n.input if protos is not None else n.inputs) for n in source}
+        found = mg.derived["tensor_names"] = (dict.fromkeys(inputs), inputs)
+    return found
 
 
 def nearest(name: str, candidates: Iterable[str]) -> str | None:
