@@ -31,7 +31,7 @@ from smlens.core.run.inputs import check_inputs
 from smlens.core.run.request import parse_device
 
 LOSS_REASON = "read only by"  # how graph_io words a candidate only plumbing reads
-FEEDS_KEY = "feeds"  # the key of the signature that holds a graph's feeds
+FEEDS_KEY = "graph"  # the key of the signature that holds a graph's feeds, as runs name it
 # The Model formats a graph run loads, and how the worker loads each.
 GRAPH_SOURCES = {"graph_def": "graph_def", "meta_graph": "meta_graph", "checkpoint": "meta_graph"}
 

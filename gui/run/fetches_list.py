@@ -67,8 +67,8 @@ class RunFetchesList(QWidget):
             if name not in known:
                 self._add_item(name, "", True)
         for fetch in candidates:
-            dims = format_dims(fetch.shape.dims)
-            spec = f"{short_dtype(fetch.dtype)} {dims}" if fetch.dtype else dims
+            dims = format_dims(fetch.shape.dims) if fetch.shape.dims is not None else ""
+            spec = f"{short_dtype(fetch.dtype) if fetch.dtype else ''} {dims}".strip()
             item = self._add_item(fetch.name, spec, fetch.name in checked)
             item.setToolTip(f"{fetch.name}: {fetch.op}, {fetch.reason}")
         self.list.blockSignals(False)

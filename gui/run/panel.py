@@ -64,6 +64,7 @@ DEVICE_DELAY_MS = 800
 NO_GPU = "No GPU found by TensorFlow — running on CPU only"
 RUN_TIP = "Run the signature (Ctrl+Enter)"
 BY_NAMES = "Tensors by name"  # the signature combo's entry for FEEDS_KEY
+NO_TAGS = "(no tags)"  # a GraphDef's or a .meta's one graph
 MAX_REPEAT = 100_000
 TOP_MINIMUM = 170  # pixels for the inputs and outputs: an output row below the table header
 
@@ -347,7 +348,7 @@ class RunPanel(Panel):
         self.tag_combo.blockSignals(True)
         self.tag_combo.clear()
         for tag_set in state.tag_sets():
-            self.tag_combo.addItem(tag_set, tag_set)
+            self.tag_combo.addItem(tag_set or NO_TAGS, tag_set)
         self.tag_combo.setCurrentIndex(max(0, self.tag_combo.findData(state.tag_set)))
         self.tag_combo.blockSignals(False)
         mg = state.meta_graph()
