@@ -225,3 +225,35 @@ def test_a_second_run_uses_the_cached_session(models, engine):
 )
 def test_tensor_names_take_output_zero_when_omitted(text, name):
     assert tensor_name(text) == name
+
+
+@pytest.mark.parametrize(
+    ("fixture", "file"),
+    [("frozen_training_graph", "frozen.pb"), ("tf1_training_meta", "model.ckpt-3.meta")],
+)
+def test_the_signatures_panels_run_line_runs_and_equals_its_session_snippet(
+    models, engine, capsys, fixture, file
+):
+    """The snippet beside a graph's feeds and fetches: its smlens run line, run as typed,
+    fetches what its TF1 session code fetches."""
+    import shlex
+
+    from smlens.core.analysis.graph_io import graph_io
+    from smlens.core.analysis.snippets import graph_snippet
+
+    model = open_model(models.path(fixture) / file)
+    mg = model.meta_graphs[0]
+    io = graph_io(mg)
+    snippet = graph_snippet(model.path, model.format, mg.tags, io)
+    scope: dict = {}
+    exec(snippet.python, scope)
+
+    argv = shlex.split(snippet.cli)[2:]
+    assert argv[:2] == ["--dir", str(model.path)]
+    assert run_main([*argv, "--json"], engine) == 0
+
+    printed = json.loads(capsys.readouterr().out)["outputs"]
+    fetched = [f.name for f in io.fetches[:3]]
+    assert sorted(printed) == sorted(fetched)
+    for name, value in zip(fetched, scope["outputs"], strict=True):
+        np.testing.assert_array_equal(np.asarray(printed[name]["values"]), value)
