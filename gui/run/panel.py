@@ -242,18 +242,22 @@ class RunPanel(Panel):
         self.inputs = RunInputsEditor()
         self.fetches = RunFetchesList()
         self.fetches.fetches_changed.connect(self.state.set_fetches)
-        self.fetches.setMinimumSize(160, 80)
+        self.fetches.setMinimumSize(220, 80)
         self.fetches.hide()
         self.tensor_view = TensorView(with_stats=False)
         self.outputs = RunOutputsPane(
             self.state, self.tensor_view, self._show_error, self.status_label.setText
         )
+        # A run by tensor names lists its fetches below the feeds: the outputs keep their width.
+        feeds_and_fetches = QSplitter(Qt.Orientation.Vertical)
+        feeds_and_fetches.addWidget(self.inputs)
+        feeds_and_fetches.addWidget(self.fetches)
+        feeds_and_fetches.setChildrenCollapsible(False)
         top = QSplitter(Qt.Orientation.Horizontal)
-        top.addWidget(self.inputs)
-        top.addWidget(self.fetches)
+        top.addWidget(feeds_and_fetches)
         top.addWidget(self.outputs)
         top.setStretchFactor(0, 1)
-        top.setStretchFactor(2, 1)
+        top.setStretchFactor(1, 1)
         top.setChildrenCollapsible(False)
         # Small minimums, so the panel fits a 1024x700 window without scrolling.
         self.inputs.setMinimumSize(220, 80)
