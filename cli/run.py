@@ -209,8 +209,7 @@ def _run_graph(args: argparse.Namespace, model: Model, engine: RunEngine) -> int
     target = _graph_target(args, model)
     mg = target.meta_graph
     fetches = check_fetches(model, mg, args.fetch or default_fetches(mg))
-    every_feed = feeds_signature(mg)
-    values = feed_keys(every_feed, model, _inputs(args, every_feed, fill=False))
+    values = feed_keys(mg, model, _inputs(args, feeds_signature(mg), fill=False))
     signature = feeds_signature(mg, fetches, values)
     required = [k for k in signature.inputs if k not in signature.defaults and k not in values]
     if required and not args.fill:

@@ -22,10 +22,10 @@ from typing import Any
 
 import numpy as np
 
-from smlens.core.analysis.graph_io import graph_io
+from smlens.core.analysis.graph_io import graph_io, output_dtypes
 from smlens.core.analysis.scan import require_safe
 from smlens.core.errors import SmlensError
-from smlens.core.formats.convert import node_defs
+from smlens.core.formats.convert import find_node, node_defs
 from smlens.core.model import MetaGraph, Model, Shape, Signature, TensorInfo
 from smlens.core.run.inputs import check_inputs
 from smlens.core.run.request import parse_device
@@ -116,13 +116,15 @@ def feeds_signature(
     mg: MetaGraph, fetches: Iterable[str] = (), fed: Iterable[str] = ()
 ) -> Signature:
     """The graph's feeds as a Signature keyed by tensor name, and the fetches as its
-    outputs. A feed is optional (in ``defaults``) when it has a default, or when no fetch
-    depends on it once the ``fed`` tensors are given (a signature's input computed from a
-    placeholder, fed itself, needs no value for that placeholder)."""
+    outputs; the ``fed`` tensors that are no placeholder join the feeds. A feed is optional
+    (in ``defaults``) when it has a default, or when no fetch depends on it once the ``fed``
+    tensors are given (a signature's input computed from a placeholder, fed itself, needs
+    no value for that placeholder)."""
     found = graph_io(mg)
     _, inputs = graph_tensor_names(mg)
     fetches = list(fetches)
-    fed_nodes = {tensor_name(name).rpartition(":")[0] for name in fed}
+    fed = [tensor_name(name) for name in fed]
+    fed_nodes = {name.rpartition(":")[0] for name in fed}
     needed = _depends_on(inputs, [name.rpartition(":")[0] for name in fetches], fed_nodes)
     feed_infos: dict[str, TensorInfo] = {}
     optional: dict[str, Any] = {}
@@ -133,6 +135,9 @@ def feeds_signature(
             optional[tensor] = feed.default
         elif fetches and feed.name not in needed:
             optional[tensor] = None  # no fetch depends on it
+    for name in fed:
+        if name not in feed_infos and name.rpartition(":")[0] in inputs:
+            feed_infos[name] = _tensor_info(mg, name)
     by_name = {f.name: f for f in found.fetches}
     outputs = {}
     for name in fetches:
@@ -144,19 +149,34 @@ def feeds_signature(
     return Signature(FEEDS_KEY, "", feed_infos, outputs, defaults=optional)
 
 
-def feed_keys(signature: Signature, model: Model, values: Mapping[str, Any]) -> dict[str, Any]:
-    """``values`` keyed by full tensor names (``x`` -> ``x:0``); a name that is not a feed
-    is an SmlensError naming the nearest feed."""
+def _tensor_info(mg: MetaGraph, name: str) -> TensorInfo:
+    """A tensor that is no placeholder, fed by name: its dtype from its op, its shape from
+    the node's ``_output_shapes`` when it has them."""
+    node_name, _, index = name.rpartition(":")
+    node = find_node(mg.graph, node_name)
+    k = int(index)
+    dtypes = output_dtypes(node) if node is not None else []
+    shapes = node.attrs.get("_output_shapes") if node is not None else None
+    shape = shapes[k] if isinstance(shapes, list) and k < len(shapes) else None
+    dtype = dtypes[k] if k < len(dtypes) else ""
+    known = shape if isinstance(shape, Shape) else Shape(None)
+    return TensorInfo(key=name, dtype=dtype, shape=known, name=name)
+
+
+def feed_keys(mg: MetaGraph, model: Model, values: Mapping[str, Any]) -> dict[str, Any]:
+    """``values`` keyed by full tensor names (``x`` -> ``x:0``). A name that is neither a
+    feed nor a tensor of the graph is an SmlensError naming the nearest feed (or tensor)."""
+    feeds = [feed.tensor for feed in graph_io(mg).feeds]
+    names, _ = graph_tensor_names(mg)
     keyed: dict[str, Any] = {}
     for key, value in values.items():
         name = tensor_name(key)
-        if name not in signature.inputs:
-            close = nearest(name, signature.inputs)
-            feeds = ", ".join(signature.inputs) or "none"
-            hint = f"nearest: {close}; " if close else ""
-            raise SmlensError(
-                model.path, f"{key!r} is not a feed of the graph; {hint}feeds: {feeds}"
-            )
+        if name not in feeds and name.rpartition(":")[0] not in names:
+            close = nearest(name, feeds) or nearest(name.rpartition(":")[0], names)
+            hint = f"nearest: {tensor_name(close)}; " if close else ""
+            listed = ", ".join(feeds) or "none"
+            message = f"{key!r} is neither a feed nor a tensor of the graph; {hint}feeds: {listed}"
+            raise SmlensError(model.path, message)
         keyed[name] = value
     return keyed
 
@@ -250,7 +270,7 @@ class GraphRunRequest:
         model, mg = self.target.model, self.target.meta_graph
         fetches = check_fetches(model, mg, self.fetches)
         object.__setattr__(self, "fetches", fetches)
-        keyed = feed_keys(feeds_signature(mg), model, self.inputs)
+        keyed = feed_keys(mg, model, self.inputs)
         signature = feeds_signature(mg, fetches, keyed)
         object.__setattr__(self, "signature", signature)
         object.__setattr__(self, "inputs", check_inputs(signature, keyed))

@@ -168,8 +168,21 @@ def test_a_misspelt_feed_names_the_nearest_feed(models, capsys):
     path = models.path("frozen_graph") / "frozen.pb"
     line = _one_error_line(["--dir", str(path), "--input_exprs", "xx:0=np.ones((1,4))"], capsys)
 
-    assert line.startswith("smlens: error: ") and "'xx:0' is not a feed" in line
+    assert line.startswith("smlens: error: ") and "'xx:0' is neither a feed nor a tensor" in line
     assert "nearest: x:0" in line
+
+
+def test_any_tensor_is_fed_by_name_and_its_placeholder_is_then_not_needed(tf, models, engine):
+    """Feeding add:0 (the logits) skips x, as a TF1 session allows; the dtype is add's."""
+    path = models.path("frozen_graph") / "frozen.pb"
+    logits = RNG.standard_normal((3, 2)).astype(np.float32)
+    request = GraphRunRequest.of(open_model(path), {"add": logits.tolist()}, ["y"])
+
+    result = engine.run(request)
+
+    assert request.inputs["add:0"].dtype == np.float32 and "x:0" not in request.inputs
+    (expected,) = direct_frozen(tf, path, {"add:0": logits}, ["y:0"])
+    np.testing.assert_array_equal(result.outputs["y:0"], expected)
 
 
 def test_missing_feeds_and_wrong_shapes_are_refused_before_the_worker(models, capsys):
