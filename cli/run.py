@@ -169,8 +169,7 @@ def _run(args: argparse.Namespace, engine: RunEngine) -> int:
         )
     values = _inputs(args, signature)
     outdir = _outdir(args.outdir, model.path, list(signature.outputs), args.overwrite)
-    if args.save_run and Path(args.save_run).resolve().is_relative_to(Path(model.path).resolve()):
-        raise SmlensError(args.save_run, "will not write into the model folder")
+    _check_save_run(args, model)
     request = RunRequest(
         target=target,
         signature=signature,
@@ -181,6 +180,17 @@ def _run(args: argparse.Namespace, engine: RunEngine) -> int:
     result = engine.run(request)
     _report(args, model, mg.tag_set, request, result, outdir)
     return 0
+
+
+def _folder(model: Model) -> Path:
+    """The folder nothing is written into: the model's, or the one holding its file."""
+    path = Path(model.path)
+    return path if path.is_dir() else path.parent
+
+
+def _check_save_run(args: argparse.Namespace, model: Model) -> None:
+    if args.save_run and Path(args.save_run).resolve().is_relative_to(_folder(model).resolve()):
+        raise SmlensError(args.save_run, "will not write into the model folder")
 
 
 def _inputs(
@@ -222,7 +232,8 @@ def _run_graph(args: argparse.Namespace, model: Model, engine: RunEngine) -> int
         given = {key: None for key in values}
         rest = dataclasses.replace(signature, defaults={**signature.defaults, **given})
         values = {**_inputs(args, rest, given=False), **values}
-    outdir = _outdir(args.outdir, model.path, [_file_key(k) for k in fetches], args.overwrite)
+    outdir = _outdir(args.outdir, _folder(model), [_file_key(k) for k in fetches], args.overwrite)
+    _check_save_run(args, model)
     request = GraphRunRequest(
         target=target,
         fetches=fetches,

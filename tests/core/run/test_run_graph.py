@@ -147,6 +147,17 @@ def test_cli_fill_repeat_and_outdir_by_tensor_names(models, engine, capsys, tmp_
     np.testing.assert_array_equal(saved, np.full((3, 2), 4.0, np.float32))  # ones @ ones(4,2)
 
 
+def test_nothing_is_written_beside_a_graph_file(models, engine):
+    folder = models.path("frozen_graph")
+    argv = ["--dir", str(folder / "frozen.pb"), "--fill", "ones"]
+
+    with pytest.raises(SmlensError, match="will not write into the model folder"):
+        run_main([*argv, "--outdir", str(folder / "out")], engine)
+    with pytest.raises(SmlensError, match="will not write into the model folder"):
+        run_main([*argv, "--save-run", str(folder / "run.npz")], engine)
+    assert sorted(p.name for p in folder.iterdir()) == ["frozen.pb", "frozen.pbtxt"]
+
+
 def _one_error_line(argv: list[str], capsys) -> str:
     assert main(["run", *argv]) == 2
     captured = capsys.readouterr()
