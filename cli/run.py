@@ -1,9 +1,14 @@
 """``smlens run``: saved_model_cli run's flags and output, plus the device, the timings and a
-refusal to run models with file or system ops unless asked."""
+refusal to run models with file or system ops unless asked.
+
+A graph without a signature (a frozen GraphDef, a ``.meta`` beside its checkpoint) or any
+SavedModel meta graph runs by tensor names: ``--fetch`` names the tensors (the detected
+outputs by default) and the input flags key the feeds by tensor name."""
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 from pathlib import Path
@@ -13,9 +18,18 @@ import numpy as np
 from smlens.core.analysis.scan import RiskyOpsError
 from smlens.core.errors import SmlensError
 from smlens.core.formats.reader import open_model
-from smlens.core.model import MetaGraph, Model
+from smlens.core.model import MetaGraph, Model, Signature
 from smlens.core.model.text import human_bytes
 from smlens.core.run.client import RunEngine, RunResult
+from smlens.core.run.graph_request import (
+    GraphRunRequest,
+    GraphTarget,
+    check_fetches,
+    default_fetches,
+    feed_keys,
+    feeds_signature,
+    graph_of,
+)
 from smlens.core.run.inputs import FILL_MODES, collect_inputs
 from smlens.core.run.limits import DEFAULT_INPUT_BYTES, parse_bytes
 from smlens.core.run.pair import InputFlags
@@ -28,12 +42,21 @@ RISKY_HINT = "add --allow-risky-ops to run it anyway"
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="smlens run",
-        description="Run a signature of a SavedModel in a TensorFlow worker process.",
+        description="Run a signature of a SavedModel, or any graph by tensor names, in a "
+        "TensorFlow worker process.",
     )
     add = parser.add_argument
-    add("--dir", required=True, help="the SavedModel folder")
-    add("--tag_set", required=True, help="comma-separated tags of one MetaGraphDef")
-    add("--signature_def", required=True, help="the SignatureDef key to run")
+    add("--dir", required=True, help="the SavedModel folder, frozen GraphDef or .meta")
+    add("--tag_set", help="comma-separated tags of one MetaGraphDef (the only one by default)")
+    add("--signature_def", help="the SignatureDef key to run")
+    add(
+        "--fetch",
+        action="append",
+        default=[],
+        metavar="TENSOR",
+        help="run the graph by tensor names and fetch this tensor, e.g. logits:0 "
+        "(repeatable; without a signature, the detected outputs by default)",
+    )
     add("--inputs", default="", help="'x=file.npy;y=file.npz[name]' (never unpickled)")
     add("--input_exprs", default="", help="'x=np.ones((2,3))': literals and numpy constructors")
     add("--input_examples", default="", help="""'inputs=[{"x":[1.0,2.0]}]': tf.Examples""")
@@ -93,8 +116,47 @@ def _target(args: argparse.Namespace, model: Model, mg: MetaGraph) -> LoadReques
         raise RiskyOpsError(e.path, e.scan, RISKY_HINT) from None
 
 
+def _by_graph(args: argparse.Namespace, model: Model) -> bool:
+    """Whether this run goes by tensor names: asked with --fetch, or a model without a
+    signature to call. A SavedModel with signatures needs one named, or --fetch."""
+    if args.fetch:
+        if args.signature_def:
+            raise SmlensError("--fetch", "runs the graph by tensor names: drop --signature_def")
+        return True
+    if args.signature_def:
+        return False
+    if model.format != "saved_model":
+        return True
+    mg = graph_of(model, args.tag_set)
+    if mg.signatures:
+        raise SmlensError(
+            args.dir,
+            f"name a signature with --signature_def ({', '.join(mg.signatures)}) "
+            "or tensors with --fetch",
+        )
+    return True
+
+
+def _graph_target(args: argparse.Namespace, model: Model) -> GraphTarget:
+    """The graph to load, refused with the command line's hint when it has risky ops."""
+    try:
+        return GraphTarget(
+            model=model,
+            meta_graph=graph_of(model, args.tag_set),
+            device=args.device,
+            allow_risky_ops=args.allow_risky_ops,
+            loads=tuple(args.load),
+        )
+    except RiskyOpsError as e:
+        raise RiskyOpsError(e.path, e.scan, RISKY_HINT) from None
+
+
 def _run(args: argparse.Namespace, engine: RunEngine) -> int:
     model = open_model(args.dir)
+    if _by_graph(args, model):
+        return _run_graph(args, model, engine)
+    if args.tag_set is None:
+        args.tag_set = graph_of(model, None).tag_set
     require_runnable(model, args.dir)
     mg, signature = find_signature(model, args.tag_set, args.signature_def)
     target = _target(args, model, mg)
@@ -105,21 +167,9 @@ def _run(args: argparse.Namespace, engine: RunEngine) -> int:
             "give --inputs, --input_exprs, --input_examples or --fill; the inputs are: "
             + ", ".join(signature.inputs),
         )
-    values, warnings = collect_inputs(
-        signature,
-        args.inputs,
-        args.input_exprs,
-        args.input_examples,
-        fill=args.fill,
-        batch_size=args.batch,
-        seed=args.seed,
-        max_bytes=parse_bytes(args.max_input_bytes),
-    )
-    for warning in warnings:
-        print(f"smlens: warning: {warning}", file=sys.stderr)
+    values = _inputs(args, signature)
     outdir = _outdir(args.outdir, model.path, list(signature.outputs), args.overwrite)
-    if args.save_run and Path(args.save_run).resolve().is_relative_to(Path(model.path).resolve()):
-        raise SmlensError(args.save_run, "will not write into the model folder")
+    _check_save_run(args, model)
     request = RunRequest(
         target=target,
         signature=signature,
@@ -128,9 +178,79 @@ def _run(args: argparse.Namespace, engine: RunEngine) -> int:
         timeout=args.timeout,
     )
     result = engine.run(request)
+    _report(args, model, mg.tag_set, request, result, outdir)
+    return 0
+
+
+def _folder(model: Model) -> Path:
+    """The folder nothing is written into: the model's, or the one holding its file."""
+    path = Path(model.path)
+    return path if path.is_dir() else path.parent
+
+
+def _check_save_run(args: argparse.Namespace, model: Model) -> None:
+    if args.save_run and Path(args.save_run).resolve().is_relative_to(_folder(model).resolve()):
+        raise SmlensError(args.save_run, "will not write into the model folder")
+
+
+def _inputs(
+    args: argparse.Namespace, signature: Signature, *, given: bool = True, fill: bool = True
+) -> dict:
+    """The input flags' values for ``signature`` (a graph's feeds, keyed by tensor name,
+    are one too), with their warnings printed: the values given (unless not ``given``),
+    then --fill for the inputs still missing (unless not ``fill``)."""
+    values, warnings = collect_inputs(
+        signature,
+        args.inputs if given else "",
+        args.input_exprs if given else "",
+        args.input_examples if given else "",
+        fill=args.fill if fill else None,
+        batch_size=args.batch,
+        seed=args.seed,
+        max_bytes=parse_bytes(args.max_input_bytes),
+    )
+    for warning in warnings:
+        print(f"smlens: warning: {warning}", file=sys.stderr)
+    return values
+
+
+def _run_graph(args: argparse.Namespace, model: Model, engine: RunEngine) -> int:
+    """Fetch tensors by name, the feeds keyed by tensor name (``x`` is ``x:0``)."""
+    target = _graph_target(args, model)
+    mg = target.meta_graph
+    fetches = check_fetches(model, mg, args.fetch or default_fetches(mg))
+    values = feed_keys(mg, model, _inputs(args, feeds_signature(mg), fill=False))
+    signature = feeds_signature(mg, fetches, values)
+    required = [k for k in signature.inputs if k not in signature.defaults and k not in values]
+    if required and not args.fill:
+        raise SmlensError(
+            args.dir,
+            "give --inputs, --input_exprs, --input_examples or --fill; the feeds are: "
+            + ", ".join(required),
+        )
+    if args.fill:  # the flags keyed feeds as the user wrote them (x, x:0): fill the rest
+        given = {key: None for key in values}
+        rest = dataclasses.replace(signature, defaults={**signature.defaults, **given})
+        values = {**_inputs(args, rest, given=False), **values}
+    outdir = _outdir(args.outdir, _folder(model), [_file_key(k) for k in fetches], args.overwrite)
+    _check_save_run(args, model)
+    request = GraphRunRequest(
+        target=target,
+        fetches=fetches,
+        inputs=values,
+        repeat=args.repeat,
+        timeout=args.timeout,
+    )
+    result = engine.run(request)
+    _report(args, model, mg.tag_set, request, result, outdir)
+    return 0
+
+
+def _report(args, model: Model, tag_set: str, request, result: RunResult, outdir) -> None:
+    """Keep the run (--save-run), pass on what TensorFlow printed, print the outputs."""
     if args.save_run:
         call = SavedCall(dict(request.inputs), {"a": result.outputs})
-        saved = SavedSignature(mg.tag_set, signature.key, _source(args), [call])
+        saved = SavedSignature(tag_set, request.signature.key, _source(args), [call])
         save_run(args.save_run, SavedRun([saved], {"a": str(model.path)}))
     if result.output.strip():  # what tf.print and TensorFlow wrote during the run
         print(result.output.rstrip(), file=sys.stderr)
@@ -139,7 +259,6 @@ def _run(args: argparse.Namespace, engine: RunEngine) -> int:
         print()
     else:
         _print(result, outdir)
-    return 0
 
 
 def _source(args: argparse.Namespace) -> str:
@@ -168,9 +287,15 @@ def _outdir(outdir: str | None, model_path: Path, keys: list[str], overwrite: bo
     return folder
 
 
+def _file_key(key: str) -> str:
+    """The file name an output is saved under: a tensor name's scopes and index become
+    part of one name ("scope/y:0" -> "scope__y_0"), a signature's key stays."""
+    return key.replace("/", "__").replace(":", "_")
+
+
 def _save(outdir: Path, key: str, value: np.ndarray) -> Path:
     outdir.mkdir(parents=True, exist_ok=True)
-    target = outdir / f"{key}.npy"
+    target = outdir / f"{_file_key(key)}.npy"
     np.save(target, value, allow_pickle=value.dtype == object)
     return target
 

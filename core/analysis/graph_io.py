@@ -601,3 +601,9 @@ def _generated(name: str, op: str) -> bool:
     last = _NUMBERED.sub("", name.rpartition("/")[2]).lower().replace("_", "")
     bare = re.sub(r"v\d+$", "", op.lower())
     return last in (op.lower(), bare) or last in {w.replace("_", "") for w in _WRAPPER_NAMES}
+
+
+def output_dtypes(node: Node) -> list[str]:
+    """The dtype enum name of each of ``node``'s outputs ("" where unknown), from its OpDef
+    and attrs: what a run that feeds any tensor by name checks its value against."""
+    return _outputs(node)

@@ -129,6 +129,8 @@ def graph_snippet(model_path: str | Path, model_format: str, tags: list[str], io
     exprs = {f.tensor: example_expr(TensorInfo(f.name, f.dtype, f.shape, f.tensor)) for f in fed}
     fetches = [f.name for f in io.fetches[:FETCHES_IN_SNIPPET]]
     cli = f"smlens run --dir {shlex.quote(path)}"
+    if model_format == "saved_model":  # it may have other tag-sets
+        cli += f" --tag_set {shlex.quote(','.join(tags))}"
     if exprs:
         cli += " --input_exprs " + shlex.quote(";".join(f"{k}={v}" for k, v in exprs.items()))
     cli += "".join(f" --fetch {shlex.quote(name)}" for name in fetches)

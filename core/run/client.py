@@ -31,6 +31,7 @@ import numpy as np
 from smlens.core.analysis.ops import missing_op_text
 from smlens.core.errors import SmlensError
 from smlens.core.run.availability import NO_TENSORFLOW_STAGE, TensorFlowStatus
+from smlens.core.run.graph_request import GraphRunRequest
 from smlens.core.run.process import WorkerProcess
 from smlens.core.run.protocol import read_array, write_array
 from smlens.core.run.request import LoadRequest, RunRequest
@@ -95,7 +96,7 @@ class RunResult:
     first_call_seconds: float
     warm_seconds: list[float]  # the calls after the first, with repeat > 1
     device: str = "cpu:0"  # as asked
-    kind: str = ""  # "tf2" (tf.saved_model.load) | "tf1" (Session + loader.load)
+    kind: str = ""  # "tf2" (tf.saved_model.load) | "tf1" (Session + loader.load) | "graph"
     cached: bool = False  # the model was already loaded in the worker
     start_seconds: float = 0.0  # starting the worker (TensorFlow import), when this call did
     output: str = ""  # what the worker printed during the call (tf.print, TF's warnings)
@@ -245,17 +246,22 @@ class RunEngine:
 
     def run(
         self,
-        request: RunRequest,
+        request: RunRequest | GraphRunRequest,
         *,
         progress: Progress | None = None,
         cancelled: CancelCheck | None = None,
     ) -> RunResult:
-        """Call ``request``'s signature ``repeat`` times; the first call's outputs and the
-        time of each call. Its model is loaded first unless the worker has it already."""
+        """Call ``request``'s signature (or fetch its graph's tensors) ``repeat`` times; the
+        first call's outputs and the time of each call. Its model is loaded first unless
+        the worker has it already. A graph run's outputs are keyed by tensor name."""
         entered = self._stops  # before the lock: a stop while this waits its turn counts
-        message = _load_message("run", request.target)
-        message |= {"signature": request.signature.key, "repeat": request.repeat}
-        doing = f"while running {request.signature.key!r}"
+        if isinstance(request, GraphRunRequest):
+            message = request.worker_message()
+            doing = f"while running {', '.join(request.fetches)}"
+        else:
+            message = _load_message("run", request.target)
+            message |= {"signature": request.signature.key, "repeat": request.repeat}
+            doing = f"while running {request.signature.key!r}"
         with self._lock:
             tmp = self._tmpdir()
             seq = next(self._ids)

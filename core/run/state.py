@@ -7,6 +7,11 @@ Callbacks run on the thread that changed the state; the Qt view only changes it 
 own thread, so the engine calls (``list_devices``, ``restart_worker``, ``execute``) are
 plain functions that return values for the view to hand back. A run is asked for with a
 RunRequest the state builds (``request``): the model in hand, checked once, there.
+
+A graph without signatures (a frozen GraphDef, a ``.meta`` beside its checkpoint), and any
+meta graph by choice, runs by tensor names: its "signature" is then ``FEEDS_KEY``, whose
+inputs are the graph's feeds (``feeds_signature``), and ``fetches`` the tensors to fetch,
+the detected outputs at first; the request is then a GraphRunRequest.
 """
 
 from __future__ import annotations
@@ -25,13 +30,21 @@ from smlens.core.errors import SmlensError
 from smlens.core.model import MetaGraph, Model, Signature
 from smlens.core.run.client import DeviceInfo, RunEngine, RunResult
 from smlens.core.run.deltas import OutputDelta, load_outputs, output_deltas, save_outputs
+from smlens.core.run.graph_request import (
+    FEEDS_KEY,
+    GRAPH_SOURCES,
+    GraphRunRequest,
+    GraphTarget,
+    default_fetches,
+    feeds_signature,
+)
 from smlens.core.run.request import LoadRequest, RunRequest
 
 PREVIOUS = "previous"  # compare with the run before the shown one
 NOTHING = ""
 DEFAULT_REPEAT = 10
 # What state.observe() accepts: each event names the part of the state that changed.
-EVENTS = ("model", "choice", "devices", "runs", "baselines", "loads")
+EVENTS = ("model", "choice", "devices", "runs", "baselines", "loads", "fetches")
 
 
 @dataclass
@@ -105,6 +118,7 @@ class RunState:
         self.compare_with = PREVIOUS  # PREVIOUS, NOTHING or a baselines key
         self.allowed_risky: set[str] = set()  # tag-sets the user agreed to run
         self.loads: list[str] = []  # packages or op libraries the worker loads first
+        self.fetches: list[str] = []  # tensors a run by names fetches (FEEDS_KEY chosen)
         self._observers: dict[str, list[Callable[[], None]]] = defaultdict(list)
 
     # -- observers ------------------------------------------------------------------------
@@ -132,12 +146,15 @@ class RunState:
         tags = self.tag_sets()
         self.tag_set = "serve" if "serve" in tags else (tags[0] if tags else None)
         self.signature_key = self._default_signature()
-        self._notify("model", "choice", "runs", "baselines")
+        self._reset_fetches()
+        self._notify("model", "choice", "runs", "baselines", "fetches")
 
     @property
     def runnable(self) -> bool:
         m = self.model
-        return m is not None and m.format == "saved_model" and bool(m.meta_graphs)
+        if m is None or not m.meta_graphs:
+            return False
+        return m.format == "saved_model" or m.format in GRAPH_SOURCES
 
     def not_runnable_reason(self) -> str | None:
         """Why the open model cannot be run; None when it can (or nothing is open)."""
@@ -145,14 +162,17 @@ class RunState:
         if m is None:
             return None
         if not self.runnable:
-            what = "SavedModel without graphs" if m.format == "saved_model" else m.format
+            what = f"{m.format.replace('_', ' ')} without a graph"
             return (
-                f"Only a SavedModel can be run: this is a {what}. "
-                "Open a SavedModel folder to run its signatures."
+                f"Only a graph can be run: this is a {what}. Open a SavedModel, a frozen "
+                "GraphDef or a .meta beside its checkpoint."
             )
-        if self.tag_set is not None and not self.signature_keys():
-            return f"The tag-set {self.tag_set!r} has no signatures to run."
         return None
+
+    @property
+    def by_names(self) -> bool:
+        """Whether the chosen run goes by tensor names (feeds and fetches)."""
+        return self.signature_key == FEEDS_KEY
 
     def tag_sets(self) -> list[str]:
         return [mg.tag_set for mg in self.model.meta_graphs] if self.runnable else []
@@ -163,27 +183,41 @@ class RunState:
         return self.model.meta_graph(self.tag_set)
 
     def signature_keys(self) -> list[str]:
+        """The callable signatures, then FEEDS_KEY: any graph also runs by tensor names."""
         mg = self.meta_graph()
-        return list(mg.callable_signatures) if mg else []
+        return [*mg.callable_signatures, FEEDS_KEY] if mg else []
 
     def signature(self) -> Signature | None:
         mg = self.meta_graph()
+        if mg is not None and self.by_names:
+            return feeds_signature(mg)
         return mg.signatures.get(self.signature_key) if mg and self.signature_key else None
 
     def _default_signature(self) -> str | None:
         keys = self.signature_keys()
         return "serving_default" if "serving_default" in keys else (keys[0] if keys else None)
 
+    def _reset_fetches(self) -> None:
+        mg = self.meta_graph()
+        self.fetches = default_fetches(mg) if mg is not None and self.by_names else []
+
+    def set_fetches(self, fetches: list[str]) -> None:
+        """The tensors a run by names fetches, in order, each once."""
+        self.fetches = list(dict.fromkeys(name.strip() for name in fetches if name.strip()))
+        self._notify("fetches")
+
     def choose_tag_set(self, tag_set: str) -> None:
         if tag_set != self.tag_set:
             self.tag_set = tag_set
             self.signature_key = self._default_signature()
-            self._notify("choice")
+            self._reset_fetches()
+            self._notify("choice", "fetches")
 
     def choose_signature(self, key: str | None) -> None:
         if key != self.signature_key:
             self.signature_key = key
-            self._notify("choice")
+            self._reset_fetches()
+            self._notify("choice", "fetches")
 
     def choose_device(self, spec: str | None) -> None:
         self.device = spec or "cpu:0"
@@ -225,7 +259,9 @@ class RunState:
         first."""
         path = self.model.path if self.model is not None else None
         mg = self.meta_graph()
-        if mg is None or self.risky_scan() is not None or self.loads:
+        if mg is None or self.risky_scan() is not None or self.loads or self.by_names:
+            return path, None
+        if self.model.format != "saved_model":
             return path, None
         return path, LoadRequest(model=self.model, meta_graph=mg, device=self.device)
 
@@ -237,13 +273,23 @@ class RunState:
 
     # -- running --------------------------------------------------------------------------
 
-    def request(self, inputs: dict[str, np.ndarray], repeat: int) -> RunRequest:
-        """The run of the chosen signature on the chosen device, checked: a model with risky
-        ops is refused (RiskyOpsError) unless the user agreed, inputs that do not fit raise
-        InputsRefused."""
+    def request(self, inputs: dict[str, np.ndarray], repeat: int) -> RunRequest | GraphRunRequest:
+        """The run of the chosen signature (or of the fetches, by names) on the chosen
+        device, checked: a model with risky ops is refused (RiskyOpsError) unless the user
+        agreed, inputs that do not fit raise InputsRefused."""
         mg, signature = self.meta_graph(), self.signature()
         if mg is None or signature is None:
             raise SmlensError(self.model.path if self.model else "run", "nothing to run")
+        if self.by_names:
+            graph = GraphTarget(
+                model=self.model,
+                meta_graph=mg,
+                device=self.device,
+                allow_risky_ops=mg.tag_set in self.allowed_risky,
+                loads=tuple(self.loads),
+            )
+            fetches = tuple(self.fetches)
+            return GraphRunRequest(target=graph, fetches=fetches, inputs=inputs, repeat=repeat)
         target = LoadRequest(
             model=self.model,
             meta_graph=mg,
@@ -269,6 +315,8 @@ class RunState:
         """The shown run's outputs in signature order."""
         if self.shown is None or self.meta_graph() is None:
             return []
+        if self.shown.signature == FEEDS_KEY:  # fetched by names, in the order asked
+            return list(self.shown.outputs)
         signature = self.meta_graph().signatures.get(self.shown.signature)
         return list(signature.outputs) if signature else []
 

@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from smlens.core.run.availability import NO_TENSORFLOW_STAGE, import_failure_text
+from smlens.core.run.graph_session import GraphSessionError, open_graph_session, traced_run
 from smlens.core.run.protocol import encode, read_array, write_array
 
 EXIT_NO_TENSORFLOW = 3
@@ -66,6 +67,7 @@ class Worker:
             "load": self.load,
             "run": self.run,
             "forget": self.forget,
+            "run_graph": self.run_graph,
         }
 
     def send(self, message: dict) -> None:
@@ -308,6 +310,60 @@ class Worker:
         }
         devices = {k: placed.get(name.split(":")[0], device) for k, name in fetches.items()}
         return outputs, devices, times
+
+    # -- graphs by tensor name ------------------------------------------------------------
+
+    def run_graph(self, request: dict) -> dict:
+        """Fetch tensors of a graph by name: a frozen GraphDef, a .meta restored from its
+        checkpoint, or a SavedModel's meta graph (graph_session.py loads each)."""
+        device = self._device_scope(request["device"])
+        session, load_seconds, cached = self._loaded_graph(request, device)
+        fetches = list(request["fetches"])
+        feeds = {k: read_array(spec) for k, spec in request["inputs"].items()}
+        placed: dict[str, str] = {}
+
+        def call(first: bool):
+            values, where = traced_run(session, fetches, feeds, first)
+            placed.update(where)
+            return values
+
+        try:
+            values, times = self._timed_calls(call, int(request.get("repeat", 1)))
+        except GraphSessionError as e:
+            raise RequestError("fetch", str(e)) from None
+        outdir = request["outdir"]
+        specs = {
+            name: write_array(os.path.join(outdir, f"out-{self.request_id}-{i}.npy"), _array(v))
+            for i, (name, v) in enumerate(zip(fetches, values, strict=True))
+        }
+        return {
+            "kind": "graph",
+            "outputs": specs,
+            "output_devices": {name: placed.get(name) or device for name in fetches},
+            "load_seconds": load_seconds,
+            "cached": cached,
+            "first_call_seconds": times[0],
+            "warm_seconds": times[1:],
+        }
+
+    def _loaded_graph(self, request: dict, device: str):
+        """The cached session for this graph, file stamp and device, made if new (cached
+        beside the signature models, keyed by path first, so "forget" drops it too)."""
+        path, source = request["path"], request["source"]
+        key = (path, ("graph", source, *request["tags"]), tuple(request["stamp"]), device)
+        if key in self.models:
+            return self.models[key], 0.0, True
+        for old in [k for k in self.models if k[0] == path and k[2] != key[2]]:
+            self.models.pop(old).close()  # an earlier version of this file
+        self.progress(0.1, "loading the graph")
+        start = time.perf_counter()
+        try:
+            self.models[key] = open_graph_session(
+                self.tf, source, path, request.get("checkpoint"), request["tags"], device
+            )
+        except GraphSessionError as e:
+            raise RequestError("load", str(e)) from None
+        return self.models[key], time.perf_counter() - start, False
 
 
 def _array(value: Any) -> np.ndarray:

@@ -163,7 +163,8 @@ class RunOutputsPane(QWidget):
     def _fill_table(self, record: RunRecord | None) -> None:
         if record is not None and self.values_combo.currentData() == "inputs":
             signature = self.state.meta_graph().signatures.get(record.signature)
-            self.table_model.set_record(inputs_record(record), list(signature.inputs))
+            order = list(signature.inputs) if signature else list(record.inputs)  # by names
+            self.table_model.set_record(inputs_record(record), order)
         else:
             self.table_model.set_record(record, self.state.output_order())
 

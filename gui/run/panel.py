@@ -48,12 +48,14 @@ from smlens.core.run.availability import (
     find_tensorflow,
 )
 from smlens.core.run.client import RunCancelled, RunEngine
+from smlens.core.run.graph_request import FEEDS_KEY
 from smlens.core.run.inputs import InputsRefused
 from smlens.core.run.messages import describe_failure, device_text, risky_text
 from smlens.core.run.request import LoadRequest
 from smlens.core.run.state import RunState, execute, list_devices, restart_worker, switch_model
 from smlens.gui.base.panel import Panel
 from smlens.gui.base.tasks import TaskRunner, tasks_running
+from smlens.gui.run.fetches_list import RunFetchesList
 from smlens.gui.run.inputs_editor import RunInputsEditor
 from smlens.gui.run.outputs_pane import RunOutputsPane
 from smlens.gui.tensor.view import TensorView
@@ -61,6 +63,8 @@ from smlens.gui.tensor.view import TensorView
 DEVICE_DELAY_MS = 800
 NO_GPU = "No GPU found by TensorFlow — running on CPU only"
 RUN_TIP = "Run the signature (Ctrl+Enter)"
+BY_NAMES = "Tensors by name"  # the signature combo's entry for FEEDS_KEY
+NO_TAGS = "(no tags)"  # a GraphDef's or a .meta's one graph
 MAX_REPEAT = 100_000
 TOP_MINIMUM = 170  # pixels for the inputs and outputs: an output row below the table header
 
@@ -106,6 +110,7 @@ class RunPanel(Panel):
         self._build()
         self.state.observe("choice", self._on_choice_changed)
         self.state.observe("runs", self._update_enabled)
+        self.state.observe("fetches", self._update_enabled)
         self.show_model(None)
 
     # -- building -------------------------------------------------------------------------
@@ -235,12 +240,21 @@ class RunPanel(Panel):
         self.error_frame.hide()
 
         self.inputs = RunInputsEditor()
+        self.fetches = RunFetchesList()
+        self.fetches.fetches_changed.connect(self.state.set_fetches)
+        self.fetches.setMinimumSize(220, 80)
+        self.fetches.hide()
         self.tensor_view = TensorView(with_stats=False)
         self.outputs = RunOutputsPane(
             self.state, self.tensor_view, self._show_error, self.status_label.setText
         )
+        # A run by tensor names lists its fetches below the feeds: the outputs keep their width.
+        feeds_and_fetches = QSplitter(Qt.Orientation.Vertical)
+        feeds_and_fetches.addWidget(self.inputs)
+        feeds_and_fetches.addWidget(self.fetches)
+        feeds_and_fetches.setChildrenCollapsible(False)
         top = QSplitter(Qt.Orientation.Horizontal)
-        top.addWidget(self.inputs)
+        top.addWidget(feeds_and_fetches)
         top.addWidget(self.outputs)
         top.setStretchFactor(0, 1)
         top.setStretchFactor(1, 1)
@@ -338,25 +352,30 @@ class RunPanel(Panel):
         self.tag_combo.blockSignals(True)
         self.tag_combo.clear()
         for tag_set in state.tag_sets():
-            self.tag_combo.addItem(tag_set, tag_set)
+            self.tag_combo.addItem(tag_set or NO_TAGS, tag_set)
         self.tag_combo.setCurrentIndex(max(0, self.tag_combo.findData(state.tag_set)))
         self.tag_combo.blockSignals(False)
         mg = state.meta_graph()
         self.signature_combo.blockSignals(True)
         self.signature_combo.clear()
         for key in state.signature_keys():
-            sig = mg.signatures[key]
-            method = sig.method_name.rsplit("/", 1)[-1]
-            self.signature_combo.addItem(key, key)
+            if key == FEEDS_KEY:
+                self.signature_combo.addItem(BY_NAMES, key)
+                tip = "Feed and fetch the graph's tensors by name, signature or not"
+            else:
+                sig = mg.signatures[key]
+                method = sig.method_name.rsplit("/", 1)[-1]
+                self.signature_combo.addItem(key, key)
+                tip = f"{key}: {method}, {len(sig.inputs)} inputs, {len(sig.outputs)} outputs"
             self.signature_combo.setItemData(
-                self.signature_combo.count() - 1,
-                f"{key}: {method}, {len(sig.inputs)} inputs, {len(sig.outputs)} outputs",
-                Qt.ItemDataRole.ToolTipRole,
+                self.signature_combo.count() - 1, tip, Qt.ItemDataRole.ToolTipRole
             )
         index = self.signature_combo.findData(state.signature_key)
         self.signature_combo.setCurrentIndex(max(0, index))
         self.signature_combo.blockSignals(False)
         self.inputs.set_signature(state.signature(), mg)
+        self.fetches.set_graph(mg if state.by_names else None, state.fetches)
+        self.fetches.setVisible(state.by_names)
         self.repeat.setValue(state.default_repeat)
         self._show_error(state.not_runnable_reason())
         self._update_enabled()
@@ -558,13 +577,16 @@ class RunPanel(Panel):
 
     def _update_enabled(self) -> None:
         busy = self.busy
-        ready = self.state.signature() is not None
+        ready = self.state.signature() is not None and bool(
+            self.state.fetches or not self.state.by_names
+        )
         no_tensorflow = self.tensorflow_status().not_runnable_reason
         self.run_button.setEnabled(ready and not busy and not no_tensorflow)
         self.run_button.setToolTip(no_tensorflow or RUN_TIP)
         self.stop_button.setEnabled(busy)
         self.restart_button.setEnabled(self.model is not None)
-        for widget in (self.tag_combo, self.signature_combo, self.device_combo, self.inputs):
+        choices = (self.tag_combo, self.signature_combo, self.device_combo, self.inputs)
+        for widget in (*choices, self.fetches):
             widget.setEnabled(not busy and self.state.meta_graph() is not None)
         self.device_combo.setEnabled(self.device_combo.isEnabled() and not no_tensorflow)
 

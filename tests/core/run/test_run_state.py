@@ -10,6 +10,7 @@ from smlens.core import open_model
 from smlens.core.analysis.scan import RiskyOpsError
 from smlens.core.errors import SmlensError
 from smlens.core.run.client import RunResult
+from smlens.core.run.graph_request import FEEDS_KEY, GraphRunRequest
 from smlens.core.run.state import DEFAULT_REPEAT, NOTHING, PREVIOUS, RunState, output_stats
 
 
@@ -108,13 +109,39 @@ def test_a_risky_model_defaults_to_one_call_and_asks_once(models):
     assert state.default_repeat == DEFAULT_REPEAT and not state.needs_consent()
 
 
-def test_a_checkpoint_says_why_it_cannot_run(models):
+def test_a_checkpoint_without_a_graph_says_why_it_cannot_run(models):
     state = RunState()
-    state.set_model(open_model(models.path("tf1_ckpt_meta")))
+    state.set_model(open_model(models.path("ckpt_dtypes")))
     assert not state.runnable and state.tag_sets() == []
-    assert "Only a SavedModel can be run" in state.not_runnable_reason()
+    assert "this is a checkpoint without a graph" in state.not_runnable_reason()
     with pytest.raises(SmlensError, match="nothing to run"):
         state.request({}, 1)
+
+
+def test_a_meta_and_checkpoint_runs_by_tensor_names(models):
+    """No signature: the only choice is the feeds and fetches, the fetch the fixture's y."""
+    state = RunState()
+    state.set_model(open_model(models.path("tf1_ckpt_meta")))
+
+    assert state.runnable and state.not_runnable_reason() is None
+    assert state.signature_keys() == [FEEDS_KEY] and state.by_names
+    assert state.fetches == ["y:0"] and list(state.signature().inputs) == ["x:0"]
+    request = state.request({"x:0": np.ones((2, 4), np.float32)}, 3)
+    assert isinstance(request, GraphRunRequest) and request.fetches == ("y:0",)
+    assert state.preload_target()[1] is None  # a graph session loads with its first run
+
+
+def test_a_saved_model_offers_tensor_names_after_its_signatures(models):
+    state = RunState()
+    state.set_model(open_model(models.path("tf1_multi_tag")))
+    seen = []
+    state.observe("fetches", lambda: seen.append(list(state.fetches)))
+
+    assert state.signature_keys()[-1] == FEEDS_KEY and not state.by_names
+    state.choose_signature(FEEDS_KEY)
+    assert state.fetches and seen == [state.fetches]
+    state.set_fetches(["scores:0", " scores:0", ""])
+    assert state.fetches == ["scores:0"]
 
 
 def test_a_warm_worker_may_preload_only_a_model_that_runs_without_asking(models):

@@ -260,11 +260,11 @@ def test_outputs_save_as_npz_and_compare_with_runs_and_files(qtbot, panel, model
         panel.state.save_outputs(models.path("keras_export") / "out.npz")
 
 
-def test_a_checkpoint_cannot_be_run_and_says_why(panel, models):
-    _open(panel, models, "tf1_ckpt_meta")
+def test_a_checkpoint_without_a_graph_cannot_be_run_and_says_why(panel, models):
+    _open(panel, models, "ckpt_dtypes")
 
     assert not panel.run_button.isEnabled() and not panel.run()
-    assert "Only a SavedModel can be run" in panel.error_label.text()
+    assert "this is a checkpoint without a graph" in panel.error_label.text()
     assert panel.outputs.table_model.rowCount() == 0
     assert panel.outputs.table_model.headerData(0, Qt.Orientation.Horizontal) == "Output"
 
