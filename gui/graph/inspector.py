@@ -43,6 +43,7 @@ class GraphInspector(QWidget):
     values_requested = Signal()  # show the selected variable's or Const's values
     variable_requested = Signal(str)  # checkpoint key: show it in the variables panel
     trace_requested = Signal(str)  # "inputs" | "outputs"
+    content_changed = Signal(bool)  # a node or scope is shown (True), or only the hint
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -76,11 +77,15 @@ class GraphInspector(QWidget):
         buttons.addWidget(self.values_button, 1, 0)
         buttons.addWidget(self.variable_button, 1, 1)
         buttons.setColumnStretch(2, 1)
+        self.buttons = QWidget()
+        self.buttons.setLayout(buttons)
+        buttons.setContentsMargins(0, 0, 0, 0)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.title)
-        layout.addLayout(buttons)
+        layout.addWidget(self.buttons)
         layout.addWidget(self.tree, 1)
+        layout.addStretch(0)  # the hint stays on top while the table is hidden
         self._mono = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
         self.clear()
 
@@ -91,6 +96,17 @@ class GraphInspector(QWidget):
         self.tree.clear()
         self.title.setText(f"<span style='color:{current().muted}'>{text}</span>")
         self._set_buttons(trace=False)
+        self._show_content(False)
+
+    @property
+    def has_content(self) -> bool:
+        """A node or a scope is shown; else only the hint, and no empty table."""
+        return not self.tree.isHidden()
+
+    def _show_content(self, shown: bool) -> None:
+        self.tree.setHidden(not shown)
+        self.buttons.setHidden(not shown)
+        self.content_changed.emit(shown)
 
     def show_node(
         self, graph: OpGraph, name: str, model: Model | None, weights: list | None = None
@@ -155,6 +171,7 @@ class GraphInspector(QWidget):
                     row.setToolTip(1, "Not in the export: the OpDef's default value")
         self.tree.expandAll()
         self._set_buttons(trace=True)
+        self._show_content(True)
         return d
 
     def show_scope(self, graph: OpGraph, hierarchy: Hierarchy, path: str) -> None:
@@ -177,6 +194,7 @@ class GraphInspector(QWidget):
             self._row(top, op, f"{n:,}")
         self.tree.expandAll()
         self._set_buttons(trace=False)
+        self._show_content(True)
 
     def _variable_section(self, var: Variable, key: str) -> None:
         section = self._section("Variable")

@@ -60,6 +60,8 @@ from smlens.gui.tensor.view import TensorView
 PLACEHOLDER = "Open a signature, a function or the main graph."
 BUILD_ASK = 200_000  # a graph opened by itself (not asked for) is built only up to this size
 EXPAND_ALL_ASK = 20_000  # Expand all asks first above this many items
+HINT_SIDE_WIDTH = 150  # the inspector's side while it holds only its hint
+SIDE_WIDTH = 300  # the side's width with a node in it, until the user drags the splitter
 
 
 class GraphPanel(Panel):
@@ -133,6 +135,7 @@ class GraphPanel(Panel):
         self.inspector.variable_requested.connect(self.variable_selected.emit)
         self.inspector.trace_requested.connect(self.trace_selected)
         self.inspector.setMinimumWidth(100)
+        self.inspector.content_changed.connect(self._fit_side)
         self.tensor_view = TensorView()
         self.tensor_view.hide()
         self.match_list = QListWidget()
@@ -151,7 +154,9 @@ class GraphPanel(Panel):
         self.splitter.setStretchFactor(0, 4)
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setCollapsible(0, False)
-        self.splitter.setSizes([1000, 280])
+        self.splitter.setSizes([1000, HINT_SIDE_WIDTH])
+        self.splitter.splitterMoved.connect(self._on_splitter_moved)
+        self._side_width = SIDE_WIDTH
 
         self.nav_bar = GraphNavBar()
         self.nav_bar.back_requested.connect(self.go_back)
@@ -202,6 +207,32 @@ class GraphPanel(Panel):
         if self.toolbar.details_button.isChecked() != shown:
             self.toolbar.details_button.setChecked(shown)
 
+    @property
+    def side_has_content(self) -> bool:
+        """A node or scope inspected, search matches listed, or values shown."""
+        return (
+            self.inspector.has_content
+            or not self.match_list.isHidden()
+            or not self.tensor_view.isHidden()
+        )
+
+    def _fit_side(self) -> None:
+        """Room for what the side holds: a narrow strip for the inspector's hint, the
+        user's width (or SIDE_WIDTH) once a node, matches or values arrive. The canvas
+        keeps the rest."""
+        sizes = self.splitter.sizes()
+        total = sum(sizes)
+        if total <= 0 or len(sizes) != 2:
+            return
+        width = self._side_width if self.side_has_content else HINT_SIDE_WIDTH
+        width = min(width, total // 2)
+        if sizes[1] != width:
+            self.splitter.setSizes([total - width, width])
+
+    def _on_splitter_moved(self, _pos: int, _index: int) -> None:
+        if self.side_has_content:
+            self._side_width = self.splitter.sizes()[1]
+
     def fit(self) -> None:
         """Fit the whole graph in the view (the Fit button, F, and the context menu)."""
         self.canvas.fit_all()
@@ -215,6 +246,7 @@ class GraphPanel(Panel):
         self.inspector.clear()
         self.tensor_view.clear()
         self.tensor_view.hide()
+        self._fit_side()
         self.tensor_view.set_protected_folder(model.path if model else None)
         self.nav_bar.fill(model)
         self.status_bar.show_message("")
@@ -374,6 +406,8 @@ class GraphPanel(Panel):
 
     def _show_canvas(self, shown: bool) -> None:
         self.splitter.setVisible(shown)
+        if shown:
+            QTimer.singleShot(0, self._fit_side)  # sizes exist once it is laid out
         self.placeholder.setVisible(not shown)
 
     # -- scopes --------------------------------------------------------------------------
@@ -450,6 +484,7 @@ class GraphPanel(Panel):
 
     def _on_matches_changed(self, _names: list[str]) -> None:
         self._refresh_marks(retrace=False)
+        self._fit_side()
 
     def _on_trace_changed(self, result: TraceView | None) -> None:
         if result is None:
@@ -478,6 +513,7 @@ class GraphPanel(Panel):
             self.show_variable(var.name, var.key)
         elif d is not None and d.value is not None:
             self.tensor_view.show()
+            self._fit_side()
             self.tensor_view.show_tensor(d.name, d.value.tensor.numpy)
 
     def show_variable(self, name: str, key: str) -> None:
@@ -487,6 +523,7 @@ class GraphPanel(Panel):
             return
         self.show_details(True)
         self.tensor_view.show()
+        self._fit_side()
         self.tensor_view.show_tensor(name, partial(checkpoint.read, key))
 
     # -- canvas events -------------------------------------------------------------------

@@ -46,7 +46,8 @@ REOPEN_KEY = "start/reopen_last"
 THEME_KEY = "view/theme"
 THEME_NAMES = {"system": "Follow the &System", "light": "&Light", "dark": "&Dark"}
 DEFAULT_SIZE = (1400, 900)
-GRAPH_SHARE = 0.8  # of the window's width, when a graph is opened
+GRAPH_SHARE = 0.7  # of the window's width, when a graph is opened: the docks beside it
+# keep room for the signature tree and its snippet
 NARROW_WIDTH = 1200  # px: below this, opening a graph folds its inspector
 # The signatures tab group's share of the height: it shows serving_default's inputs and
 # outputs, and the variables below get room for 15 rows of a tensor.
