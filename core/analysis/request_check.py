@@ -122,7 +122,9 @@ def _check_row(instances: Any, sig: Signature, problems: list[str]) -> int | Non
             slices.setdefault(next(iter(sig.inputs)), []).append((i, instance))
             continue
         if not isinstance(instance, dict) or _is_b64(instance):
-            problems.append(f"instances[{i}] is a JSON {_kind(instance)}; instances[0] is an object")
+            problems.append(
+                f"instances[{i}] is a JSON {_kind(instance)}; instances[0] is an object"
+            )
             continue
         for name, value in instance.items():
             slices.setdefault(name, []).append((i, value))
