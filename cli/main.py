@@ -1,5 +1,5 @@
-"""The ``smlens`` command: ``show | diff | run | scan | tensor | check-request`` over the core, or the window
-for ``smlens [PATH [PATH]]``.
+"""The ``smlens`` command: ``show | diff | run | scan | tensor | check-request`` over the
+core, or the window for ``smlens [PATH [PATH]]``.
 
 Bad input prints one line naming the file and what is wrong, and exits 2; never a traceback.
 """

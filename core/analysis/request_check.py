@@ -146,7 +146,7 @@ def _check_row(instances: Any, sig: Signature, problems: list[str]) -> int | Non
             problems.append(f"input {name!r} has a different shape in different instances: {seen}")
         elif shapes:
             _check_shape(
-                (len(values),) + next(iter(shapes)), info, f"input {name!r} (stacked)", problems
+                (len(values), *next(iter(shapes))), info, f"input {name!r} (stacked)", problems
             )
     return len(instances)
 
@@ -258,7 +258,7 @@ def _shape_of(value: Any, leaves: dict[str, Any]) -> tuple[int, ...] | None:
     shapes = {_shape_of(v, leaves) for v in value}
     if len(shapes) != 1 or None in shapes:
         return None
-    return (len(value),) + shapes.pop()
+    return (len(value), *shapes.pop())
 
 
 def _leaf_kind(value: Any) -> str:

@@ -168,13 +168,13 @@ def body_text(body: dict) -> str:
         comma = "," if i < len(items) - 1 else ""
         if isinstance(value, list) and value:
             inner = [f"    {_compact(v)}" for v in value]
-            lines += [f"  {json.dumps(name)}: ["] + _joined(inner) + [f"  ]{comma}"]
+            lines += [f"  {json.dumps(name)}: [", *_joined(inner), f"  ]{comma}"]
         elif isinstance(value, dict) and value and not _is_b64(value):
             inner = [f"    {json.dumps(k)}: {_compact(v)}" for k, v in value.items()]
-            lines += [f"  {json.dumps(name)}: {{"] + _joined(inner) + [f"  }}{comma}"]
+            lines += [f"  {json.dumps(name)}: {{", *_joined(inner), f"  }}{comma}"]
         else:
             lines.append(f"  {json.dumps(name)}: {_compact(value)}{comma}")
-    return "\n".join(lines + ["}"]) + "\n"
+    return "\n".join([*lines, "}"]) + "\n"
 
 
 def _compact(value: Any) -> str:
