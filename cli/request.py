@@ -37,6 +37,10 @@ def print_request(model: Model, key: str, tag_set: str | None, form: str) -> int
             model.path, f"no signature {key!r} in tag-set {mg.tag_set!r}; it has: {have}"
         )
     request = serving_request(key, sig, model_name(model.path))
+    if form == "row" and request.row is None:
+        raise SmlensError(
+            model.path, f"signature {key!r} has no row form: {request.row_note}; use the columnar"
+        )
     sys.stdout.write(request.text(form))
     for note in request.notes:
         print(f"smlens: warning: {note}", file=sys.stderr)
