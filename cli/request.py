@@ -36,7 +36,7 @@ def print_request(model: Model, key: str, tag_set: str | None, form: str) -> int
         raise SmlensError(
             model.path, f"no signature {key!r} in tag-set {mg.tag_set!r}; it has: {have}"
         )
-    request = serving_request(key, sig, model_name(model.path))
+    request = serving_request(key, sig, model_name(model.path), mg)
     if form == "row" and request.row is None:
         raise SmlensError(
             model.path, f"signature {key!r} has no row form: {request.row_note}; use the columnar"

@@ -12,6 +12,7 @@ serialized tf.Examples of a classify or regress signature are ``{"b64": ...}`` o
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 import shlex
@@ -19,7 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from smlens.core.model import Signature, TensorInfo
+from smlens.core.formats import proto
+from smlens.core.model import MetaGraph, Node, Signature, TensorInfo
 from smlens.core.model.dtypes import dtype as lookup_dtype
 
 REST_PORT = 8501  # tensorflow_model_server --rest_api_port, as TF Serving's docs use it
@@ -90,15 +92,23 @@ def is_binary(key: str, info: TensorInfo, sig: Signature) -> bool:
     return key.endswith(BYTES_SUFFIX) or VERBS.get(sig.method_name) in ("classify", "regress")
 
 
-def zero_value(key: str, info: TensorInfo, sig: Signature) -> Any:
-    """The JSON zero of an input's dtype: 0.0, 0, false, "" or {"b64": ""}."""
+def zero_value(key: str, info: TensorInfo, sig: Signature, example: bytes = b"") -> Any:
+    """The JSON zero of an input's dtype: 0.0, 0, false, "" or {"b64": ...} (``example``,
+    the serialized tf.Example a classify or regress signature's input carries)."""
     if info.dtype == "DT_STRING":
-        return {"b64": ""} if is_binary(key, info, sig) else ""
+        if not is_binary(key, info, sig):
+            return ""
+        return {"b64": base64.b64encode(example).decode("ascii")}
     if info.dtype == "DT_BOOL":
         return False
     if info.dtype in INT_DTYPES:
         return 0
     return 0.0
+
+
+def input_zeros(sig: Signature, example: bytes = b"") -> dict[str, Any]:
+    """Each input's JSON zero (``zero_value``), by input key."""
+    return {name: zero_value(name, info, sig, example) for name, info in sig.inputs.items()}
 
 
 def example_dims(info: TensorInfo, batch: int = 1) -> tuple[int, ...]:
@@ -134,28 +144,25 @@ def row_batch(sig: Signature) -> tuple[int | None, str]:
     return (fixed.pop() if fixed else 1), ""
 
 
-def row_body(key: str, sig: Signature) -> tuple[dict | None, str]:
+def row_body(key: str, sig: Signature, zeros: dict[str, Any]) -> tuple[dict | None, str]:
     """``{"signature_name", "instances"}``: one instance per batch row, each an object of
-    named inputs (the bare value when the signature has one input)."""
+    named inputs (the bare value when the signature has one input) filled with ``zeros``."""
     batch, why = row_batch(sig)
     if batch is None:
         return None, why
     instances = []
     for _ in range(batch):
         values = {
-            name: nested(example_dims(info, batch)[1:], zero_value(name, info, sig))
+            name: nested(example_dims(info, batch)[1:], zeros[name])
             for name, info in sig.inputs.items()
         }
         instances.append(next(iter(values.values())) if len(values) == 1 else values)
     return {"signature_name": key, "instances": instances}, ""
 
 
-def columnar_body(key: str, sig: Signature) -> dict:
+def columnar_body(key: str, sig: Signature, zeros: dict[str, Any]) -> dict:
     """``{"signature_name", "inputs": {name: tensor}}``: each input whole, by name."""
-    inputs = {
-        name: nested(example_dims(info), zero_value(name, info, sig))
-        for name, info in sig.inputs.items()
-    }
+    inputs = {name: nested(example_dims(info), zeros[name]) for name, info in sig.inputs.items()}
     return {"signature_name": key, "inputs": inputs}
 
 
@@ -189,6 +196,111 @@ def _is_b64(value: Any) -> bool:
     return isinstance(value, dict) and set(value) == {"b64"}
 
 
+# --- the tf.Examples of classify and regress signatures --------------------------------
+
+
+@dataclass(frozen=True)
+class ExampleFeature:
+    """A feature the graph parses out of the serialized tf.Examples a signature takes."""
+
+    name: str
+    dtype: str  # DT_FLOAT, DT_INT64 or DT_STRING: a float_list, int64_list or bytes_list
+    dims: tuple[int, ...]  # a dense feature's shape; (1,) for sparse and ragged ones
+
+
+PARSE_OPS = ("ParseExample", "ParseExampleV2")
+
+
+def parsed_features(mg: MetaGraph | None, sig: Signature) -> tuple[ExampleFeature, ...]:
+    """The features the ParseExample nodes fed by the signature's string input read (their
+    keys are Const inputs, per the op definitions in parsing_ops.cc); () when none is found.
+    Unknown dims of a sequence feature count as 1."""
+    strings = [i for i in sig.inputs.values() if i.dtype == "DT_STRING" and i.encoding == "name"]
+    if mg is None or mg.graph is None or len(strings) != 1:
+        return ()
+    fed = strings[0].name.split(":")[0]
+    nodes = {n.name: n for n in mg.graph.nodes}
+    found: dict[str, ExampleFeature] = {}
+    for node in mg.graph.nodes:
+        if node.op in PARSE_OPS and node.data_inputs and _node_of(node.data_inputs[0]) == fed:
+            for feature in _node_features(node, nodes):
+                found.setdefault(feature.name, feature)
+    return tuple(found.values())
+
+
+def _node_of(tensor: str) -> str:
+    return tensor.split(":")[0]
+
+
+def _node_features(node: Node, nodes: dict[str, Node]) -> list[ExampleFeature]:
+    attrs = node.attrs
+    dense_types = list(attrs.get("Tdense") or [])
+    dense_shapes = list(attrs.get("dense_shapes") or [])
+    sparse_types = list(attrs.get("sparse_types") or [])
+    if node.op == "ParseExampleV2":  # serialized, names, sparse_keys, dense_keys, ragged_keys
+        sparse = _const_strings(node.data_inputs, 2, nodes)
+        dense = _const_strings(node.data_inputs, 3, nodes)
+        ragged = _const_strings(node.data_inputs, 4, nodes)
+        ragged_types = list(attrs.get("ragged_value_types") or [])
+    else:  # serialized, names, sparse_keys x Nsparse, dense_keys x Ndense, dense_defaults
+        n_sparse = int(attrs.get("Nsparse") or 0)
+        n_dense = int(attrs.get("Ndense") or 0)
+        sparse = [
+            k for i in range(n_sparse) for k in _const_strings(node.data_inputs, 2 + i, nodes)
+        ]
+        first = 2 + n_sparse
+        dense = [
+            k for i in range(n_dense) for k in _const_strings(node.data_inputs, first + i, nodes)
+        ]
+        ragged, ragged_types = [], []
+    features = []
+    for name, dtype_name, shape in zip(dense, dense_types, dense_shapes, strict=False):
+        dims = shape.dims if shape is not None and shape.dims is not None else ()
+        features.append(ExampleFeature(name, dtype_name, tuple(1 if d < 0 else d for d in dims)))
+    for name, dtype_name in zip(sparse, sparse_types, strict=False):
+        features.append(ExampleFeature(name, dtype_name, (1,)))
+    for name, dtype_name in zip(ragged, ragged_types, strict=False):
+        features.append(ExampleFeature(name, dtype_name, (1,)))
+    return features
+
+
+def _const_strings(inputs: list[str], index: int, nodes: dict[str, Node]) -> list[str]:
+    """The strings of the Const at input ``index``; [] when it is no readable Const."""
+    node = nodes.get(_node_of(inputs[index])) if index < len(inputs) else None
+    value = node.attrs.get("value") if node is not None and node.op == "Const" else None
+    try:
+        array = value.numpy()
+    except (AttributeError, ValueError):
+        return []
+    return [v.decode("utf-8", "replace") if isinstance(v, bytes) else str(v) for v in array.flat]
+
+
+def feature_zero(feature: ExampleFeature) -> Any:
+    """The zero of a feature in the classify and regress APIs' JSON: one value, or a list
+    of them (a tf.Example feature is a flat list)."""
+    zero = "" if feature.dtype == "DT_STRING" else 0 if feature.dtype == "DT_INT64" else 0.0
+    count = 1
+    for d in feature.dims:
+        count *= d
+    return zero if not feature.dims else [zero] * count
+
+
+def serialized_example(features: tuple[ExampleFeature, ...]) -> bytes:
+    """A tf.Example holding each feature's zeros, serialized (example.proto)."""
+    example = proto.message_class("tensorflow.Example")()
+    for feature in features:
+        value = feature_zero(feature)
+        values = value if isinstance(value, list) else [value]
+        slot = example.features.feature[feature.name]
+        if feature.dtype == "DT_STRING":
+            slot.bytes_list.value.extend(v.encode() for v in values)
+        elif feature.dtype == "DT_INT64":
+            slot.int64_list.value.extend(values)
+        else:
+            slot.float_list.value.extend(values)
+    return example.SerializeToString(deterministic=True)
+
+
 def model_name(model_path: str | Path) -> str:
     """The name TF Serving likely serves the model under: the folder above a version
     folder (``models/mnist/1`` -> ``mnist``), else the folder's own name; MODEL when
@@ -204,7 +316,7 @@ def rest_url(name: str, verb: str) -> str:
     return f"http://localhost:{REST_PORT}/v1/models/{name}:{verb}"
 
 
-def curl_text(key: str, sig: Signature, name: str) -> str:
+def curl_text(key: str, sig: Signature, name: str, features=()) -> str:
     """The curl line posting the row body (saved as body.json) to the signature's verb;
     for a classify or regress signature, also its :classify / :regress call, whose
     ``examples`` hold tf.Example features by name."""
@@ -214,21 +326,29 @@ def curl_text(key: str, sig: Signature, name: str) -> str:
     ]
     verb = VERBS.get(sig.method_name)
     if verb in ("classify", "regress"):
-        examples = json.dumps({"signature_name": key, "examples": [{"FEATURE": 0.0}]})
+        example = {f.name: feature_zero(f) for f in features} or {"FEATURE": 0.0}
+        examples = json.dumps({"signature_name": key, "examples": [example]})
+        what = (
+            "the tf.Example features the model parses"
+            if features
+            else "its tf.Example features (none found in the graph: name yours)"
+        )
         lines += [
             "",
-            f"# or the {verb} API, with the tf.Example features the model parses",
+            f"# or the {verb} API, with {what}",
             f"curl -d {shlex.quote(examples)} -X POST {rest_url(name, verb)}",
         ]
     return "\n".join(lines) + "\n"
 
 
-def numpy_expr(key: str, info: TensorInfo, sig: Signature) -> str:
-    """A numpy expression for the input's example value (zeros; b"" for strings)."""
+def numpy_expr(info: TensorInfo, zero: Any) -> str:
+    """A numpy expression for the input's example value: zeros, or ``zero`` (the JSON
+    zero, a string or {"b64": ...}) as bytes for strings."""
     dims = example_dims(info)
     shape = "(" + ", ".join(map(str, dims)) + ("," if len(dims) == 1 else "") + ")"
     if info.dtype == "DT_STRING":
-        return f'np.full({shape}, b"", dtype=object)'
+        data = base64.b64decode(zero["b64"]) if isinstance(zero, dict) else zero.encode()
+        return f"np.full({shape}, {data!r}, dtype=object)"
     if info.dtype == "DT_BOOL":
         return f"np.zeros({shape}, dtype=bool)"
     short = _short(info.dtype)
@@ -247,9 +367,10 @@ def _short(name: str) -> str:
 SEND_MARK = "# Send it to TF Serving's gRPC port"
 
 
-def grpc_text(key: str, sig: Signature, name: str) -> str:
+def grpc_text(key: str, sig: Signature, name: str, zeros: dict[str, Any]) -> str:
     """Python building a ``PredictRequest`` (tensorflow_serving.apis) with
-    ``tf.make_tensor_proto`` for each input, then sending it over gRPC."""
+    ``tf.make_tensor_proto`` for each input (``zeros``: their JSON zeros), then sending it
+    over gRPC."""
     lines = [
         "import grpc",
         "import numpy as np",
@@ -263,7 +384,7 @@ def grpc_text(key: str, sig: Signature, name: str) -> str:
     for input_key, info in sig.inputs.items():
         lines += [
             f"request.inputs[{input_key!r}].CopyFrom(",
-            f"    tf.make_tensor_proto({numpy_expr(input_key, info, sig)}, "
+            f"    tf.make_tensor_proto({numpy_expr(info, zeros[input_key])}, "
             f"dtype=tf.{_short(info.dtype)})",
             ")",
         ]
@@ -279,10 +400,15 @@ def grpc_text(key: str, sig: Signature, name: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def serving_request(key: str, sig: Signature, name: str = MODEL_PLACEHOLDER) -> ServingRequest:
+def serving_request(
+    key: str, sig: Signature, name: str = MODEL_PLACEHOLDER, mg: MetaGraph | None = None
+) -> ServingRequest:
     """The row and columnar REST bodies, curl line and gRPC Python for signature ``key``,
-    served under model ``name``."""
-    row, why = row_body(key, sig)
+    served under model ``name``. With its meta graph ``mg``, a classify or regress
+    signature's examples hold the features its graph parses."""
+    features = parsed_features(mg, sig) if VERBS.get(sig.method_name) != "predict" else ()
+    zeros = input_zeros(sig, serialized_example(features) if features else b"")
+    row, why = row_body(key, sig, zeros)
     notes = tuple(
         f"input {k!r} is {_short(info.dtype)}: TF Serving's JSON has no encoding for it; "
         "use the gRPC request"
@@ -294,8 +420,8 @@ def serving_request(key: str, sig: Signature, name: str = MODEL_PLACEHOLDER) -> 
         verb=VERBS.get(sig.method_name, "predict"),
         row=row,
         row_note=why,
-        columnar=columnar_body(key, sig),
-        curl=curl_text(key, sig, name),
-        grpc=grpc_text(key, sig, name),
+        columnar=columnar_body(key, sig, zeros),
+        curl=curl_text(key, sig, name, features),
+        grpc=grpc_text(key, sig, name, zeros),
         notes=notes,
     )

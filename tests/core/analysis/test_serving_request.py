@@ -36,7 +36,7 @@ def test_generated_bodies_pass_the_check_for_every_signature(models, name, tag_s
     mg, signatures = _signatures(models, name, tag_set)
     assert signatures
     for key, sig in signatures.items():
-        request = serving_request(key, sig)
+        request = serving_request(key, sig, mg=mg)
         bodies = [request.columnar] + ([request.row] if request.row is not None else [])
         for body in bodies:
             check = check_request(body, mg, expected=key)
@@ -65,14 +65,18 @@ def _decoded(value):
     return value
 
 
-@pytest.mark.parametrize("name", ["keras_export", "module_multi_sig", "serving_inputs"])
+@pytest.mark.parametrize(
+    "name", ["keras_export", "module_multi_sig", "serving_inputs", "tf1_multi_tag"]
+)
 def test_tensorflow_runs_each_signature_on_the_generated_bodies(models, tf, name):
-    loaded = tf.saved_model.load(str(models.path(name)))
-    _, signatures = _signatures(models, name, "serve")
+    """TF1's classify and regress signatures run too: their serialized tf.Examples hold the
+    features the graph parses."""
+    loaded = tf.saved_model.load(str(models.path(name)), tags=["serve"])
+    mg, signatures = _signatures(models, name, "serve")
     assert set(signatures) == set(loaded.signatures)
     for key, sig in signatures.items():
         fn = loaded.signatures[key]
-        request = serving_request(key, sig)
+        request = serving_request(key, sig, mg=mg)
         for body in filter(None, (request.row, request.columnar)):
             outputs = fn(**_as_tensors(tf, body, fn))
             assert set(outputs) == set(fn.structured_outputs)
@@ -97,16 +101,21 @@ def test_a_scalar_input_has_no_row_form_but_a_columnar_one(models):
     assert request.columnar["inputs"] == {"scale": 0.0}
 
 
-def test_classify_signatures_get_a_classify_curl_line(models):
-    _, signatures = _signatures(models, "tf1_multi_tag", "serve")
-    request = serving_request("classify", signatures["classify"], "mnist")
+def test_classify_signatures_get_a_classify_curl_line(models, tf):
+    mg, signatures = _signatures(models, "tf1_multi_tag", "serve")
+    request = serving_request("classify", signatures["classify"], "mnist", mg)
     assert request.verb == "classify"
     assert "curl -d @body.json -X POST http://localhost:8501/v1/models/mnist:predict" in (
         request.curl
     )
     assert "http://localhost:8501/v1/models/mnist:classify" in request.curl
-    # the serialized tf.Examples a classify signature takes are binary
-    assert request.columnar["inputs"] == {"inputs": [{"b64": ""}]}
+    # the fixture parses one feature, x: FixedLenFeature([3], tf.float32)
+    assert '"examples": [{"x": [0.0, 0.0, 0.0]}]' in request.curl
+    # the serialized tf.Examples a classify signature takes are binary, holding x
+    (column,) = request.columnar["inputs"].values()
+    (leaf,) = column
+    example = tf.train.Example.FromString(base64.b64decode(leaf["b64"]))
+    assert list(example.features.feature["x"].float_list.value) == [0.0, 0.0, 0.0]
 
 
 def test_the_grpc_snippet_builds_a_predict_request(models, tf):
