@@ -27,6 +27,7 @@ from smlens.core.model.dtypes import dtype as lookup_dtype
 REST_PORT = 8501  # tensorflow_model_server --rest_api_port, as TF Serving's docs use it
 GRPC_PORT = 8500  # tensorflow_model_server --port
 MODEL_PLACEHOLDER = "MODEL"
+SERVE_TAG = "serve"  # the tag-set tensorflow_model_server loads by default
 BYTES_SUFFIX = "_bytes"  # api_rest.md: "Named tensors that have _bytes as a suffix"
 FORMS = ("row", "columnar", "curl", "grpc")
 
@@ -415,6 +416,12 @@ def serving_request(
         for k, info in sig.inputs.items()
         if info.dtype not in JSON_DTYPES
     )
+    if mg is not None and set(mg.tags) != {SERVE_TAG}:
+        tags = ",".join(mg.tags)
+        notes += (
+            f"TF Serving loads the tag-set 'serve' unless started with "
+            f"--saved_model_tags={tags}; this signature is in tag-set {tags!r}",
+        )
     return ServingRequest(
         key=key,
         verb=VERBS.get(sig.method_name, "predict"),

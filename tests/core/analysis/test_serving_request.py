@@ -270,3 +270,12 @@ def test_shapes_and_values_read_as_tf_serving_stacks_them(keras_serve):
     check = check_request(body, keras_serve)
     assert check.problems == () and check.batch == 3 and check.form == "row"
     assert np.array(body["instances"]).shape == (3, 10)
+
+
+def test_a_signature_outside_the_serve_tag_set_says_how_tf_serving_loads_it(models):
+    model = open_model(models.path("tf1_multi_tag"))
+    gpu = model.meta_graph("serve,gpu")
+    request = serving_request("predict", gpu.signatures["predict"], mg=gpu)
+    assert any("--saved_model_tags=serve,gpu" in note for note in request.notes)
+    serve = model.meta_graph("serve")
+    assert serving_request("predict", serve.signatures["predict"], mg=serve).notes == ()
