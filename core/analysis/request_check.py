@@ -146,7 +146,10 @@ def _check_row(instances: Any, sig: Signature, problems: list[str]) -> int | Non
             problems.append(f"input {name!r} has a different shape in different instances: {seen}")
         elif shapes:
             _check_shape(
-                (len(values), *next(iter(shapes))), info, f"input {name!r} (stacked)", problems
+                (len(values), *next(iter(shapes))),
+                info,
+                f"input {name!r}, the instances stacked,",
+                problems,
             )
     return len(instances)
 
