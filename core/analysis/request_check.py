@@ -203,7 +203,8 @@ def _check_columnar(inputs: Any, sig: Signature, problems: list[str]) -> int | N
 
 
 def _check_names(given: dict, sig: Signature, where: str, problems: list[str]) -> None:
-    """Unknown input names (with the nearest one) and missing inputs without a default."""
+    """Unknown input names (with the nearest one) and missing inputs: TF Serving's JSON
+    reader wants every input, even one the signature has a default for."""
     for name in given:
         if name not in sig.inputs:
             have = ", ".join(sig.inputs) or "none"
@@ -211,8 +212,8 @@ def _check_names(given: dict, sig: Signature, where: str, problems: list[str]) -
                 f"{where}: {name!r} is not an input of {sig.key!r}"
                 f"{nearest(name, sig.inputs)} (its inputs: {have})"
             )
-    for name, info in sig.inputs.items():
-        if name not in given and name not in sig.defaults:
+    for name, info in sig.inputs.items():  # the JSON reader takes no signature defaults
+        if name not in given:
             wanted = f"{short_dtype(info.dtype)} {info.shape}"
             problems.append(f"{where}: no value for input {name!r} ({wanted})")
 
@@ -233,7 +234,7 @@ def _check_shape(shape: tuple[int, ...], info: TensorInfo, where: str, problems)
 def _check_value(value: Any, info: TensorInfo, where: str, problems: list[str]):
     """The shape of a nested-list value, after checking it is rectangular and its leaves
     fit the input's dtype; None when it is not rectangular."""
-    leaves: dict[str, Any] = {}
+    leaves = _Leaves()
     shape = _shape_of(value, leaves)
     if shape is None:
         problems.append(f"{where} is a ragged list: its rows differ in length")
@@ -241,7 +242,7 @@ def _check_value(value: Any, info: TensorInfo, where: str, problems: list[str]):
     if info.dtype not in JSON_DTYPES:
         problems.append(
             f"{where}: input {info.key!r} is {short_dtype(info.dtype)}, which TF Serving's "
-            "JSON cannot carry; use gRPC"
+            "JSON reader does not convert; use gRPC"
         )
         return shape
     wrong = _dtype_mismatch(leaves, info.dtype)
@@ -250,11 +251,41 @@ def _check_value(value: Any, info: TensorInfo, where: str, problems: list[str]):
     return shape
 
 
-def _shape_of(value: Any, leaves: dict[str, Any]) -> tuple[int, ...] | None:
-    """Dims of a nested list (None when ragged); the first leaf of each JSON kind goes to
-    ``leaves`` (kind -> value) for the dtype check."""
+class _Leaves:
+    """What a value's leaves hold: the first of each JSON kind, the extreme integers, the
+    largest finite decimal, and the first b64 object that does not decode."""
+
+    def __init__(self):
+        self.first: dict[str, Any] = {}
+        self.low: int | None = None
+        self.high: int | None = None
+        self.largest = 0.0
+        self.bad_b64: Any = None
+
+    def add(self, value: Any) -> None:
+        kind = _leaf_kind(value)
+        self.first.setdefault(kind, value)
+        if kind == "int":
+            self.low = value if self.low is None else min(self.low, value)
+            self.high = value if self.high is None else max(self.high, value)
+        elif kind == "float" and math.isfinite(value):
+            self.largest = max(self.largest, abs(value))
+        elif kind == "b64" and self.bad_b64 is None and not _decodes(value["b64"]):
+            self.bad_b64 = value
+
+
+def _decodes(text: Any) -> bool:
+    try:
+        base64.b64decode(text, validate=True)
+    except (binascii.Error, TypeError, ValueError):
+        return False
+    return True
+
+
+def _shape_of(value: Any, leaves: _Leaves) -> tuple[int, ...] | None:
+    """Dims of a nested list (None when ragged), each leaf noted in ``leaves``."""
     if not isinstance(value, list):
-        leaves.setdefault(_leaf_kind(value), value)
+        leaves.add(value)
         return ()
     if not value:
         return (0,)
@@ -279,8 +310,16 @@ def _leaf_kind(value: Any) -> str:
     return _kind(value)
 
 
-def _dtype_mismatch(leaves: dict[str, Any], dtype_name: str) -> str:
-    """What of ``leaves`` the dtype does not take, in words; "" when all fit."""
+# The largest integer a float holds exactly (json_tensor.cc's IsLosslessDecimal).
+LOSSLESS_INTS = {"DT_FLOAT": 2**24 - 1, "DT_DOUBLE": 2**53 - 1}
+FLOAT_MAX = {
+    "DT_FLOAT": float(np.finfo(np.float32).max),
+    "DT_DOUBLE": float(np.finfo(np.float64).max),
+}
+
+
+def _dtype_mismatch(leaves: _Leaves, dtype_name: str) -> str:
+    """What of the leaves the dtype does not take, in words; "" when all fit."""
     if dtype_name in FLOAT_DTYPES:
         allowed = {"int", "float"}
     elif dtype_name in INT_DTYPES:
@@ -289,18 +328,22 @@ def _dtype_mismatch(leaves: dict[str, Any], dtype_name: str) -> str:
         allowed = {"bool"}
     else:
         allowed = {"string", "b64"}
-    for kind, value in leaves.items():
+    for kind, value in leaves.first.items():
         if kind not in allowed:
             return f"{_kind_text(kind)} ({_sample(value)})"
-    if "int" in leaves and dtype_name in INT_DTYPES:
+    if leaves.low is not None and dtype_name in INT_DTYPES:
         limits = np.iinfo(_numpy_int(dtype_name))
-        if not limits.min <= leaves["int"] <= limits.max:
-            return f"{leaves['int']}, out of range"
-    if "b64" in leaves:
-        try:
-            base64.b64decode(leaves["b64"]["b64"], validate=True)
-        except (binascii.Error, TypeError, ValueError):
-            return f"b64 that is not base64 ({_sample(leaves['b64'])})"
+        for extreme in (leaves.low, leaves.high):
+            if not limits.min <= extreme <= limits.max:
+                return f"{extreme}, out of {short_dtype(dtype_name)}'s range"
+    if leaves.low is not None and dtype_name in FLOAT_DTYPES:
+        for extreme in (leaves.low, leaves.high):
+            if abs(extreme) > LOSSLESS_INTS[dtype_name]:
+                return f"{extreme}, which {short_dtype(dtype_name)} cannot hold exactly"
+    if dtype_name in FLOAT_DTYPES and leaves.largest > FLOAT_MAX[dtype_name]:
+        return f"{leaves.largest:g}, beyond {short_dtype(dtype_name)}'s range"
+    if leaves.bad_b64 is not None:
+        return f"b64 that is not base64 ({_sample(leaves.bad_b64)})"
     return ""
 
 
@@ -311,7 +354,7 @@ def _numpy_int(dtype_name: str) -> str:
 def _kind_text(kind: str) -> str:
     return {
         "int": "an integer",
-        "float": "a fraction",
+        "float": "a decimal number",
         "bool": "a bool",
         "string": "a string",
         "b64": 'a {"b64": ...} object',

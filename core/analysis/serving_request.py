@@ -37,19 +37,18 @@ VERBS = {
     "tensorflow/serving/classify": "classify",
     "tensorflow/serving/regress": "regress",
 }
-FLOAT_DTYPES = {"DT_FLOAT", "DT_DOUBLE", "DT_HALF", "DT_BFLOAT16"}
+# The dtypes TF Serving's JSON reader converts (AddValueToTensor in
+# tensorflow_serving/util/json_tensor.cc); any other input fails as "Unimplemented".
+FLOAT_DTYPES = {"DT_FLOAT", "DT_DOUBLE"}
 INT_DTYPES = {
     "DT_INT8",
     "DT_UINT8",
     "DT_INT16",
-    "DT_UINT16",
     "DT_INT32",
     "DT_UINT32",
     "DT_INT64",
     "DT_UINT64",
 }
-# The dtypes api_rest.md's JSON mapping encodes; "Types not listed below are implied to be
-# unsupported."
 JSON_DTYPES = FLOAT_DTYPES | INT_DTYPES | {"DT_BOOL", "DT_STRING"}
 
 

@@ -206,7 +206,9 @@ def test_a_wrong_dtype_fails(mixed_serve):
     body["inputs"]["text"] = [7]
     body["inputs"]["flag"] = [1]
     problems = check_request(body, mixed_serve).problems
-    assert any("inputs['count'] holds a fraction (0.5)" in p and "int64" in p for p in problems)
+    assert any(
+        "inputs['count'] holds a decimal number (0.5)" in p and "int64" in p for p in problems
+    )
     assert any("inputs['text'] holds an integer (7)" in p for p in problems)
     assert any("inputs['flag'] holds an integer (1)" in p and "bool" in p for p in problems)
     assert len(problems) == 3
@@ -218,7 +220,7 @@ def test_bad_base64_and_out_of_range_ints_fail(mixed_serve):
     body["inputs"]["count"] = [[2**63, 0]]
     problems = check_request(body, mixed_serve).problems
     assert any("not base64" in p for p in problems)
-    assert any("out of range" in p for p in problems)
+    assert any("out of int64's range" in p for p in problems)
 
 
 def test_inputs_that_disagree_on_the_batch_fail(mixed_serve):
@@ -279,3 +281,24 @@ def test_a_signature_outside_the_serve_tag_set_says_how_tf_serving_loads_it(mode
     assert any("--saved_model_tags=serve,gpu" in note for note in request.notes)
     serve = model.meta_graph("serve")
     assert serving_request("predict", serve.signatures["predict"], mg=serve).notes == ()
+
+
+def test_ints_a_float32_cannot_hold_exactly_fail(keras_serve):
+    """json_tensor.cc refuses a lossy conversion: 2**24 + 1 has no float32."""
+    body = {"instances": [[0.0] * 9 + [2**24 + 1]]}
+    (problem,) = check_request(body, keras_serve).problems
+    assert f"{2**24 + 1}, which float32 cannot hold exactly" in problem
+    assert check_request({"instances": [[0.0] * 9 + [2**24 - 1]]}, keras_serve).problems == ()
+
+
+def test_int_range_is_checked_over_every_value(mixed_serve):
+    body = _columnar(mixed_serve)
+    body["inputs"]["count"] = [[0, 1], [5, -(2**63) - 1]]
+    body["inputs"]["text"] = ["a", "b"]
+    body["inputs"]["image_bytes"] = [{"b64": ""}, {"b64": "%%"}]
+    body["inputs"]["flag"] = [True, False]
+    body["inputs"]["weights"] = [[0, 0, 0], [1, 1, 1]]
+    problems = check_request(body, mixed_serve).problems
+    assert any("out of int64's range" in p for p in problems)
+    assert any("not base64 ({'b64': '%%'})" in p for p in problems)
+    assert len(problems) == 2
