@@ -84,19 +84,22 @@ class ServingRequest:
         raise ValueError(f"unknown request form {form!r}; choose from {', '.join(FORMS)}")
 
 
-def is_binary(key: str, info: TensorInfo, sig: Signature) -> bool:
+def is_binary(key: str, info: TensorInfo, sig: Signature, example: bytes = b"") -> bool:
     """Whether a string input carries bytes: named ``*_bytes``, or the serialized
-    tf.Examples a classify or regress signature takes."""
+    tf.Examples a classify or regress signature takes (or ``example``, one the graph
+    parses)."""
     if info.dtype != "DT_STRING":
         return False
-    return key.endswith(BYTES_SUFFIX) or VERBS.get(sig.method_name) in ("classify", "regress")
+    if key.endswith(BYTES_SUFFIX) or example:
+        return True
+    return VERBS.get(sig.method_name) in ("classify", "regress")
 
 
 def zero_value(key: str, info: TensorInfo, sig: Signature, example: bytes = b"") -> Any:
     """The JSON zero of an input's dtype: 0.0, 0, false, "" or {"b64": ...} (``example``,
     the serialized tf.Example a classify or regress signature's input carries)."""
     if info.dtype == "DT_STRING":
-        if not is_binary(key, info, sig):
+        if not is_binary(key, info, sig, example):
             return ""
         return {"b64": base64.b64encode(example).decode("ascii")}
     if info.dtype == "DT_BOOL":
@@ -212,20 +215,65 @@ PARSE_OPS = ("ParseExample", "ParseExampleV2")
 
 
 def parsed_features(mg: MetaGraph | None, sig: Signature) -> tuple[ExampleFeature, ...]:
-    """The features the ParseExample nodes fed by the signature's string input read (their
-    keys are Const inputs, per the op definitions in parsing_ops.cc); () when none is found.
-    Unknown dims of a sequence feature count as 1."""
+    """The features of the ParseExample nodes the signature's one string input reaches
+    (through Identity ops and function calls, into the library's functions); their keys are
+    Const inputs, per the op definitions in parsing_ops.cc. () when none is found. Unknown
+    dims of a sequence feature count as 1."""
     strings = [i for i in sig.inputs.values() if i.dtype == "DT_STRING" and i.encoding == "name"]
     if mg is None or mg.graph is None or len(strings) != 1:
         return ()
-    fed = strings[0].name.split(":")[0]
-    nodes = {n.name: n for n in mg.graph.nodes}
     found: dict[str, ExampleFeature] = {}
-    for node in mg.graph.nodes:
-        if node.op in PARSE_OPS and node.data_inputs and _node_of(node.data_inputs[0]) == fed:
-            for feature in _node_features(node, nodes):
-                found.setdefault(feature.name, feature)
+    parses = _parses_fed_by(mg.graph.nodes, {_node_of(strings[0].name)}, mg.graph.functions, set())
+    for node, nodes in parses:
+        for feature in _node_features(node, nodes):
+            found.setdefault(feature.name, feature)
     return tuple(found.values())
+
+
+CALL_DEPTH = 16  # nested function calls followed from a signature's input
+
+
+def _parses_fed_by(nodes: list[Node], fed: set[str], library: dict, seen: set) -> list:
+    """(ParseExample node, its graph's nodes by name) for each parse fed by ``fed`` (node
+    or argument names), following Identity ops and calls into library functions."""
+    by_name = {n.name: n for n in nodes}
+    fed = set(fed)
+    parses: list = []
+    grew = True
+    while grew:  # nodes need not be in dataflow order: repeat until nothing new is fed
+        grew = False
+        for node in nodes:
+            if node.name in fed:
+                continue
+            inputs = [_node_of(i) for i in node.data_inputs]
+            if not fed.intersection(inputs):
+                continue
+            if node.op in ("Identity", "IdentityN"):
+                fed.add(node.name)
+                grew = True
+            elif node.op in PARSE_OPS and inputs[0] in fed:
+                parses.append((node, by_name))
+                fed.add(node.name)
+            else:
+                parses += _parses_in_callee(node, inputs, fed, library, seen)
+    return parses
+
+
+def _parses_in_callee(node: Node, inputs: list[str], fed: set[str], library, seen) -> list:
+    func = node.attrs.get("f") if node.op not in library else None
+    callee = library.get(node.op) or library.get(getattr(func, "name", ""))
+    if callee is None or len(seen) >= CALL_DEPTH * 8:
+        return []
+    args = {
+        callee.inputs[i].name
+        for i, name in enumerate(inputs)
+        if name in fed and i < len(callee.inputs)
+    }
+    key = (callee.name, frozenset(args))
+    if not args or key in seen:
+        return []
+    seen.add(key)
+    return _parses_fed_by(callee.nodes, args, library, seen)
 
 
 def _node_of(tensor: str) -> str:
@@ -406,7 +454,7 @@ def serving_request(
     """The row and columnar REST bodies, curl line and gRPC Python for signature ``key``,
     served under model ``name``. With its meta graph ``mg``, a classify or regress
     signature's examples hold the features its graph parses."""
-    features = parsed_features(mg, sig) if VERBS.get(sig.method_name) != "predict" else ()
+    features = parsed_features(mg, sig)
     zeros = input_zeros(sig, serialized_example(features) if features else b"")
     row, why = row_body(key, sig, zeros)
     notes = tuple(

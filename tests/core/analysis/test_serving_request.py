@@ -302,3 +302,17 @@ def test_int_range_is_checked_over_every_value(mixed_serve):
     assert any("out of int64's range" in p for p in problems)
     assert any("not base64 ({'b64': '%%'})" in p for p in problems)
     assert len(problems) == 2
+
+
+def test_a_tf2_signature_parsing_tf_examples_gets_them_filled(models, tf):
+    """The parse signature's ParseExampleV2 sits in a library function the signature calls:
+    its features (the fixture's parsed_features_spec) fill the serialized tf.Example."""
+    from tests.fixtures.serving_inputs import parsed_features_spec
+
+    mg, signatures = _signatures(models, "serving_inputs", "serve")
+    request = serving_request("parse", signatures["parse"], mg=mg)
+    (leaf,) = request.columnar["inputs"]["examples"]
+    example = tf.train.Example.FromString(base64.b64decode(leaf["b64"]))
+    assert set(example.features.feature) == set(parsed_features_spec(tf))
+    assert list(example.features.feature["scores"].float_list.value) == [0.0, 0.0]
+    assert list(example.features.feature["age"].int64_list.value) == [0]
