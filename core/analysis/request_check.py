@@ -235,7 +235,13 @@ def _check_value(value: Any, info: TensorInfo, where: str, problems: list[str]):
     """The shape of a nested-list value, after checking it is rectangular and its leaves
     fit the input's dtype; None when it is not rectangular."""
     leaves = _Leaves()
-    shape = _shape_of(value, leaves)
+    try:
+        shape = _shape_of(value, leaves)
+    except _TooDeep:
+        problems.append(
+            f"{where} nests lists over {MAX_RANK} deep; a tensor has at most {MAX_RANK} dims"
+        )
+        return None
     if shape is None:
         problems.append(f"{where} is a ragged list: its rows differ in length")
         return None
@@ -282,14 +288,23 @@ def _decodes(text: Any) -> bool:
     return True
 
 
-def _shape_of(value: Any, leaves: _Leaves) -> tuple[int, ...] | None:
+MAX_RANK = 254  # TensorShape::MaxDimensions()
+
+
+class _TooDeep(Exception):
+    """Lists nested deeper than any tensor's rank."""
+
+
+def _shape_of(value: Any, leaves: _Leaves, depth: int = 0) -> tuple[int, ...] | None:
     """Dims of a nested list (None when ragged), each leaf noted in ``leaves``."""
     if not isinstance(value, list):
         leaves.add(value)
         return ()
+    if depth >= MAX_RANK:
+        raise _TooDeep
     if not value:
         return (0,)
-    shapes = {_shape_of(v, leaves) for v in value}
+    shapes = {_shape_of(v, leaves, depth + 1) for v in value}
     if len(shapes) != 1 or None in shapes:
         return None
     return (len(value), *shapes.pop())

@@ -316,3 +316,11 @@ def test_a_tf2_signature_parsing_tf_examples_gets_them_filled(models, tf):
     assert set(example.features.feature) == set(parsed_features_spec(tf))
     assert list(example.features.feature["scores"].float_list.value) == [0.0, 0.0]
     assert list(example.features.feature["age"].int64_list.value) == [0]
+
+
+def test_lists_nested_deeper_than_any_rank_are_one_problem(keras_serve):
+    deep: list = [1.0]
+    for _ in range(900):  # json.loads takes this; no tensor has 900 dims
+        deep = [deep]
+    (problem,) = check_request({"instances": [deep]}, keras_serve).problems
+    assert "nests lists over 254 deep" in problem
