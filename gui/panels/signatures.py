@@ -50,11 +50,11 @@ GRAPH_IO_TITLE = "feeds and fetches (no signature: found in the graph)"
 LEFT_OUT_LISTED = 200  # names listed under one left-out reason
 # What the snippet pane shows: (data, label). "run" is the Snippet, the rest ServingRequest forms.
 SNIPPET_KINDS = (
-    ("run", "Run it: saved_model_cli and Python"),
-    ("row", "TF Serving REST body (row: instances)"),
-    ("columnar", "TF Serving REST body (columnar: inputs)"),
-    ("curl", "TF Serving curl"),
-    ("grpc", "TF Serving gRPC (Python)"),
+    ("run", "Run locally"),
+    ("row", "REST row"),
+    ("columnar", "REST columnar"),
+    ("curl", "curl"),
+    ("grpc", "gRPC Python"),
 )
 REQUEST_COPIES = (
     ("row", "Copy REST body (row)"),
@@ -125,7 +125,10 @@ class SignaturePanel(Panel):
         self.kind_combo = QComboBox()
         for data, label in SNIPPET_KINDS:
             self.kind_combo.addItem(label, data)
-        self.kind_combo.setToolTip("What the pane shows: a local run, or a TF Serving request")
+        self.kind_combo.setToolTip(
+            "What the pane shows: a local run (saved_model_cli and Python), or the request a "
+            "TF Serving client sends (a REST body in row or columnar form, curl, gRPC Python)"
+        )
         self.kind_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.kind_combo.currentIndexChanged.connect(self._on_kind_changed)
 
