@@ -84,6 +84,15 @@ def check_request(body: Any, mg: MetaGraph, expected: str | None = None) -> Requ
             f"{key!r} is a {sig.method_name or 'method-less'} signature; TF Serving's predict "
             f"takes only {', '.join(VERBS)}"
         )
+    if not sig.inputs:
+        problems.append(f"{key!r} takes no inputs: TF Serving's REST API refuses it; use gRPC")
+        return RequestCheck(key, "", None, tuple(problems))
+    for name, info in sig.inputs.items():
+        if info.encoding != "name":
+            problems.append(
+                f"input {name!r} is a {info.encoding.replace('_', ' ')} tensor: TF Serving's "
+                "predict feeds only dense tensors by name"
+            )
     if "instances" in body and "inputs" in body:
         problems.append("the body has both instances and inputs; a request takes one of them")
         return RequestCheck(key, "", None, tuple(problems))

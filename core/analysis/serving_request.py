@@ -135,6 +135,8 @@ def nested(dims: tuple[int, ...], leaf: Any) -> Any:
 def row_batch(sig: Signature) -> tuple[int | None, str]:
     """The number of instances a row body holds, or None and why the row form cannot
     carry these inputs (each instance is one slice along the 0-th dim of every input)."""
+    if not sig.inputs:
+        return None, "the signature takes no inputs"
     fixed = set()
     for key, info in sig.inputs.items():
         if info.shape.dims == ():
@@ -448,6 +450,27 @@ def grpc_text(key: str, sig: Signature, name: str, zeros: dict[str, Any]) -> str
     return "\n".join(lines) + "\n"
 
 
+def serving_limits(sig: Signature) -> tuple[str, ...]:
+    """What of a signature TF Serving's REST API cannot carry: no inputs at all (its JSON
+    reader finds no input map), dtypes json_tensor.cc does not convert, and sparse or
+    composite inputs (its predict feeds each input by one tensor name)."""
+    if not sig.inputs:
+        return ("the signature takes no inputs: TF Serving's REST API refuses it; use gRPC",)
+    notes = []
+    for k, info in sig.inputs.items():
+        if info.encoding != "name":
+            notes.append(
+                f"input {k!r} is a {info.encoding.replace('_', ' ')} tensor: TF Serving's "
+                "predict feeds only dense tensors by name"
+            )
+        elif info.dtype not in JSON_DTYPES:
+            notes.append(
+                f"input {k!r} is {_short(info.dtype)}: TF Serving's JSON has no encoding for "
+                "it; use the gRPC request"
+            )
+    return tuple(notes)
+
+
 def serving_request(
     key: str, sig: Signature, name: str = MODEL_PLACEHOLDER, mg: MetaGraph | None = None
 ) -> ServingRequest:
@@ -457,12 +480,7 @@ def serving_request(
     features = parsed_features(mg, sig)
     zeros = input_zeros(sig, serialized_example(features) if features else b"")
     row, why = row_body(key, sig, zeros)
-    notes = tuple(
-        f"input {k!r} is {_short(info.dtype)}: TF Serving's JSON has no encoding for it; "
-        "use the gRPC request"
-        for k, info in sig.inputs.items()
-        if info.dtype not in JSON_DTYPES
-    )
+    notes = serving_limits(sig)
     if mg is not None and set(mg.tags) != {SERVE_TAG}:
         tags = ",".join(mg.tags)
         notes += (

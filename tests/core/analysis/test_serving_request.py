@@ -324,3 +324,53 @@ def test_lists_nested_deeper_than_any_rank_are_one_problem(keras_serve):
         deep = [deep]
     (problem,) = check_request({"instances": [deep]}, keras_serve).problems
     assert "nests lists over 254 deep" in problem
+
+
+# --- without TensorFlow: signatures built by hand -----------------------------------------
+
+
+class _MetaGraph:
+    """The two things check_request reads of a meta graph."""
+
+    def __init__(self, signatures):
+        self.callable_signatures = signatures
+        self.tag_set = "serve"
+
+
+def test_a_signature_without_inputs_has_no_rest_request():
+    from smlens.core.model import Shape, Signature, TensorInfo
+
+    out = TensorInfo("y", "DT_FLOAT", Shape(()), "y:0")
+    sig = Signature("serving_default", "tensorflow/serving/predict", {}, {"y": out})
+    request = serving_request("serving_default", sig)
+    assert request.row is None and "no inputs" in request.row_note
+    assert any("REST API refuses it" in note for note in request.notes)
+    (problem,) = check_request({"inputs": {}}, _MetaGraph({"serving_default": sig})).problems
+    assert "takes no inputs" in problem
+
+
+def test_complex_and_sparse_inputs_are_named_as_rest_limits():
+    from smlens.core.model import Shape, Signature, TensorInfo
+
+    inputs = {
+        "z": TensorInfo("z", "DT_COMPLEX64", Shape((-1,)), "z:0"),
+        "s": TensorInfo("s", "DT_FLOAT", Shape((-1, 3)), "", encoding="coo_sparse"),
+    }
+    sig = Signature("serving_default", "tensorflow/serving/predict", inputs, {})
+    notes = serving_request("serving_default", sig).notes
+    assert any("'z' is complex64" in n for n in notes)
+    assert any("'s' is a coo sparse tensor" in n for n in notes)
+    body = {"inputs": {"z": [0.0], "s": [[0.0, 0.0, 0.0]]}}
+    problems = check_request(body, _MetaGraph({"serving_default": sig})).problems
+    assert any("'s' is a coo sparse tensor" in p for p in problems)
+    assert any("complex64, which TF Serving's JSON reader does not convert" in p for p in problems)
+
+
+def test_the_model_name_is_tf_servings_folder_above_a_version(tmp_path):
+    from smlens.core.analysis.serving_request import model_name
+
+    version = tmp_path / "mnist" / "3"
+    version.mkdir(parents=True)
+    assert model_name(version) == "mnist"
+    assert model_name(tmp_path / "mnist") == "mnist"
+    assert model_name(tmp_path / "my model") == "MODEL"  # no name a URL takes as it is
