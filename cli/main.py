@@ -1,5 +1,5 @@
-"""The ``smlens`` command: ``show | diff | run | scan | tensor`` over the core, or the window
-for ``smlens [PATH [PATH]]``.
+"""The ``smlens`` command: ``show | diff | run | scan | tensor | check-request`` over the
+core, or the window for ``smlens [PATH [PATH]]``.
 
 Bad input prints one line naming the file and what is wrong, and exits 2; never a traceback.
 """
@@ -38,12 +38,25 @@ def _show(argv: list[str]) -> int:
     parser.add_argument("--signature_def", help="a SignatureDef key of that tag-set")
     parser.add_argument("--list_ops", action="store_true", help="the ops of the tag-set")
     parser.add_argument("--json", action="store_true", help="the whole model summary as JSON")
+    parser.add_argument(
+        "--request", metavar="KEY", help="the TF Serving request a client sends signature KEY"
+    )
+    parser.add_argument(
+        "--format",
+        choices=("row", "columnar", "curl", "grpc"),
+        default="row",
+        help="with --request: REST body in row or columnar form, a curl line, or gRPC Python",
+    )
     args = parser.parse_args(argv)
     from smlens.core.formats.reader import open_model
 
     model = open_model(args.dir)
     for problem in model.problems:  # the text on stdout stays saved_model_cli's
         print(f"smlens: warning: {_one_line(str(problem))}", file=sys.stderr)
+    if args.request is not None:
+        from smlens.cli.request import print_request
+
+        return print_request(model, args.request, args.tag_set, args.format)
     if args.json:
         from smlens.core.analysis.summary import model_summary
 
@@ -120,6 +133,25 @@ def _scan(argv: list[str]) -> int:
     )
 
 
+@command("check-request")
+def _check_request(argv: list[str]) -> int:
+    """hold a TF Serving REST body against a signature (exit 1 if it does not fit)"""
+    parser = _Parser(
+        prog="smlens check-request",
+        description="Check a TF Serving REST predict body (row or columnar) against a signature.",
+    )
+    parser.add_argument("--dir", required=True, help="the SavedModel folder")
+    parser.add_argument("--signature_def", help="the signature the body must call")
+    parser.add_argument("--tag_set", help="comma-separated tags (default: the serve meta graph)")
+    parser.add_argument("body", help="the JSON body, as curl -d @body.json posts it")
+    args = parser.parse_args(argv)
+    from smlens.cli.request import print_check
+    from smlens.core.formats.reader import open_model
+
+    model = open_model(args.dir)
+    return print_check(model, args.body, args.signature_def, args.tag_set)
+
+
 def _gui(argv: list[str]) -> int:
     parser = _Parser(prog="smlens", description="SavedModel Lens: open a model in the window.")
     parser.add_argument("paths", nargs="*", help="a model to open, or two to compare")
@@ -139,7 +171,7 @@ def main(argv: list[str] | None = None) -> int:
         print("usage: smlens [PATH [PATH]] | smlens {" + ",".join(COMMANDS) + "} ...")
         print("\ncommands:")
         for name, fn in COMMANDS.items():
-            print(f"  {name:8} {(fn.__doc__ or '').strip()}")
+            print(f"  {name:14} {(fn.__doc__ or '').strip()}")
         print("\nWith no command, opens PATH (or the bundled sample) in the window.")
         return 0
     handler = COMMANDS.get(argv[0]) if argv else None

@@ -1,5 +1,7 @@
 """Signatures per tag-set with their inputs and outputs, the object graph's concrete
-functions, and a ready-to-paste call of the selected signature."""
+functions, and a ready-to-paste call of the selected signature: run locally
+(saved_model_cli and Python), or the request a TF Serving client sends (REST bodies in row
+and columnar form, curl, gRPC Python)."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ from typing import Any
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction, QColor, QGuiApplication
 from PySide6.QtWidgets import (
+    QComboBox,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -23,6 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from smlens.core.analysis.graph_io import GraphIO, graph_io
+from smlens.core.analysis.serving_request import ServingRequest, model_name, serving_request
 from smlens.core.analysis.snippets import (
     Snippet,
     argument_rows,
@@ -44,6 +48,21 @@ FUNCTION_ROLE = Qt.ItemDataRole.UserRole + 1  # (tag-set, function) on a concret
 GRAPH_IO_ROLE = Qt.ItemDataRole.UserRole + 2  # tag-set on the rows of found feeds and fetches
 GRAPH_IO_TITLE = "feeds and fetches (no signature: found in the graph)"
 LEFT_OUT_LISTED = 200  # names listed under one left-out reason
+# What the snippet pane shows: (data, label). "run" is the Snippet, the rest ServingRequest forms.
+SNIPPET_KINDS = (
+    ("run", "Run locally"),
+    ("row", "REST row"),
+    ("columnar", "REST columnar"),
+    ("curl", "curl"),
+    ("grpc", "gRPC Python"),
+)
+REQUEST_COPIES = (
+    ("row", "Copy REST body (row)"),
+    ("columnar", "Copy REST body (columnar)"),
+    ("curl", "Copy curl command"),
+    ("grpc", "Copy gRPC Python"),
+)
+PANE_CHARS = 20_000  # a longer body (an image's pixels) shows cut; Copy takes all of it
 NO_MODEL = "No model open: its signatures show here."
 NO_SIGNATURES = (
     "This model has no signatures.\n\nA checkpoint without its .meta holds variables, no "
@@ -88,6 +107,12 @@ class SignaturePanel(Panel):
         self.copy_cli_action = menu.addAction("Copy saved_model_cli command")
         self.copy_cli_action.setData("cli")
         menu.addAction("Copy Python call").setData("python")
+        menu.addSeparator()
+        self.request_actions = []
+        for data, label in REQUEST_COPIES:
+            action = menu.addAction(label)
+            action.setData(data)
+            self.request_actions.append(action)
         menu.triggered.connect(self._on_copy_action)
         self.copy_button.setMenu(menu)
         self.copy_button.setEnabled(False)
@@ -97,9 +122,20 @@ class SignaturePanel(Panel):
         self.graph_button.clicked.connect(self._on_graph_clicked)
         self.graph_button.setEnabled(False)
 
+        self.kind_combo = QComboBox()
+        for data, label in SNIPPET_KINDS:
+            self.kind_combo.addItem(label, data)
+        self.kind_combo.setToolTip(
+            "What the pane shows: a local run (saved_model_cli and Python), or the request a "
+            "TF Serving client sends (a REST body in row or columnar form, curl, gRPC Python)"
+        )
+        self.kind_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.kind_combo.currentIndexChanged.connect(self._on_kind_changed)
+
         details = QWidget()
         head = QHBoxLayout()
         head.addWidget(self.details_title, 1)
+        head.addWidget(self.kind_combo)
         head.addWidget(self.graph_button)
         head.addWidget(self.copy_button)
         column = QVBoxLayout(details)
@@ -120,6 +156,8 @@ class SignaturePanel(Panel):
         layout.setContentsMargins(6, 6, 6, 6)
         layout.addWidget(self.stack)
         self.snippet: Snippet | None = None
+        self._signature: tuple[str, str] | None = None  # (tag-set, key) the snippet is of
+        self._request: ServingRequest | None = None  # built on first use (bodies can be big)
 
     # filling ------------------------------------------------------------------------------
 
@@ -322,6 +360,9 @@ class SignaturePanel(Panel):
 
     def _show_details(self, ref: tuple[str, str] | None) -> None:
         self.snippet = None
+        self._signature = None
+        self._request = None
+        self._enable_requests(False)
         self.copy_button.setEnabled(False)
         self.snippet_edit.clear()
         if ref is None or self.model is None:
@@ -345,9 +386,69 @@ class SignaturePanel(Panel):
             )
             return
         self.snippet = signature_snippet(self.model.path, mg.tags, key, sig)
-        self.snippet_edit.setPlainText(self.snippet.text)
+        self._signature = (tag_set, key)
+        self._enable_requests(True)
+        self._show_kind()
         self.copy_button.setEnabled(True)
         self.copy_cli_action.setText("Copy saved_model_cli command")
+
+    def _enable_requests(self, enabled: bool) -> None:
+        """TF Serving requests exist for signatures only, not for found feeds and fetches."""
+        for action in self.request_actions:
+            action.setEnabled(enabled)
+        self.kind_combo.setEnabled(enabled)
+        if not enabled:
+            self.kind_combo.blockSignals(True)
+            self.kind_combo.setCurrentIndex(0)
+            self.kind_combo.blockSignals(False)
+
+    def serving_request(self) -> ServingRequest | None:
+        """The TF Serving request of the selected signature, built the first time it is
+        asked for."""
+        if self._request is None and self._signature is not None and self.model is not None:
+            tag_set, key = self._signature
+            mg = self.model.meta_graph(tag_set)
+            self._request = serving_request(
+                key, mg.signatures[key], model_name(self.model.path), mg
+            )
+        return self._request
+
+    def snippet_kind(self) -> str:
+        """What the pane shows: "run", "row", "columnar", "curl" or "grpc"."""
+        return self.kind_combo.currentData()
+
+    def set_snippet_kind(self, kind: str) -> None:
+        self.kind_combo.setCurrentIndex(self.kind_combo.findData(kind))
+
+    def _on_kind_changed(self, _index: int) -> None:
+        self._show_kind()
+
+    def _show_kind(self) -> None:
+        """Put the chosen snippet in the pane; a body longer than PANE_CHARS is cut there."""
+        if self.snippet is None:
+            return
+        text = self._text(self.snippet_kind())
+        if len(text) > PANE_CHARS:
+            cut = text[:PANE_CHARS].rsplit("\n", 1)[0]
+            text = (
+                f"{cut}\n… shown cut at {PANE_CHARS:,} of {len(text):,} characters; "
+                "Copy snippet takes all of it"
+            )
+        self.snippet_edit.setPlainText(text)
+
+    def _text(self, kind: str) -> str:
+        """The whole text of a snippet kind, or of a copy menu entry."""
+        if kind in ("row", "columnar", "curl", "grpc"):
+            request = self.serving_request()
+            if request is None:
+                return ""
+            notes = "".join(f"# {note}\n" for note in request.notes)
+            return notes + request.text(kind) if kind in ("curl", "grpc") else request.text(kind)
+        if kind == "cli":
+            return self.snippet.cli
+        if kind == "python":
+            return self.snippet.python
+        return self.snippet.text
 
     def _show_graph_io_details(self, tag_set: str) -> None:
         """The found feeds and fetches' snippet: a ``smlens run`` line and a session call."""
@@ -359,21 +460,22 @@ class SignaturePanel(Panel):
             f"{counted(len(io.fetches), 'fetch', 'fetches')}"
         )
         self.snippet = graph_snippet(self.model.path, self.model.format, mg.tags, io)
-        self.snippet_edit.setPlainText(self.snippet.text)
+        self._show_kind()
         self.copy_button.setEnabled(True)
         self.copy_cli_action.setText(f"Copy {self.snippet.tool} command")
 
     def _on_copy_clicked(self) -> None:
-        self.copy_snippet("all")
+        self.copy_snippet(self.snippet_kind())
 
     def _on_copy_action(self, action: QAction) -> None:
         self.copy_snippet(action.data())
 
     def copy_snippet(self, part: str = "all") -> str:
-        """Copy the selected signature's snippet ("all", "cli" or "python")."""
+        """Copy the selected signature's snippet: "all" (or "run"), "cli", "python", or a
+        TF Serving request form ("row", "columnar", "curl", "grpc")."""
         if self.snippet is None:
             return ""
-        text = {"cli": self.snippet.cli, "python": self.snippet.python}.get(part, self.snippet.text)
+        text = self._text(part)
         QGuiApplication.clipboard().setText(text)
         return text
 

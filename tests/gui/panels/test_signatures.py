@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shlex
 
 import pytest
@@ -238,3 +239,59 @@ def test_a_training_meta_folds_what_it_left_out(panel, models):
     reasons = [c.text(NAME) for c in children(left)]
     assert any(r.startswith("gradient computation (") for r in reasons)
     assert any(r.startswith("summary (") for r in reasons)
+
+
+def test_the_snippet_menu_offers_the_tf_serving_request(panel, models, tmp_path):
+    """Each request form shows in the pane and copies whole; the bodies it copies pass
+    check_request, and the gRPC Python compiles."""
+    from smlens.core.analysis.request_check import check_request
+
+    model = open_model(models.path("serving_inputs"))
+    panel.set_model(model)
+    mg = model.meta_graph("serve")
+    labels = [a.text() for a in panel.copy_button.menu().actions() if a.text()]
+    for label in ("Copy REST body (row)", "Copy REST body (columnar)", "Copy curl command"):
+        assert label in labels
+    assert "Copy gRPC Python" in labels
+    assert panel.snippet_kind() == "run"
+    for kind in ("row", "columnar"):
+        panel.set_snippet_kind(kind)
+        shown = panel.snippet_edit.toPlainText()
+        body = json.loads(shown)
+        assert check_request(body, mg, expected="serving_default").problems == ()
+        panel.copy_button.click()  # copies what the pane shows
+        assert QGuiApplication.clipboard().text() == shown
+    panel.set_snippet_kind("curl")
+    assert "curl -d @body.json -X POST" in panel.snippet_edit.toPlainText()
+    compile(panel.copy_snippet("grpc"), "<grpc>", "exec")
+    assert "predict_pb2.PredictRequest()" in QGuiApplication.clipboard().text()
+
+
+def test_a_scalar_signature_says_it_has_no_row_form(panel, models):
+    panel.set_model(open_model(models.path("serving_inputs")))
+    panel.tree.setCurrentItem(panel.signature_items()[("serve", "scalar")])
+    panel.set_snippet_kind("row")
+    assert "no row form" in panel.snippet_edit.toPlainText()
+    panel.set_snippet_kind("columnar")
+    assert json.loads(panel.snippet_edit.toPlainText())["inputs"] == {"scale": 0.0}
+
+
+def test_a_long_body_shows_cut_and_copies_whole(panel, monkeypatch):
+    from smlens.gui.panels import signatures
+    from smlens.resources import sample_path
+
+    monkeypatch.setattr(signatures, "PANE_CHARS", 500)
+    panel.set_model(open_model(sample_path()))  # a (?, 28, 28, 1) image input
+    panel.set_snippet_kind("columnar")
+    shown = panel.snippet_edit.toPlainText()
+    assert "shown cut at 500 of" in shown and len(shown) < 600
+    whole = panel.copy_snippet("columnar")
+    assert len(whole) > 500
+    assert json.loads(whole)["inputs"]["image"][0][27][27] == [0.0]
+
+
+def test_found_feeds_and_fetches_offer_no_serving_request(panel, models):
+    panel.set_model(open_model(models.path("frozen_graph") / "frozen.pb"))
+    assert panel.snippet is not None
+    assert not panel.kind_combo.isEnabled()
+    assert not any(a.isEnabled() for a in panel.request_actions)
