@@ -9,33 +9,18 @@ import json
 import sys
 
 from smlens.core.formats.reader import open_model
-from smlens.core.model.text import counted, grouped
+from smlens.core.model.text import counted
 from smlens.core.run.client import RunEngine
 from smlens.core.run.tflite import (
     BUILTIN,
     FLEX,
     KIND_NAMES,
-    KINDS,
     UNSUPPORTED,
     TFLiteReadiness,
-    TFLiteSignature,
 )
 from smlens.core.run.tflite_request import TFLiteRequest
 
 NODES_LISTED = 10  # per op; the rest are counted
-
-
-SHORT_NAMES = {BUILTIN: "builtin", FLEX: "Flex", UNSUPPORTED: "unsupported"}
-
-
-def uses_text(signature: TFLiteSignature) -> str:
-    """ "6 builtin (3 ops), 2 Flex (1 op), 0 unsupported": the signature's op uses by kind."""
-    parts = []
-    for kind in KINDS:
-        ops = signature.of_kind(kind)
-        kinds = f" ({counted(len(ops), 'op')})" if ops else ""
-        parts.append(f"{grouped(signature.count(kind))} {SHORT_NAMES[kind]}{kinds}")
-    return ", ".join(parts)
 
 
 def render_tflite(readiness: TFLiteReadiness) -> str:
@@ -44,7 +29,7 @@ def render_tflite(readiness: TFLiteReadiness) -> str:
     lines = [f"TFLite readiness of tag set {readiness.tag_set!r} ({converter}):"]
     for signature in readiness.signatures:
         lines.append(f"Signature {signature.key!r}: {signature.verdict}")
-        lines.append(f"  Op uses: {uses_text(signature)}")
+        lines.append(f"  Op uses: {signature.uses_text}")
         builtins = signature.of_kind(BUILTIN)
         if builtins:
             lines.append("  Builtin: " + ", ".join(f"{op.op} {op.count}" for op in builtins))

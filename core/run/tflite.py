@@ -12,11 +12,14 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
+from smlens.core.model.text import counted, grouped
+
 BUILTIN = "builtin"
 FLEX = "flex"
 UNSUPPORTED = "unsupported"
 KINDS = (BUILTIN, FLEX, UNSUPPORTED)
 KIND_NAMES = {BUILTIN: "builtin", FLEX: "Flex (Select TF ops)", UNSUPPORTED: "unsupported"}
+SHORT_NAMES = {BUILTIN: "builtin", FLEX: "Flex", UNSUPPORTED: "unsupported"}
 
 
 @dataclass(frozen=True)
@@ -61,6 +64,16 @@ class TFLiteSignature:
     def count(self, kind: str) -> int:
         """Uses of ops of ``kind`` (operators in the converted model, or nodes named)."""
         return sum(op.count for op in self.of_kind(kind))
+
+    @property
+    def uses_text(self) -> str:
+        """ "6 builtin (3 ops), 2 Flex (1 op), 0 unsupported": the op uses by kind."""
+        parts = []
+        for kind in KINDS:
+            ops = self.of_kind(kind)
+            kinds = f" ({counted(len(ops), 'op')})" if ops else ""
+            parts.append(f"{grouped(self.count(kind))} {SHORT_NAMES[kind]}{kinds}")
+        return ", ".join(parts)
 
     @property
     def verdict(self) -> str:
