@@ -65,6 +65,7 @@ class TFLiteReadinessView(QWidget):
 
     readiness_shown = Signal(object)  # the TFLiteReadiness now on show
     check_failed = Signal(str)  # the one line shown instead (an error, or "Cancelled")
+    check_progressed = Signal(float, str)  # the worker's progress, as the bar shows it
 
     def __init__(self, parent: QWidget | None = None, engine: RunEngine | None = None):
         super().__init__(parent)
@@ -196,6 +197,7 @@ class TFLiteReadinessView(QWidget):
 
     def _on_check_progressed(self, fraction: float, text: str) -> None:
         self.progress_bar.setValue(round(100 * fraction))
+        self.check_progressed.emit(fraction, text)
         if text:
             self.status_label.setText(text[:1].upper() + text[1:] + "…")
 
