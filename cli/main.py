@@ -125,7 +125,36 @@ def _scan(argv: list[str]) -> int:
         metavar="RELEASE",
         help="list what this TensorFlow release (2.12) lacks of the model; exit 1 if anything",
     )
+    tflite = parser.add_argument_group("TFLite readiness (a dry run of TensorFlow's converter)")
+    tflite.add_argument(
+        "--tflite",
+        action="store_true",
+        help="convert each signature: ops builtin, Flex or unsupported; exit 1 if unsupported",
+    )
+    tflite.add_argument("--signature_def", help="with --tflite: only this signature")
+    tflite.add_argument("--tflite-out", metavar="FILE", help="with --tflite: write the .tflite")
+    tflite.add_argument("--json", action="store_true", help="with --tflite: print JSON")
+    tflite.add_argument(
+        "--load", action="append", default=[], help="with --tflite: a custom-op package or .so"
+    )
+    tflite.add_argument(
+        "--allow-risky-ops", action="store_true", help="with --tflite: load despite file ops"
+    )
     args = parser.parse_args(argv)
+    if args.tflite:
+        from smlens.cli.tflite import print_tflite
+
+        return print_tflite(
+            args.dir,
+            args.tag_set,
+            args.signature_def,
+            output=args.tflite_out,
+            as_json=args.json,
+            loads=args.load,
+            allow_risky_ops=args.allow_risky_ops,
+        )
+    if args.tflite_out or args.json or args.signature_def:
+        parser.error("--signature_def, --tflite-out and --json go with --tflite")
     from smlens.cli.scan import print_scan
 
     return print_scan(

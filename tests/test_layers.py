@@ -10,7 +10,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 LINT_IMPORTS = "from importlinter.cli import lint_imports_command as c; c()"
-TF_ALLOWED = {"core/run/worker.py", "core/formats/proto/regen.py"}
+# The worker, its TFLite converter check (imported by the worker only) and the proto tool.
+TF_ALLOWED = {"core/run/worker.py", "core/run/tflite_check.py", "core/formats/proto/regen.py"}
 
 
 def test_import_contracts_hold():
@@ -55,12 +56,13 @@ def test_a_static_scan_of_core_finds_no_gui_cli_qt_or_stray_tensorflow():
 
 
 def test_importing_all_of_core_and_the_cli_loads_no_qt_or_tensorflow():
-    """Every module of core and cli imported in a fresh interpreter (the worker and the
-    regeneration script excepted): neither Qt nor TensorFlow ends up in sys.modules."""
+    """Every module of core and cli imported in a fresh interpreter (the worker, its TFLite
+    check and the regeneration script excepted): neither Qt nor TensorFlow ends up in
+    sys.modules."""
     code = """
 import importlib, pkgutil, sys
 import smlens.core, smlens.cli
-skip = {"smlens.core.run.worker", "smlens.core.formats.proto.regen"}
+skip = {"smlens.core.run.worker", "smlens.core.run.tflite_check", "smlens.core.formats.proto.regen"}
 count = 0
 for pkg in (smlens.core, smlens.cli):
     for info in pkgutil.walk_packages(pkg.__path__, pkg.__name__ + "."):

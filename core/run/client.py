@@ -35,6 +35,8 @@ from smlens.core.run.graph_request import GraphRunRequest
 from smlens.core.run.process import WorkerProcess
 from smlens.core.run.protocol import read_array, write_array
 from smlens.core.run.request import LoadRequest, RunRequest
+from smlens.core.run.tflite import TFLiteReadiness
+from smlens.core.run.tflite_request import TFLiteRequest
 from smlens.core.tasks import CancelCheck, Cancelled, Progress, no_progress
 
 WORKER_COMMAND = (sys.executable, "-m", "smlens.core.run.worker")
@@ -291,6 +293,30 @@ class RunEngine:
         """
         message = _load_message("load", target)
         return self._call(message, "while loading", progress, cancelled, None)["load_seconds"]
+
+    def check_tflite(
+        self,
+        request: TFLiteRequest,
+        *,
+        progress: Progress | None = None,
+        cancelled: CancelCheck | None = None,
+    ) -> TFLiteReadiness:
+        """Convert the request's signatures with TensorFlow's TFLite converter, as a dry run
+        (a file only where the request names one); what each op needs."""
+        message = _load_message("tflite", request.target)
+        message |= {
+            "signatures": list(request.signature_keys),
+            "output": str(request.output) if request.output is not None else "",
+        }
+        start = time.perf_counter()
+        doing = "while converting to TFLite"
+        reply = self._call(message, doing, progress, cancelled, request.timeout)
+        return TFLiteReadiness.from_reply(
+            str(request.path),
+            request.target.meta_graph.tag_set,
+            reply,
+            time.perf_counter() - start,
+        )
 
     def forget_others(self, path: str | Path | None) -> None:
         """Let a running worker drop the models of other paths (the window opened another

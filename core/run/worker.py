@@ -68,6 +68,7 @@ class Worker:
             "run": self.run,
             "forget": self.forget,
             "run_graph": self.run_graph,
+            "tflite": self.tflite,
         }
 
     def send(self, message: dict) -> None:
@@ -228,6 +229,15 @@ class Worker:
         with graph.as_default(), graph.device(device):
             meta = v1.saved_model.loader.load(session, list(tags), path, clear_devices=True)
         return Loaded("tf1", dict(meta.signature_def), session=session)
+
+    # -- TFLite readiness ----------------------------------------------------------------
+
+    def tflite(self, request: dict) -> dict:
+        """A dry-run conversion of each named signature (tflite_check.py)."""
+        from smlens.core.run.tflite_check import check_signatures
+
+        self.progress(0.05, "importing the TFLite converter")
+        return check_signatures(self.tf, request, self.progress)
 
     # -- running --------------------------------------------------------------------------
 

@@ -1,6 +1,7 @@
-"""The model at a glance: format and versions, the TensorFlow release it needs, a training
-folder's steps and exports, counts, custom ops and file or system ops, bytes on disk, the
-largest variables, the fingerprint and the model's warnings."""
+"""The model at a glance: format and versions, the TensorFlow release it needs, its TFLite
+readiness (on request), a training folder's steps and exports, counts, custom ops and file
+or system ops, bytes on disk, the largest variables, the fingerprint and the model's
+warnings."""
 
 from __future__ import annotations
 
@@ -45,6 +46,7 @@ from smlens.gui.base import theme
 from smlens.gui.base.panel import Panel
 from smlens.gui.base.tasks import TaskRunner
 from smlens.gui.base.widgets import SizeBar, heading_label, mono_font
+from smlens.gui.panels.tflite_readiness import TFLiteReadinessView
 
 LARGEST = 10
 # What training keeps beside the weights, one row each under the weights' counts.
@@ -102,6 +104,9 @@ class OverviewPanel(Panel):
         self._release_runner.finished.connect(self._on_releases_found)
         self._release_runner.failed.connect(self._on_releases_failed)
         self._release_model: Model | None = None
+        self._tflite_heading = self._heading("TFLite readiness")
+        self.tflite = TFLiteReadinessView()
+        self._content.addWidget(self.tflite)
         self._training_heading, self._training = self._section("Training folder", True)
         self._graphs = self._section("Graphs")
         self._custom_heading, self._custom = self._section("Custom ops", with_heading=True)
@@ -248,6 +253,7 @@ class OverviewPanel(Panel):
         self._release_runner.cancel()
         self._release_model = model
         self.largest.clear()
+        self.tflite.show_model(model)
         if model is None:
             self._title.setText("No model")
             self._path.setText(
@@ -265,6 +271,7 @@ class OverviewPanel(Panel):
         self._path.setToolTip(str(model.path))
         self._show_about(model)
         self._show_release(model)
+        self._show_tflite(model)
         self._show_training(model)
         self._show_graphs(model)
         self._show_custom_ops(model)
@@ -279,7 +286,7 @@ class OverviewPanel(Panel):
             w
             for w in self._page.findChildren(QLabel)
             if w.property("role") == "heading" and w.parent() is self._page
-        ] + [self.size_bar, self.largest, self.with_slots]
+        ] + [self.size_bar, self.largest, self.with_slots, self.tflite]
 
     def _show_about(self, model: Model) -> None:
         fmt = format_name(model.format)
@@ -336,6 +343,16 @@ class OverviewPanel(Panel):
         self._clear(self._release)
         self._rows(self._release, [("Needs", [f"not known: {error}"])], key_prefix="release_")
         self.releases_shown.emit()
+
+    def shutdown(self) -> None:
+        """The TFLite check's worker quits with the window."""
+        self.tflite.shutdown()
+
+    def _show_tflite(self, model: Model) -> None:
+        """The TFLite dry run's button (a SavedModel's only): it converts on request."""
+        shown = model.format == "saved_model"
+        self._tflite_heading.setVisible(shown)
+        self.tflite.setVisible(shown)
 
     def _show_graphs(self, model: Model) -> None:
         mgs = model.meta_graphs
