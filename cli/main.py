@@ -1,4 +1,5 @@
-"""The ``smlens`` command: ``show | diff | run | scan | tensor | check-request`` over the
+"""The ``smlens`` command: ``show | diff | run | freeze | wrap | scan | tensor |
+check-request`` over the
 core, or the window for ``smlens [PATH [PATH]]``.
 
 Bad input prints one line naming the file and what is wrong, and exits 2; never a traceback.
@@ -108,6 +109,22 @@ def _run(argv: list[str]) -> int:
     from smlens.cli.run import run_main
 
     return run_main(argv)
+
+
+@command("freeze")
+def _freeze(argv: list[str]) -> int:
+    """a frozen GraphDef from a .meta + checkpoint or a SavedModel signature, in a worker"""
+    from smlens.cli.convert import freeze_main
+
+    return freeze_main(argv)
+
+
+@command("wrap")
+def _wrap(argv: list[str]) -> int:
+    """a SavedModel (serve, serving_default) from a frozen GraphDef, in a worker"""
+    from smlens.cli.convert import wrap_main
+
+    return wrap_main(argv)
 
 
 @command("scan")

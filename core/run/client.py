@@ -318,6 +318,20 @@ class RunEngine:
             time.perf_counter() - start,
         )
 
+    def request(
+        self,
+        message: dict,
+        doing: str,
+        *,
+        progress: Progress | None = None,
+        cancelled: CancelCheck | None = None,
+        timeout: float | None = None,
+    ) -> dict:
+        """Send one request of another kind (freeze, wrap: conversion.py builds them) and
+        return the worker's reply; a stop, kill or crash ends it as it ends a run.
+        ``doing`` completes a crash report: "the run worker died while freezing"."""
+        return self._call(dict(message), doing, progress, cancelled, timeout)
+
     def forget_others(self, path: str | Path | None) -> None:
         """Let a running worker drop the models of other paths (the window opened another
         model); the worker stays, warm, and no worker is started for this."""

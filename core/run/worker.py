@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from smlens.core.run import convert
 from smlens.core.run.availability import NO_TENSORFLOW_STAGE, import_failure_text
 from smlens.core.run.graph_session import GraphSessionError, open_graph_session, traced_run
 from smlens.core.run.protocol import encode, read_array, write_array
@@ -69,6 +70,8 @@ class Worker:
             "forget": self.forget,
             "run_graph": self.run_graph,
             "tflite": self.tflite,
+            "freeze": self.convert,
+            "wrap": self.convert,
         }
 
     def send(self, message: dict) -> None:
@@ -131,6 +134,14 @@ class Worker:
         for key in [k for k in self.models if k[0] != keep]:
             self.models.pop(key).close()
         return {"models": len(self.models)}
+
+    def convert(self, request: dict) -> dict:
+        """Freeze a graph or wrap a frozen one as a SavedModel (convert.py does the work)."""
+        work = convert.freeze if request["op"] == "freeze" else convert.wrap
+        try:
+            return work(self.tf, request, self.progress)
+        except convert.ConversionError as e:
+            raise RequestError("convert", str(e)) from None
 
     # -- devices ------------------------------------------------------------------------
 
