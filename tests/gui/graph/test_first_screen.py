@@ -65,3 +65,9 @@ def test_the_minimap_shows_on_a_graph_wider_than_the_view(qtbot, models):
     panel, minimap = _minimap_after_first_screen(qtbot, models.path("wide_frozen") / "frozen.pb")
     assert not panel.visible_scene_rect().contains(panel.scene.sceneRect())
     assert minimap.isVisible()
+
+
+def test_the_zoom_is_said_on_a_first_screen_at_its_unchanged_scale(qtbot, models):
+    panel, _ = _minimap_after_first_screen(qtbot, models.path("frozen_graph") / "frozen.pb")
+    assert panel.canvas.scale_factor == 1.0  # it fits at 100 %: set_scale changed nothing
+    assert panel.status_bar.zoom.text() == "100 %"
