@@ -501,9 +501,6 @@ class OverviewPanel(Panel):
             ops = ", ".join(op.partition(">")[2] or op for op in g.ops)
             rows.append((g.namespace or "No namespace", [f"{ops}  ·  {g.load_hint}"]))
         self._rows(self._custom, rows, key_prefix="custom_")
-        for key, label in self.values.items():
-            if key.startswith("custom_"):  # the hint says what to load to run it: wrapped
-                label.setWordWrap(True)
 
     def _show_risky_ops(self, model: Model) -> None:
         """File and system ops, with the nodes that use them: running such a model can read

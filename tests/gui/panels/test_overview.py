@@ -248,19 +248,6 @@ def test_custom_ops_are_listed_by_namespace_with_their_package(panel, models):
     assert panel._custom_heading.isHidden() and "custom_tftext" not in panel.values
 
 
-def test_a_custom_ops_hint_wraps_in_a_narrow_dock_instead_of_being_cut(panel, models, qtbot):
-    panel.resize(440, 900)
-    panel.show()
-    panel.set_model(open_model(models.path("custom_op_library")))
-    label = panel.values["custom_no_namespace"]
-    assert "load the op library" in label.text()
-    qtbot.waitUntil(lambda: 0 < label.width() < panel.width())  # laid out in the dock
-    one_line = label.fontMetrics()
-    assert one_line.horizontalAdvance(label.text()) > label.width()  # it needs two lines
-    qtbot.waitUntil(lambda: label.height() >= label.heightForWidth(label.width()))
-    assert label.heightForWidth(label.width()) >= 2 * one_line.height()
-
-
 def test_file_and_system_ops_are_said_on_open_with_their_nodes(panel, models):
     panel.set_model(open_model(models.path("risky_nested")))
     assert not panel._risky_heading.isHidden()
