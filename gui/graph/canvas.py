@@ -37,6 +37,7 @@ class Minimap(QWidget):
         scene = self.canvas.graph_scene
         source = scene.sceneRect()
         if source.isEmpty():
+            self.image, self._source = QImage(), QRectF()
             self.hide()
             return
         scale = MINIMAP_SIZE / max(source.width(), source.height())
@@ -53,12 +54,21 @@ class Minimap(QWidget):
         self._source = source
         self.resize(w + 2, h + 2)
         self.place()
-        self.show()
 
     def place(self) -> None:
+        """Keep to the viewport's corner, and show only when part of the graph is out of
+        view: over a graph that fits, the map repeats it and covers its corner."""
         viewport = self.canvas.viewport().geometry()
         self.move(viewport.right() - self.width() - 10, viewport.bottom() - self.height() - 10)
         self.raise_()
+        self.follow_view()
+
+    def follow_view(self) -> None:
+        """Show the map while the view leaves part of the graph out; hide it otherwise."""
+        visible = self.canvas.visible_scene_rect().adjusted(-1, -1, 1, 1)  # rounding
+        fits = self._source.isEmpty() or visible.contains(self._source)
+        self.setVisible(not self.image.isNull() and not fits)
+        self.update()
 
     def _to_scene(self, pos: QPointF) -> QPointF:
         s = self._source
@@ -156,7 +166,7 @@ class GraphCanvas(QGraphicsView):
         self._update_margins()
         self._put(fixed, anchor)
         self.zoom_changed.emit(self.scale_factor)
-        self.minimap.update()
+        self.minimap.follow_view()
 
     def _put(self, scene_point: QPointF, viewport_point: QPointF) -> None:
         """Scroll so that ``scene_point`` shows at ``viewport_point``."""
@@ -314,7 +324,7 @@ class GraphCanvas(QGraphicsView):
         self.minimap.place()
 
     def _on_scrolled(self, _value: int) -> None:
-        self.minimap.update()
+        self.minimap.follow_view()
 
     def sizeHint(self) -> QSize:
         return QSize(900, 700)

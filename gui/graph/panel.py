@@ -381,6 +381,8 @@ class GraphPanel(Panel):
         # Its own event-loop turn: drawing 140k items small is a stall of its own.
         QTimer.singleShot(0, self.canvas.minimap, self.canvas.minimap.refresh)
         self.status_bar.show_counts(view, len(self.scene.data.items))
+        # The canvas says a zoom when it changes; a first screen at 100 % changed nothing.
+        self.status_bar.show_zoom(self.canvas.scale_factor)
         self.layout_applied.emit()
 
     def show_start(self) -> None:

@@ -429,7 +429,6 @@ class OverviewPanel(Panel):
             kept = [v for v in slots if v.role in roles]
             if kept:
                 rows.append((caption, [grouped(len(kept))]))
-        copies = len(model.variables) - len(variables)
         if copies:
             rows.append(("Checkpoint entries", [grouped(len(model.variables))]))
         self._rows(self._variables, rows, numbers=True)

@@ -40,3 +40,34 @@ def test_the_first_screen_shows_an_input_and_five_ops(qtbot, models, kind):
     ops = [it for it in shown if it.kind == "op" and it.name != expected_input]
     assert len(ops) >= 5, [it.name for it in shown]
     assert panel.canvas.scale_factor >= READABLE - 1e-9
+
+
+def _minimap_after_first_screen(qtbot, path):
+    panel = graph_panel(qtbot, (1200, 800), shown=True)
+    with qtbot.waitSignal(panel.layout_applied, timeout=WAIT_MS):
+        panel.set_model(open_model(path))
+    qtbot.waitUntil(lambda: not panel.busy, timeout=WAIT_MS)
+    minimap = panel.canvas.minimap
+    qtbot.waitUntil(lambda: not minimap.image.isNull(), timeout=WAIT_MS)  # its refresh ran
+    return panel, minimap
+
+
+def test_the_minimap_hides_while_the_whole_graph_is_in_view(qtbot, models):
+    panel, minimap = _minimap_after_first_screen(qtbot, models.path("frozen_graph") / "frozen.pb")
+    assert panel.visible_scene_rect().contains(panel.scene.sceneRect())
+    assert not minimap.isVisible()
+    panel.canvas.set_scale(4.0)  # zoomed in, part of the graph leaves the view
+    assert not panel.visible_scene_rect().contains(panel.scene.sceneRect())
+    assert minimap.isVisible()
+
+
+def test_the_minimap_shows_on_a_graph_wider_than_the_view(qtbot, models):
+    panel, minimap = _minimap_after_first_screen(qtbot, models.path("wide_frozen") / "frozen.pb")
+    assert not panel.visible_scene_rect().contains(panel.scene.sceneRect())
+    assert minimap.isVisible()
+
+
+def test_the_zoom_is_said_on_a_first_screen_at_its_unchanged_scale(qtbot, models):
+    panel, _ = _minimap_after_first_screen(qtbot, models.path("frozen_graph") / "frozen.pb")
+    assert panel.canvas.scale_factor == 1.0  # it fits at 100 %: set_scale changed nothing
+    assert panel.status_bar.zoom.text() == "100 %"

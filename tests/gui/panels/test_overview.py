@@ -10,6 +10,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from smlens.core import open_model
+from smlens.core.model.constants import CONSTANT_MIN_BYTES
 from smlens.core.model.text import format_dims, human_bytes, share, short_dtype
 from smlens.gui.panels.overview import LARGEST, OverviewPanel
 from smlens.resources import sample_path
@@ -324,6 +325,23 @@ def test_a_graph_without_signatures_counts_the_feeds_and_fetches_found(panel, mo
     assert _number(panel.values["fetches_found"]) == len(MODEL_OUTPUTS)
     panel.set_model(open_model(models.path("keras_export")))
     assert "feeds_found" not in panel.values
+
+
+def test_frozen_constants_are_no_checkpoint_entries_stored_twice(panel, models, tf):
+    from PySide6.QtWidgets import QLabel
+
+    path = models.path("frozen_training_graph") / "frozen.pb"
+    graph_def = tf.compat.v1.GraphDef.FromString(path.read_bytes())
+    big_consts = [
+        n
+        for n in graph_def.node
+        if n.op == "Const" and n.attr["value"].tensor.ByteSize() >= CONSTANT_MIN_BYTES
+    ]
+    panel.set_model(open_model(path))
+    assert _number(panel.values["frozen_constants"]) == len(big_consts) > 0
+    # A frozen graph has no checkpoint: nothing is stored twice, nor a negative count.
+    assert "checkpoint_entries" not in panel.values
+    assert not [w for w in panel.findChildren(QLabel) if "stored twice" in w.text()]
 
 
 @pytest.mark.tf
