@@ -244,6 +244,7 @@ class VariablePanel(Panel):
 
     def __init__(self, parent=None):
         super().__init__(parent)
+        self._tensor_shown = False  # a tensor was chosen: the values pane gets its share
         self.table_model = VariableTableModel(self)
         self.proxy = VariableFilterProxy(self)
         self.proxy.setSourceModel(self.table_model)
@@ -291,6 +292,7 @@ class VariablePanel(Panel):
         self.table.setColumnHidden(ALIASES, not self.table_model.aliases)
         self.table.setColumnHidden(READ_BY, not any(v.constant for v in variables))
         self._fit_columns()
+        self._tensor_shown = False
         self._fit_split()
         self.tensor_view.set_protected_folder(model.path if model else None)
         self.tensor_view.clear()
@@ -344,6 +346,10 @@ class VariablePanel(Panel):
         if self.splitter.orientation() == Qt.Orientation.Horizontal:
             total = sum(self.splitter.sizes()) or self.width() or 900
             table = int(total * 0.45)
+            if not self._tensor_shown:  # the empty values pane gives its room to the columns
+                header = self.table.horizontalHeader()
+                columns = header.length() + self.table.verticalScrollBar().sizeHint().width() + 4
+                table = max(table, min(columns, int(total * 0.75)))
             self.splitter.setSizes([table, total - table])
             return
         total = sum(self.splitter.sizes()) or 600
@@ -394,6 +400,9 @@ class VariablePanel(Panel):
         var = self.selected_variable() if current.isValid() else None
         if var is None:
             return
+        if not self._tensor_shown:
+            self._tensor_shown = True
+            self._fit_split()
         same_name = sum(v.name == var.name for v in self.table_model.variables)
         title = var.name if same_name == 1 else f"{var.name}  [{var.key}]"
         source = self.model.source_of(var.key) if self.model else None

@@ -152,3 +152,15 @@ def test_expand_all_on_a_big_graph_asks_first(qtbot, panel, monkeypatch):
     with qtbot.waitSignal(panel.layout_applied, timeout=WAIT_MS):
         panel.toolbar.expand_button.click()
     assert panel.expanded == set(panel.view.loaded.hierarchy.scopes) - {""}
+
+
+def test_the_inspector_is_a_strip_until_a_node_is_chosen(qtbot, panel):
+    from smlens.gui.graph.panel import HINT_SIDE_WIDTH
+
+    panel.select(None)
+    qtbot.waitUntil(lambda: panel.splitter.sizes()[1] <= HINT_SIDE_WIDTH, timeout=WAIT_MS)
+    assert panel.inspector.tree.isHidden()
+    node = panel.view.loaded.graph.nodes[0].name
+    panel.select(node)
+    qtbot.waitUntil(lambda: panel.splitter.sizes()[1] > HINT_SIDE_WIDTH, timeout=WAIT_MS)
+    assert not panel.inspector.tree.isHidden()

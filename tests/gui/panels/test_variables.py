@@ -239,3 +239,20 @@ def test_a_wide_panel_puts_the_values_beside_the_table(panel, qtbot, models, wid
     if side_by_side:
         assert rows >= 15
         assert panel.table.width() >= 0.35 * width
+
+
+def test_the_columns_get_the_room_until_a_tensor_is_chosen(qtbot, models):
+    panel = VariablePanel()
+    qtbot.addWidget(panel)
+    panel.resize(1000, 500)
+    panel.show()
+    qtbot.waitExposed(panel)
+    panel.set_model(open_model(models.path("keras_export")))
+    header = panel.table.horizontalHeader()
+    bytes_end = header.sectionPosition(BYTES) + header.sectionSize(BYTES)
+    qtbot.waitUntil(lambda: panel.table.viewport().width() >= bytes_end)
+    table_before = panel.splitter.sizes()[0]
+    assert table_before > sum(panel.splitter.sizes()) * 0.45
+    panel.table.selectRow(0)
+    qtbot.waitUntil(lambda: panel.splitter.sizes()[0] < table_before)
+    assert panel.splitter.sizes()[0] == pytest.approx(sum(panel.splitter.sizes()) * 0.45, abs=2)
