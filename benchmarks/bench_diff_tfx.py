@@ -46,7 +46,7 @@ def main() -> None:
     graph_a, graph_b = a.meta_graphs[0].graph, b.meta_graphs[0].graph
     body = Body(Hasher(graph_a), Hasher(graph_b), {}, GraphContext(a, b), "", "")
     pairing = pair_nodes(graph_a.nodes, graph_b.nodes, body)
-    generated = GeneratedNames(graph_a.nodes, graph_b.nodes)
+    generated = GeneratedNames((n.name for n in graph_a.nodes), (n.name for n in graph_b.nodes))
     by_a = {n.name: n for n in graph_a.nodes}
     by_b = {n.name: n for n in graph_b.nodes}
     consts = [n.name for n in graph_a.nodes if n.op == "Const" and n.name in generated]

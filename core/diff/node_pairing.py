@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict, deque
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from smlens.core.diff.bindings import Bindings, callee_of
@@ -41,11 +42,11 @@ class GeneratedNames:
     stem (``Const`` beside ``Const_1``): then it only says which of several was made first.
     """
 
-    def __init__(self, *node_lists: list[Node]):
+    def __init__(self, *name_lists: Iterable[str]):
         self.crowded: set[tuple[str, str]] = set()  # (scope, stem) that some _N name used
-        for nodes in node_lists:
-            for node in nodes:
-                scope, leaf = _split_leaf(node.name)
+        for names in name_lists:
+            for name in names:
+                scope, leaf = _split_leaf(name)
                 if match := _UNIQUIFIED.match(leaf):
                     self.crowded.add((scope, match.group(1)))
 
@@ -131,7 +132,7 @@ def pair_nodes(nodes_a: list[Node], nodes_b: list[Node], body: Body) -> dict[str
     node_b2a = _pair_by_callee(nodes_a, nodes_b, body.hash_a.graph, body.hash_b.graph, body.b_to_a)
     canonical = _canonical_names(nodes_a, nodes_b, body, node_b2a)
     paired_a = set(node_b2a.values())
-    generated = GeneratedNames(nodes_a, nodes_b)
+    generated = GeneratedNames((n.name for n in nodes_a), (n.name for n in nodes_b))
     by_generated_name = {}  # B name -> A name: the same generated name, not evidence alone
     for nb in nodes_b:
         name = canonical.get(nb.name, nb.name)

@@ -151,10 +151,7 @@ def test_a_changed_generated_constant_at_the_same_place_is_a_changed_constant():
 
 
 def test_generated_names_are_the_numbered_and_their_unnumbered_siblings():
-    names = GeneratedNames(
-        [_const("scope/Const", 1, 1.0), _const("scope/Const_1", 1, 1.0)],
-        [_op("dense/MatMul", "MatMul", []), _const("temperature", 1, 1.0)],
-    )
+    names = GeneratedNames(["scope/Const", "scope/Const_1"], ["dense/MatMul", "temperature"])
     assert "scope/Const" in names and "scope/Const_1" in names and "add_3" in names
     assert "dense/MatMul" not in names and "temperature" not in names
     assert "other/Const" not in names
