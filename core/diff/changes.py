@@ -149,7 +149,7 @@ class ValueDelta:
     all zeros and b is not. Elements that became or stopped being NaN/Inf make the figures
     inf. ``role``, ``slot_of`` and ``slot_name`` are A's variable's (core.model.roles); a
     one-element tensor keeps both values (``scalar_a``, ``scalar_b``: an optimizer's
-    iterations).
+    iterations). ``constant`` marks a frozen weight, read from the graph.
     """
 
     name: str
@@ -170,6 +170,7 @@ class ValueDelta:
     slot_name: str | None = None
     scalar_a: float | int | None = None
     scalar_b: float | int | None = None
+    constant: bool = False  # a frozen weight (a Const tensor of the graph), not a variable
 
     @property
     def changed_fraction(self) -> float | None:

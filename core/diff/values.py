@@ -19,6 +19,7 @@ from smlens.core.diff.changes import Change, Steps, ValueDelta
 from smlens.core.diff.variable_pairing import (
     VariablePair,
     VariablePairing,
+    pair_constants,
     pair_variables,
     stored_parts,
 )
@@ -58,13 +59,53 @@ def diff_variables(
     """Changes of the variables area, the value delta of every pair, and read problems.
 
     Variables are the distinct tensors of each side (``Model.distinct_variables``, as the
-    Variables panel lists them), paired by ``pair_variables``. Optimizer state and metrics
-    are not read unless ``slots`` (their one-element scalars, such as the iteration count,
-    always are); nothing is read unless ``values``. Each change carries its variable's role,
-    and the weights' changes come first.
+    Variables panel lists them), paired by ``pair_variables``; frozen weights (big Const
+    tensors, ``Model.constants``) are paired by ``pair_constants`` and compared the same
+    way, read from the graph. Optimizer state and metrics are not read unless ``slots``
+    (their one-element scalars, such as the iteration count, always are); nothing is read
+    unless ``values``. Each change carries its variable's role, and the weights' changes
+    come first.
     """
-    va, vb = a.distinct_variables(), b.distinct_variables()
     pairing = pairing or pair_variables(a, b)
+    constants = pair_constants(a, b)
+    has_constants = bool(constants.pairs or constants.removed or constants.added)
+    changes, deltas, problems = _diff_pairing(
+        a.distinct_variables(),
+        b.distinct_variables(),
+        pairing,
+        (a.checkpoint, b.checkpoint),
+        steps.span(0.0, 0.5) if has_constants else steps,
+        values=values,
+        slots=slots,
+    )
+    if has_constants:
+        more = _diff_pairing(
+            a.constants(),
+            b.constants(),
+            constants,
+            (a.constant_source(), b.constant_source()),
+            steps.span(0.5, 1.0),
+            values=values,
+            slots=slots,
+        )
+        changes += more[0]
+        deltas.update(more[1])
+        problems += more[2]
+    changes.sort(key=lambda c: (ROLES.index(c.role or WEIGHT), c.path[1]))
+    return changes, deltas, problems
+
+
+def _diff_pairing(
+    va: list[Variable],
+    vb: list[Variable],
+    pairing: VariablePairing,
+    sources: tuple,
+    steps: Steps,
+    *,
+    values: bool,
+    slots: bool,
+) -> tuple[list[Change], dict[str, ValueDelta], list[Problem]]:
+    """The changes and value deltas of one pairing, read from ``sources`` (A's, B's)."""
     label = _labels(va, vb)
     changes = [_one_sided(label[id(v)], v, "removed") for v in pairing.removed]
     changes += [_one_sided(label[id(v)], v, "added") for v in pairing.added]
@@ -78,7 +119,8 @@ def diff_variables(
             changes.append(_reshaped(label[id(x)], x, y))
         else:
             comparable.append((label[id(x)], x, y))
-    deltas, problems = _ValueComparer(a, b, steps, values=values, slots=slots).run(comparable)
+    comparer = _ValueComparer(sources, steps, values=values, slots=slots)
+    deltas, problems = comparer.run(comparable)
     for (name, x, _), delta in zip(comparable, deltas.values(), strict=True):
         pair = renamed.get(name)
         if pair is not None:
@@ -86,7 +128,6 @@ def diff_variables(
         elif delta.identical is not True:
             reason = _delta_text(x, delta)
             changes.append(Change(("variables", name), "changed", reason=reason, role=x.role))
-    changes.sort(key=lambda c: (ROLES.index(c.role or WEIGHT), c.path[1]))
     return changes, deltas, problems
 
 
@@ -100,7 +141,7 @@ def _one_sided(label: str, v: Variable, kind: str) -> Change:
         kind,
         before,
         after,
-        reason=f"variable '{v.name}'{_slot_text(v)} {where}",
+        reason=f"{_noun(v)} '{v.name}'{_slot_text(v)} {where}",
         role=v.role,
     )
 
@@ -112,7 +153,7 @@ def _renamed(label: str, pair: VariablePair, delta: ValueDelta) -> Change:
         "renamed",
         pair.a.name,
         pair.b.name,
-        reason=f"variable '{pair.a.name}' is '{pair.b.name}' in B ({pair.reason}); {values}",
+        reason=f"{_noun(pair.a)} '{pair.a.name}' is '{pair.b.name}' in B ({pair.reason}); {values}",
         role=pair.a.role,
     )
 
@@ -144,7 +185,8 @@ def _reshaped(label: str, x: Variable, y: Variable) -> Change:
 
 def _delta_text(v: Variable, d: ValueDelta) -> str:
     if d.identical is None:
-        return f"variable '{v.name}': values differ (stored checksums); {d.note or 'not compared'}"
+        what = d.note or "not compared"
+        return f"{_noun(v)} '{v.name}': values differ (stored checksums); {what}"
     parts = [] if d.max_abs is None else [f"max |Δ| {d.max_abs:.4g}"]
     if d.mean_abs is not None:
         parts.append(f"mean |Δ| {d.mean_abs:.4g}")
@@ -155,14 +197,19 @@ def _delta_text(v: Variable, d: ValueDelta) -> str:
     if d.note:
         parts.append(d.note)
     parts.append(f"{d.changed_fraction:.1%} of {counted(d.count, 'element')} changed")
-    return f"variable '{v.name}': values changed: " + ", ".join(parts)
+    return f"{_noun(v)} '{v.name}': values changed: " + ", ".join(parts)
+
+
+def _noun(v: Variable) -> str:
+    """How a tensor is called in a reason: a frozen weight is a constant."""
+    return "constant" if v.constant else "variable"
 
 
 class _ValueComparer:
     """Computes the ValueDelta of each pair, reporting progress by bytes read."""
 
-    def __init__(self, a: Model, b: Model, steps: Steps, *, values: bool, slots: bool):
-        self.bundles = (a.checkpoint, b.checkpoint)
+    def __init__(self, sources: tuple, steps: Steps, *, values: bool, slots: bool):
+        self.bundles = sources  # A's and B's checkpoints, or their frozen constants
         self.steps, self.values, self.slots = steps, values, slots
         self.problems: list[Problem] = []
         self.total = self.done = 0
@@ -202,6 +249,7 @@ class _ValueComparer:
             role=x.role,
             slot_of=x.slot_of,
             slot_name=x.slot_name,
+            constant=x.constant,
         )
         bundle_a, bundle_b = self.bundles
         if bundle_a is None or bundle_b is None:
@@ -249,6 +297,8 @@ class _ChunkReader:
         self.files = {}
 
     def streamable(self, key: str) -> bool:
+        if not hasattr(self.bundle, "shard_path"):  # frozen constants: values in the graph
+            return False
         entry = self.bundle.entries[key]
         np_dtype = lookup_dtype(entry.dtype).numpy
         count = entry.shape.num_elements()

@@ -18,6 +18,7 @@ from difflib import SequenceMatcher
 
 import networkx as nx
 
+from smlens.core.diff.node_pairing import GeneratedNames
 from smlens.core.errors import SmlensError
 from smlens.core.model import Model, Variable
 
@@ -87,6 +88,49 @@ def pair_variables(a: Model, b: Model) -> VariablePairing:
     )
     free_a, free_b = _by_layer(free_a, free_b, pairs)
     return VariablePairing(pairs, free_a, free_b)
+
+
+def pair_constants(a: Model, b: Model) -> VariablePairing:
+    """Pairs of the frozen weights of two graphs (``Model.constants``), by evidence as
+    variables are: by node name unless TensorFlow made the name up (``Const_4`` only says
+    in which order constants were made, see node_pairing.GeneratedNames), then by the same
+    values (dtype, shape and the digest of the values, however they are encoded), then as a
+    whole layer of named constants holding the same shapes."""
+    ca, cb = a.constants(), b.constants()
+    if not ca or not cb:
+        return VariablePairing([], list(ca), list(cb))
+    generated = GeneratedNames(_node_names(a), _node_names(b))
+    pairs: list[VariablePair] = []
+    free_a, free_b = _by_unique(
+        ca, cb, lambda v: v.name, pairs, "name", "", skip=lambda name: name in generated
+    )
+    digests = {id(v): _digest(a, v) for v in free_a} | {id(v): _digest(b, v) for v in free_b}
+    free_a, free_b = _by_unique(
+        free_a,
+        free_b,
+        lambda v: (v.dtype, v.shape, digests[id(v)]),
+        pairs,
+        "checksum",
+        "the same values under a new name",
+        skip=lambda key: key[2] is None,
+    )
+    named_a = [v for v in free_a if v.name not in generated]
+    named_b = [v for v in free_b if v.name not in generated]
+    _by_layer(named_a, named_b, pairs)  # adds to pairs; the unpaired are counted below
+    paired = {id(p.a) for p in pairs} | {id(p.b) for p in pairs}
+    return VariablePairing(
+        pairs, [v for v in ca if id(v) not in paired], [v for v in cb if id(v) not in paired]
+    )
+
+
+def _node_names(model: Model) -> list[str]:
+    return [n.name for mg in model.meta_graphs for n in mg.graph.nodes]
+
+
+def _digest(model: Model, v: Variable):
+    """The digest of a constant's values (its source computes it once), or None."""
+    parts = stored_parts(model.constant_source(), v.key)
+    return parts[0][1] if parts else None
 
 
 def _by_unique(va, vb, key, pairs, how, reason, skip=None):

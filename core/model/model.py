@@ -505,10 +505,14 @@ class Model:
         """Whether any tensor's values can be read (a checkpoint or frozen constants)."""
         return self.checkpoint is not None or bool(self.constants())
 
+    def constant_source(self) -> TensorSource | None:
+        """What reads the frozen constants' values; None when the model has none."""
+        self.constants()
+        return self.__dict__["_constants"][1]
+
     def source_of(self, key: str) -> TensorSource | None:
         """Where the values stored under ``key`` are read: the constants or the checkpoint."""
-        self.constants()
-        source = self.__dict__["_constants"][1]
+        source = self.constant_source()
         if source is not None and key in source.entries:
             return source
         return self.checkpoint

@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 from smlens.core.diff.changes import AREAS, Change, ModelDiff
 from smlens.core.diff.outputs import OutputsDiff, outputs_line, signature_line, stats_text
+from smlens.core.diff.report.folding import fold_entries
 from smlens.core.diff.report.summary import summarize, values_summary
 from smlens.core.diff.report.training_state import is_summarised, training_state_lines
 from smlens.core.model import Model
@@ -120,7 +121,8 @@ def _area_lines(
 ) -> tuple[list[str], int]:
     """The info changes of one area (annotations too with ``all``), and how many were
     left out. Without ``all``, functions are listed one line each (what changed in them),
-    not node by node, and training state is summed up (unless ``slots``)."""
+    not node by node, alike entries are folded (folding.py), and training state is summed
+    up (unless ``slots``)."""
     info = [c for c in diff.changes(area=area, annotations=True) if c.severity == "info"]
     summed = [] if all or slots else [c for c in info if is_summarised(c)]
     info = [c for c in info if c not in summed]
@@ -128,6 +130,8 @@ def _area_lines(
     if not all:
         info = [c for c in info if not c.annotation]
     entries = info if all or area != "functions" else function_entries(diff, info)
+    if not all:
+        entries = fold_entries(area, entries, LISTED)
     every = all or (slots and area == "variables")
     shown = entries if every else entries[:LISTED]
     covered = sum(len(_plain_leaves(c)) for c in shown) if entries is not info else len(shown)
