@@ -18,7 +18,7 @@ from smlens.gui.base import theme
 from smlens.gui.base.panel import Panel
 from smlens.gui.base.problem_bar import SHOWN_LINES
 from smlens.gui.window.app import install_excepthook
-from smlens.gui.window.main_window import MAX_RECENT, MainWindow
+from smlens.gui.window.main_window import GRAPH_SHARE, MAX_RECENT, MainWindow
 from smlens.resources import sample_path
 from tests.gui.window.loading import LOAD_MS, fail_to_open, open_in
 from tests.gui.window.smlens_process import run_smlens
@@ -189,7 +189,8 @@ def test_view_graph_at_start_keeps_the_graph_wide_once_dock_sizes_apply(qtbot, w
     graph = window.docks["graph"]
     qtbot.waitUntil(lambda: window._sized and graph.width() > 0, timeout=LOAD_MS)
     qtbot.wait(0)  # the zero timer that applies the default sizes
-    qtbot.waitUntil(lambda: graph.width() >= 0.7 * window.width(), timeout=LOAD_MS)
+    wide = (GRAPH_SHARE - 0.05) * window.width()  # the share, less the separator and margins
+    qtbot.waitUntil(lambda: graph.width() >= wide, timeout=LOAD_MS)
     window.reset_layout()  # View > Reset Layout: the overview comes back in front
     qtbot.waitUntil(lambda: window.docks["overview"].width() < 0.5 * window.width())
 
