@@ -24,8 +24,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from tensorflow.lite.python import schema_py_generated as schema
-
 FLEX_PREFIX = "Flex"  # Select TF ops' custom codes: tensorflow/lite/delegates/flex
 NEEDS_FLEX = "ERROR_NEEDS_FLEX_OPS"
 NEEDS_CUSTOM = "ERROR_NEEDS_CUSTOM_OPS"
@@ -35,9 +33,17 @@ ERROR_LINE_CHARS = 300
 Progress = Callable[[float, str], None]
 
 
+def _schema():
+    """TensorFlow's generated TFLite schema, imported when a check runs in the worker (which
+    has imported TensorFlow already), never when this module is imported."""
+    from tensorflow.lite.python import schema_py_generated
+
+    return schema_py_generated
+
+
 def _builtin_names() -> dict[int, str]:
     """BuiltinOperator's numbers -> names, from TensorFlow's generated schema."""
-    enum = schema.BuiltinOperator
+    enum = _schema().BuiltinOperator
     return {v: k for k, v in vars(enum).items() if not k.startswith("_") and isinstance(v, int)}
 
 
@@ -123,7 +129,7 @@ def _sorted_nodes(op: dict) -> dict:
 def _flatbuffer_ops(model: bytes) -> dict[tuple[str, str], int]:
     """(op, kind) -> how many operators of every subgraph use it, from the operator codes."""
     names = _builtin_names()
-    root = schema.Model.GetRootAsModel(model, 0)
+    root = _schema().Model.GetRootAsModel(model, 0)
     codes = []
     for i in range(root.OperatorCodesLength()):
         code = root.OperatorCodes(i)
