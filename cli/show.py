@@ -177,8 +177,9 @@ def loaded_names(graph: Graph) -> dict[str, str]:
     The loader (function_deserialization.load_function_def_library) imports the library in
     a topological order (``_load_order``), and each function's new name is
     ``__inference_<saved name without its prefix and number>_<uid>``, where ``uid`` is
-    TensorFlow's process-wide counter (ops.uid). In a fresh process the Loader takes uid 0
-    for its shared-name suffix; then, per function: one for each HashTableV2 whose shared
+    TensorFlow's process-wide counter (ops.uid). In a fresh process the loader first takes
+    uid 0 for the graph key of the scratch ``ops.Graph()`` it imports into, and uid 1 for
+    its shared-name suffix (``_load_1``); then, per function: one for each HashTableV2 whose shared
     name it turns on, one for the FuncGraph's graph key, one for each output tensor of each
     op imported (a Placeholder per input arg, then every node), and one for the name. The
     names sort as strings, so "_150" comes before "_47": the options' order is not simply
@@ -186,7 +187,7 @@ def loaded_names(graph: Graph) -> dict[str, str]:
     """
     library = graph.functions
     names = {}
-    uid = 1
+    uid = 2
     for fn in _load_order(library):
         uid += sum(_turns_on_name_sharing(node) for node in fn.nodes)
         uid += 1 + len(fn.inputs) + sum(_output_count(node, library) for node in fn.nodes)

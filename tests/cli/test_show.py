@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import json
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from smlens.cli.show import render_show
+from smlens.cli.show import loaded_names, render_show
 from smlens.core.analysis.ops import ops_used
 from smlens.core.errors import SmlensError
 from smlens.core.formats.reader import open_model
@@ -181,6 +185,35 @@ def test_options_come_in_the_order_the_real_command_prints_them(models, name):
     ours = render_show(open_model(path), all=True)
     assert "Option #2" in ours
     assert normalise(ours, options_sorted=False) == normalise(real, options_sorted=False)
+
+
+_FRESH_LOADER_NAMES = """
+import json, sys
+import tensorflow as tf
+from tensorflow.python.eager import context
+tf.saved_model.load(sys.argv[1])
+print(json.dumps(sorted(context.context().list_function_names())))
+"""
+
+
+@pytest.mark.parametrize(
+    "name", ["module_multi_sig", "traced_three_ways", "lookup", "control_flow"]
+)
+def test_loaded_names_are_the_names_a_fresh_process_loader_gives(models, name):
+    """Every emulated name, uid included, is one tf.saved_model.load registers in a fresh
+    process: the option order holds only if the counter is exact, not just close."""
+    path = models.path(name)
+    fresh = subprocess.run(
+        [sys.executable, "-c", _FRESH_LOADER_NAMES, str(path)],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
+    )
+    registered = set(json.loads(fresh.stdout.strip().splitlines()[-1]))
+    emulated = loaded_names(open_model(path).meta_graphs[0].graph)
+    assert len(emulated) >= 4
+    assert sorted(set(emulated.values()) - registered) == []
 
 
 def test_unknown_tag_set_names_the_choices(models):
