@@ -395,14 +395,14 @@ def stats_text(stats: OutputStats) -> str:
         parts.append(f"{stats.strings_equal:,} equal, {stats.strings_differ:,} differ")
     else:
         parts.append(
-            f"max |Δ| {_g(stats.max_abs)}, mean {_g(stats.mean_abs)}, "
-            f"max rel {_g(stats.max_rel)}, cosine {_g(stats.cosine, 6)}"
+            f"max |Δ| {figure_text(stats.max_abs)}, mean {figure_text(stats.mean_abs)}, "
+            f"max rel {figure_text(stats.max_rel)}, cosine {figure_text(stats.cosine, 6)}"
         )
         if stats.nonfinite_mismatch:
             parts.append(f"{stats.nonfinite_mismatch:,} NaN/Inf on one side only")
         parts.append(
-            f"{stats.beyond:,} of {stats.count:,} beyond (atol {_g(stats.atol)}, "
-            f"rtol {_g(stats.rtol)})"
+            f"{stats.beyond:,} of {stats.count:,} beyond (atol {figure_text(stats.atol)}, "
+            f"rtol {figure_text(stats.rtol)})"
         )
     if stats.top1_rows is not None:
         parts.append(f"top-1 agrees on {stats.top1_agree:,} of {stats.top1_rows:,}")
@@ -414,7 +414,8 @@ def stats_text(stats: OutputStats) -> str:
     return "; ".join(parts)
 
 
-def _g(value: float | None, digits: int = 3) -> str:
+def figure_text(value: float | None, digits: int = 3) -> str:
+    """A figure in ``digits`` significant digits, "0" for zero, "-" when there is none."""
     if value is None:
         return "-"
     return "0" if value == 0 else f"{value:.{digits}g}"

@@ -11,7 +11,7 @@ from html import escape
 
 from smlens.core.diff.changes import ModelDiff, ValueDelta
 from smlens.core.diff.report.markdown import TITLE
-from smlens.core.diff.report.review import Review, ReviewEntry, review
+from smlens.core.diff.report.review import Review, ReviewEntry, relative_l2_text, review
 from smlens.core.model.text import format_dims, short_dtype
 
 STYLE = """
@@ -42,6 +42,8 @@ def render_html(diff: ModelDiff) -> str:
         f"<p><code>{escape(report.a)}</code> → <code>{escape(report.b)}</code></p>",
         f'<p class="verdict {report.summary.style}">{escape(report.summary.verdict)}</p>',
     ]
+    if report.outputs_line:
+        body.append(f"<p>{escape(report.outputs_line)}</p>")
     if report.summary.detail:
         body.append(f"<p>{escape(report.summary.detail)}</p>")
     body += _areas_table(report)
@@ -49,6 +51,7 @@ def render_html(diff: ModelDiff) -> str:
         if entries:
             body.append(f"<h2>{severity.capitalize()} changes ({len(entries)})</h2>")
             body.append(_items(entries))
+    body += _outputs(report)
     body += _releases(report)
     body += _deltas(report)
     for area in report.areas:
@@ -103,6 +106,29 @@ def _items(entries: list[ReviewEntry]) -> str:
     return "<ul>" + "".join(items) + "</ul>"
 
 
+def _outputs(report: Review) -> list[str]:
+    if not report.outputs:
+        return []
+    rows = ["<h2>Outputs on the same inputs</h2>"]
+    if report.outputs_inputs:
+        rows.append(f'<p class="dim">Inputs: {escape(report.outputs_inputs)}</p>')
+    heads = ["signature", "output", "verdict", "max |Δ|", "mean |Δ|", "max rel", "beyond"]
+    heads += ["cosine", "top-1 agrees"]
+    rows.append("<table><tr>" + "".join(f"<th>{escape(h)}</th>" for h in heads) + "</tr>")
+    for row in report.outputs:
+        css = "ok" if row.within else "risky"
+        figures = [row.max_abs, row.mean_abs, row.max_rel, row.beyond, row.cosine, row.top1]
+        rows.append(
+            f"<tr><td><code>{escape(row.signature)}</code></td>"
+            f"<td><code>{escape(row.key)}</code></td>"
+            f'<td class="{css}">{escape(row.verdict)}</td>'
+            + "".join(f'<td class="number">{escape(f)}</td>' for f in figures)
+            + "</tr>"
+        )
+    rows.append("</table>")
+    return rows
+
+
 def _releases(report: Review) -> list[str]:
     if not report.releases:
         return []
@@ -138,7 +164,6 @@ def _delta_row(delta: ValueDelta) -> str:
         f"<td>{escape(format_dims(delta.shape))} {escape(short_dtype(delta.dtype))}</td>",
         f'<td class="number">{f"{fraction:.1%}" if fraction is not None else "?"}</td>',
         f'<td class="number">{"?" if delta.max_abs is None else f"{delta.max_abs:.4g}"}</td>',
-        f'<td class="number">'
-        f"{'?' if delta.relative_l2 is None else f'{delta.relative_l2:.3%}'}</td>",
+        f'<td class="number">{escape(relative_l2_text(delta.relative_l2))}</td>',
     ]
     return "<tr>" + "".join(cells) + "</tr>"

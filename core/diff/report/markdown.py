@@ -2,8 +2,9 @@
 ``smlens diff A B --format markdown``.
 
 The verdict in bold, a table of areas, the breaking and risky changes with their reasons,
-each area's other changes folded in ``<details>``, the largest value changes, and the
-TensorFlow release each side needs. Text from the models (names, reasons) is escaped, so a
+each area's other changes folded in ``<details>``, the largest value changes, the outputs
+both exports computed on the same inputs (``--outputs``), and the TensorFlow release each
+side needs. Text from the models (names, reasons) is escaped, so a
 node called ``*x*`` or ``a|b`` stays literal and never breaks the table.
 """
 
@@ -12,7 +13,7 @@ from __future__ import annotations
 import re
 
 from smlens.core.diff.changes import ModelDiff, ValueDelta
-from smlens.core.diff.report.review import Review, ReviewEntry, review
+from smlens.core.diff.report.review import Review, ReviewEntry, relative_l2_text, review
 from smlens.core.model.text import format_dims, short_dtype
 
 TITLE = "SavedModel diff"
@@ -44,6 +45,8 @@ def render_markdown(diff: ModelDiff) -> str:
     report = review(diff)
     out = [f"### {TITLE}", "", f"{code(report.a)} → {code(report.b)}", ""]
     out += [_verdict(report), ""]
+    if report.outputs_line:
+        out += [escape(report.outputs_line), ""]
     if report.summary.detail:
         out += [escape(report.summary.detail), ""]
     out += _areas_table(report)
@@ -51,6 +54,7 @@ def render_markdown(diff: ModelDiff) -> str:
         if entries:
             out += ["", f"#### {severity.capitalize()} changes ({len(entries)})", ""]
             out += [_item(e) for e in entries]
+    out += _outputs(report)
     out += _releases(report)
     out += _deltas(report)
     for area in report.areas:
@@ -101,6 +105,28 @@ def _summary_text(area: str, line: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+def _outputs(report: Review) -> list[str]:
+    if not report.outputs:
+        return []
+    out = ["", "#### Outputs on the same inputs", ""]
+    if report.outputs_inputs:
+        out += [f"Inputs: {escape(report.outputs_inputs)}", ""]
+    out += [
+        "| signature | output | verdict | max \\|Δ\\| | mean \\|Δ\\| | max rel | beyond "
+        "| cosine | top-1 agrees |",
+        "|---|---|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for row in report.outputs:
+        verdict = escape(row.verdict) if row.within else f"**{escape(row.verdict)}**"
+        icon = _ICONS["ok" if row.within else "risky"]
+        cells = [row.max_abs, row.mean_abs, row.max_rel, row.beyond, row.cosine, row.top1]
+        out.append(
+            f"| {code(row.signature, True)} | {code(row.key, True) if row.key else ''} "
+            f"| {icon} {verdict} | " + " | ".join(escape(c) for c in cells) + " |"
+        )
+    return out
+
+
 def _releases(report: Review) -> list[str]:
     if not report.releases:
         return []
@@ -132,13 +158,9 @@ def _delta_row(delta: ValueDelta) -> str:
     changed = f"{fraction:.1%}" if fraction is not None else "?"
     return (
         f"| {code(delta.name, True)} | {shape} {short_dtype(delta.dtype)} | {changed} "
-        f"| {_number(delta.max_abs)} | {_percent(delta.relative_l2)} |"
+        f"| {_number(delta.max_abs)} | {escape(relative_l2_text(delta.relative_l2))} |"
     )
 
 
 def _number(value: float | None) -> str:
     return "?" if value is None else f"{value:.4g}"
-
-
-def _percent(value: float | None) -> str:
-    return "?" if value is None else f"{value:.3%}"

@@ -1,15 +1,16 @@
 """What a pull-request report of a diff holds, chosen once for every format of it
 (markdown.py, html.py): the verdict, the area lines, the breaking and risky changes with
 their reasons, each area's other changes (capped, so a PR comment stays under GitHub's
-65,536 characters), the variables whose values moved most, and the TensorFlow release each
-side needs."""
+65,536 characters), the variables whose values moved most, the outputs both computed on
+the same inputs when they were run, and the TensorFlow release each side needs."""
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from smlens.core.diff.changes import AREAS, Change, ModelDiff, ReleaseNeed, ValueDelta
+from smlens.core.diff.outputs import OutputsDiff, figure_text, outputs_line
 from smlens.core.diff.report.summary import DiffSummary, area_line, summarize, values_summary
 from smlens.core.diff.report.text import MARKERS, change_detail, function_entries
 
@@ -58,6 +59,23 @@ class ReleaseRow:
 
 
 @dataclass(frozen=True)
+class OutputRow:
+    """One output of one signature as the report's outputs table shows it; figures are
+    text already ("" where they do not apply: no top-1 for a regression output)."""
+
+    signature: str  # "serve/serving_default"
+    key: str
+    within: bool
+    verdict: str  # "within tolerance" | "beyond on 5 of 16 inputs" | why it was not compared
+    max_abs: str
+    mean_abs: str
+    max_rel: str
+    beyond: str  # "3 of 48 elements"
+    cosine: str
+    top1: str  # "14 of 16"
+
+
+@dataclass(frozen=True)
 class Review:
     a: str
     b: str
@@ -70,6 +88,9 @@ class Review:
     deltas_moved: int  # how many variables have new values in all
     releases: list[ReleaseRow]
     problems: list[str]
+    outputs_line: str = ""  # "outputs: 3 of 3 within tolerance on 16 inputs", when run
+    outputs_inputs: str = ""  # where the inputs came from, per signature
+    outputs: list[OutputRow] = field(default_factory=list)
 
 
 def review(diff: ModelDiff) -> Review:
@@ -91,6 +112,70 @@ def review(diff: ModelDiff) -> Review:
         deltas_moved=len(moved),
         releases=_release_rows(diff.releases),
         problems=[str(p) for p in diff.problems],
+        outputs_line=outputs_line(diff.outputs) if diff.outputs is not None else "",
+        outputs_inputs=_outputs_inputs(diff.outputs),
+        outputs=_output_rows(diff.outputs),
+    )
+
+
+def relative_l2_text(value: float | None) -> str:
+    """A value delta's relative L2 in a table cell: "34.394%", or what an infinite one
+    means (A held only zeros, so any change is infinitely large relative to it)."""
+    if value is None:
+        return "?"
+    if math.isinf(value):
+        return "∞ (A all zeros)"
+    return f"{value:.3%}"
+
+
+def _outputs_inputs(outputs: OutputsDiff | None) -> str:
+    if outputs is None:
+        return ""
+    sources = dict.fromkeys(s.inputs for s in outputs.signatures if s.inputs)
+    text = "; ".join(sources)
+    if outputs.baseline:
+        text += f"{'; ' if text else ''}B against the saved run {outputs.baseline}"
+    return text
+
+
+def _output_rows(outputs: OutputsDiff | None) -> list[OutputRow]:
+    if outputs is None:
+        return []
+    rows = []
+    for sig in outputs.signatures:
+        name = f"{sig.tag_set}/{sig.signature}"
+        if sig.problem:
+            rows.append(OutputRow(name, "", False, f"not compared: {sig.problem}", *[""] * 6))
+            continue
+        for stats in sig.outputs.values():
+            rows.append(_output_row(name, stats))
+    return rows
+
+
+def _output_row(signature: str, stats) -> OutputRow:
+    if stats.status != "compared":
+        return OutputRow(signature, stats.key, False, stats.detail, *[""] * 6)
+    if stats.within:
+        verdict = "within tolerance"
+    else:
+        verdict = f"beyond on {stats.rows_beyond:,} of {stats.rows:,} inputs"
+    strings = stats.strings_equal is not None
+    top1 = "" if stats.top1_rows is None else f"{stats.top1_agree:,} of {stats.top1_rows:,}"
+    if strings:
+        beyond = f"{stats.strings_differ:,} of {stats.count:,} strings differ"
+    else:
+        beyond = f"{stats.beyond:,} of {stats.count:,}"
+    return OutputRow(
+        signature=signature,
+        key=stats.key,
+        within=stats.within,
+        verdict=verdict,
+        max_abs="" if strings else figure_text(stats.max_abs),
+        mean_abs="" if strings else figure_text(stats.mean_abs),
+        max_rel="" if strings else figure_text(stats.max_rel),
+        beyond=beyond,
+        cosine="" if strings else figure_text(stats.cosine, 6),
+        top1=top1,
     )
 
 

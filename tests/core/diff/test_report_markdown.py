@@ -5,14 +5,23 @@ whole and fetches nothing."""
 
 from __future__ import annotations
 
+import math
+import re
 from html.parser import HTMLParser
 
+import numpy as np
 import pytest
 from markdown_it import MarkdownIt
 
 from smlens.cli.main import main
-from smlens.core.diff.changes import Change, ModelDiff
+from smlens.core.diff.changes import Change, ModelDiff, ValueDelta
 from smlens.core.diff.model_diff import diff_models
+from smlens.core.diff.outputs import (
+    OutputsDiff,
+    Tolerances,
+    compare_signature,
+    output_changes,
+)
 from smlens.core.diff.report.html import render_html
 from smlens.core.diff.report.markdown import render_markdown
 from smlens.core.diff.report.summary import SUMMARY_AREAS
@@ -140,3 +149,60 @@ def test_the_command_line_writes_the_report_and_keeps_its_exit_code(models, caps
     out = capsys.readouterr().out
     assert code == 1
     assert "BREAKING: clients of A will fail against B" in out
+
+
+def _classifier_outputs_diff() -> ModelDiff:
+    """Two runs of a two-class classifier: B flips the argmax of the second row only."""
+    feed = {"x": np.zeros((2, 3), np.float32)}
+    a = {"probs": np.array([[0.1, 0.9], [0.8, 0.2]], np.float32)}
+    b = {"probs": np.array([[0.1, 0.9], [0.3, 0.7]], np.float32)}
+    signature = compare_signature(
+        "serve", "serving_default", "--fill normal, batch 2, seed 0", [(feed, a, b)], Tolerances()
+    )
+    diff = ModelDiff("a", "b")
+    diff.outputs = OutputsDiff([signature])
+    diff.groups["outputs"] = output_changes(diff.outputs)  # as cli/diff.py attaches them
+    return diff
+
+
+def _table_after(html: str, heading: str) -> list[list[str]]:
+    """The cells of the first table after ``heading``, row by row."""
+    table = html.split(heading)[1].split("<table>")[1].split("</table>")[0]
+    rows = re.findall(r"<tr>(.*?)</tr>", table, re.S)
+    return [re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row, re.S) for row in rows]
+
+
+def test_the_report_opens_with_the_outputs_line_and_tables_each_output():
+    text = render_markdown(_classifier_outputs_diff())
+    html = _parser().render(text)
+
+    paragraphs = [t.content for t in _parser().parse(text) if t.type == "inline"]
+    assert paragraphs[2].startswith("🟠")  # the verdict, then the outputs line
+    assert paragraphs[3] == "outputs: probs beyond tolerance on 1 of 2 inputs, top-1 agrees on 1"
+    head, row = _table_after(html, "Outputs on the same inputs")
+    assert head[:3] == ["signature", "output", "verdict"] and head[-1] == "top-1 agrees"
+    # Row 2 moved by 0.5 in both classes: max and mean |Δ| 0.5 over the 4 elements / 2.
+    assert row[0] == "<code>serve/serving_default</code>"
+    assert row[2] == "🟠 <strong>beyond on 1 of 2 inputs</strong>"
+    assert row[3:6] == ["0.5", "0.25", "2.5"]  # max rel: 0.5 / 0.2 at [1, 1]
+    assert row[6] == "2 of 4"
+    assert row[-1] == "1 of 2"
+
+
+def test_the_html_page_tables_the_outputs_too():
+    page = render_html(_classifier_outputs_diff())
+
+    assert "<h2>Outputs on the same inputs</h2>" in page
+    assert '<td class="risky">beyond on 1 of 2 inputs</td>' in page
+
+
+def test_a_variable_that_was_all_zeros_says_so_instead_of_inf_percent():
+    diff = ModelDiff("a", "b")
+    diff.value_deltas["bias"] = ValueDelta(
+        "bias", "bias", "bias", "float32", (8,), False, True, 8, 8, 0.03, 0.01, math.inf
+    )
+    text = render_markdown(diff)
+
+    assert "inf%" not in text
+    assert "| ∞ (A all zeros) |" in text
+    assert "∞ (A all zeros)" in render_html(diff)
