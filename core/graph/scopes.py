@@ -373,7 +373,9 @@ def visible_graph(graph: OpGraph, hierarchy: Hierarchy, expanded: set[str]) -> V
     return VisibleGraph(boxes, shown | {""})
 
 
-def default_expanded(hierarchy: Hierarchy, limit: int = DEFAULT_LIMIT) -> set[str]:
+def default_expanded(
+    hierarchy: Hierarchy, limit: int = DEFAULT_LIMIT, closed: frozenset[str] = frozenset()
+) -> set[str]:
     """Scopes to open at first: a lone wrapper scope (Keras's ``resnet50_1``,
     ``functional_1``) always, as TensorBoard and Model Explorer open the top-level
     hierarchy; then whole levels, breadth first, while at most ``limit`` items (ports
@@ -381,7 +383,9 @@ def default_expanded(hierarchy: Hierarchy, limit: int = DEFAULT_LIMIT) -> set[st
 
     A small graph opens fully; a large one shows its top level, so the first paint costs
     what fits on a screen rather than the whole graph. Levels open whole, never a few
-    scopes of one, so sibling layers look alike.
+    scopes of one, so sibling layers look alike. Scopes in ``closed`` (and what they hold)
+    stay shut: a TF1 graph's save and restore plumbing, each variable's initializer
+    (core/graph/start.py's ``plumbing_scopes``), which would otherwise fill the first screen.
     """
     expanded: set[str] = set()
     scope = hierarchy.root
@@ -394,7 +398,9 @@ def default_expanded(hierarchy: Hierarchy, limit: int = DEFAULT_LIMIT) -> set[st
     series = hierarchy.series_of  # a series stays one box: its members are not opened
 
     def inside(scopes) -> list[Scope]:
-        return [c for s in scopes for c in s.children if c.name not in series]
+        return [
+            c for s in scopes for c in s.children if c.name not in series and c.name not in closed
+        ]
 
     level = [s for s in inside([hierarchy.root, *map(hierarchy.scopes.get, expanded)])]
     level = [s for s in level if s.name not in expanded]

@@ -18,6 +18,7 @@ import numpy as np
 
 from smlens.core.graph.build import OpGraph
 from smlens.core.graph.layout import Layout, Rect
+from smlens.core.graph.scopes import Hierarchy
 from smlens.core.model import MetaGraph, Signature, TensorInfo
 
 FEED_OPS = frozenset({"Placeholder", "PlaceholderV2", "PlaceholderWithDefault"})
@@ -66,6 +67,24 @@ def _saver_scopes(meta_graph: MetaGraph | None) -> set[str]:
 def _is_plumbing(name: str, saver_scopes: set[str]) -> bool:
     top = name.split("/", 1)[0]
     return "/" in name and (top in saver_scopes or bool(_SAVER_SCOPE.match(top)))
+
+
+_VARIABLE_OPS = frozenset({"VarHandleOp", "VariableV2", "Variable", "VarHandleOpV2"})
+
+
+def plumbing_scopes(graph: OpGraph, hierarchy: Hierarchy) -> frozenset[str]:
+    """The scopes a first screen keeps shut, as TensorBoard sets them aside: the top-level
+    Saver scopes (``save``, ``save_1``: SaveV2, RestoreV2 and their Identity fan) and each
+    TF1 variable's own scope (``dense/kernel`` around the VarHandleOp ``dense/kernel``: its
+    initializer, IsInitialized check, Assign and Read). Shut, a variable's scope is one box
+    with the variable's edge into the dataflow; the layers themselves stay open."""
+    found = {
+        path for path in hierarchy.scopes if path and "/" not in path and _SAVER_SCOPE.match(path)
+    }
+    for node in graph.nodes:
+        if node.kind == "op" and node.op in _VARIABLE_OPS and node.name in hierarchy.scopes:
+            found.add(node.name)
+    return frozenset(found)
 
 
 def feed_nodes(graph: OpGraph, meta_graph: MetaGraph | None = None) -> list[int]:

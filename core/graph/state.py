@@ -21,6 +21,7 @@ from smlens.core.graph.scopes import (
     reveal,
     scope_id,
 )
+from smlens.core.graph.start import plumbing_scopes
 
 KEPT_GRAPHS = 6  # built graphs kept for Back and Forward
 
@@ -187,7 +188,8 @@ class GraphState:
         if saved is not None:
             self.request_layout(loaded, saved.expanded, restore=saved)
         else:
-            self.request_layout(loaded, default_expanded(loaded.hierarchy), fit=True)
+            closed = plumbing_scopes(loaded.graph, loaded.hierarchy)
+            self.request_layout(loaded, default_expanded(loaded.hierarchy, closed=closed), fit=True)
 
     # -- layouts -------------------------------------------------------------------------
 

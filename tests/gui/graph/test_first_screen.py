@@ -71,3 +71,24 @@ def test_the_zoom_is_said_on_a_first_screen_at_its_unchanged_scale(qtbot, models
     panel, _ = _minimap_after_first_screen(qtbot, models.path("frozen_graph") / "frozen.pb")
     assert panel.canvas.scale_factor == 1.0  # it fits at 100 %: set_scale changed nothing
     assert panel.status_bar.zoom.text() == "100 %"
+
+
+def test_a_meta_graph_opens_on_its_whole_dataflow_with_the_plumbing_shut(qtbot, models):
+    """tf1_ckpt_meta is x -> MatMul(dense/kernel) -> add(dense/bias) -> Relu "y", with a
+    Saver and a global step: the feed and the fetch are both in view, and the Saver's scope
+    and each variable's own scope are single boxes."""
+    panel = graph_panel(qtbot, (1200, 800), shown=True)
+    with qtbot.waitSignal(panel.layout_applied, timeout=WAIT_MS):
+        panel.set_model(open_model(models.path("tf1_ckpt_meta") / "model.ckpt.meta"))
+    qtbot.waitUntil(lambda: not panel.busy, timeout=WAIT_MS)
+    panel.canvas.paint_now()
+    visible = panel.visible_scene_rect()
+    data = panel.scene.data
+    shown = {
+        it.name for it, rect in zip(data.items, data.qrects, strict=True) if visible.contains(rect)
+    }
+    assert {"x", "MatMul", "add", "y"} <= shown
+    kinds = {it.id: it.kind for it in data.items}  # a scope's id is its path and "/"
+    for shut in ("save/", "dense/kernel/", "dense/bias/", "global_step/"):
+        assert kinds.get(shut) == "scope", (shut, kinds.get(shut))  # shown, and collapsed
+    assert kinds.get("dense/") == "expanded"  # the layer itself stays open
