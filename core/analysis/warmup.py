@@ -111,11 +111,14 @@ def record_problems(record: WarmupRecord, mg: MetaGraph | None) -> list[str]:
 
 
 def signature_problems(record: WarmupRecord, signature: Signature, method: str = "") -> list[str]:
-    """Why ``record`` does not fit ``signature`` (one it names); empty when it fits.
-    ``method`` is the method a classify, regress or multi_inference task asks for (by
-    default the one its kind implies)."""
+    """Why ``record`` does not fit ``signature``; empty when it fits. ``method`` is the
+    method a classify, regress or multi_inference task asks for (by default the one its
+    task or its kind names)."""
     if record.problem:
         return [record.problem]
+    if signature.key not in record.signatures:
+        named = ", ".join(repr(key) for key in record.signatures) or "no signature"
+        return [f"the record names {named}, not {signature.key!r}"]
     if record.kind == "predict":
         return _predict_problems(record, signature)
     if record.kind not in METHODS and record.kind != "multi_inference":

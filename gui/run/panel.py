@@ -525,9 +525,10 @@ class RunPanel(Panel):
 
     @property
     def settling(self) -> bool:
-        """A run, or the device listing (due or under way), will change what the panel
-        shows: a screenshot waits for it."""
-        return self.busy or self._device_timer.isActive() or self._device_runner.busy
+        """A run, the device listing (due or under way) or the warmup file's reading will
+        change what the panel shows: a screenshot waits for it."""
+        timer = self._device_timer.isActive()
+        return self.busy or timer or self._device_runner.busy or self._warmup_runner.busy
 
     def run(self) -> bool:
         """Check the inputs, ask about risky ops, then run; False when nothing started."""
