@@ -105,11 +105,28 @@ def record_problems(record: WarmupRecord, mg: MetaGraph | None) -> list[str]:
         if signature is None:
             have = ", ".join(mg.callable_signatures) or "none"
             problems.append(f"no signature {key!r} in tag set {mg.tag_set!r}; it has: {have}")
-        elif record.kind == "predict":
-            problems += _predict_problems(record, signature)
         else:
-            problems += _examples_problems(record, signature, method)
+            problems += signature_problems(record, signature, method)
     return problems
+
+
+def signature_problems(record: WarmupRecord, signature: Signature, method: str = "") -> list[str]:
+    """Why ``record`` does not fit ``signature``; empty when it fits. ``method`` is the
+    method a classify, regress or multi_inference task asks for (by default the one its
+    task or its kind names)."""
+    if record.problem:
+        return [record.problem]
+    if signature.key not in record.signatures:
+        named = ", ".join(repr(key) for key in record.signatures) or "no signature"
+        return [f"the record names {named}, not {signature.key!r}"]
+    if record.kind == "predict":
+        return _predict_problems(record, signature)
+    if record.kind not in METHODS and record.kind != "multi_inference":
+        return [f"TF Serving does not warm up with a {record.kind} request"]
+    if not method:
+        tasks = dict(zip(record.signatures, record.methods, strict=False))
+        method = tasks.get(signature.key) or METHODS.get(record.kind, "")
+    return _examples_problems(record, signature, method)
 
 
 def _predict_problems(record: WarmupRecord, signature: Signature) -> list[str]:
@@ -180,6 +197,17 @@ def record_inputs(record: WarmupRecord, signature: Signature) -> dict[str, np.nd
     raise SmlensError(
         WARMUP_FILE, f"record {record.index}: a {record.kind} request gives no inputs to run"
     )
+
+
+def record_batch(record: WarmupRecord) -> int | None:
+    """How many requests ``record`` holds: its tf.Examples, or its tensors' first dim
+    (None for scalars only, or a record that holds nothing)."""
+    if record.examples:
+        return len(record.examples)
+    for tensor in record.inputs.values():
+        if tensor.value.ndim:
+            return int(tensor.value.shape[0])
+    return None
 
 
 def record_summary(record: WarmupRecord) -> str:

@@ -1,5 +1,6 @@
 """Files under assets/ and assets.extra/, with a preview of the selected one; TF Serving's
-warmup file previews as its records (signature, inputs, dtypes, shapes) and their problems.
+warmup file previews as its records (signature, inputs, dtypes, shapes) and their problems,
+and a record can be sent to the Run panel as its inputs.
 
 Files are only read, off the UI thread (vocabularies can be large); nothing is written.
 """
@@ -11,6 +12,7 @@ from functools import partial
 from PySide6.QtCore import QSortFilterProxyModel, Qt, Signal
 from PySide6.QtGui import QStandardItemModel
 from PySide6.QtWidgets import (
+    QComboBox,
     QHBoxLayout,
     QHeaderView,
     QPlainTextEdit,
@@ -28,7 +30,12 @@ from smlens.core.analysis.assets import (
     outside_asset,
     preview_file,
 )
-from smlens.core.analysis.warmup import WarmupReport, preview_warmup, render_warmup
+from smlens.core.analysis.warmup import (
+    WarmupReport,
+    preview_warmup,
+    record_summary,
+    render_warmup,
+)
 from smlens.core.formats.warmup import WARMUP_FILE
 from smlens.core.model import Model
 from smlens.core.model.text import counted, grouped, human_bytes
@@ -54,6 +61,7 @@ class AssetPanel(Panel):
     part = "assets"
 
     preview_loaded = Signal()
+    run_inputs_requested = Signal(object, int)  # a WarmupFile, the record to run with
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -70,10 +78,18 @@ class AssetPanel(Panel):
         self.preview_anyway.setToolTip("Read this file although it is outside the model folder")
         self.preview_anyway.clicked.connect(self._on_preview_anyway_clicked)
         self.preview_anyway.hide()
+        self.record_combo = QComboBox()
+        self.record_combo.setToolTip("A record of the warmup file")
+        self.use_record_button = QPushButton("Use as Run inputs")
+        self.use_record_button.setToolTip("Open the Run panel with this record as the inputs")
+        self.use_record_button.clicked.connect(self._on_use_record_clicked)
+        self.record_combo.currentIndexChanged.connect(self._on_record_changed)
         info_row = QHBoxLayout()
         info_row.setContentsMargins(0, 0, 0, 0)
         info_row.addWidget(self.info_label, 1)
         info_row.addWidget(self.preview_anyway, 0)
+        info_row.addWidget(self.record_combo, 0)
+        info_row.addWidget(self.use_record_button, 0)
         self.preview_edit = QPlainTextEdit()
         self.preview_edit.setReadOnly(True)
         self.preview_edit.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
@@ -152,6 +168,9 @@ class AssetPanel(Panel):
         self.info_label.setText(message)
         self.preview_edit.clear()
         self.preview_anyway.hide()
+        self.record_combo.clear()
+        self.record_combo.hide()
+        self.use_record_button.hide()
 
     def _on_current_changed(self, *_indexes) -> None:
         rel = self.selected_path()
@@ -208,7 +227,30 @@ class AssetPanel(Panel):
         records = counted(len(report.records), "warmup record")
         self.info_label.setText(f"{WARMUP_FILE} · {records} · {fit}")
         self.preview_edit.setPlainText(render_warmup(report))
+        self.record_combo.blockSignals(True)
+        for record in report.records:
+            named = ", ".join(record.signatures) or record.kind
+            self.record_combo.addItem(f"record {record.index} · {named}", record.index)
+            self.record_combo.setItemData(
+                self.record_combo.count() - 1, record_summary(record), Qt.ItemDataRole.ToolTipRole
+            )
+        self.record_combo.blockSignals(False)
+        self.record_combo.setVisible(bool(report.records))
+        self.use_record_button.setVisible(bool(report.records))
+        self._on_record_changed()
         self.preview_loaded.emit()
+
+    def _on_record_changed(self, _index: int = 0) -> None:
+        """Only a record that names a signature can be run."""
+        index = self.record_combo.currentData()
+        records = self.warmup.records if self.warmup else ()
+        usable = index is not None and bool(records[index].signatures)
+        self.use_record_button.setEnabled(usable)
+
+    def _on_use_record_clicked(self) -> None:
+        index = self.record_combo.currentData()
+        if self.warmup is not None and index is not None:
+            self.run_inputs_requested.emit(self.warmup.file, index)
 
     def _on_preview_failed(self, error: object) -> None:
         self._clear_preview(f"Cannot read the file: {error}")

@@ -1,8 +1,12 @@
-"""The run panel's inputs: one row per signature input, pre-filled from its spec.
+"""The run panel's inputs: one row per signature input, pre-filled from its spec, or all of
+them from a record of the model's warmup file.
 
 Each row picks a source (a fill, an expression, a file, tf.Examples or strings); building
 the values is core's (``input_value``), checking them the run request's, so this file only
-edits ``InputSource``s and marks the rows whose values do not fit.
+edits ``InputSource``s and marks the rows whose values do not fit. A warmup record feeds
+its tensors as they are (core's ``record_inputs``, the arrays ``diff --warmup`` feeds);
+one that does not fit the signature (core's check, as TF Serving's) says why, and
+``not_runnable_reason`` holds the run back.
 """
 
 from __future__ import annotations
@@ -27,9 +31,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from smlens.core.analysis.warmup import (
+    record_batch,
+    record_inputs,
+    record_problems,
+    signature_problems,
+)
 from smlens.core.errors import SmlensError
+from smlens.core.formats.warmup import WarmupFile, WarmupRecord
 from smlens.core.model import MetaGraph, Signature, TensorInfo
-from smlens.core.model.text import format_dims, short_dtype
+from smlens.core.model.text import counted, format_dims, short_dtype, tensor_type_text
 from smlens.core.run.inputs import (
     FILL_MODES,
     InputSource,
@@ -56,6 +67,27 @@ PLACEHOLDERS = {
 }
 FILL_TEXT = {"zeros": "zeros", "ones": "ones", "normal": "random normal", "randint": "random int"}
 MAX_BATCH = 1_000_000
+EACH_INPUT = "Each input's own source"  # the source combo's first entry: no warmup record
+RECORD_PAGE = 2  # InputRow.stack: fill, text, then what a warmup record feeds
+
+
+def record_text(record: WarmupRecord) -> str:
+    """ "Warmup record 0 · predict · batch 2": a record as the source combo lists it."""
+    batch = record_batch(record)
+    return f"Warmup record {record.index} · {record.kind} · " + (
+        f"batch {batch}" if batch is not None else "no batch"
+    )
+
+
+def unchoosable_reason(record: WarmupRecord, signature: Signature) -> str | None:
+    """Why ``record`` is no source for ``signature`` (it names another, or is unreadable);
+    None when it names ``signature``."""
+    if signature.key in record.signatures:
+        return None
+    if record.signatures:
+        named = ", ".join(repr(key) for key in record.signatures)
+        return f"for {named}, not {signature.key!r}"
+    return record.problem or "names no signature"
 
 
 def placeholder(kind: str, info: TensorInfo) -> str:
@@ -146,9 +178,14 @@ class InputRow:
         row.addWidget(self.text, 1)
         row.addWidget(self.browse)
 
+        self.record_value = QLabel()
+        self.record_value.setProperty("role", "muted")
+        self.record_value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+
         self.stack = QStackedWidget()
         self.stack.addWidget(fill_page)
         self.stack.addWidget(text_page)
+        self.stack.addWidget(self.record_value)  # RECORD_PAGE
         # The error sits under the row's controls in space kept for it, so a bad input
         # never moves the rows below (the next click lands where it was aimed).
         self.error = QLabel()
@@ -207,6 +244,18 @@ class InputRow:
         dims = fill_shape(self.info, self.editor.batch_size())
         return "→ (" + ", ".join(map(str, dims)) + ("," if len(dims) == 1 else "") + ")"
 
+    def show_record(self, text: str | None) -> None:
+        """Show what a warmup record feeds this input (``text``) in place of its own
+        source's controls; None brings those back."""
+        self.kind.setVisible(text is None)
+        if text is None:
+            self.update_params()
+            return
+        self.record_value.setText(text)
+        self.record_value.setToolTip(text)
+        self.stack.setCurrentIndex(RECORD_PAGE)
+        self.set_error(None)
+
     def remember_text(self) -> None:
         self._texts[self.kind.currentData()] = self.text.text()
 
@@ -228,6 +277,10 @@ class RunInputsEditor(QWidget):
         self.meta_graph: MetaGraph | None = None
         self.rows: dict[str, InputRow] = {}
         self.start_dir = str(Path.home())
+        self.warmup: WarmupFile | None = None
+        self._record: WarmupRecord | None = None  # the chosen source, when not each input's
+        self._record_values: dict[str, Any] = {}
+        self._record_problems: list[str] = []
 
         self.batch = QSpinBox()
         self.batch.setRange(1, MAX_BATCH)
@@ -254,6 +307,36 @@ class RunInputsEditor(QWidget):
         top.addWidget(self.seed)
         top.addWidget(self.reset_button)
 
+        # The warmup row: only for a model that ships a warmup file.
+        self.record_combo = QComboBox()
+        self.record_combo.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        self.record_combo.setMinimumContentsLength(12)
+        self.record_combo.setToolTip(
+            "Feed a record of the model's TF Serving warmup file "
+            "(assets.extra/tf_serving_warmup_requests) as it is"
+        )
+        self.record_combo.currentIndexChanged.connect(self._on_record_changed)
+        source_label = QLabel("Source")
+        source_label.setProperty("role", "muted")
+        source_label.setBuddy(self.record_combo)
+        self.record_problem = QLabel()
+        self.record_problem.setWordWrap(True)
+        self.record_problem.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.record_problem.hide()
+        self.warmup_box = QWidget()
+        warmup_column = QVBoxLayout(self.warmup_box)
+        warmup_column.setContentsMargins(0, 0, 0, 0)
+        warmup_column.setSpacing(2)
+        warmup_row = QHBoxLayout()
+        warmup_row.setContentsMargins(0, 0, 0, 0)
+        warmup_row.addWidget(source_label)
+        warmup_row.addWidget(self.record_combo, 1)
+        warmup_column.addLayout(warmup_row)
+        warmup_column.addWidget(self.record_problem)
+        self.warmup_box.hide()
+
         self.grid_host = QWidget()
         self.grid = QGridLayout(self.grid_host)
         self.grid.setContentsMargins(0, 0, 4, 0)
@@ -276,6 +359,7 @@ class RunInputsEditor(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(top)
+        layout.addWidget(self.warmup_box)
         layout.addWidget(scroll, 1)
         self.set_signature(None)
 
@@ -308,6 +392,34 @@ class RunInputsEditor(QWidget):
                 row.spec.setText(row.spec.text() + " · has a default")
         self.grid.setColumnStretch(2, 1)
         self.caption.setText(f"Inputs ({len(self.rows)})" if signature else "Inputs")
+        self._fill_records()
+
+    def set_warmup(self, warmup: WarmupFile | None) -> None:
+        """The model's warmup file (None: it ships none): its records become sources,
+        those naming the chosen signature choosable, the others greyed with why."""
+        self.warmup = warmup
+        self._fill_records()
+
+    def choose_record(self, index: int | None) -> bool:
+        """Feed warmup record ``index`` (None: each input's own source again); False when
+        there is no such record or it names another signature."""
+        found = self.record_combo.findData(index)
+        item = self.record_combo.model().item(found) if found >= 0 else None
+        if item is None or not item.isEnabled():
+            return False
+        self.record_combo.setCurrentIndex(found)
+        return True
+
+    def chosen_record(self) -> WarmupRecord | None:
+        """The warmup record fed, or None when each input has its own source."""
+        return self._record
+
+    def not_runnable_reason(self) -> str | None:
+        """Why these inputs cannot be run as chosen (a warmup record that does not fit the
+        signature); None when they can be tried."""
+        if self._record is None or not self._record_problems:
+            return None
+        return f"Not run: record {self._record.index}: {self._record_problems[0]}"
 
     def set_source(self, key: str, source: InputSource) -> None:
         self.rows[key].set_source(source)
@@ -318,7 +430,10 @@ class RunInputsEditor(QWidget):
 
     def values(self) -> dict[str, Any]:
         """Every input's value, built from its row's source (the run request checks them
-        against the signature); InputsRefused names each input whose value cannot be built."""
+        against the signature); InputsRefused names each input whose value cannot be built.
+        With a warmup record chosen, the record's own arrays."""
+        if self._record is not None:
+            return dict(self._record_values)
         values: dict[str, Any] = {}
         errors: dict[str, SmlensError] = {}
         seed = self.seed.value()
@@ -336,7 +451,77 @@ class RunInputsEditor(QWidget):
         for key, row in self.rows.items():
             row.set_error(errors.get(key))
 
+    # -- warmup records ---------------------------------------------------------------
+
+    def _fill_records(self) -> None:
+        """List the warmup file's records for the chosen signature; none is chosen."""
+        combo = self.record_combo
+        combo.blockSignals(True)
+        combo.clear()
+        combo.addItem(EACH_INPUT, None)
+        records = self.warmup.records if self.warmup else ()
+        for record in records:
+            why = unchoosable_reason(record, self.signature) if self.signature else "no signature"
+            combo.addItem(record_text(record) + (f" — {why}" if why else ""), record.index)
+            item = combo.model().item(combo.count() - 1)
+            item.setToolTip(why or ", ".join(record.signatures))
+            item.setEnabled(why is None)
+        if self.warmup is not None and self.warmup.problem:
+            combo.addItem(f"Reading stopped: {self.warmup.problem}", -1)
+            combo.model().item(combo.count() - 1).setEnabled(False)
+        combo.setCurrentIndex(0)
+        combo.blockSignals(False)
+        self.warmup_box.setVisible(self.warmup is not None and self.signature is not None)
+        self._show_record(None)
+
+    def _show_record(self, record: WarmupRecord | None) -> None:
+        """Feed ``record`` (or each input's own source): its arrays, its rows' texts and
+        the problems that keep it from running."""
+        self._record = record
+        self._record_values, self._record_problems = {}, []
+        if record is not None:
+            self._record_problems = self._problems_of(record)
+            try:
+                self._record_values = record_inputs(record, self.signature)
+            except SmlensError as e:
+                self._record_problems.append(e.message)
+        for key, row in self.rows.items():
+            row.show_record(None if record is None else self._row_text(record, key))
+        for spin in (self.batch, self.seed):
+            spin.setEnabled(record is None)
+        lines = [f"record {record.index}: {text}" for text in self._record_problems]
+        self.record_problem.setText("\n".join(lines))
+        self.record_problem.setStyleSheet(
+            "color: #ef9a9a;" if current().dark else "color: #c62828;"
+        )
+        self.record_problem.setVisible(bool(lines))
+
+    def _problems_of(self, record: WarmupRecord) -> list[str]:
+        """Why TF Serving would refuse ``record`` (against the whole meta graph, as it
+        loads it), or, without one, why it does not fit the chosen signature."""
+        if self.meta_graph is not None:
+            return record_problems(record, self.meta_graph)
+        return signature_problems(record, self.signature)
+
+    def _row_text(self, record: WarmupRecord, key: str) -> str:
+        """ "float32 (2, 3) from record 0", or why the record feeds this input nothing."""
+        value = self._record_values.get(key)
+        if value is None:
+            default = " (its default)" if key in self.signature.defaults else ""
+            return f"not in record {record.index}{default}"
+        if key in record.inputs:
+            fed = tensor_type_text(record.inputs[key].dtype, value.shape)
+        else:
+            fed = counted(len(record.examples), "serialized tf.Example")
+        return f"{fed} from record {record.index}"
+
     # -- events -----------------------------------------------------------------------
+
+    def _on_record_changed(self, _index: int) -> None:
+        index = self.record_combo.currentData()
+        records = {record.index: record for record in (self.warmup.records if self.warmup else ())}
+        self._show_record(records.get(index))
+        self.changed.emit()
 
     def _row_of(self, widget: QWidget) -> InputRow | None:
         for row in self.rows.values():

@@ -37,7 +37,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from smlens.core.analysis.warmup import has_warmup, preview_warmup, serving_meta_graph
 from smlens.core.errors import SmlensError
+from smlens.core.formats.warmup import WarmupFile
 from smlens.core.model import Model
 from smlens.core.model.text import counted
 from smlens.core.run.availability import (
@@ -105,6 +107,8 @@ class RunPanel(Panel):
         self._device_timer.timeout.connect(self._on_device_timer_timeout)
         self._device_runner.finished.connect(self._on_devices_listed)
         self._device_runner.failed.connect(self._on_devices_failed)
+        self._warmup_runner = TaskRunner(self)  # the model's warmup file: inputs to choose
+        self._warmup_runner.finished.connect(self._on_warmup_read)
         self._split_by_hand = False
         self._tensorflow_on_path: TensorFlowStatus | None = None  # looked for once
         self._build()
@@ -240,6 +244,7 @@ class RunPanel(Panel):
         self.error_frame.hide()
 
         self.inputs = RunInputsEditor()
+        self.inputs.changed.connect(self._update_enabled)
         self.fetches = RunFetchesList()
         self.fetches.fetches_changed.connect(self.state.set_fetches)
         self.fetches.setMinimumSize(220, 80)
@@ -288,7 +293,11 @@ class RunPanel(Panel):
         warm and drops the old model."""
         self._stop.set()
         self._run_runner.cancel()
+        self._warmup_runner.cancel()
+        self.inputs.set_warmup(None)
         self.state.set_model(model)
+        if model is not None and has_warmup(model):
+            self._warmup_runner.start(preview_warmup, model)
         if self.state.engine.running:  # the warm worker swaps models: no second TF import
             path, target = self.state.preload_target()
             threading.Thread(target=self._switch, args=(path, target), daemon=True).start()
@@ -303,6 +312,26 @@ class RunPanel(Panel):
         self._show_worker()
         if self.state.runnable:
             self._device_timer.start()
+
+    def _on_warmup_read(self, report) -> None:
+        self.inputs.set_warmup(report.file if report is not None else None)
+        self._update_enabled()
+
+    def use_warmup_record(self, warmup: WarmupFile, index: int) -> bool:
+        """Run warmup record ``index`` of ``warmup`` (the open model's, as the Assets panel
+        read it): the serving tag-set and the record's signature chosen, then the record.
+        False when the record cannot be fed to any signature here."""
+        if self.model is None or not 0 <= index < len(warmup.records):
+            return False
+        self._warmup_runner.cancel()
+        self.inputs.set_warmup(warmup)
+        mg = serving_meta_graph(self.model)
+        if mg is not None and mg.tag_set in self.state.tag_sets():
+            self.state.choose_tag_set(mg.tag_set)
+        signature = warmup.records[index].signature
+        if signature in self.state.signature_keys():
+            self.state.choose_signature(signature)
+        return self.inputs.choose_record(index)
 
     def _switch(self, path: Path | None, target: LoadRequest | None) -> None:
         # A failed load (a missing op library...) is reported by the run that needs it.
@@ -496,15 +525,16 @@ class RunPanel(Panel):
 
     @property
     def settling(self) -> bool:
-        """A run, or the device listing (due or under way), will change what the panel
-        shows: a screenshot waits for it."""
-        return self.busy or self._device_timer.isActive() or self._device_runner.busy
+        """A run, the device listing (due or under way) or the warmup file's reading will
+        change what the panel shows: a screenshot waits for it."""
+        timer = self._device_timer.isActive()
+        return self.busy or timer or self._device_runner.busy or self._warmup_runner.busy
 
     def run(self) -> bool:
         """Check the inputs, ask about risky ops, then run; False when nothing started."""
         if self.busy or self.state.signature() is None:
             return False
-        if self.tensorflow_status().not_runnable_reason:
+        if self.tensorflow_status().not_runnable_reason or self.inputs.not_runnable_reason():
             return False
         self._show_error(None)
         try:
@@ -581,8 +611,9 @@ class RunPanel(Panel):
             self.state.fetches or not self.state.by_names
         )
         no_tensorflow = self.tensorflow_status().not_runnable_reason
-        self.run_button.setEnabled(ready and not busy and not no_tensorflow)
-        self.run_button.setToolTip(no_tensorflow or RUN_TIP)
+        refused = self.inputs.not_runnable_reason()  # a warmup record that does not fit
+        self.run_button.setEnabled(ready and not busy and not no_tensorflow and not refused)
+        self.run_button.setToolTip(no_tensorflow or refused or RUN_TIP)
         self.stop_button.setEnabled(busy)
         self.restart_button.setEnabled(self.model is not None)
         choices = (self.tag_combo, self.signature_combo, self.device_combo, self.inputs)
@@ -625,7 +656,8 @@ class RunPanel(Panel):
     def shutdown(self) -> None:
         """Stop any run and let the worker quit: the window is closing."""
         self._stop.set()
-        for runner in (self._run_runner, self._restart_runner, self._device_runner):
+        runners = (self._run_runner, self._restart_runner, self._device_runner, self._warmup_runner)
+        for runner in runners:
             runner.cancel()
         self.state.set_devices(None)
         self.state.engine.close()

@@ -138,6 +138,9 @@ class MainWindow(QMainWindow):
         graph = self.panels.get("graph")
         if graph is not None:
             graph.wants_focus.connect(self._on_graph_wants_focus)
+        assets = self.panels.get("assets")
+        if assets is not None and "run" in self.panels:
+            assets.run_inputs_requested.connect(self._on_run_inputs_requested)
 
     def _build_status_bar(self) -> None:
         bar = self.statusBar()
@@ -345,6 +348,12 @@ class MainWindow(QMainWindow):
             self._widen(dock)
             if ":" in name:
                 self.panels["graph"].open_name(name.partition(":")[2])
+
+    def _on_run_inputs_requested(self, warmup, index: int) -> None:
+        """The Assets panel's "Use as Run inputs": the Run panel, that warmup record chosen."""
+        self.show_view("run")
+        if not self.panels["run"].use_warmup_record(warmup, index):
+            self.statusBar().showMessage(f"Warmup record {index} names no signature to run")
 
     def _on_graph_wants_focus(self) -> None:
         """The user opened a graph: it gets the main area, and on a narrow window the

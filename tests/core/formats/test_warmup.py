@@ -10,7 +10,12 @@ import numpy as np
 import pytest
 
 from smlens.cli.main import main
-from smlens.core.analysis.warmup import check_model_warmup, record_inputs
+from smlens.core.analysis.warmup import (
+    check_model_warmup,
+    record_batch,
+    record_inputs,
+    signature_problems,
+)
 from smlens.core.formats.reader import open_model
 from smlens.core.formats.tfrecord import iter_records
 from smlens.core.formats.warmup import read_warmup, warmup_path
@@ -124,3 +129,15 @@ def test_scan_lists_the_records_of_a_good_warmup_file(models, capsys):
     assert "Warmup file assets.extra/tf_serving_warmup_requests: 5 records" in out
     assert "x float32 (2, 3)" in out
     assert "Warmup records fit their signatures." in out
+
+
+def test_each_records_batch_and_fit_against_the_signature_it_names(models):
+    model = open_model(models.path("warmup"))
+    signatures = model.meta_graph("serve").signatures
+    records = check_model_warmup(model).records
+    # from WARMUP_RECORDS: x's rows, then the tf.Examples (the context record holds one)
+    batches = [len(WARMUP_X), len(EXAMPLE_X), len(EXAMPLE_X[:1]), 1, len(EXAMPLE_X)]
+    assert [record_batch(r) for r in records] == batches
+    assert all(signature_problems(r, signatures[r.signature]) == [] for r in records)
+    (problem,) = signature_problems(records[4], signatures["regress"])
+    assert problem == "the record names 'classify', not 'regress'"
