@@ -10,12 +10,13 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 LINT_IMPORTS = "from importlinter.cli import lint_imports_command as c; c()"
-# The worker, what it imports that imports TensorFlow (the TFLite check, freeze and wrap),
-# and the proto tool.
+# The worker, what it imports that imports TensorFlow (the TFLite check, freeze and wrap,
+# the graph sessions), and the proto tool.
 TF_ALLOWED = {
     "core/run/worker.py",
     "core/run/tflite_check.py",
     "core/run/convert.py",
+    "core/run/graph_session.py",
     "core/formats/proto/regen.py",
 }
 

@@ -24,6 +24,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from smlens.core.run.graph_session import load_tf1_saved_model
+
 
 class ConversionError(Exception):
     """A conversion that cannot be done as asked; the worker replies with it as one line."""
@@ -94,7 +96,7 @@ def _freeze_tf1_saved_model(tf, request: dict):
     graph = tf.Graph()
     with graph.as_default(), v1.Session(graph=graph) as session:
         tags = list(request["tags"])
-        meta = v1.saved_model.loader.load(session, tags, request["path"], clear_devices=True)
+        meta = load_tf1_saved_model(tf, session, tags, request["path"])
         key = request.get("signature")
         if key:
             if key not in meta.signature_def:

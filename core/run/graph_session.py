@@ -133,12 +133,23 @@ def restore_meta_graph(
 
 def load_saved_model_graph(tf, path: str | Path, tags: list[str], device: str) -> GraphSession:
     """A session over the meta graph of ``tags`` in the SavedModel at ``path``."""
-    v1 = tf.compat.v1
     graph = tf.Graph()
     session = _session(tf, graph)
     with graph.as_default(), graph.device(device):
-        v1.saved_model.loader.load(session, list(tags), str(path), clear_devices=True)
+        load_tf1_saved_model(tf, session, tags, path)
     return GraphSession(tf, graph, session, "saved_model", restored=True)
+
+
+def load_tf1_saved_model(tf, session, tags: list[str], path: str | Path):
+    """``tf.compat.v1.saved_model.loader.load`` into ``session`` (devices cleared), its
+    MetaGraphDef returned, without the deprecation warning TensorFlow logs on every call:
+    a TF1 export has no other loader, and the warning would fill the run's log."""
+    from tensorflow.python.util import deprecation
+
+    with deprecation.silence():
+        return tf.compat.v1.saved_model.loader.load(
+            session, list(tags), str(path), clear_devices=True
+        )
 
 
 def open_graph_session(

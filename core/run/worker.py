@@ -27,7 +27,12 @@ import numpy as np
 
 from smlens.core.run import convert
 from smlens.core.run.availability import NO_TENSORFLOW_STAGE, import_failure_text
-from smlens.core.run.graph_session import GraphSessionError, open_graph_session, traced_run
+from smlens.core.run.graph_session import (
+    GraphSessionError,
+    load_tf1_saved_model,
+    open_graph_session,
+    traced_run,
+)
 from smlens.core.run.protocol import encode, read_array, write_array
 
 EXIT_NO_TENSORFLOW = 3
@@ -238,7 +243,7 @@ class Worker:
         config = v1.ConfigProto(allow_soft_placement=True)
         session = v1.Session(graph=graph, config=config)
         with graph.as_default(), graph.device(device):
-            meta = v1.saved_model.loader.load(session, list(tags), path, clear_devices=True)
+            meta = load_tf1_saved_model(self.tf, session, tags, path)
         return Loaded("tf1", dict(meta.signature_def), session=session)
 
     # -- TFLite readiness ----------------------------------------------------------------

@@ -694,3 +694,14 @@ def test_cli_allow_risky_ops_runs_it(models, engine, capsys, tmp_path):
     assert run_main(argv, engine) == 0
 
     assert "Result for output key contents:\nb'hello from a file'\n" in capsys.readouterr().out
+
+
+def test_a_tf1_export_runs_without_the_loader_s_deprecation_warning_in_its_output(models):
+    """TensorFlow logs "load (from tensorflow.python.saved_model.loader_impl) is deprecated"
+    once per process, on the first TF1 load: a fresh worker, so the first load is this one."""
+    lines: list[str] = []
+    with RunEngine(log=lines.append) as fresh:
+        result = run_in(fresh, models.path("tf1_multi_tag"), "serve", "predict", {"x": X3})
+    said = result.output + "\n".join(lines)
+    assert result.outputs  # it ran
+    assert "is deprecated" not in said
