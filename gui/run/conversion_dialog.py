@@ -54,7 +54,7 @@ def one_line(error: BaseException) -> str:
     if isinstance(error, RunError) and error.stage not in ("missing-op", NO_TENSORFLOW_STAGE):
         text = short_tf_error(error)
     elif isinstance(error, SmlensError):
-        text = error.message
+        text = str(error)  # "path: what is wrong", as the command line says it
     else:
         text = describe_failure(error)
     lines = [line.strip() for line in text.splitlines() if line.strip()]
@@ -156,7 +156,7 @@ class ConversionDialog(QDialog):
         self.result_view.setReadOnly(True)
         self.result_view.setFont(mono_font())
         self.result_view.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
-        self.result_view.setMaximumHeight(self.fontMetrics().height() * 6 + 16)
+        self.result_view.setMaximumHeight(self.fontMetrics().height() * 5 + 16)  # lines() is 4
         self.result_view.hide()
 
         self.run_button = QPushButton(self.run_text())
@@ -242,7 +242,7 @@ class ConversionDialog(QDialog):
                 self.out_edit.text().strip(), self.replace_check.isChecked()
             )
         except SmlensError as e:  # outside the model folder, names the graph has, safe ops
-            self._show_failure(e.message)
+            self._show_failure(str(e))
             return False
         self.progress_bar.setValue(0)
         self._show_status("Starting TensorFlow…")

@@ -22,6 +22,7 @@ from smlens.core.analysis.graph_io import graph_io
 from smlens.core.model import Model
 from smlens.core.model.text import format_dims, short_dtype
 from smlens.core.run.conversion import WrapRequest, model_folder
+from smlens.gui.base.widgets import muted_label
 from smlens.gui.run.conversion_dialog import ConversionDialog
 from smlens.gui.run.fetches_list import RunFetchesList
 
@@ -69,6 +70,9 @@ class WrapDialog(ConversionDialog):
         feeds_column.addWidget(self.feeds_caption)
         feeds_column.addWidget(self.feeds, 1)
         self.fetches = RunFetchesList()
+        keys_note = muted_label("The signature's keys are the node names: x for x:0")
+        keys_note.setMinimumHeight(self.fetches.name_edit.sizeHint().height())
+        feeds_column.addWidget(keys_note)
         self.fetches.set_graph(mg, [f.name for f in found.fetches])
         self.fetches.fetches_changed.connect(self._on_fetches_changed)
         columns = QHBoxLayout()

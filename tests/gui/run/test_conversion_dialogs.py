@@ -98,7 +98,7 @@ def test_an_output_inside_the_model_folder_is_refused_with_cores_message(qtbot, 
     assert not dialog.run()
 
     assert not dialog.error_frame.isHidden()
-    assert dialog.error_label.text() == refused.value.message
+    assert dialog.error_label.text() == str(refused.value)  # "OUT: is inside the model folder…"
     assert "inside the model folder" in dialog.error_label.text()
     assert not dialog.busy and dialog._engine is None  # no worker was started
     assert sorted(p.name for p in folder.iterdir()) == before
@@ -174,4 +174,38 @@ def test_a_saved_model_freezes_the_chosen_signature(qtbot, tf, models, tmp_path)
     nodes = {n.name for n in _graph_def(tf, out).node}
     for info in signature.outputs.values():
         assert info.name.rpartition(":")[0] in nodes
+    dialog.shutdown()
+
+
+def _mistyped_graph(tf, path: Path) -> Path:
+    """A GraphDef TensorFlow refuses to import (an int32 Identity of a float placeholder),
+    which smlens reads: only the worker finds out."""
+    graph_def = tf.compat.v1.GraphDef()
+    x = graph_def.node.add(name="x", op="Placeholder")
+    x.attr["dtype"].type = tf.float32.as_datatype_enum
+    y = graph_def.node.add(name="y", op="Identity", input=["x"])
+    y.attr["T"].type = tf.int32.as_datatype_enum
+    path.write_bytes(graph_def.SerializeToString())
+    return path
+
+
+def test_tensorflows_error_is_one_line_in_the_dialog(qtbot, tf, tmp_path):
+    (tmp_path / "model").mkdir()
+    source = _mistyped_graph(tf, tmp_path / "model" / "mistyped.pb")
+    with tf.Graph().as_default(), pytest.raises(ValueError) as refused:
+        tf.import_graph_def(tf.compat.v1.GraphDef.FromString(source.read_bytes()), name="")
+    dialog = WrapDialog(open_model(source))
+    qtbot.addWidget(dialog)
+    dialog.fetches.name_edit.setText("y")
+    dialog.fetches.add_button.click()
+    out = tmp_path / "served"
+    dialog.out_edit.setText(str(out))
+
+    with qtbot.waitSignal(dialog.conversion_failed, timeout=TIMEOUT) as failed:
+        dialog.run_button.click()
+
+    expected = f"ValueError: {str(refused.value).splitlines()[0]}"
+    assert failed.args[0] == expected and dialog.error_label.text() == expected
+    assert not dialog.error_frame.isHidden() and dialog.open_button.isHidden()
+    assert not out.exists()
     dialog.shutdown()
