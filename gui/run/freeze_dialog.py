@@ -140,11 +140,19 @@ class FreezeDialog(ConversionDialog):
 
 
 if __name__ == "__main__":
-    from PySide6.QtWidgets import QApplication
-
     from smlens.core import open_model
+    from smlens.core.errors import SmlensError
+    from smlens.gui.base.preview import application
 
-    app = QApplication(sys.argv)
-    dialog = FreezeDialog(open_model(sys.argv[1]))
+    if len(sys.argv) < 2:
+        print("usage: python -m smlens.gui.run.freeze_dialog MODEL_PATH", file=sys.stderr)
+        sys.exit(2)
+    app = application()
+    try:
+        opened = open_model(sys.argv[1])
+    except SmlensError as e:
+        print(f"smlens: error: {e}", file=sys.stderr)
+        sys.exit(2)
+    dialog = FreezeDialog(opened)
     dialog.show()
     sys.exit(app.exec())

@@ -130,11 +130,19 @@ class WrapDialog(ConversionDialog):
 
 
 if __name__ == "__main__":
-    from PySide6.QtWidgets import QApplication
-
     from smlens.core import open_model
+    from smlens.core.errors import SmlensError
+    from smlens.gui.base.preview import application
 
-    app = QApplication(sys.argv)
-    dialog = WrapDialog(open_model(sys.argv[1]))
+    if len(sys.argv) < 2:
+        print("usage: python -m smlens.gui.run.wrap_dialog MODEL_PATH", file=sys.stderr)
+        sys.exit(2)
+    app = application()
+    try:
+        opened = open_model(sys.argv[1])
+    except SmlensError as e:
+        print(f"smlens: error: {e}", file=sys.stderr)
+        sys.exit(2)
+    dialog = WrapDialog(opened)
     dialog.show()
     sys.exit(app.exec())
