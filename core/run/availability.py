@@ -40,10 +40,15 @@ class TensorFlowStatus:
     @property
     def not_runnable_reason(self) -> str | None:
         """The Run panel's one line (and the Run button's tooltip); None when it can run."""
+        return self.needed_for("Running")
+
+    def needed_for(self, doing: str) -> str | None:
+        """ "``doing`` needs TensorFlow: why not, and the install command" (the Run panel's,
+        the freeze and wrap dialogs' notice); None when TensorFlow is there."""
         if self.found:
             return None
         where = "the run worker cannot import it" if self.by_worker else "it is not installed here"
-        return f"Running needs TensorFlow: {where} ({self.detail}). Install it: {INSTALL_COMMAND}"
+        return f"{doing} needs TensorFlow: {where} ({self.detail}). Install it: {INSTALL_COMMAND}"
 
 
 def find_tensorflow() -> TensorFlowStatus:

@@ -29,6 +29,9 @@ from smlens.gui.base.loader import ModelLoader
 from smlens.gui.base.problem_bar import ProblemBar
 from smlens.gui.base.tasks import TaskRunner, tasks_held
 from smlens.gui.base.theme import app_icon
+from smlens.gui.run.conversion_dialog import ConversionDialog
+from smlens.gui.run.freeze_dialog import FreezeDialog, freezable
+from smlens.gui.run.wrap_dialog import WrapDialog, wrappable
 from smlens.gui.window import help
 from smlens.gui.window.docks import BELOW, BELOW_TABBED, PANELS, TABBED, DockScroll, load_panels
 from smlens.resources import sample_path
@@ -74,6 +77,7 @@ class MainWindow(QMainWindow):
         self.persist = persist  # False for screenshots: no saved layout, no recent list
         self.model: Model | None = None
         self.compare_window: CompareWindow | None = None
+        self.conversion_dialog: ConversionDialog | None = None  # freeze or wrap, the last one
         self._note = ""  # a status line to show once the current load ends
         self._sized = False
         self._graph_in_front = False  # show_view('graph'): keep it wide when sizes apply
@@ -170,6 +174,10 @@ class MainWindow(QMainWindow):
         self.export_action = self._action(
             file_menu, "&Export All Variables…", self.choose_export_variables
         )
+        self.freeze_action = self._action(file_menu, "Freeze to &GraphDef…", self.choose_freeze)
+        self.wrap_action = self._action(file_menu, "&Wrap as SavedModel…", self.choose_wrap)
+        self.freeze_action.setEnabled(False)
+        self.wrap_action.setEnabled(False)
         file_menu.addSeparator()
         self._action(file_menu, "&Close", self.close_model, QKeySequence.StandardKey.Close)
         self._action(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
@@ -318,6 +326,8 @@ class MainWindow(QMainWindow):
         self.loader.cancel()
         for panel in self.panels.values():
             panel.shutdown()  # the run panel's TensorFlow worker
+        if self.conversion_dialog is not None:
+            self.conversion_dialog.shutdown()  # a freeze or wrap worker
         if self.persist:
             self.settings.setValue("window/geometry", self.saveGeometry())
             self.settings.setValue("window/state", self.saveState(STATE_VERSION))
@@ -521,6 +531,8 @@ class MainWindow(QMainWindow):
         """Hand ``model`` to every panel; a panel that raises is dimmed, not fatal.
         Returns one line per failed panel."""
         self.model = model
+        self.freeze_action.setEnabled(freezable(model))
+        self.wrap_action.setEnabled(wrappable(model))
         failures = []
         for key, panel in self.panels.items():
             try:
@@ -571,6 +583,31 @@ class MainWindow(QMainWindow):
 
     def _on_export_failed(self, error: BaseException) -> None:
         self.problem_bar.add_message(f"Not exported: {error}", "error")
+
+    # -- freeze and wrap --------------------------------------------------------------
+
+    def choose_freeze(self) -> None:
+        """File ▸ Freeze to GraphDef: the dialog over the open .meta or SavedModel."""
+        if freezable(self.model):
+            self._show_conversion(FreezeDialog(self.model, self, tensorflow=self._tensorflow()))
+
+    def choose_wrap(self) -> None:
+        """File ▸ Wrap as SavedModel: the dialog over the open frozen GraphDef."""
+        if wrappable(self.model):
+            self._show_conversion(WrapDialog(self.model, self, tensorflow=self._tensorflow()))
+
+    def _tensorflow(self):
+        run = self.panels.get("run")
+        return run.tensorflow_status() if run is not None else None
+
+    def _show_conversion(self, dialog: ConversionDialog) -> None:
+        """One conversion dialog at a time; "Open in window" opens what it wrote."""
+        if self.conversion_dialog is not None:
+            self.conversion_dialog.close()
+            self.conversion_dialog.deleteLater()
+        self.conversion_dialog = dialog
+        dialog.open_requested.connect(self.open_path)
+        dialog.open()
 
     # -- recent models ----------------------------------------------------------------
 
