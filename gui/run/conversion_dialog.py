@@ -17,7 +17,6 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
-    QApplication,
     QCheckBox,
     QDialog,
     QFileDialog,
@@ -36,7 +35,6 @@ from PySide6.QtWidgets import (
 from smlens.core.errors import SmlensError
 from smlens.core.model import Model
 from smlens.core.run.availability import (
-    INSTALL_COMMAND,
     NO_TENSORFLOW_STAGE,
     TensorFlowStatus,
     find_tensorflow,
@@ -46,6 +44,7 @@ from smlens.core.run.conversion import Converted, FreezeRequest, WrapRequest, co
 from smlens.core.run.messages import describe_failure, short_tf_error
 from smlens.gui.base.tasks import TaskRunner
 from smlens.gui.base.widgets import heading_label, mono_font, muted_label
+from smlens.gui.run.tensorflow_notice import TensorFlowNotice
 
 
 def one_line(error: BaseException) -> str:
@@ -98,19 +97,10 @@ class ConversionDialog(QDialog):
         self.hint_label = muted_label(self.hint)
         self.hint_label.setWordWrap(True)
 
-        self.tensorflow_frame = QFrame()
-        self.tensorflow_frame.setObjectName("problemFrame")
-        self.tensorflow_frame.setProperty("level", "warning")
-        self.tensorflow_label = QLabel()
-        self.tensorflow_label.setWordWrap(True)
-        self.tensorflow_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.copy_install_button = QPushButton("Copy install command")
-        self.copy_install_button.setToolTip(f"Copy {INSTALL_COMMAND} to the clipboard")
-        self.copy_install_button.clicked.connect(self._on_copy_install_clicked)
-        notice = QHBoxLayout(self.tensorflow_frame)
-        notice.setContentsMargins(8, 4, 8, 4)
-        notice.addWidget(self.tensorflow_label, 1)
-        notice.addWidget(self.copy_install_button)
+        self.tensorflow_frame = TensorFlowNotice()
+        self.tensorflow_label = self.tensorflow_frame.label
+        self.copy_install_button = self.tensorflow_frame.copy_button
+        self.tensorflow_frame.copied.connect(self._on_install_command_copied)
 
         self.form = QVBoxLayout()  # the subclass's part: what to convert
         self.form.setContentsMargins(0, 0, 0, 0)
@@ -274,8 +264,7 @@ class ConversionDialog(QDialog):
 
     def _show_tensorflow(self) -> None:
         reason = self._tensorflow.needed_for(self.doing)
-        self.tensorflow_label.setText(reason or "")
-        self.tensorflow_frame.setVisible(bool(reason))
+        self.tensorflow_frame.show_reason(reason)
         self.update_enabled()
 
     def update_enabled(self) -> None:
@@ -310,8 +299,7 @@ class ConversionDialog(QDialog):
         if path:
             self.out_edit.setText(path)
 
-    def _on_copy_install_clicked(self) -> None:
-        QApplication.clipboard().setText(INSTALL_COMMAND)
+    def _on_install_command_copied(self) -> None:
         self._show_status("Install command copied")
 
     def _on_busy_changed(self, busy: bool) -> None:
@@ -349,3 +337,25 @@ class ConversionDialog(QDialog):
         if self.converted is not None:
             self.open_requested.emit(str(self.converted.out))
             self.accept()
+
+
+def open_on_its_own(dialog_class, module: str) -> int:
+    """``python -m MODULE MODEL_PATH``: the dialog alone over the model (a preview while
+    working on it); 2 with one line when the path is missing or cannot be read."""
+    import sys
+
+    from smlens.core import open_model
+    from smlens.gui.base.preview import application
+
+    if len(sys.argv) < 2:
+        print(f"usage: python -m {module} MODEL_PATH", file=sys.stderr)
+        return 2
+    try:
+        opened = open_model(sys.argv[1])
+    except SmlensError as e:
+        print(f"smlens: error: {e}", file=sys.stderr)
+        return 2
+    app = application()
+    dialog = dialog_class(opened)
+    dialog.show()
+    return app.exec()

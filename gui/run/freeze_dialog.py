@@ -15,7 +15,7 @@ from smlens.core.model import MetaGraph, Model
 from smlens.core.model.text import format_dims, short_dtype
 from smlens.core.run.conversion import FreezeRequest, model_folder
 from smlens.gui.base.widgets import heading_label, muted_label
-from smlens.gui.run.conversion_dialog import ConversionDialog
+from smlens.gui.run.conversion_dialog import ConversionDialog, open_on_its_own
 from smlens.gui.run.fetches_list import RunFetchesList
 
 
@@ -140,19 +140,4 @@ class FreezeDialog(ConversionDialog):
 
 
 if __name__ == "__main__":
-    from smlens.core import open_model
-    from smlens.core.errors import SmlensError
-    from smlens.gui.base.preview import application
-
-    if len(sys.argv) < 2:
-        print("usage: python -m smlens.gui.run.freeze_dialog MODEL_PATH", file=sys.stderr)
-        sys.exit(2)
-    app = application()
-    try:
-        opened = open_model(sys.argv[1])
-    except SmlensError as e:
-        print(f"smlens: error: {e}", file=sys.stderr)
-        sys.exit(2)
-    dialog = FreezeDialog(opened)
-    dialog.show()
-    sys.exit(app.exec())
+    sys.exit(open_on_its_own(FreezeDialog, "smlens.gui.run.freeze_dialog"))

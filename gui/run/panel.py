@@ -19,7 +19,6 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, QThreadPool, QTimer
 from PySide6.QtWidgets import (
-    QApplication,
     QComboBox,
     QFrame,
     QHBoxLayout,
@@ -43,7 +42,6 @@ from smlens.core.formats.warmup import WarmupFile
 from smlens.core.model import Model
 from smlens.core.model.text import counted
 from smlens.core.run.availability import (
-    INSTALL_COMMAND,
     NO_GPU_VISIBLE,
     NO_TENSORFLOW,
     TensorFlowStatus,
@@ -60,6 +58,7 @@ from smlens.gui.base.tasks import TaskRunner, tasks_running
 from smlens.gui.run.fetches_list import RunFetchesList
 from smlens.gui.run.inputs_editor import RunInputsEditor
 from smlens.gui.run.outputs_pane import RunOutputsPane
+from smlens.gui.run.tensorflow_notice import TensorFlowNotice
 from smlens.gui.tensor.view import TensorView
 
 DEVICE_DELAY_MS = 800
@@ -199,20 +198,10 @@ class RunPanel(Panel):
         status.addWidget(self.worker_label)
 
         # Where the device row's note is: no TensorFlow, and how to get it.
-        self.tensorflow_frame = QFrame()
-        self.tensorflow_frame.setObjectName("problemFrame")
-        self.tensorflow_frame.setProperty("level", "warning")
-        self.tensorflow_label = QLabel()
-        self.tensorflow_label.setWordWrap(True)
-        self.tensorflow_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.copy_install_button = QPushButton("Copy install command")
-        self.copy_install_button.setToolTip(f"Copy {INSTALL_COMMAND} to the clipboard")
-        self.copy_install_button.clicked.connect(self._on_copy_install_clicked)
-        inner = QHBoxLayout(self.tensorflow_frame)
-        inner.setContentsMargins(8, 4, 8, 4)
-        inner.addWidget(self.tensorflow_label, 1)
-        inner.addWidget(self.copy_install_button)
-        self.tensorflow_frame.hide()
+        self.tensorflow_frame = TensorFlowNotice()
+        self.tensorflow_label = self.tensorflow_frame.label
+        self.copy_install_button = self.tensorflow_frame.copy_button
+        self.tensorflow_frame.copied.connect(self._on_install_command_copied)
         notes = QHBoxLayout()
         notes.setSpacing(6)
         notes.addWidget(self.device_note, 1)
@@ -507,13 +496,11 @@ class RunPanel(Panel):
     def _show_tensorflow(self) -> None:
         """The no-TensorFlow notice and the Run button's reason, or neither."""
         reason = self.tensorflow_status().not_runnable_reason
-        self.tensorflow_label.setText(reason or "")
-        self.tensorflow_frame.setVisible(bool(reason))
+        self.tensorflow_frame.show_reason(reason)
         self.device_note.setVisible(not reason)
         self._update_enabled()
 
-    def _on_copy_install_clicked(self) -> None:
-        QApplication.clipboard().setText(INSTALL_COMMAND)
+    def _on_install_command_copied(self) -> None:
         self.status_label.setText("Install command copied")
 
     # -- running --------------------------------------------------------------------------

@@ -23,7 +23,7 @@ from smlens.core.model import Model
 from smlens.core.model.text import format_dims, short_dtype
 from smlens.core.run.conversion import WrapRequest, model_folder
 from smlens.gui.base.widgets import muted_label
-from smlens.gui.run.conversion_dialog import ConversionDialog
+from smlens.gui.run.conversion_dialog import ConversionDialog, open_on_its_own
 from smlens.gui.run.fetches_list import RunFetchesList
 
 
@@ -130,19 +130,4 @@ class WrapDialog(ConversionDialog):
 
 
 if __name__ == "__main__":
-    from smlens.core import open_model
-    from smlens.core.errors import SmlensError
-    from smlens.gui.base.preview import application
-
-    if len(sys.argv) < 2:
-        print("usage: python -m smlens.gui.run.wrap_dialog MODEL_PATH", file=sys.stderr)
-        sys.exit(2)
-    app = application()
-    try:
-        opened = open_model(sys.argv[1])
-    except SmlensError as e:
-        print(f"smlens: error: {e}", file=sys.stderr)
-        sys.exit(2)
-    dialog = WrapDialog(opened)
-    dialog.show()
-    sys.exit(app.exec())
+    sys.exit(open_on_its_own(WrapDialog, "smlens.gui.run.wrap_dialog"))
