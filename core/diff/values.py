@@ -55,6 +55,7 @@ def diff_variables(
     values: bool = True,
     slots: bool = False,
     pairing: VariablePairing | None = None,
+    constant_pairing: VariablePairing | None = None,
 ) -> tuple[list[Change], dict[str, ValueDelta], list[Problem]]:
     """Changes of the variables area, the value delta of every pair, and read problems.
 
@@ -67,7 +68,7 @@ def diff_variables(
     come first.
     """
     pairing = pairing or pair_variables(a, b)
-    constants = pair_constants(a, b)
+    constants = constant_pairing or pair_constants(a, b)
     has_constants = bool(constants.pairs or constants.removed or constants.added)
     changes, deltas, problems = _diff_pairing(
         a.distinct_variables(),

@@ -1,0 +1,88 @@
+"""The diff of two frozen graphs of one model, before and after more training: each frozen
+weight that moved is reported once, as a value delta whose figures are numpy's on
+TensorFlow's own reading of the two Const nodes (tf.make_ndarray); the ones that did not
+move are not reported at all."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from smlens.core.diff.model_diff import diff_models
+from smlens.core.diff.report.text import render_diff
+from smlens.core.formats.reader import open_model
+from smlens.core.model.constants import CONSTANT_MIN_BYTES
+from tests.fixtures.frozen_pairs import RETRAINED_WEIGHTS, UNCHANGED_WEIGHTS
+
+
+def _tf_weights(tf, path) -> dict[str, np.ndarray]:
+    """Const node name -> value for the Consts big enough to be frozen weights, as
+    TensorFlow reads the GraphDef."""
+    graph_def = tf.compat.v1.GraphDef.FromString(path.read_bytes())
+    return {
+        n.name: tf.make_ndarray(n.attr["value"].tensor)
+        for n in graph_def.node
+        if n.op == "Const" and n.attr["value"].tensor.ByteSize() >= CONSTANT_MIN_BYTES
+    }
+
+
+@pytest.fixture(scope="module")
+def frozen_pair(models, tf):
+    root = models.path("pair_frozen_retrained")
+    paths = root / "a" / "frozen.pb", root / "b" / "frozen.pb"
+    a, b = open_model(paths[0]), open_model(paths[1])
+    return a, b, diff_models(a, b), _tf_weights(tf, paths[0]), _tf_weights(tf, paths[1])
+
+
+def test_every_constant_delta_is_numpys_on_tfs_values(frozen_pair):
+    _, _, diff, weights_a, weights_b = frozen_pair
+    moved = {n for n in weights_a if not np.array_equal(weights_a[n], weights_b[n])}
+    assert moved == set(RETRAINED_WEIGHTS)  # the fixture's definition, as TF reads it
+    deltas = {name: d for name, d in diff.value_deltas.items() if d.constant}
+    assert set(deltas) == set(weights_a) == set(weights_b)
+    for name, d in deltas.items():
+        before = weights_a[d.key_a.partition(":")[0]].astype(np.float64)
+        after = weights_b[d.key_b.partition(":")[0]].astype(np.float64)
+        change = np.abs(after - before)
+        assert d.identical == (name not in moved)
+        assert d.dtype == "DT_FLOAT" and d.shape == before.shape
+        assert d.count == before.size
+        if d.identical and not d.read:  # equal by digest: nothing read, no figure
+            assert d.max_abs is None
+            continue
+        assert d.max_abs == change.max()
+        assert d.mean_abs == pytest.approx(change.mean(), rel=1e-12)
+        assert d.changed_count == np.count_nonzero(after != before)
+        assert d.changed_fraction == pytest.approx(np.count_nonzero(change) / change.size)
+        norm = np.linalg.norm(before)
+        if norm == 0:  # a bias initialized to zeros
+            assert math.isinf(d.relative_l2)
+        else:
+            assert d.relative_l2 == pytest.approx(np.linalg.norm(after - before) / norm, rel=1e-9)
+
+
+def test_each_moved_weight_is_reported_once_and_the_unmoved_not_at_all(frozen_pair):
+    a, b, diff, weights_a, _ = frozen_pair
+    variables = {c.path[1]: c for c in diff.changes(area="variables")}
+    assert set(variables) == set(RETRAINED_WEIGHTS)
+    assert all(c.kind == "changed" and "constant" in c.reason for c in variables.values())
+    graph_paths = ["/".join(c.path) for c in diff.changes(area="graph", annotations=True)]
+    for name in weights_a:  # no Const node of a frozen weight shows up in the graph area
+        assert not [p for p in graph_paths if f"/{name}/" in p or p.endswith(f"/{name}")]
+    text = render_diff(diff, a, b)
+    for name in RETRAINED_WEIGHTS:
+        assert text.count(f"constant '{name}'") == 1
+        assert f"/{name}/attrs/value" not in text
+    for name in UNCHANGED_WEIGHTS:
+        assert name not in text
+
+
+def test_a_changed_small_const_stays_a_changed_attr_of_the_graph(frozen_pair):
+    # out/bias holds 3 floats: below CONSTANT_MIN_BYTES, no frozen weight, so its new
+    # values are the graph's business.
+    _, _, diff, weights_a, _ = frozen_pair
+    assert "out/bias" not in weights_a
+    paths = {"/".join(c.path) for c in diff.changes(area="graph")}
+    assert any(p.endswith("/out/bias/attrs/value") for p in paths)
