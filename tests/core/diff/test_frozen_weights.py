@@ -77,6 +77,9 @@ def test_each_moved_weight_is_reported_once_and_the_unmoved_not_at_all(frozen_pa
         assert f"/{name}/attrs/value" not in text
     for name in UNCHANGED_WEIGHTS:
         assert name not in text
+    unchanged, moved = len(UNCHANGED_WEIGHTS), len(RETRAINED_WEIGHTS)
+    assert f"{len(weights_a)} constants in both: {unchanged} identical" in text
+    assert f"{moved} with new values" in text
 
 
 def test_a_changed_small_const_stays_a_changed_attr_of_the_graph(frozen_pair):
