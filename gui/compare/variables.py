@@ -2,8 +2,8 @@
 variable's differences (after - before), computed off the UI thread.
 
 Frozen weights (the big Const tensors of a frozen graph, ``Model.constants``) are rows of the
-same table, compared as variables are; a Kind column, shown when there are any, marks them as
-constants with the op that reads them."""
+same table, compared as variables are, their names in italics and, as in the Variables panel,
+a "Constant, read by" column (shown when there are any) naming the op that reads each."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from html import escape
 
 import numpy as np
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, Signal
-from PySide6.QtGui import QColor
+from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHeaderView,
@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from smlens.core.diff.changes import ModelDiff
-from smlens.core.diff.report.drift import ARROW, DriftRow, drift_rows
+from smlens.core.diff.report.drift import DriftRow, drift_rows
 from smlens.core.diff.report.histogram import DeltaHistogram, delta_histogram
 from smlens.core.model import Model
 from smlens.core.model.roles import is_training_state, role_caption
@@ -46,12 +46,9 @@ TIPS = (
     f"‖after {MINUS} before‖ / ‖before‖; inf when A is all zeros and B is not",
     "Share of elements whose value changed",
 )
-KIND_COLUMN = len(COLUMNS)  # after the figures in the model; shown second
-KIND_HEADER = "Kind"
-KIND_TIP = (
-    "variable (a checkpoint tensor) or constant (a frozen weight: a Const node of the graph) "
-    "with the op that reads it"
-)
+READ_BY_COLUMN = len(COLUMNS)  # after the figures in the model; shown second
+READ_BY_HEADER = "Constant, read by"  # the Variables panel's words
+READ_BY_TIP = "Frozen weights: the op that reads the Const node (its key is the tensor name)"
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 DELTA_LABEL = f"after {MINUS} before"
 
@@ -78,11 +75,12 @@ def constant_readers(a: Model, b: Model, rows: list[DriftRow]) -> dict[int, str]
     return readers
 
 
-def kind_text(reader: str | None) -> str:
-    """ "constant → MatMul hidden/MatMul" for a frozen weight, "variable" otherwise."""
+def read_by_text(reader: str | None) -> str:
+    """The "Constant, read by" cell: the reading op of a frozen weight ("MatMul
+    hidden/MatMul"), "" for a variable."""
     if reader is None:
-        return "variable"
-    return f"constant {ARROW} {reader}" if reader else "constant"
+        return ""
+    return reader or "no op reads it"
 
 
 def _number(x: float | None, percent: bool = False) -> str:
@@ -94,7 +92,7 @@ def _number(x: float | None, percent: bool = False) -> str:
 
 
 class VariableDriftModel(QAbstractTableModel):
-    """The drift rows, with the COLUMNS and the Kind column (KIND_COLUMN)."""
+    """The drift rows, with the COLUMNS and the "Constant, read by" column (READ_BY_COLUMN)."""
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -121,9 +119,9 @@ class VariableDriftModel(QAbstractTableModel):
     def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
         if orientation == Qt.Orientation.Horizontal:
             if role == Qt.ItemDataRole.DisplayRole:
-                return KIND_HEADER if section == KIND_COLUMN else COLUMNS[section]
+                return READ_BY_HEADER if section == READ_BY_COLUMN else COLUMNS[section]
             if role == Qt.ItemDataRole.ToolTipRole:
-                return KIND_TIP if section == KIND_COLUMN else TIPS[section]
+                return READ_BY_TIP if section == READ_BY_COLUMN else TIPS[section]
         return None
 
     def data(self, index: QModelIndex, role=Qt.ItemDataRole.DisplayRole):
@@ -134,25 +132,29 @@ class VariableDriftModel(QAbstractTableModel):
             return self._text(row, column)
         if role == SORT_ROLE:
             return self._sort_key(row, column)
-        if role == Qt.ItemDataRole.TextAlignmentRole and 3 <= column < KIND_COLUMN:
+        if role == Qt.ItemDataRole.TextAlignmentRole and 3 <= column < READ_BY_COLUMN:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         if role == Qt.ItemDataRole.ForegroundRole and row.status == "identical":
             return QColor(theme.current().muted)
         if role == Qt.ItemDataRole.BackgroundRole and column == 1 and row.change is not None:
             return severity_brush(row.change.severity)
+        if role == Qt.ItemDataRole.FontRole and column == 0 and self.reader(row) is not None:
+            font = QFont()
+            font.setItalic(True)  # a frozen weight, not a checkpoint variable
+            return font
         if role == Qt.ItemDataRole.ToolTipRole:
             return _tooltip(row, self.reader(row))
         return None
 
     def _sort_key(self, row: DriftRow, column: int):
-        if column == KIND_COLUMN:
-            return kind_text(self.reader(row))
+        if column == READ_BY_COLUMN:
+            return read_by_text(self.reader(row))
         return row.sort_key(column)
 
     def _text(self, row: DriftRow, column: int) -> str:
         d = row.delta
-        if column == KIND_COLUMN:
-            return kind_text(self.reader(row))
+        if column == READ_BY_COLUMN:
+            return read_by_text(self.reader(row))
         if column == 0:
             return row.name
         if column == 1:
@@ -223,8 +225,8 @@ class VariableComparePanel(QWidget):
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         header.setSortIndicatorShown(True)
-        header.moveSection(KIND_COLUMN, 1)
-        self.table.setColumnHidden(KIND_COLUMN, True)
+        header.moveSection(READ_BY_COLUMN, 1)
+        self.table.setColumnHidden(READ_BY_COLUMN, True)
         self.table.selectionModel().currentRowChanged.connect(self._on_current_row_changed)
 
         self.caption = QLabel()
@@ -278,7 +280,7 @@ class VariableComparePanel(QWidget):
         self.models = (a, b) if a is not None and b is not None else None
         self.all_rows = drift_rows(diff) if diff is not None else []
         readers = constant_readers(a, b, self.all_rows) if self.models is not None else {}
-        self.table.setColumnHidden(KIND_COLUMN, not readers)
+        self.table.setColumnHidden(READ_BY_COLUMN, not readers)
         self.role_bar.set_roles([r.role for r in self.all_rows])
         self._show_rows(readers)
         self.table.sortByColumn(3, Qt.SortOrder.DescendingOrder)

@@ -1,5 +1,5 @@
 """The Variables tab on two frozen graphs of one model, before and after more training: the
-frozen weights are its rows, marked as constants with the op that reads them, their drift
+frozen weights are its rows, marked as constants (italics, the op that reads each), their drift
 and histogram numpy's on TensorFlow's own reading of the Const nodes (tf.make_ndarray)."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from smlens.core.model.constants import CONSTANT_MIN_BYTES
-from smlens.gui.compare.variables import COLUMNS, KIND_COLUMN
+from smlens.gui.compare.variables import COLUMNS, READ_BY_COLUMN
 from smlens.gui.compare.view import CompareView
 from tests.fixtures.frozen_pairs import RETRAINED_WEIGHTS, UNCHANGED_WEIGHTS
 
@@ -57,10 +57,11 @@ def test_the_frozen_weights_are_rows_marked_as_constants_with_their_reader(qtbot
     view, values_a, values_b, readers = frozen
     panel = view.variables
     assert set(panel.names()) == set(values_a) == {*RETRAINED_WEIGHTS, *UNCHANGED_WEIGHTS}
-    assert not panel.table.isColumnHidden(KIND_COLUMN)
-    assert panel.table.horizontalHeader().visualIndex(KIND_COLUMN) == 1
+    assert not panel.table.isColumnHidden(READ_BY_COLUMN)
+    assert panel.table.horizontalHeader().visualIndex(READ_BY_COLUMN) == 1
     for name in panel.names():
-        assert _cell(panel, name, KIND_COLUMN) == f"constant → {readers[name]}"
+        assert _cell(panel, name, READ_BY_COLUMN) == readers[name]
+        assert _cell(panel, name, 0, Qt.ItemDataRole.FontRole).italic()
         assert f"read by {readers[name]}" in _cell(panel, name, 0, Qt.ItemDataRole.ToolTipRole)
         before, after = values_a[name].astype(np.float64), values_b[name].astype(np.float64)
         moved = not np.array_equal(before, after)
@@ -88,12 +89,13 @@ def test_histogram_of_a_constant_equals_numpys(qtbot, frozen):
     )
 
 
-def test_a_pair_of_savedmodels_shows_no_kind_column(qtbot, models):
+def test_a_pair_of_savedmodels_shows_no_read_by_column(qtbot, models):
     root = models.path("pair_exported_twice")
     view = CompareView()
     qtbot.addWidget(view)
     with qtbot.waitSignal(view.diff_ready, timeout=DIFF_MS):
         view.compare(root / "a", root / "b")
     panel = view.variables
-    assert panel.names() and panel.table.isColumnHidden(KIND_COLUMN)
-    assert _cell(panel, panel.names()[0], KIND_COLUMN) == "variable"
+    assert panel.names() and panel.table.isColumnHidden(READ_BY_COLUMN)
+    assert _cell(panel, panel.names()[0], READ_BY_COLUMN) == ""
+    assert _cell(panel, panel.names()[0], 0, Qt.ItemDataRole.FontRole) is None
