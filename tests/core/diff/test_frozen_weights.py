@@ -89,3 +89,35 @@ def test_a_changed_small_const_stays_a_changed_attr_of_the_graph(frozen_pair):
     assert "out/bias" not in weights_a
     paths = {"/".join(c.path) for c in diff.changes(area="graph")}
     assert any(p.endswith("/out/bias/attrs/value") for p in paths)
+
+
+def test_a_reshaped_or_retyped_weight_is_one_risky_change_of_the_constant(models, tf, tmp_path):
+    # B: A's graph with out/kernel holding (64, 4) values and hidden/bias float64 ones.
+    path_a = models.path("pair_frozen_retrained") / "a" / "frozen.pb"
+    graph_def = tf.compat.v1.GraphDef.FromString(path_a.read_bytes())
+    nodes = {n.name: n for n in graph_def.node}
+    kernel, bias = nodes["out/kernel"], nodes["hidden/bias"]
+    kernel.attr["value"].tensor.CopyFrom(tf.make_tensor_proto(np.ones((64, 4), np.float32)))
+    bias.attr["value"].tensor.CopyFrom(tf.make_tensor_proto(np.ones(64, np.float64)))
+    bias.attr["dtype"].type = tf.float64.as_datatype_enum
+    path_b = tmp_path / "b.pb"
+    path_b.write_bytes(graph_def.SerializeToString())
+
+    # convert_variables_to_constants keeps the variable's read as an Identity: past it.
+    (read,) = [n for n in graph_def.node if "out/kernel" in n.input]
+    assert read.op == "Identity"
+    (reader,) = [n for n in graph_def.node if read.name in n.input]
+
+    diff = diff_models(open_model(path_a), open_model(path_b))
+    variables = {c.path[1]: c for c in diff.changes(area="variables")}
+    assert set(variables) == {"out/kernel", "hidden/bias"}
+    assert variables["out/kernel"].reason.startswith(
+        f"constant 'out/kernel': shape (64, 3) -> (64, 4); the op reading it ({reader.op} "
+        f"{reader.name})"
+    )
+    assert variables["hidden/bias"].reason.startswith(
+        "constant 'hidden/bias': dtype DT_FLOAT -> DT_DOUBLE;"
+    )
+    assert all(c.severity == "risky" and "checkpoint" not in c.reason for c in variables.values())
+    graph = ["/".join(c.path) for c in diff.changes(area="graph", annotations=True)]
+    assert not [p for p in graph if "/out/kernel/" in p or "/hidden/bias/" in p], graph
