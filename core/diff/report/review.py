@@ -70,6 +70,7 @@ class Review:
     deltas_moved: int  # how many variables have new values in all
     releases: list[ReleaseRow]
     problems: list[str]
+    delta_noun: str = "variable"  # "constant" when every moved tensor is a frozen weight
 
 
 def review(diff: ModelDiff) -> Review:
@@ -91,6 +92,7 @@ def review(diff: ModelDiff) -> Review:
         deltas_moved=len(moved),
         releases=_release_rows(diff.releases),
         problems=[str(p) for p in diff.problems],
+        delta_noun="constant" if moved and all(d.constant for d in moved) else "variable",
     )
 
 

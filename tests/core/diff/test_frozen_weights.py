@@ -121,3 +121,17 @@ def test_a_reshaped_or_retyped_weight_is_one_risky_change_of_the_constant(models
     assert all(c.severity == "risky" and "checkpoint" not in c.reason for c in variables.values())
     graph = ["/".join(c.path) for c in diff.changes(area="graph", annotations=True)]
     assert not [p for p in graph if "/out/kernel/" in p or "/hidden/bias/" in p], graph
+
+
+def test_the_pull_request_reports_table_the_moved_constants(frozen_pair):
+    from smlens.core.diff.report.html import render_html
+    from smlens.core.diff.report.markdown import render_markdown
+
+    _, _, diff, _, _ = frozen_pair
+    markdown, html = render_markdown(diff), render_html(diff)
+    assert "#### Constants with new values" in markdown and "| constant | shape |" in markdown
+    assert "<h2>Constants with new values</h2>" in html and "<th>constant</th>" in html
+    for name in RETRAINED_WEIGHTS:
+        assert f"| `{name}` |" in markdown and f"<code>{name}</code>" in html
+    for name in UNCHANGED_WEIGHTS:
+        assert name not in markdown and name not in html
