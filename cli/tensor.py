@@ -66,12 +66,13 @@ def print_tensor(path: str, name: str, out: str | None = None, verify: bool = Fa
 
 
 def export_all(path: str, out: str | None) -> int:
-    """``smlens tensor --dir D --all --out FILE.npz``: every variable, keyed by resolved name."""
-    from smlens.core.analysis.variables_export import export_variables
+    """``smlens tensor --dir D --all --out FILE.npz``: every variable and frozen constant,
+    keyed by resolved name."""
+    from smlens.core.analysis.variables_export import export_variables, exported_text
 
     if not out or not out.endswith(".npz"):
         raise SmlensError(out or "--out", "--all writes one .npz: give --out FILE.npz")
     model = open_model(path)
     written = export_variables(model, out)
-    print(f"saved {len(written)} variables to {out}")
+    print(f"saved {exported_text(model, written)} to {out}")
     return 0

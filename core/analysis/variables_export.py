@@ -1,5 +1,7 @@
 """Every variable of a model written to one .npz, keyed by resolved name: the archive is
-written one tensor at a time, so memory holds one variable, never the whole model."""
+written one tensor at a time, so memory holds one variable, never the whole model. A frozen
+graph's weights (its big Const tensors, ``Model.constants``) are written too, under their
+node names."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ import numpy as np
 from smlens.core.errors import SmlensError
 from smlens.core.model import Model
 from smlens.core.model.roles import is_training_state
+from smlens.core.model.text import counted
 from smlens.core.tasks import CancelCheck, Cancelled, Progress
 
 
@@ -59,3 +62,15 @@ def export_variables(
     if progress is not None:
         progress(1.0, "done")
     return written
+
+
+def exported_text(model: Model, written: dict[str, str]) -> str:
+    """What ``export_variables`` wrote, as the CLI and the window say it: "6 variables",
+    "3 constants", "6 variables and 3 constants"."""
+    source = model.constant_source()
+    constants = sum(1 for key in written.values() if source is not None and key in source.entries)
+    variables = len(written) - constants
+    parts = [counted(variables, "variable")] if variables or not constants else []
+    if constants:
+        parts.append(counted(constants, "constant"))
+    return " and ".join(parts)

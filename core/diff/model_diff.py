@@ -1,9 +1,10 @@
 """The diff of two exports: what changed, and does it break anyone who used the old one?
 
 ``diff_models(a, b)`` builds a ModelDiff (changes.py): Changes grouped by area, each with a
-severity and the reason for it, and a value delta per variable. The areas come from
-files.py (file bytes, assets), signatures.py, graph.py (functions and main graphs) and
-values.py (variables); metadata, tag-sets and ops are compared here.
+severity and the reason for it, and a value delta per variable and per frozen weight (a
+frozen weight's new values are that delta, never also a changed attr of its Const node).
+The areas come from files.py (file bytes, assets), signatures.py, graph.py (functions and
+main graphs) and values.py (variables); metadata, tag-sets and ops are compared here.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from smlens.core.diff.files import compare_parts, diff_assets
 from smlens.core.diff.graph import GraphContext, diff_tag_set_graphs
 from smlens.core.diff.signatures import diff_signatures
 from smlens.core.diff.values import diff_variables
-from smlens.core.diff.variable_pairing import VariablePairing, pair_variables
+from smlens.core.diff.variable_pairing import VariablePairing, pair_constants, pair_variables
 from smlens.core.model import Fingerprint, MetaGraph, Model
 from smlens.core.model.text import counted
 from smlens.core.tasks import CancelCheck, Progress
@@ -46,15 +47,21 @@ def diff_models(
     diff.identical_parts, byte_changes = compare_parts(a, b, steps.span(0.0, 0.15))
     pairs, diff.groups["tag_sets"] = _pair_meta_graphs(a, b)
     diff.groups["metadata"] = _metadata(a, b, pairs) + byte_changes
-    pairing = pair_variables(a, b)
-    _diff_graphs(diff, a, b, pairs, pairing, steps.span(0.15, 0.25))
+    pairing, constants = pair_variables(a, b), pair_constants(a, b)
+    _diff_graphs(diff, a, b, pairs, pairing, constants, steps.span(0.15, 0.25))
     needs_a, needs_b = _required_releases(a), _required_releases(b)
     diff.releases = _release_needs("a", needs_a) + _release_needs("b", needs_b)
     diff.groups["ops"] = _ops(a, b, _newest(needs_a), _newest(needs_b))
     steps.report(0.25, "comparing assets")
     diff.groups["assets"] = diff_assets(a, b)
     diff.groups["variables"], diff.value_deltas, problems = diff_variables(
-        a, b, steps.span(0.3, 1.0), values=values, slots=slots, pairing=pairing
+        a,
+        b,
+        steps.span(0.3, 1.0),
+        values=values,
+        slots=slots,
+        pairing=pairing,
+        constant_pairing=constants,
     )
     diff.problems += problems
     steps.report(1.0, "done")
@@ -62,10 +69,18 @@ def diff_models(
 
 
 def _diff_graphs(
-    diff: ModelDiff, a: Model, b: Model, pairs: list, pairing: VariablePairing, steps: Steps
+    diff: ModelDiff,
+    a: Model,
+    b: Model,
+    pairs: list,
+    pairing: VariablePairing,
+    constants: VariablePairing,
+    steps: Steps,
 ) -> None:
-    """Signatures, functions and main graphs of each tag-set both exports have."""
+    """Signatures, functions and main graphs of each tag-set both exports have; the paired
+    frozen weights' values are left to the variables area."""
     b2a = pairing.b_to_a_names()
+    constant_nodes = frozenset((p.a.name, p.b.name) for p in constants.pairs)
     # Byte-identical graph files (saved_model.pb, .meta, frozen .pb) hold identical graphs:
     # a re-export check or a model diffed with itself skips the node-by-node comparison.
     same_bytes = diff.identical_parts.get("graph") is True
@@ -76,7 +91,14 @@ def _diff_graphs(
         if same_bytes:  # nothing to tell apart: the bindings would only feed the node diffs
             context = GraphContext()
         else:
-            context = GraphContext(a, b, find_bindings(a, mg_a), find_bindings(b, mg_b, b2a), b2a)
+            context = GraphContext(
+                a,
+                b,
+                find_bindings(a, mg_a),
+                find_bindings(b, mg_b, b2a),
+                b2a,
+                constant_nodes,
+            )
         functions, graph, matching, problems = diff_tag_set_graphs(
             tag_set, mg_a, mg_b, context, identical=same_bytes
         )

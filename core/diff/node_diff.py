@@ -5,7 +5,10 @@ mapped to A's through the function matching, so generated names alone never make
 difference. A call's inputs bound to variables count as a set, since TensorFlow picks the
 order it passes captures in. Changes no client sees are marked as annotations: ``_``-prefixed
 attrs, an op in a newer version, a variable handle's name, and the saver's plumbing (what the
-main graph feeds the saver functions, reported once as the saver function's change).
+main graph feeds the saver functions, reported once as the saver function's change). The
+value and dtype of a frozen weight (a Const node the variables area pairs,
+``GraphContext.constant_pairs``) are reported once, by that area (a value delta, a new dtype
+or shape), not again as changed attrs.
 """
 
 from __future__ import annotations
@@ -149,8 +152,11 @@ def _diff_node(
         )
     if not _same_attr_protos(na, nb):
         attrs = diff_attrs((*path, "attrs"), na.attrs, nb.attrs, b_to_a, f"node '{name}'")
+        frozen_weight = not body.owner_a and (na.name, nb.name) in body.context.constant_pairs
         for c in attrs:
             key = c.path[-1]
+            if key in ("value", "dtype") and frozen_weight:
+                continue  # the variables area reports it: a value delta, or a new dtype
             if call and key in _CALL_LIST_ATTRS and _same_multiset(na.attrs, nb.attrs, key):
                 continue  # captured inputs in another order: their types move with them
             if key in ("shared_name", "debug_name") and na.op in ("VarHandleOp", "VariableV2"):

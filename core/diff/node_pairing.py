@@ -63,13 +63,16 @@ def _split_leaf(name: str) -> tuple[str, str]:
 @dataclass
 class GraphContext:
     """What the graph diff knows besides the graphs: both models, the variable each
-    handle and captured argument binds to, and B's variable names in A's terms."""
+    handle and captured argument binds to, B's variable names in A's terms, and the Const
+    nodes (A's, B's) the variables area compares as frozen weights (their values are
+    reported there, once, as value deltas)."""
 
     model_a: Model | None = None
     model_b: Model | None = None
     bindings_a: Bindings = field(default_factory=Bindings)
     bindings_b: Bindings = field(default_factory=Bindings)
     variables_b2a: dict[str, str] = field(default_factory=dict)
+    constant_pairs: frozenset[tuple[str, str]] = frozenset()
 
 
 @dataclass

@@ -55,6 +55,7 @@ def diff_variables(
     values: bool = True,
     slots: bool = False,
     pairing: VariablePairing | None = None,
+    constant_pairing: VariablePairing | None = None,
 ) -> tuple[list[Change], dict[str, ValueDelta], list[Problem]]:
     """Changes of the variables area, the value delta of every pair, and read problems.
 
@@ -67,7 +68,7 @@ def diff_variables(
     come first.
     """
     pairing = pairing or pair_variables(a, b)
-    constants = pair_constants(a, b)
+    constants = constant_pairing or pair_constants(a, b)
     has_constants = bool(constants.pairs or constants.removed or constants.added)
     changes, deltas, problems = _diff_pairing(
         a.distinct_variables(),
@@ -170,15 +171,24 @@ def _reshaped(label: str, x: Variable, y: Variable) -> Change:
         for k, p, q in (("dtype", x.dtype, y.dtype), ("shape", x.shape, y.shape))
         if p != q
     )
+    if x.constant:  # a frozen weight: no checkpoint to restore, the graph carries it
+        read = f" ({y.consumer})" if y.consumer else ""
+        why = (
+            f"the op reading it{read} computes on a tensor of another type; the signatures, "
+            "feeds and fetches show whether clients see it"
+        )
+    else:
+        why = (
+            "a checkpoint of one export cannot be restored into the other's graph (restoring "
+            "checks dtypes and shapes), though each SavedModel still loads with its own variables"
+        )
     return Change(
         ("variables", label),
         "changed",
         _describe(x),
         _describe(y),
         "risky",
-        f"variable '{x.name}': {what}; a checkpoint of one export cannot be restored into the "
-        "other's graph (restoring checks dtypes and shapes), though each SavedModel still "
-        "loads with its own variables",
+        f"{_noun(x)} '{x.name}': {what}; {why}",
         role=x.role,
     )
 

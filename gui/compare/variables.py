@@ -1,5 +1,9 @@
 """Variables of both exports in a table sortable by drift, and a histogram of the selected
-variable's differences (after - before), computed off the UI thread."""
+variable's differences (after - before), computed off the UI thread.
+
+Frozen weights (the big Const tensors of a frozen graph, ``Model.constants``) are rows of the
+same table, compared as variables are, their names in italics and, as in the Variables panel,
+a "Constant, read by" column (shown when there are any) naming the op that reads each."""
 
 from __future__ import annotations
 
@@ -8,7 +12,7 @@ from html import escape
 
 import numpy as np
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, Signal
-from PySide6.QtGui import QColor
+from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHeaderView,
@@ -42,8 +46,41 @@ TIPS = (
     f"‖after {MINUS} before‖ / ‖before‖; inf when A is all zeros and B is not",
     "Share of elements whose value changed",
 )
+READ_BY_COLUMN = len(COLUMNS)  # after the figures in the model; shown second
+READ_BY_HEADER = "Constant, read by"  # the Variables panel's words
+READ_BY_TIP = "Frozen weights: the op that reads the Const node (its key is the tensor name)"
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 DELTA_LABEL = f"after {MINUS} before"
+
+
+def constant_readers(a: Model, b: Model, rows: list[DriftRow]) -> dict[int, str]:
+    """id(row) -> the op that reads the row's constant ("MatMul hidden/MatMul"), for the
+    rows that are frozen weights: A's constant for a pair or a removed one, B's for an
+    added one. The models found their constants when the diff paired them."""
+    by_key_a = {c.key: c.consumer for c in a.constants()}
+    by_name = {
+        "a": {c.name: c.consumer for c in a.constants()},
+        "b": {c.name: c.consumer for c in b.constants()},
+    }
+    readers = {}
+    for row in rows:
+        d = row.delta
+        if d is not None:
+            if d.constant:
+                readers[id(row)] = by_key_a.get(d.key_a, "")
+        elif row.change is not None:
+            side = by_name["b" if row.status == "added" else "a"]
+            if row.change.path[1] in side:
+                readers[id(row)] = side[row.change.path[1]]
+    return readers
+
+
+def read_by_text(reader: str | None) -> str:
+    """The "Constant, read by" cell: the reading op of a frozen weight ("MatMul
+    hidden/MatMul"), "" for a variable."""
+    if reader is None:
+        return ""
+    return reader or "no op reads it"
 
 
 def _number(x: float | None, percent: bool = False) -> str:
@@ -55,27 +92,36 @@ def _number(x: float | None, percent: bool = False) -> str:
 
 
 class VariableDriftModel(QAbstractTableModel):
+    """The drift rows, with the COLUMNS and the "Constant, read by" column (READ_BY_COLUMN)."""
+
     def __init__(self, parent=None):
         super().__init__(parent)
         self.rows: list[DriftRow] = []
+        self.readers: dict[int, str] = {}  # id(row) -> constant_readers' text
 
-    def set_rows(self, rows: list[DriftRow]) -> None:
+    def set_rows(self, rows: list[DriftRow], readers: dict[int, str] | None = None) -> None:
         self.beginResetModel()
         self.rows = rows
+        if readers is not None:
+            self.readers = readers
         self.endResetModel()
+
+    def reader(self, row: DriftRow) -> str | None:
+        """The op that reads ``row``'s constant, or None when the row is a variable."""
+        return self.readers.get(id(row))
 
     def rowCount(self, parent=None) -> int:
         return 0 if parent is not None and parent.isValid() else len(self.rows)
 
     def columnCount(self, parent=None) -> int:
-        return 0 if parent is not None and parent.isValid() else len(COLUMNS)
+        return 0 if parent is not None and parent.isValid() else len(COLUMNS) + 1
 
     def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
         if orientation == Qt.Orientation.Horizontal:
             if role == Qt.ItemDataRole.DisplayRole:
-                return COLUMNS[section]
+                return READ_BY_HEADER if section == READ_BY_COLUMN else COLUMNS[section]
             if role == Qt.ItemDataRole.ToolTipRole:
-                return TIPS[section]
+                return READ_BY_TIP if section == READ_BY_COLUMN else TIPS[section]
         return None
 
     def data(self, index: QModelIndex, role=Qt.ItemDataRole.DisplayRole):
@@ -85,19 +131,30 @@ class VariableDriftModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.DisplayRole:
             return self._text(row, column)
         if role == SORT_ROLE:
-            return row.sort_key(column)
-        if role == Qt.ItemDataRole.TextAlignmentRole and column >= 3:
+            return self._sort_key(row, column)
+        if role == Qt.ItemDataRole.TextAlignmentRole and 3 <= column < READ_BY_COLUMN:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         if role == Qt.ItemDataRole.ForegroundRole and row.status == "identical":
             return QColor(theme.current().muted)
         if role == Qt.ItemDataRole.BackgroundRole and column == 1 and row.change is not None:
             return severity_brush(row.change.severity)
+        if role == Qt.ItemDataRole.FontRole and column == 0 and self.reader(row) is not None:
+            font = QFont()
+            font.setItalic(True)  # a frozen weight, not a checkpoint variable
+            return font
         if role == Qt.ItemDataRole.ToolTipRole:
-            return _tooltip(row)
+            return _tooltip(row, self.reader(row))
         return None
+
+    def _sort_key(self, row: DriftRow, column: int):
+        if column == READ_BY_COLUMN:
+            return read_by_text(self.reader(row))
+        return row.sort_key(column)
 
     def _text(self, row: DriftRow, column: int) -> str:
         d = row.delta
+        if column == READ_BY_COLUMN:
+            return read_by_text(self.reader(row))
         if column == 0:
             return row.name
         if column == 1:
@@ -114,20 +171,23 @@ class VariableDriftModel(QAbstractTableModel):
     def sort(self, column: int, order=Qt.SortOrder.AscendingOrder) -> None:
         """Sort by ``column``; rows without a figure stay at the bottom in both orders."""
         self.layoutAboutToBeChanged.emit()
-        known = [r for r in self.rows if r.sort_key(column) is not None]
-        unknown = [r for r in self.rows if r.sort_key(column) is None]
+        known = [r for r in self.rows if self._sort_key(r, column) is not None]
+        unknown = [r for r in self.rows if self._sort_key(r, column) is None]
         reverse = order == Qt.SortOrder.DescendingOrder
-        known.sort(key=lambda r: r.sort_key(column), reverse=reverse)
+        known.sort(key=lambda r: self._sort_key(r, column), reverse=reverse)
         unknown.sort(key=lambda r: r.name)
         self.rows = known + unknown
         self.layoutChanged.emit()
 
 
-def _tooltip(row: DriftRow) -> str | None:
-    """The change's reason or the delta's note, and what the variable is for when it is no
-    weight ("optimizer state (momentum) of the weight dense/kernel")."""
+def _tooltip(row: DriftRow, reader: str | None = None) -> str | None:
+    """The change's reason or the delta's note, what the variable is for when it is no
+    weight ("optimizer state (momentum) of the weight dense/kernel"), and for a frozen
+    weight the op that reads it."""
     d = row.delta
     lines = [row.change.reason] if row.change is not None else []
+    if reader is not None:
+        lines.append(_constant_caption(reader))
     if not lines and d is not None and d.note:
         lines.append(d.note)
     slot_of, slot_name = (d.slot_of, d.slot_name) if d is not None else (None, None)
@@ -165,6 +225,8 @@ class VariableComparePanel(QWidget):
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         header.setSortIndicatorShown(True)
+        header.moveSection(READ_BY_COLUMN, 1)
+        self.table.setColumnHidden(READ_BY_COLUMN, True)
         self.table.selectionModel().currentRowChanged.connect(self._on_current_row_changed)
 
         self.caption = QLabel()
@@ -217,17 +279,20 @@ class VariableComparePanel(QWidget):
         self._runner.cancel()
         self.models = (a, b) if a is not None and b is not None else None
         self.all_rows = drift_rows(diff) if diff is not None else []
+        readers = constant_readers(a, b, self.all_rows) if self.models is not None else {}
+        self.table.setColumnHidden(READ_BY_COLUMN, not readers)
         self.role_bar.set_roles([r.role for r in self.all_rows])
-        self._show_rows()
+        self._show_rows(readers)
         self.table.sortByColumn(3, Qt.SortOrder.DescendingOrder)
         self._clear_plot("Select a variable to see how its values moved.")
         if self.table_model.rowCount():
             self.table.selectRow(0)
 
-    def _show_rows(self) -> None:
-        """The rows of the chosen role group, in the table's current sort order."""
+    def _show_rows(self, readers: dict[int, str] | None = None) -> None:
+        """The rows of the chosen role group, in the table's current sort order; ``readers``
+        (constant_readers) when the comparison is new."""
         shown = [r for r in self.all_rows if self.role_bar.accepts(r.role)]
-        self.table_model.set_rows(shown)
+        self.table_model.set_rows(shown, readers)
         header = self.table.horizontalHeader()
         if header.sortIndicatorSection() >= 0:
             self.table_model.sort(header.sortIndicatorSection(), header.sortIndicatorOrder())
@@ -295,18 +360,27 @@ class VariableComparePanel(QWidget):
             self.plot.autoRange()
         else:
             self.placeholder.setText(hist.note or "No numeric differences")
-        self.caption.setText(_caption(hist, row))
+        reader = self.table_model.reader(row) if row is not None else None
+        self.caption.setText(_caption(hist, row, reader))
         self.histogram_ready.emit(hist)
 
     def _on_runner_failed(self, error: BaseException) -> None:
         self._clear_plot(f"Could not read the values: {error}")
 
 
-def _caption(h: DeltaHistogram, row: DriftRow | None = None) -> str:
-    """What moved, and what a variable that is no weight is for."""
+def _constant_caption(reader: str) -> str:
+    """ "constant (a frozen weight), read by MatMul hidden/MatMul"."""
+    read = f", read by {reader}" if reader else ""
+    return f"constant (a frozen weight){read}"
+
+
+def _caption(h: DeltaHistogram, row: DriftRow | None = None, reader: str | None = None) -> str:
+    """What moved, and what a variable that is no weight or a constant is for."""
     text = f"<b>{escape(h.name)}</b>"
     d = row.delta if row is not None else None
-    if d is not None:
+    if reader is not None:
+        text += f", {escape(_constant_caption(reader))}"
+    elif d is not None:
         what = role_caption(row.role, d.slot_of, d.slot_name)
         text += f" ({escape(what)})" if what else ""
     text += f": {grouped(h.changed)} of {grouped(h.count)} elements changed"

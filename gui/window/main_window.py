@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from smlens.core.analysis.scan import ops_notes
-from smlens.core.analysis.variables_export import export_variables
+from smlens.core.analysis.variables_export import export_variables, exported_text
 from smlens.core.model import Model
 from smlens.core.model.text import counted, format_name, human_bytes
 from smlens.gui.base import theme
@@ -575,11 +575,12 @@ class MainWindow(QMainWindow):
 
     def export_variables(self, path: str | Path) -> None:
         self.statusBar().showMessage(f"Exporting the variables to {path}…")
-        self._export_path = str(path)
+        self._export_path, self._export_model = str(path), self.model
         self._export_runner.start(export_variables, self.model, path)
 
     def _on_export_finished(self, written: dict) -> None:
-        self.statusBar().showMessage(f"Exported {len(written)} variables to {self._export_path}")
+        what = exported_text(self._export_model, written)
+        self.statusBar().showMessage(f"Exported {what} to {self._export_path}")
 
     def _on_export_failed(self, error: BaseException) -> None:
         self.problem_bar.add_message(f"Not exported: {error}", "error")

@@ -1,8 +1,9 @@
 """The distribution of one variable's value changes (after - before) between two exports.
 
-The compare view plots it for the selected variable; the summary figures per variable come
-from ``values.diff_variables``. Both tensors are read whole through the bundle, which is fine
-for the one variable a user picked (diff_variables streams, since it reads them all).
+The compare view plots it for the selected variable or frozen weight; the summary figures
+per tensor come from ``values.diff_variables``. Both tensors are read whole through their
+source (the checkpoint's bundle, or the graph's constants), which is fine for the one tensor
+a user picked (diff_variables streams, since it reads them all).
 """
 
 from __future__ import annotations
@@ -58,15 +59,16 @@ def delta_histogram(
     """Histogram of B's tensor ``key_b`` minus A's tensor ``key_a`` (same shape)."""
     name = name or key_a
     empty = np.zeros(0), np.zeros(0)
-    if a.checkpoint is None or b.checkpoint is None:
+    sources = a.source_of(key_a), b.source_of(key_b)  # a checkpoint, or frozen constants
+    if sources[0] is None or sources[1] is None:
         return DeltaHistogram(name, *empty, note="no checkpoint to read values from")
     tensors = []
-    for i, (model, key) in enumerate(((a, key_a), (b, key_b))):
+    for i, (source, key) in enumerate(zip(sources, (key_a, key_b), strict=True)):
         if cancelled is not None and cancelled():
             raise Cancelled("the histogram was cancelled")
         if progress is not None:
             progress(i / 3, f"reading {key} of {'AB'[i]}")
-        tensors.append(model.checkpoint.read(key))
+        tensors.append(source.read(key))
     before, after = tensors
     if before.shape != after.shape:
         raise SmlensError(key_b, f"shape {after.shape} differs from A's {before.shape}")

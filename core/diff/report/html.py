@@ -150,7 +150,8 @@ def _deltas(report: Review) -> list[str]:
         return []
     shown = len(report.deltas)
     of = f" (the {shown} largest of {report.deltas_moved})" if report.deltas_moved > shown else ""
-    rows = [f"<h2>Variables with new values{of}</h2>", "<table><tr><th>variable</th>"]
+    noun = report.delta_noun
+    rows = [f"<h2>{noun.capitalize()}s with new values{of}</h2>", f"<table><tr><th>{noun}</th>"]
     rows[-1] += "<th>shape</th><th>changed</th><th>max abs</th><th>relative L2</th></tr>"
     rows += [_delta_row(d) for d in report.deltas]
     rows.append("</table>")

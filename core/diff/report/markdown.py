@@ -146,8 +146,9 @@ def _deltas(report: Review) -> list[str]:
         return []
     shown = len(report.deltas)
     of = f" (the {shown} largest of {report.deltas_moved})" if report.deltas_moved > shown else ""
-    out = ["", f"#### Variables with new values{of}", ""]
-    out += ["| variable | shape | changed | max abs | relative L2 |", "|---|---|---:|---:|---:|"]
+    noun = report.delta_noun
+    out = ["", f"#### {noun.capitalize()}s with new values{of}", ""]
+    out += [f"| {noun} | shape | changed | max abs | relative L2 |", "|---|---|---:|---:|---:|"]
     out += [_delta_row(d) for d in report.deltas]
     return out
 

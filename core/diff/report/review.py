@@ -88,6 +88,7 @@ class Review:
     deltas_moved: int  # how many variables have new values in all
     releases: list[ReleaseRow]
     problems: list[str]
+    delta_noun: str = "variable"  # "constant" when every moved tensor is a frozen weight
     outputs_line: str = ""  # "outputs: 3 of 3 within tolerance on 16 inputs", when run
     outputs_inputs: str = ""  # where the inputs came from, per signature
     outputs: list[OutputRow] = field(default_factory=list)
@@ -112,6 +113,7 @@ def review(diff: ModelDiff) -> Review:
         deltas_moved=len(moved),
         releases=_release_rows(diff.releases),
         problems=[str(p) for p in diff.problems],
+        delta_noun="constant" if moved and all(d.constant for d in moved) else "variable",
         outputs_line=outputs_line(diff.outputs) if diff.outputs is not None else "",
         outputs_inputs=_outputs_inputs(diff.outputs),
         outputs=_output_rows(diff.outputs),

@@ -101,10 +101,13 @@ def _new_weights_text(diff: ModelDiff) -> str:
 
 def _weight_deltas(diff: ModelDiff) -> tuple[list[ValueDelta], str]:
     """The deltas of the weights, and what to call them: "weight" when the exports also hold
-    training state (summed up apart, see report.training_state), else "variable"."""
+    training state (summed up apart, see report.training_state), "constant" when all are
+    frozen weights (two frozen graphs), else "variable"."""
     deltas = list(diff.value_deltas.values())
     weights = [d for d in deltas if not is_training_state(d.role)]
-    return weights, "weight" if len(weights) < len(deltas) else "variable"
+    if len(weights) < len(deltas):
+        return weights, "weight"
+    return weights, "constant" if weights and all(d.constant for d in weights) else "variable"
 
 
 def values_summary(diff: ModelDiff) -> str:

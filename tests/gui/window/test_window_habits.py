@@ -1,6 +1,7 @@
 """Daily use of the main window: it fits a 1024x700 screen, the theme and the last model
 are remembered, a first start says it shows the sample, Help knows the shortcuts and the
-TensorFlow found, risky and custom ops are said on open, and every variable exports."""
+TensorFlow found, risky and custom ops are said on open, and every variable (and a frozen
+graph's every constant) exports."""
 
 from __future__ import annotations
 
@@ -155,3 +156,42 @@ def test_a_training_folder_opens_a_step_and_compares_two_from_the_overview(qtbot
         overview.compare_requested.emit(str(older), str(newer))
     deltas = ready.args[0].diff.value_deltas
     assert deltas["dense/bias"].max_abs == 1.0 and deltas["dense/kernel"].max_abs == 0.5
+
+
+def _tf_frozen_weights(tf, path) -> dict:
+    """Const node name -> value for the Consts big enough to be frozen weights, read by TF."""
+    from smlens.core.model.constants import CONSTANT_MIN_BYTES
+
+    graph_def = tf.compat.v1.GraphDef.FromString(path.read_bytes())
+    return {
+        n.name: tf.make_ndarray(n.attr["value"].tensor)
+        for n in graph_def.node
+        if n.op == "Const" and n.attr["value"].tensor.ByteSize() >= CONSTANT_MIN_BYTES
+    }
+
+
+def _assert_npz_holds(out, weights: dict) -> None:
+    with np.load(out, allow_pickle=False) as saved:
+        assert sorted(saved.files) == sorted(weights)
+        for name, value in weights.items():
+            assert saved[name].dtype == value.dtype and saved[name].tobytes() == value.tobytes()
+
+
+def test_export_all_of_a_frozen_graph_writes_its_constants(qtbot, window, tmp_path, models, tf):
+    path = models.path("frozen_training_graph") / "frozen.pb"
+    weights = _tf_frozen_weights(tf, path)
+    _start(qtbot, window, [path])
+    out = tmp_path / "frozen.npz"
+    with qtbot.waitSignal(window._export_runner.finished, timeout=LOAD_MS):
+        window.export_variables(out)
+    _assert_npz_holds(out, weights)
+    assert f"Exported {len(weights)} constants" in window.statusBar().currentMessage()
+
+
+def test_cli_tensor_all_of_a_frozen_graph_writes_its_constants(tmp_path, capsys, models, tf):
+    path = models.path("frozen_training_graph") / "frozen.pb"
+    weights = _tf_frozen_weights(tf, path)
+    out = tmp_path / "cli.npz"
+    assert main(["tensor", "--dir", str(path), "--all", "--out", str(out)]) == 0
+    assert f"saved {len(weights)} constants to {out}" in capsys.readouterr().out
+    _assert_npz_holds(out, weights)
