@@ -24,7 +24,7 @@ from smlens.core.diff.saver import diff_saver, is_saver, saved_entries
 from smlens.core.errors import Problem
 from smlens.core.graph.calls import find_calls
 from smlens.core.model import Function, MetaGraph
-from smlens.core.model.text import counted
+from smlens.core.model.text import counted, tag_set_text
 
 
 def diff_tag_set_graphs(
@@ -103,8 +103,8 @@ def diff_tag_set_graphs(
         for callee, nodes in sorted(missing.items())
     ]
     return (
-        container(base, changes, f"functions of {tag_set}"),
-        container(("graph", tag_set), main, f"main graph of {tag_set}"),
+        container(base, changes, f"functions of {tag_set_text(tag_set)}"),
+        container(("graph", tag_set), main, f"main graph of {tag_set_text(tag_set)}"),
         matching,
         problems,
     )

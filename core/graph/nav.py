@@ -17,6 +17,7 @@ from smlens.core.graph.layout import Layout, LayoutCache, Size, default_size, la
 from smlens.core.graph.scopes import Hierarchy, VisibleGraph, build_hierarchy, visible_graph
 from smlens.core.graph.start import Starts, start_nodes
 from smlens.core.model import MetaGraph, Model, Variable
+from smlens.core.model.text import tag_set_text
 from smlens.core.tasks import CancelCheck, Progress, gc_paused
 
 # A function made only of these around one call is a wrapper: opening it opens the callee.
@@ -41,7 +42,7 @@ class GraphRef:
     def title(self) -> str:
         if self.label:
             return self.label
-        return self.function or f"main graph ({self.tag_set or 'no tags'})"
+        return self.function or f"main graph {tag_set_text(self.tag_set)}"
 
     def same_graph(self, other: GraphRef) -> bool:
         return (self.tag_set, self.function) == (other.tag_set, other.function)

@@ -54,6 +54,12 @@ def format_name(fmt: str) -> str:
     return FORMAT_NAMES.get(fmt, fmt)
 
 
+def tag_set_text(tag_set: str) -> str:
+    """A meta graph's tag-set as text: "serve", "serve,gpu", or "(no tags)" for a graph that
+    has none (a frozen GraphDef, a ``.meta`` written without tags)."""
+    return tag_set or "(no tags)"
+
+
 def grouped(n: int) -> str:
     """1510 -> "1,510"."""
     return f"{n:,}"

@@ -87,7 +87,7 @@ def _number(x: float | None, percent: bool = False) -> str:
     if x is None:
         return ""
     if math.isinf(x):
-        return "inf"
+        return "∞ (A all zeros)" if percent else "inf"  # a relative L2 over all-zero A
     return f"{x:.2%}" if percent else f"{x:.4g}"
 
 

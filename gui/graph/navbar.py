@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 
 from smlens.core.graph.nav import GraphRef, Place, signature_place
 from smlens.core.model import Model
+from smlens.core.model.text import tag_set_text
 from smlens.gui.graph.toolbar import tool_bar, tool_button
 
 
@@ -63,7 +64,7 @@ class GraphNavBar(QWidget):
         combo.clear()
         self._places = []
         for mg in model.meta_graphs if model else []:
-            tags = mg.tag_set or "no tags"
+            tags = tag_set_text(mg.tag_set)
             self._add(f"main graph [{tags}]", Place((GraphRef(mg.tag_set),)))
             for key in sorted(mg.callable_signatures):
                 self._add(f"signature {key} [{tags}]", partial(signature_place, mg, key))

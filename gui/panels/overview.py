@@ -41,6 +41,7 @@ from smlens.core.model.text import (
     relative_to,
     share,
     short_dtype,
+    tag_set_text,
 )
 from smlens.gui.base import theme
 from smlens.gui.base.panel import Panel
@@ -297,7 +298,7 @@ class OverviewPanel(Panel):
         git = ", ".join(sorted({g for _, g in versions if g})) or "not recorded"
         rows = [("Format", [fmt]), ("TensorFlow", [tf_version]), ("Git version", [git])]
         if model.meta_graphs and any(mg.tags for mg in model.meta_graphs):
-            tags = [mg.tag_set or "(no tags)" for mg in model.meta_graphs]
+            tags = [tag_set_text(mg.tag_set) for mg in model.meta_graphs]
             if len(tags) > TAG_SETS_LISTED:  # a long line costs Qt's layout dearly
                 more = len(tags) - TAG_SETS_LISTED
                 tags = [*tags[:TAG_SETS_LISTED], f"… {grouped(more)} more"]
@@ -323,7 +324,7 @@ class OverviewPanel(Panel):
         several = len(found) > 1
         rows = []
         for tag_set, needs in found[:TAG_SETS_LISTED]:
-            caption = f"Needs ({tag_set or 'no tags'})" if several else "Needs"
+            caption = f"Needs {tag_set_text(tag_set)}" if several else "Needs"
             rows.append((caption, [_capitalized(needs.text().removeprefix("needs "))]))
             rows.append(
                 (

@@ -19,6 +19,7 @@ from smlens.core.analysis.releases.table import ReleaseTable, Version, release_t
 from smlens.core.formats import proto
 from smlens.core.formats.convert import node_defs
 from smlens.core.model import MetaGraph
+from smlens.core.model.text import tag_set_text
 from smlens.core.tasks import CancelCheck, Cancelled, Progress
 
 _SHOWN = 3
@@ -316,6 +317,6 @@ def required_releases(
         if cancelled is not None and cancelled():
             raise Cancelled("the release check was cancelled")
         if progress is not None:
-            progress(i / len(meta_graphs), f"checking the ops of {mg.tag_set or '(no tags)'}")
+            progress(i / len(meta_graphs), f"checking the ops of {tag_set_text(mg.tag_set)}")
         found.append((mg.tag_set, required_release(mg)))
     return found

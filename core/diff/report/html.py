@@ -12,7 +12,7 @@ from html import escape
 from smlens.core.diff.changes import ModelDiff, ValueDelta
 from smlens.core.diff.report.markdown import TITLE
 from smlens.core.diff.report.review import Review, ReviewEntry, relative_l2_text, review
-from smlens.core.model.text import format_dims, short_dtype
+from smlens.core.model.text import format_dims, short_dtype, tag_set_text
 
 STYLE = """
 body { font: 14px/1.45 -apple-system, "Segoe UI", Helvetica, Arial, sans-serif;
@@ -139,7 +139,7 @@ def _releases(report: Review) -> list[str]:
         b = escape(row.b_text) if row.b_text else "(not in B)"
         if row.changed and row.b_text:
             b = f"<strong>{b}</strong>"
-        tag_set = escape(row.tag_set or "(no tags)")
+        tag_set = escape(tag_set_text(row.tag_set))
         rows.append(f"<tr><td><code>{tag_set}</code></td><td>{a}</td><td>{b}</td></tr>")
     rows.append("</table>")
     return rows

@@ -14,7 +14,7 @@ import re
 
 from smlens.core.diff.changes import ModelDiff, ValueDelta
 from smlens.core.diff.report.review import Review, ReviewEntry, relative_l2_text, review
-from smlens.core.model.text import format_dims, short_dtype
+from smlens.core.model.text import format_dims, short_dtype, tag_set_text
 
 TITLE = "SavedModel diff"
 # What inline Markdown could read as markup mid-line (every escaped text follows other text
@@ -137,7 +137,7 @@ def _releases(report: Review) -> list[str]:
         b = escape(row.b_text) if row.b_text else "(not in B)"
         if row.changed and row.b_text:
             b = f"**{b}**"
-        out.append(f"| {code(row.tag_set or '(no tags)', True)} | {a} | {b} |")
+        out.append(f"| {code(tag_set_text(row.tag_set), True)} | {a} | {b} |")
     return out
 
 

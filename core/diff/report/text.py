@@ -16,6 +16,7 @@ from smlens.core.diff.report.folding import fold_entries
 from smlens.core.diff.report.summary import summarize, values_summary
 from smlens.core.diff.report.training_state import is_summarised, training_state_lines
 from smlens.core.model import Model
+from smlens.core.model.text import tag_set_text
 
 LISTED = 20  # info changes listed per area unless every one is asked for
 MARKERS = {"added": "+", "removed": "-", "changed": "~", "renamed": ">"}
@@ -112,7 +113,7 @@ def _outputs_lines(outputs: OutputsDiff, paint: Paint) -> list[str]:
 def _about(model: Model | None) -> str:
     if model is None:
         return ""
-    tag_sets = "; ".join(mg.tag_set or "<no tags>" for mg in model.meta_graphs)
+    tag_sets = "; ".join(tag_set_text(mg.tag_set) for mg in model.meta_graphs)
     return f"  ({model.format}" + (f", tag-sets {tag_sets}" if tag_sets else "") + ")"
 
 

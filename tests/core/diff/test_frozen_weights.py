@@ -135,3 +135,12 @@ def test_the_pull_request_reports_table_the_moved_constants(frozen_pair):
         assert f"| `{name}` |" in markdown and f"<code>{name}</code>" in html
     for name in UNCHANGED_WEIGHTS:
         assert name not in markdown and name not in html
+
+
+def test_a_graph_without_tags_is_named_so_in_the_changes_and_the_header(frozen_pair):
+    from smlens.core.diff.report.text import render_diff
+
+    a, b, diff, _, _ = frozen_pair
+    graph = next(c for c in diff.groups["graph"] if c.children)
+    assert graph.reason.startswith("main graph of (no tags): ")  # was "main graph of : "
+    assert "tag-sets (no tags))" in render_diff(diff, a, b)
