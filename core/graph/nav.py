@@ -319,6 +319,39 @@ def lay_out(
     return ViewLayout(loaded, frozenset(expanded), visible, layout)
 
 
+FIRST_WIDTH = 4000.0  # scene pixels: about four screens at the readable zoom
+
+
+def lay_out_first(
+    loaded: LoadedGraph,
+    expanded: set[str],
+    size: Size = default_size,
+    progress: Progress | None = None,
+    cancelled: CancelCheck | None = None,
+) -> ViewLayout:
+    """A graph's first layout: ``expanded`` (default_expanded's whole levels), with its
+    deepest levels shut again while the result is wider than FIRST_WIDTH, down to the
+    scopes of the top level.
+
+    The item budget alone opens a TF1 Estimator export four levels deep: its feature
+    columns and tf.Transform pipelines side by side make it 11,000 pixels wide, and the
+    first screen is a band of long edges. Shut one level at a time, it opens on input,
+    parsing, transform, the DNN and linear parts and the head, as TensorBoard does, with
+    one click to open any. A Keras stack is tall, not wide, and keeps every level."""
+    view = lay_out(loaded, expanded, size, progress, cancelled)
+    depths = sorted({_depth(path) for path in expanded}, reverse=True)
+    for deepest in depths[:-1]:
+        if view.layout.width <= FIRST_WIDTH:
+            break
+        shallower = {path for path in expanded if _depth(path) < deepest}
+        view = lay_out(loaded, shallower, size, progress, cancelled)
+    return view
+
+
+def _depth(path: str) -> int:
+    return path.count("/") + 1
+
+
 # --- Shown items of a trace ---------------------------------------------------------------
 
 

@@ -64,6 +64,7 @@ class LayoutRequest:
     fit: bool = False  # fit the result to the view
     focus: str | None = None  # select this node and centre it
     restore: SavedView | None = None  # the view as it was left (Back, Forward)
+    first: bool = False  # a graph's first layout: nav.lay_out_first may shut deep levels
 
 
 @dataclass(frozen=True)
@@ -189,7 +190,8 @@ class GraphState:
             self.request_layout(loaded, saved.expanded, restore=saved)
         else:
             closed = plumbing_scopes(loaded.graph, loaded.hierarchy)
-            self.request_layout(loaded, default_expanded(loaded.hierarchy, closed=closed), fit=True)
+            expanded = default_expanded(loaded.hierarchy, closed=closed)
+            self.request_layout(loaded, expanded, fit=True, first=True)
 
     # -- layouts -------------------------------------------------------------------------
 

@@ -7,10 +7,13 @@ import pytest
 from smlens.core import open_model
 from smlens.core.graph.build import find_function_for_signature
 from smlens.core.graph.nav import (
+    FIRST_WIDTH,
     GraphRef,
     History,
     Place,
+    default_place,
     lay_out,
+    lay_out_first,
     load_graph,
     primary_callee,
     resolve_name,
@@ -21,6 +24,7 @@ from smlens.core.graph.nav import (
 )
 from smlens.core.graph.query import trace
 from smlens.core.graph.scopes import default_expanded, scope_id
+from smlens.core.graph.start import plumbing_scopes
 
 
 def test_a_signature_opens_the_function_its_wrapper_calls(models):
@@ -97,3 +101,30 @@ def test_trace_maps_onto_collapsed_scopes_and_shown_edges(models):
     everything = set(loaded.hierarchy.scopes) - {""}
     assert shown_item(loaded, everything, graph.index[ret]) == ret
     assert default_expanded(loaded.hierarchy) == everything  # a small graph opens fully
+
+
+def _first_layout(models, fixture: str, file: str = ""):
+    model = open_model(models.path(fixture) / file if file else models.path(fixture))
+    mg = model.meta_graphs[0]
+    loaded = load_graph(model, mg, default_place(model).ref)
+    expanded = default_expanded(
+        loaded.hierarchy, closed=plumbing_scopes(loaded.graph, loaded.hierarchy)
+    )
+    return loaded, expanded, lay_out_first(loaded, expanded)
+
+
+def test_a_wide_tf1_graph_opens_its_top_level_scopes_only(models):
+    # wide_tf1.py: 20 feature columns side by side under the Estimator's scopes; opened two
+    # levels deep it is far wider than FIRST_WIDTH, and one level deep still wider.
+    loaded, expanded, first = _first_layout(models, "wide_estimator")
+    assert lay_out(loaded, expanded).layout.width > FIRST_WIDTH
+    assert any(path.count("/") >= 1 for path in expanded)  # the item budget opens level 2
+    assert first.expanded == {path for path in expanded if "/" not in path}
+    assert first.layout.width < lay_out(loaded, expanded).layout.width
+
+
+def test_a_tall_graph_keeps_every_level_the_budget_opens(models):
+    _, expanded, first = _first_layout(models, "keras_export")
+    assert any("/" in path for path in expanded)  # two levels open, and kept
+    assert first.layout.width <= FIRST_WIDTH
+    assert first.expanded == expanded
