@@ -151,6 +151,18 @@ def plan_from_flags(
     return plans, notes
 
 
+def plan_for_feed(
+    mg_a: MetaGraph | None, mg_b: MetaGraph, key: str, feed: Feed, source: str
+) -> PairPlan:
+    """One call of signature ``key`` on both sides, fed ``feed`` (the window's inputs
+    editor builds it); the run request checks the values against each side's signature."""
+    for side, mg in (("A", mg_a), ("B", mg_b)):
+        if mg is not None and key not in mg.signatures:
+            raise SmlensError(key, f"{side} has no signature {key!r}")
+    sig_a = mg_a.signatures[key] if mg_a is not None else None
+    return PairPlan(mg_b.tag_set, key, source, [feed], mg_b.signatures[key], sig_a)
+
+
 def plan_from_warmup(
     a: Model,
     mg_a: MetaGraph,
