@@ -21,6 +21,7 @@ from smlens.core.model import MetaGraph, Model
 from smlens.core.run.inputs import FILL_MODES
 from smlens.core.run.limits import DEFAULT_INPUT_BYTES, parse_bytes
 from smlens.core.run.pair import (
+    DEFAULT_BATCH,
     InputFlags,
     PairPlan,
     plan_from_flags,
@@ -43,7 +44,12 @@ def add_output_flags(parser: argparse.ArgumentParser) -> None:
     add("--input_exprs", default="", help="'x=np.ones((2,3))', as smlens run")
     add("--input_examples", default="", help="""'inputs=[{"x":[1.0]}]', as smlens run""")
     add("--fill", choices=FILL_MODES, help="fill the inputs given no value (default: normal)")
-    add("--batch", type=int, default=8, help="size of the unknown first dim with --fill")
+    add(
+        "--batch",
+        type=int,
+        default=DEFAULT_BATCH,
+        help=f"size of the unknown first dim with --fill (default {DEFAULT_BATCH})",
+    )
     add("--seed", type=int, default=0, help="random seed for --fill normal|randint (default 0)")
     add("--max-input-bytes", default=str(DEFAULT_INPUT_BYTES), help="most memory the inputs take")
     add(

@@ -30,6 +30,7 @@ from smlens.core.tasks import CancelCheck, Progress, no_progress
 
 Feed = dict[str, np.ndarray]
 Outputs = dict[str, np.ndarray]
+DEFAULT_BATCH = 8  # inputs per fill when no batch is given: enough rows for a top-1 count
 
 
 @dataclass(frozen=True)

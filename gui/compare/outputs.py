@@ -40,15 +40,21 @@ from smlens.core.model import MetaGraph, Model
 from smlens.core.run.client import RunCancelled, RunEngine
 from smlens.core.run.inputs import InputsRefused
 from smlens.core.run.messages import describe_failure
-from smlens.core.run.pair import Feed, plan_for_feed, shared_signatures, shared_tag_set
+from smlens.core.run.pair import (
+    DEFAULT_BATCH,
+    Feed,
+    plan_for_feed,
+    shared_signatures,
+    shared_tag_set,
+)
 from smlens.core.run.request import LoadRequest
 from smlens.core.tasks import CancelCheck, Progress
 from smlens.gui.base.tasks import TaskRunner
 from smlens.gui.base.widgets import muted_label
-from smlens.gui.run.inputs_editor import RunInputsEditor
+from smlens.gui.run.inputs_editor import FILL_TEXT, KINDS, RunInputsEditor
 from smlens.gui.run.output_comparison import OutputComparisonView
 
-INPUTS_SOURCE = "the inputs editor"
+INPUTS_WIDTH = 380  # pixels: an input's name, its source combo and a fill's parameters
 
 
 def run_both(
@@ -87,6 +93,23 @@ def run_both(
 def tolerance_texts(text: str) -> list[str]:
     """ "1e-5, probabilities:1e-3" -> ["1e-5", "probabilities:1e-3"]: the --atol values."""
     return [part.strip() for part in text.replace(";", ",").split(",") if part.strip()]
+
+
+def inputs_source(editor: RunInputsEditor) -> str:
+    """Where the inputs came from, in the diff's words: "x: fill random normal, batch 8,
+    seed 0", "x: expression"."""
+    parts = []
+    fills = False
+    for key, source in editor.sources().items():
+        if source.kind == "fill":
+            fills = True
+            parts.append(f"{key}: fill {FILL_TEXT.get(source.fill, source.fill)}")
+        else:
+            parts.append(f"{key}: {KINDS.get(source.kind, source.kind).lower()}")
+    text = ", ".join(parts) or "no inputs"
+    if fills:
+        text += f", batch {editor.batch_size()}, seed {editor.seed.value()}"
+    return text
 
 
 class OutputsCompareTab(QWidget):
@@ -177,6 +200,7 @@ class OutputsCompareTab(QWidget):
         bar.addWidget(self.status, 1)
 
         self.inputs = RunInputsEditor()
+        self.inputs.batch.setValue(DEFAULT_BATCH)  # as smlens diff --outputs fills
         self.inputs.setMinimumSize(220, 80)
         self.inputs.changed.connect(self._on_inputs_changed)
         self.comparison = OutputComparisonView()
@@ -186,6 +210,7 @@ class OutputsCompareTab(QWidget):
         split.setStretchFactor(0, 1)
         split.setStretchFactor(1, 3)
         split.setChildrenCollapsible(False)
+        split.setSizes([INPUTS_WIDTH, 3 * INPUTS_WIDTH])  # a row's source and its fill fit
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 6, 8, 4)
@@ -259,9 +284,7 @@ class OutputsCompareTab(QWidget):
             return False
         self.inputs.show_errors({})
         self._show_error(None)
-        source = (
-            f"{INPUTS_SOURCE}, batch {self.inputs.batch_size()}, seed {self.inputs.seed.value()}"
-        )
+        source = inputs_source(self.inputs)
         self.status.setText("Starting…")
         self.runner.start(
             run_both,

@@ -139,8 +139,9 @@ class CompareView(QWidget):
         summary.addStretch(1)
         self.outputs_verdict = QLabel()
         self.outputs_verdict.setObjectName("compareOutputsVerdict")
+        self.outputs_verdict.setWordWrap(True)
         self.outputs_verdict.setToolTip("The last run of the Outputs tab")
-        summary.addWidget(self.outputs_verdict)
+        self.outputs_verdict.hide()
         self.areas = QLabel()
         self.areas.setObjectName("compareAreas")
         self.areas.setWordWrap(True)
@@ -154,6 +155,7 @@ class CompareView(QWidget):
         box.addLayout(sides)
         box.addLayout(summary)
         box.addWidget(self.areas)
+        box.addWidget(self.outputs_verdict)
         return header
 
     # -- requests -------------------------------------------------------------------------
@@ -266,6 +268,7 @@ class CompareView(QWidget):
 
     def _on_outputs_verdict_changed(self, line: str) -> None:
         """The Outputs tab's verdict joins the summary line, coloured as in the tab."""
+        self.outputs_verdict.setVisible(bool(line))
         if not line:
             self.outputs_verdict.clear()
             return

@@ -34,7 +34,7 @@ class WorstElementsTable(QTableView):
         self.setWordWrap(False)
         self.verticalHeader().hide()
         self.verticalHeader().setDefaultSectionSize(22)
-        self.horizontalHeader().setStretchLastSection(True)
+        self.horizontalHeader().setStretchLastSection(False)
         self.horizontalHeader().setHighlightSections(False)
         self.setFont(mono_font())
         self.setToolTip("The elements with the largest |B - A|, over every call")
