@@ -23,7 +23,7 @@ from smlens.core.run.limits import DEFAULT_INPUT_BYTES, parse_bytes
 from smlens.core.run.pair import (
     DEFAULT_BATCH,
     InputFlags,
-    PairPlan,
+    plan_against_saved,
     plan_from_flags,
     plan_from_warmup,
     shared_signatures,
@@ -113,7 +113,10 @@ def diff_outputs(args: argparse.Namespace, a: Model | None, b: Model) -> Outputs
     if args.save_run:
         _check_outside(args.save_run, [m for m in (a, b) if m is not None])
     if args.against:
-        plans, notes, mg_b = _against_plans(args, b)
+        saved = load_run(args.against)
+        plans, notes, mg_b = plan_against_saved(
+            saved, args.against, b, args.tag_set, args.signature_def
+        )
         mg_a = None
     else:
         mg_a, mg_b = shared_tag_set(a, b, args.tag_set)
@@ -140,41 +143,6 @@ def diff_outputs(args: argparse.Namespace, a: Model | None, b: Model) -> Outputs
         save_run(args.save_run, saved_run_of(run, a.path if a is not None else None, b.path))
         print(f"smlens: saved the run to {args.save_run}", file=sys.stderr)
     return run.diff
-
-
-def _against_plans(args, b: Model) -> tuple[list[PairPlan], list[str], MetaGraph]:
-    saved = load_run(args.against)
-    notes: list[str] = []
-    plans: list[PairPlan] = []
-    mg_b = None
-    for sig in saved.signatures:
-        if args.signature_def and sig.signature != args.signature_def:
-            continue
-        try:
-            mg = b.meta_graph(args.tag_set or sig.tag_set)
-        except SmlensError as e:
-            notes.append(f"{sig.signature} not run: {e.message}")
-            continue
-        mg_b = mg_b or mg
-        if sig.signature not in mg.signatures:
-            notes.append(f"{sig.signature} not run: B has no such signature")
-            continue
-        if any("a" not in call.outputs for call in sig.calls):
-            notes.append(f"{sig.signature} not run: the saved run holds no outputs of side A")
-            continue
-        plans.append(
-            PairPlan(
-                mg.tag_set,
-                sig.signature,
-                f"{sig.source} (saved)",
-                [call.inputs for call in sig.calls],
-                mg.signatures[sig.signature],
-                baseline=[call.outputs["a"] for call in sig.calls],
-            )
-        )
-    if mg_b is None:
-        raise SmlensError(args.against, "holds no signature B can run")
-    return plans, notes, mg_b
 
 
 def _check_outside(path: str, models: list[Model]) -> None:

@@ -15,10 +15,19 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from smlens.core.diff.outputs import OutputsDiff, SignatureOutputs, Tolerances, compare_signature
+from smlens.core.formats.reader import open_model
 from smlens.core.run.client import RunEngine
-from smlens.core.run.pair import PairCalls, PairPlan, engines_for, run_pairs
+from smlens.core.run.pair import (
+    Feed,
+    PairCalls,
+    PairPlan,
+    engines_for,
+    plan_against_saved,
+    plan_for_feed,
+    run_pairs,
+)
 from smlens.core.run.request import LoadRequest
-from smlens.core.run.saved_run import SavedCall, SavedRun, SavedSignature
+from smlens.core.run.saved_run import SavedCall, SavedRun, SavedSignature, load_run
 from smlens.core.tasks import CancelCheck, Progress, check_cancelled
 
 ONE_WORKER = "one worker loading both"
@@ -124,3 +133,52 @@ def saved_run_of(run: OutputRun, a: str | Path | None, b: str | Path) -> SavedRu
         signatures.append(SavedSignature(plan.tag_set, plan.signature, plan.source, calls))
     models = {"b": str(b)} | ({"a": str(a)} if a is not None else {})
     return SavedRun(signatures, models)
+
+
+def run_against_other(
+    target: LoadRequest,
+    key: str,
+    feed: Feed,
+    source: str,
+    other: str | Path,
+    tolerances: Tolerances,
+    engine: RunEngine,
+    *,
+    progress: Progress | None = None,
+    cancelled: CancelCheck | None = None,
+) -> OutputRun:
+    """Signature ``key`` of ``target`` (the Run panel's export) against ``other``: another
+    export folder, fed the same ``feed`` (this export is A, the other B), or a saved run
+    (.npz), whose own inputs this export is fed (the saved outputs are A, this export B).
+    Both run in ``engine``'s one worker."""
+    mg = target.meta_graph
+    if Path(other).suffix == ".npz":
+        plans, notes, _mg = plan_against_saved(
+            load_run(other), str(other), target.model, mg.tag_set, key
+        )
+        return run_outputs(
+            plans,
+            None,
+            target,
+            tolerances,
+            engine_b=engine,
+            baseline=str(other),
+            notes=notes,
+            progress=progress,
+            cancelled=cancelled,
+        )
+    check_cancelled(cancelled, "the outputs run was cancelled")
+    b = open_model(other)
+    mg_b = b.meta_graph(mg.tags)
+    target_b = LoadRequest(model=b, meta_graph=mg_b, device=target.device, loads=target.loads)
+    plan = plan_for_feed(mg, mg_b, key, feed, source)
+    return run_outputs(
+        [plan],
+        target,
+        target_b,
+        tolerances,
+        engine_a=engine,
+        engine_b=engine,
+        progress=progress,
+        cancelled=cancelled,
+    )

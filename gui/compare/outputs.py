@@ -54,7 +54,7 @@ from smlens.gui.base.widgets import muted_label
 from smlens.gui.run.inputs_editor import FILL_TEXT, KINDS, RunInputsEditor
 from smlens.gui.run.output_comparison import OutputComparisonView
 
-INPUTS_WIDTH = 380  # pixels: an input's name, its source combo and a fill's parameters
+INPUTS_WIDTH = 470  # pixels: an input's name, its source combo and a fill's parameters
 
 
 def run_both(
@@ -210,7 +210,8 @@ class OutputsCompareTab(QWidget):
         split.setStretchFactor(0, 1)
         split.setStretchFactor(1, 3)
         split.setChildrenCollapsible(False)
-        split.setSizes([INPUTS_WIDTH, 3 * INPUTS_WIDTH])  # a row's source and its fill fit
+        self._split = split
+        self._sized = False
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 6, 8, 4)
@@ -218,6 +219,15 @@ class OutputsCompareTab(QWidget):
         layout.addLayout(bar)
         layout.addWidget(self.error)
         layout.addWidget(split, 1)
+
+    def showEvent(self, event) -> None:
+        """Give the inputs editor room for a row's source and its fill once, at first show:
+        before it the splitter has no width to share."""
+        super().showEvent(event)
+        total = sum(self._split.sizes())
+        if not self._sized and total > 2 * INPUTS_WIDTH:
+            self._split.setSizes([INPUTS_WIDTH, total - INPUTS_WIDTH])
+            self._sized = True
 
     # -- the models -----------------------------------------------------------------------
 
