@@ -15,6 +15,7 @@ import sys
 from PySide6.QtCore import Qt, QThreadPool, Signal
 from PySide6.QtWidgets import (
     QComboBox,
+    QFrame,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -179,8 +180,13 @@ class OutputsCompareTab(QWidget):
         self.error.setObjectName("outputsError")
         self.error.setWordWrap(True)
         self.error.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.error.setProperty("role", "error")
-        self.error.hide()
+        self.error_frame = QFrame()  # the Run panel's error look (style.qss)
+        self.error_frame.setObjectName("problemFrame")
+        self.error_frame.setProperty("level", "error")
+        inner = QHBoxLayout(self.error_frame)
+        inner.setContentsMargins(8, 6, 8, 6)
+        inner.addWidget(self.error, 1)
+        self.error_frame.hide()
 
         bar = QHBoxLayout()
         bar.setSpacing(6)
@@ -217,7 +223,7 @@ class OutputsCompareTab(QWidget):
         layout.setContentsMargins(8, 6, 8, 4)
         layout.setSpacing(6)
         layout.addLayout(bar)
-        layout.addWidget(self.error)
+        layout.addWidget(self.error_frame)
         layout.addWidget(split, 1)
 
     def showEvent(self, event) -> None:
@@ -334,7 +340,7 @@ class OutputsCompareTab(QWidget):
 
     def _show_error(self, message: str | None) -> None:
         self.error.setText(message or "")
-        self.error.setVisible(bool(message))
+        self.error_frame.setVisible(bool(message))
 
     def _update_enabled(self) -> None:
         busy = self.runner.busy

@@ -82,8 +82,19 @@ def test_a_reexport_runs_within_tolerance_in_every_output(qtbot, tab, models):
     assert [sig.signature for sig in run.diff.signatures] == [tab.signature_key]
     assert tab.inputs.batch_size() == 8  # the fill smlens diff --outputs uses
     assert tab.verdict_text() == f"{len(rows)} of {len(rows)} within tolerance on 8 inputs"
-    assert tab.status.text() == "" and tab.error.isHidden()
+    assert tab.status.text() == "" and tab.error_frame.isHidden()
     assert not tab.cancel_button.isEnabled() and tab.run_button.isEnabled()
+
+
+def test_a_bad_tolerance_is_named_and_nothing_runs(tab, models):
+    root = models.path("outputs_classifier")
+    tab.set_models(open_model(root / "a"), open_model(root / "copy"))
+    tab.atol_edit.setText("1e-5, probabilities:lots")
+
+    assert not tab.run_both()
+
+    assert not tab.error_frame.isHidden() and "'probabilities:lots'" in tab.error.text()
+    assert tab.engine.pid is None and not tab.busy and tab.run is None
 
 
 def test_a_shifted_classifier_names_the_outputs_beyond_tolerance_in_the_compare_window(
