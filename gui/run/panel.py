@@ -571,9 +571,14 @@ class RunPanel(Panel):
             other,
             self,
         )
+        dialog.run_finished.connect(self._on_compare_ended)
+        dialog.run_failed.connect(self._on_compare_ended)
         dialog.show()
         self.compare_dialog = dialog
         return dialog
+
+    def _on_compare_ended(self, _result: object) -> None:
+        self._show_worker()  # the comparison started (or killed) the panel's worker
 
     def _on_compare_export_triggered(self) -> None:
         folder = QFileDialog.getExistingDirectory(

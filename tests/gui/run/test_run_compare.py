@@ -67,6 +67,7 @@ def test_compare_with_another_export_runs_the_panels_inputs_through_both(qtbot, 
     for key in ("classes", "label", "probabilities"):
         assert verdicts[key] == ("beyond", f"{agree} of {rows}")
     assert dialog.run.diff.signatures[0].rows == rows
+    assert f"worker pid {panel.state.engine.pid}" in panel.worker_label.text()  # the panel's
 
 
 def test_compare_with_a_saved_run_holds_this_export_against_its_outputs(
