@@ -269,10 +269,17 @@ class CompareView(QWidget):
     def _on_outputs_verdict_changed(self, line: str) -> None:
         """The Outputs tab's verdict joins the summary line, coloured as in the tab."""
         self.outputs_verdict.setVisible(bool(line))
+        sig = self.outputs.comparison.signature
+        index = self.tabs.indexOf(self.outputs)
+        if sig is None or sig.problem:
+            self.tabs.setTabText(index, "&Outputs")
+        else:
+            self.tabs.setTabText(
+                index, f"&Outputs ({len(sig.beyond)} of {len(sig.outputs)} beyond)"
+            )
         if not line:
             self.outputs_verdict.clear()
             return
-        sig = self.outputs.comparison.signature
         within = sig is not None and not sig.beyond and not sig.problem
         color = verdict_color(within).name()
         self.outputs_verdict.setText(

@@ -141,6 +141,8 @@ def test_a_shifted_classifier_names_the_outputs_beyond_tolerance_in_the_compare_
     assert float(worst[0][4]) == pytest.approx(expected.max(), rel=1e-3)
     assert tab.comparison.histogram.curve.getData()[1].sum() == expected.size
 
+    tabs = window.view.tabs
+    assert tabs.tabText(tabs.indexOf(tab)) == "&Outputs (3 of 4 beyond)"
     summary = window.view.outputs_verdict.text()
     assert "outputs: " in summary and "probabilities beyond tolerance" in summary
     assert f"top-1 agrees on {agree}" in summary
