@@ -2,48 +2,35 @@
 compare what they compute; ``--save-run`` keeps the run, ``--against`` holds B against a
 saved one.
 
-The two halves live apart in core (running is core/run's ``pair``, comparing is
-core/diff's ``outputs``, and neither layer imports the other), so this module joins them.
+This module turns the flags into plans and targets; running and comparing is core's
+``run_outputs`` (core/diff/output_run.py), which the window's Outputs tab calls too.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
-from dataclasses import replace
 from pathlib import Path
 
 from smlens.cli.run import RISKY_HINT
 from smlens.core.analysis.scan import RiskyOpsError
-from smlens.core.diff.outputs import (
-    OutputsDiff,
-    Tolerances,
-    compare_signature,
-    parse_tolerances,
-)
+from smlens.core.diff.output_run import run_outputs, saved_run_of
+from smlens.core.diff.outputs import OutputsDiff, parse_tolerances
 from smlens.core.errors import SmlensError
 from smlens.core.model import MetaGraph, Model
 from smlens.core.run.inputs import FILL_MODES
 from smlens.core.run.limits import DEFAULT_INPUT_BYTES, parse_bytes
 from smlens.core.run.pair import (
+    DEFAULT_BATCH,
     InputFlags,
-    PairCalls,
-    PairPlan,
-    engines_for,
+    plan_against_saved,
     plan_from_flags,
     plan_from_warmup,
-    run_pairs,
     shared_signatures,
     shared_tag_set,
 )
 from smlens.core.run.request import LoadRequest, require_runnable
-from smlens.core.run.saved_run import (
-    SavedCall,
-    SavedRun,
-    SavedSignature,
-    load_run,
-    save_run,
-)
+from smlens.core.run.saved_run import load_run, save_run
 
 
 def add_output_flags(parser: argparse.ArgumentParser) -> None:
@@ -57,7 +44,12 @@ def add_output_flags(parser: argparse.ArgumentParser) -> None:
     add("--input_exprs", default="", help="'x=np.ones((2,3))', as smlens run")
     add("--input_examples", default="", help="""'inputs=[{"x":[1.0]}]', as smlens run""")
     add("--fill", choices=FILL_MODES, help="fill the inputs given no value (default: normal)")
-    add("--batch", type=int, default=8, help="size of the unknown first dim with --fill")
+    add(
+        "--batch",
+        type=int,
+        default=DEFAULT_BATCH,
+        help=f"size of the unknown first dim with --fill (default {DEFAULT_BATCH})",
+    )
     add("--seed", type=int, default=0, help="random seed for --fill normal|randint (default 0)")
     add("--max-input-bytes", default=str(DEFAULT_INPUT_BYTES), help="most memory the inputs take")
     add(
@@ -121,7 +113,10 @@ def diff_outputs(args: argparse.Namespace, a: Model | None, b: Model) -> Outputs
     if args.save_run:
         _check_outside(args.save_run, [m for m in (a, b) if m is not None])
     if args.against:
-        plans, notes, mg_b = _against_plans(args, b)
+        saved = load_run(args.against)
+        plans, notes, mg_b = plan_against_saved(
+            saved, args.against, b, args.tag_set, args.signature_def
+        )
         mg_a = None
     else:
         mg_a, mg_b = shared_tag_set(a, b, args.tag_set)
@@ -134,69 +129,20 @@ def diff_outputs(args: argparse.Namespace, a: Model | None, b: Model) -> Outputs
     device_b = args.device_b or args.device
     target_b = _target(args, b, mg_b, device_b)
     target_a = _target(args, a, mg_a, device_a) if a is not None else None
-    engine_a, engine_b = engines_for(args.parallel and a is not None)
-    try:
-        pairs, seconds = run_pairs(
-            plans, target_a, target_b, engine_a, engine_b, timeout=args.timeout
-        )
-    finally:
-        engine_b.close()
-        if engine_a is not engine_b:
-            engine_a.close()
-    if args.save_run:
-        _save(args.save_run, pairs, a, b)
-    how = (
-        f"against the saved run {args.against}"
-        if args.against
-        else "two workers in parallel"
-        if args.parallel
-        else "one worker loading both"
+    run = run_outputs(
+        plans,
+        target_a,
+        target_b,
+        tolerances,
+        parallel=args.parallel and a is not None,
+        baseline=args.against or "",
+        notes=notes,
+        timeout=args.timeout,
     )
-    signatures = [_compared(pair, tolerances) for pair in pairs]
-    return OutputsDiff(signatures, how, seconds, baseline=args.against or "", notes=notes)
-
-
-def _compared(pair: PairCalls, tolerances: Tolerances):
-    plan = pair.plan
-    if pair.problem:
-        empty = compare_signature(plan.tag_set, plan.signature, plan.source, [], tolerances)
-        return replace(empty, problem=pair.problem)
-    return compare_signature(plan.tag_set, plan.signature, plan.source, pair.calls, tolerances)
-
-
-def _against_plans(args, b: Model) -> tuple[list[PairPlan], list[str], MetaGraph]:
-    saved = load_run(args.against)
-    notes: list[str] = []
-    plans: list[PairPlan] = []
-    mg_b = None
-    for sig in saved.signatures:
-        if args.signature_def and sig.signature != args.signature_def:
-            continue
-        try:
-            mg = b.meta_graph(args.tag_set or sig.tag_set)
-        except SmlensError as e:
-            notes.append(f"{sig.signature} not run: {e.message}")
-            continue
-        mg_b = mg_b or mg
-        if sig.signature not in mg.signatures:
-            notes.append(f"{sig.signature} not run: B has no such signature")
-            continue
-        if any("a" not in call.outputs for call in sig.calls):
-            notes.append(f"{sig.signature} not run: the saved run holds no outputs of side A")
-            continue
-        plans.append(
-            PairPlan(
-                mg.tag_set,
-                sig.signature,
-                f"{sig.source} (saved)",
-                [call.inputs for call in sig.calls],
-                mg.signatures[sig.signature],
-                baseline=[call.outputs["a"] for call in sig.calls],
-            )
-        )
-    if mg_b is None:
-        raise SmlensError(args.against, "holds no signature B can run")
-    return plans, notes, mg_b
+    if args.save_run:
+        save_run(args.save_run, saved_run_of(run, a.path if a is not None else None, b.path))
+        print(f"smlens: saved the run to {args.save_run}", file=sys.stderr)
+    return run.diff
 
 
 def _check_outside(path: str, models: list[Model]) -> None:
@@ -204,15 +150,3 @@ def _check_outside(path: str, models: list[Model]) -> None:
     for model in models:
         if target.is_relative_to(Path(model.path).resolve()):
             raise SmlensError(path, "will not write into the model folder")
-
-
-def _save(path: str, pairs: list[PairCalls], a: Model | None, b: Model) -> None:
-    signatures = []
-    for pair in pairs:
-        calls = [SavedCall(feed, {"a": out_a, "b": out_b}) for feed, out_a, out_b in pair.calls]
-        signatures.append(
-            SavedSignature(pair.plan.tag_set, pair.plan.signature, pair.plan.source, calls)
-        )
-    models = {"b": str(b.path)} | ({"a": str(a.path)} if a is not None else {})
-    save_run(path, SavedRun(signatures, models))
-    print(f"smlens: saved the run to {path}", file=sys.stderr)

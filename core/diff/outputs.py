@@ -184,7 +184,9 @@ def _rows(array: np.ndarray) -> int:
     return int(array.shape[0]) if array.ndim else 1
 
 
-def _value_text(value) -> str:
+def value_text(value) -> str:
+    """One element as the diff shows it: bytes as their repr, floats in 7 digits, cut to
+    FIRST_VALUE_CHARS."""
     if isinstance(value, bytes):
         text = repr(value)
     elif isinstance(value, float | np.floating):
@@ -288,8 +290,8 @@ def _first(run: int, bad: np.ndarray, a: np.ndarray, b: np.ndarray) -> dict:
     return {
         "first_run": run,
         "first_index": index,
-        "first_a": _value_text(a[index]),
-        "first_b": _value_text(b[index]),
+        "first_a": value_text(a[index]),
+        "first_b": value_text(b[index]),
     }
 
 

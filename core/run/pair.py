@@ -26,10 +26,12 @@ from smlens.core.run.client import RunEngine
 from smlens.core.run.inputs import collect_inputs
 from smlens.core.run.limits import DEFAULT_INPUT_BYTES
 from smlens.core.run.request import LoadRequest, RunRequest
+from smlens.core.run.saved_run import SavedRun
 from smlens.core.tasks import CancelCheck, Progress, no_progress
 
 Feed = dict[str, np.ndarray]
 Outputs = dict[str, np.ndarray]
+DEFAULT_BATCH = 8  # inputs per fill when no batch is given: enough rows for a top-1 count
 
 
 @dataclass(frozen=True)
@@ -149,6 +151,61 @@ def plan_from_flags(
             continue
         plans.append(PairPlan(mg_b.tag_set, key, flags.source(), [feed], sig_b, sig_a))
     return plans, notes
+
+
+def plan_for_feed(
+    mg_a: MetaGraph | None, mg_b: MetaGraph, key: str, feed: Feed, source: str
+) -> PairPlan:
+    """One call of signature ``key`` on both sides, fed ``feed`` (the window's inputs
+    editor builds it); the run request checks the values against each side's signature."""
+    for side, mg in (("A", mg_a), ("B", mg_b)):
+        if mg is not None and key not in mg.signatures:
+            raise SmlensError(key, f"{side} has no signature {key!r}")
+    sig_a = mg_a.signatures[key] if mg_a is not None else None
+    return PairPlan(mg_b.tag_set, key, source, [feed], mg_b.signatures[key], sig_a)
+
+
+def plan_against_saved(
+    saved: SavedRun,
+    saved_path: str,
+    b: Model,
+    tag_set: str | None,
+    key: str | None,
+) -> tuple[list[PairPlan], list[str], MetaGraph]:
+    """A plan per signature of the saved run (only ``key`` when given) that B can run: the
+    saved inputs, and side A's saved outputs as the baseline. A note per one left out; an
+    error when none is left."""
+    notes: list[str] = []
+    plans: list[PairPlan] = []
+    mg_b = None
+    for sig in saved.signatures:
+        if key and sig.signature != key:
+            continue
+        try:
+            mg = b.meta_graph(tag_set or sig.tag_set)
+        except SmlensError as e:
+            notes.append(f"{sig.signature} not run: {e.message}")
+            continue
+        mg_b = mg_b or mg
+        if sig.signature not in mg.signatures:
+            notes.append(f"{sig.signature} not run: B has no such signature")
+            continue
+        if any("a" not in call.outputs for call in sig.calls):
+            notes.append(f"{sig.signature} not run: the saved run holds no outputs of side A")
+            continue
+        plans.append(
+            PairPlan(
+                mg.tag_set,
+                sig.signature,
+                f"{sig.source} (saved)",
+                [call.inputs for call in sig.calls],
+                mg.signatures[sig.signature],
+                baseline=[call.outputs["a"] for call in sig.calls],
+            )
+        )
+    if mg_b is None:
+        raise SmlensError(saved_path, "holds no signature B can run")
+    return plans, notes, mg_b
 
 
 def plan_from_warmup(

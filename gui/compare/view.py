@@ -1,5 +1,6 @@
-"""The compare window's content: which export is A and which B, the diff's verdict, and five
-tabs (changes, signatures, variables, functions, and a changed function side by side).
+"""The compare window's content: which export is A and which B, the diff's verdict, and six
+tabs (changes, signatures, variables, functions, a changed function side by side, and the
+outputs of both run on the same inputs).
 ``python -m smlens.gui.compare.view A B`` opens it alone."""
 
 from __future__ import annotations
@@ -26,11 +27,13 @@ from smlens.gui.base.widgets import muted_label
 from smlens.gui.compare.comparer import Comparer, Comparison, Side, side_path
 from smlens.gui.compare.detail import ChangeDetail
 from smlens.gui.compare.functions import FunctionComparePanel
+from smlens.gui.compare.outputs import OutputsCompareTab
 from smlens.gui.compare.signatures import SignatureCompareView
 from smlens.gui.compare.split import FunctionSplitView
 from smlens.gui.compare.style import severity_color
 from smlens.gui.compare.tree import AREA_TITLES, CHANGE_ROLE, ChangeTree
 from smlens.gui.compare.variables import VariableComparePanel
+from smlens.gui.run.output_diff_table import verdict_color
 
 SWAP_SHORTCUT = "Ctrl+Shift+X"
 
@@ -60,6 +63,8 @@ class CompareView(QWidget):
         self.functions = FunctionComparePanel()
         self.split = FunctionSplitView()
         self.functions.function_selected.connect(self._on_functions_function_selected)
+        self.outputs = OutputsCompareTab()
+        self.outputs.verdict_changed.connect(self._on_outputs_verdict_changed)
 
         changes = QSplitter(Qt.Orientation.Horizontal)
         changes.addWidget(self.tree)
@@ -74,6 +79,7 @@ class CompareView(QWidget):
         self.tabs.addTab(self.variables, "&Variables")
         self.tabs.addTab(self.functions, "F&unctions")
         self.tabs.addTab(self.split, "Side &by side")
+        self.tabs.addTab(self.outputs, "&Outputs")
         self.tabs.currentChanged.connect(self._on_tabs_current_changed)
         for i, tip in enumerate(
             (
@@ -82,6 +88,7 @@ class CompareView(QWidget):
                 "Variables sorted by how far their values moved (Alt+V)",
                 "Changed functions and their changed nodes (Alt+U)",
                 "The function selected in Functions as two graphs, A and B (Alt+B)",
+                "Run a signature of A and B on the same inputs and compare the outputs (Alt+O)",
             )
         ):
             self.tabs.setTabToolTip(i, tip)
@@ -130,6 +137,11 @@ class CompareView(QWidget):
         summary.addWidget(self.verdict)
         summary.addWidget(self.counts)
         summary.addStretch(1)
+        self.outputs_verdict = QLabel()
+        self.outputs_verdict.setObjectName("compareOutputsVerdict")
+        self.outputs_verdict.setWordWrap(True)
+        self.outputs_verdict.setToolTip("The last run of the Outputs tab")
+        self.outputs_verdict.hide()
         self.areas = QLabel()
         self.areas.setObjectName("compareAreas")
         self.areas.setWordWrap(True)
@@ -143,6 +155,7 @@ class CompareView(QWidget):
         box.addLayout(sides)
         box.addLayout(summary)
         box.addWidget(self.areas)
+        box.addWidget(self.outputs_verdict)
         return header
 
     # -- requests -------------------------------------------------------------------------
@@ -161,6 +174,7 @@ class CompareView(QWidget):
 
     def cancel(self) -> None:
         self.comparer.cancel()
+        self.outputs.cancel()
 
     @property
     def busy(self) -> bool:
@@ -182,6 +196,7 @@ class CompareView(QWidget):
         self.signatures.set_comparison(a, b, diff)
         self.variables.set_comparison(a, b, diff)
         self.functions.set_diff(diff)
+        self.outputs.set_models(a, b)
         if diff is None:
             self.verdict.clear()
             self.counts.clear()
@@ -250,6 +265,26 @@ class CompareView(QWidget):
             return
         if change.kind == "changed":
             self.split.show_function(self.comparison.a, self.comparison.b, change)
+
+    def _on_outputs_verdict_changed(self, line: str) -> None:
+        """The Outputs tab's verdict joins the summary line, coloured as in the tab."""
+        self.outputs_verdict.setVisible(bool(line))
+        sig = self.outputs.comparison.signature
+        index = self.tabs.indexOf(self.outputs)
+        if sig is None or sig.problem:
+            self.tabs.setTabText(index, "&Outputs")
+        else:
+            self.tabs.setTabText(
+                index, f"&Outputs ({len(sig.beyond)} of {len(sig.outputs)} beyond)"
+            )
+        if not line:
+            self.outputs_verdict.clear()
+            return
+        within = sig is not None and not sig.beyond and not sig.problem
+        color = verdict_color(within).name()
+        self.outputs_verdict.setText(
+            f"<span style='color:{color}; font-weight:600'>outputs: {escape(line)}</span>"
+        )
 
     def _on_swap_clicked(self) -> None:
         self.swap()

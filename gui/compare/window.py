@@ -97,4 +97,5 @@ class CompareWindow(QMainWindow):
 
     def closeEvent(self, event) -> None:
         self.view.cancel()
+        self.view.outputs.close_engine()
         super().closeEvent(event)

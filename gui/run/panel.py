@@ -20,10 +20,12 @@ from pathlib import Path
 from PySide6.QtCore import Qt, QThreadPool, QTimer
 from PySide6.QtWidgets import (
     QComboBox,
+    QFileDialog,
     QFrame,
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QMenu,
     QMessageBox,
     QProgressBar,
     QPushButton,
@@ -55,6 +57,7 @@ from smlens.core.run.request import LoadRequest
 from smlens.core.run.state import RunState, execute, list_devices, restart_worker, switch_model
 from smlens.gui.base.panel import Panel
 from smlens.gui.base.tasks import TaskRunner, tasks_running
+from smlens.gui.run.compare_dialog import RunCompareDialog
 from smlens.gui.run.fetches_list import RunFetchesList
 from smlens.gui.run.inputs_editor import RunInputsEditor
 from smlens.gui.run.outputs_pane import RunOutputsPane
@@ -152,6 +155,17 @@ class RunPanel(Panel):
         self.restart_button.setText("Restart worker")
         self.restart_button.setToolTip("Kill the TensorFlow worker and start a fresh one")
         self.restart_button.clicked.connect(self.restart_worker)
+        self.compare_dialog: RunCompareDialog | None = None
+        self.compare_button = QToolButton()
+        self.compare_button.setText("Compare with…")
+        self.compare_button.setToolTip(
+            "Compare with another export or a saved run: the same inputs through both"
+        )
+        self.compare_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        compare_menu = QMenu(self.compare_button)
+        compare_menu.addAction("Another export (folder)…", self._on_compare_export_triggered)
+        compare_menu.addAction("A saved run (.npz)…", self._on_compare_saved_triggered)
+        self.compare_button.setMenu(compare_menu)
 
         bar = QHBoxLayout()
         bar.setSpacing(6)
@@ -192,6 +206,7 @@ class RunPanel(Panel):
         status.addWidget(self.stop_button)
         status.addWidget(self.repeat)
         status.addWidget(self.restart_button)
+        status.addWidget(self.compare_button)
         status.addSpacing(8)
         status.addWidget(self.busy_bar)
         status.addWidget(self.status_label, 1)
@@ -523,27 +538,78 @@ class RunPanel(Panel):
             return False
         if self.tensorflow_status().not_runnable_reason or self.inputs.not_runnable_reason():
             return False
-        self._show_error(None)
-        try:
-            values = self.inputs.values()
-        except InputsRefused as e:
-            return self._refuse_inputs(e)
-        if self.state.needs_consent():
-            if not self.confirm_risky(risky_text(self.state.risky_scan(), self.state.tag_set)):
-                self.status_label.setText("Not run: risky ops refused")
-                return False
-            self.state.allow_risky()
-        self.state.choose_device(self.device_combo.currentData())
-        self.state.set_loads(self.loads_edit.text().split(","))
-        try:
-            request = self.state.request(values, self.repeat.value())
-        except InputsRefused as e:
-            return self._refuse_inputs(e)
-        self.inputs.show_errors({})
+        request = self._checked_request(self.repeat.value())
+        if request is None:
+            return False
         self._stop = threading.Event()
         self.status_label.setText("Starting…")
         self._run_runner.start(execute, self.state.engine, request, self._stop)
         return True
+
+    def _checked_request(self, repeat: int):
+        """The run request of the inputs shown, once the inputs are accepted and risky ops
+        consented to; None (and why, in the panel) otherwise."""
+        self._show_error(None)
+        try:
+            values = self.inputs.values()
+        except InputsRefused as e:
+            self._refuse_inputs(e)
+            return None
+        if self.state.needs_consent():
+            if not self.confirm_risky(risky_text(self.state.risky_scan(), self.state.tag_set)):
+                self.status_label.setText("Not run: risky ops refused")
+                return None
+            self.state.allow_risky()
+        self.state.choose_device(self.device_combo.currentData())
+        self.state.set_loads(self.loads_edit.text().split(","))
+        try:
+            request = self.state.request(values, repeat)
+        except InputsRefused as e:
+            self._refuse_inputs(e)
+            return None
+        self.inputs.show_errors({})
+        return request
+
+    def compare_with(self, other: str | Path) -> RunCompareDialog | None:
+        """Run the signature and inputs shown here through another export (a folder), or
+        hold this export against a saved run (.npz), in a dialog; None when nothing ran."""
+        if self.busy or self.state.signature() is None or self.state.by_names:
+            return None
+        request = self._checked_request(1)
+        if request is None:
+            return None
+        source = f"the Run panel's inputs ({', '.join(request.inputs) or 'none'})"
+        dialog = RunCompareDialog(
+            self.state.engine,
+            request.target,
+            request.signature.key,
+            dict(request.inputs),
+            source,
+            other,
+            self,
+        )
+        dialog.run_finished.connect(self._on_compare_ended)
+        dialog.run_failed.connect(self._on_compare_ended)
+        dialog.show()
+        self.compare_dialog = dialog
+        return dialog
+
+    def _on_compare_ended(self, _result: object) -> None:
+        self._show_worker()  # the comparison started (or killed) the panel's worker
+
+    def _on_compare_export_triggered(self) -> None:
+        folder = QFileDialog.getExistingDirectory(
+            self, "Compare with another export", self.inputs.start_dir
+        )
+        if folder:
+            self.compare_with(folder)
+
+    def _on_compare_saved_triggered(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Compare with a saved run", self.inputs.start_dir, "Saved runs (*.npz)"
+        )
+        if path:
+            self.compare_with(path)
 
     def _refuse_inputs(self, refused: InputsRefused) -> bool:
         """Mark each input at fault in its row and say which; nothing runs."""
@@ -603,6 +669,9 @@ class RunPanel(Panel):
         self.run_button.setToolTip(no_tensorflow or refused or RUN_TIP)
         self.stop_button.setEnabled(busy)
         self.restart_button.setEnabled(self.model is not None)
+        self.compare_button.setEnabled(
+            ready and not busy and not no_tensorflow and not self.state.by_names
+        )
         choices = (self.tag_combo, self.signature_combo, self.device_combo, self.inputs)
         for widget in (*choices, self.fetches):
             widget.setEnabled(not busy and self.state.meta_graph() is not None)
@@ -646,6 +715,8 @@ class RunPanel(Panel):
         runners = (self._run_runner, self._restart_runner, self._device_runner, self._warmup_runner)
         for runner in runners:
             runner.cancel()
+        if self.compare_dialog is not None:
+            self.compare_dialog.cancel()
         self.state.set_devices(None)
         self.state.engine.close()
         self._show_worker()
