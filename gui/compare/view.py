@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from smlens.core.diff.changes import Change
+from smlens.core.diff.outputs import OutputsDiff, SignatureOutputs, output_changes
 from smlens.core.diff.report.summary import DiffSummary, summarize
 from smlens.gui.base.widgets import muted_label
 from smlens.gui.compare.comparer import Comparer, Comparison, Side, side_path
@@ -202,6 +203,10 @@ class CompareView(QWidget):
             self.counts.clear()
             self.areas.clear()
             return
+        self._show_summary(diff)
+
+    def _show_summary(self, diff) -> None:
+        """The verdict, counts and area lines of ``diff``, and the tabs' counts."""
         summary = summarize(diff)
         worst = diff.worst_severity
         color = severity_color(worst).name() if worst in ("breaking", "risky") else None
@@ -267,9 +272,12 @@ class CompareView(QWidget):
             self.split.show_function(self.comparison.a, self.comparison.b, change)
 
     def _on_outputs_verdict_changed(self, line: str) -> None:
-        """The Outputs tab's verdict joins the summary line, coloured as in the tab."""
+        """The Outputs tab's verdict joins the summary line, coloured as in the tab; an
+        output beyond tolerance is a risky change of the diff, as ``smlens diff --outputs``
+        makes it, so the verdict and the changes tree say so too."""
         self.outputs_verdict.setVisible(bool(line))
         sig = self.outputs.comparison.signature
+        self._take_outputs(sig if line else None)
         index = self.tabs.indexOf(self.outputs)
         if sig is None or sig.problem:
             self.tabs.setTabText(index, "&Outputs")
@@ -285,6 +293,15 @@ class CompareView(QWidget):
         self.outputs_verdict.setText(
             f"<span style='color:{color}; font-weight:600'>outputs: {escape(line)}</span>"
         )
+
+    def _take_outputs(self, sig: SignatureOutputs | None) -> None:
+        diff = self.comparison.diff if self.comparison else None
+        if diff is None:
+            return
+        diff.outputs = OutputsDiff([sig]) if sig is not None else None
+        diff.groups["outputs"] = output_changes(diff.outputs) if sig is not None else []
+        self.tree.set_diff(diff)
+        self._show_summary(diff)
 
     def _on_swap_clicked(self) -> None:
         self.swap()

@@ -146,6 +146,10 @@ def test_a_shifted_classifier_names_the_outputs_beyond_tolerance_in_the_compare_
     summary = window.view.outputs_verdict.text()
     assert "outputs: " in summary and "probabilities beyond tolerance" in summary
     assert f"top-1 agrees on {agree}" in summary
+    # As smlens diff --outputs: an output beyond tolerance is a risky change of the diff.
+    assert window.view.verdict.text().count("RISKY") == 1
+    risky = {c.path[-1] for c in window.view.comparison.diff.changes("risky")}
+    assert {"classes", "label", "probabilities"} <= risky and "scaled" not in risky
     window.close()
     assert not tab.engine.running
 
