@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from smlens.core.analysis.warmup import has_warmup, preview_warmup
 from smlens.core.diff.output_run import OutputRun, run_outputs
 from smlens.core.diff.outputs import (
     DEFAULT_ATOL,
@@ -107,6 +108,9 @@ def inputs_source(editor: RunInputsEditor) -> str:
             parts.append(f"{key}: fill {FILL_TEXT.get(source.fill, source.fill)}")
         else:
             parts.append(f"{key}: {KINDS.get(source.kind, source.kind).lower()}")
+    record = editor.chosen_record()
+    if record is not None:
+        return f"warmup record {record.index}"
     text = ", ".join(parts) or "no inputs"
     if fills:
         text += f", batch {editor.batch_size()}, seed {editor.seed.value()}"
@@ -136,6 +140,8 @@ class OutputsCompareTab(QWidget):
         self.runner.failed.connect(self._on_runner_failed)
         self.runner.progressed.connect(self._on_runner_progressed)
         self.runner.busy_changed.connect(self._on_runner_busy_changed)
+        self._warmup_runner = TaskRunner(self)  # A's warmup file: its records as inputs
+        self._warmup_runner.finished.connect(self._on_warmup_read)
         self._build()
         self.set_models(None, None)
 
@@ -266,6 +272,14 @@ class OutputsCompareTab(QWidget):
         self._show_error(problem or None)
         self.status.setText("" if a is None else "Not run yet")
         self._update_enabled()
+        self._warmup_runner.cancel()
+        self.inputs.set_warmup(None)
+        if not problem and a is not None and has_warmup(a):
+            self._warmup_runner.start(preview_warmup, a)
+
+    def _on_warmup_read(self, report) -> None:
+        """A's warmup records, read off the UI thread, become input sources."""
+        self.inputs.set_warmup(report.file if report is not None else None)
 
     @property
     def signature_key(self) -> str | None:
@@ -291,6 +305,10 @@ class OutputsCompareTab(QWidget):
             tolerances = self.tolerances()
         except SmlensError as e:
             self._show_error(str(e))
+            return False
+        refused = self.inputs.not_runnable_reason()  # a warmup record that does not fit
+        if refused:
+            self._show_error(refused)
             return False
         try:
             feed = self.inputs.values()

@@ -32,6 +32,7 @@ from smlens.gui.run.output_diff_table import (
 )
 from tests.core.run.test_run import FAKE_WORKER
 from tests.fixtures.output_pairs import CLASSIFIER_X, logits
+from tests.fixtures.warmup import WARMUP_RECORDS
 
 RUN_MS = 180_000  # the worker imports TensorFlow, then loads both exports
 DIFF_MS = 60_000
@@ -208,3 +209,22 @@ def test_cancel_during_the_workers_start_leaves_no_worker_running(qtbot, models)
     with pytest.raises(ProcessLookupError):  # ended and reaped: no worker left
         os.kill(pids[0], 0)
     tab.close_engine()
+
+
+def test_a_record_of_a_s_warmup_file_is_run_through_both_sides(qtbot, tab, models):
+    path = models.path("warmup")
+    tab.set_models(open_model(path), open_model(path))
+    qtbot.waitUntil(lambda: tab.inputs.warmup is not None, timeout=DIFF_MS)
+    tab.signature_combo.setCurrentIndex(tab.signature_combo.findData("predict"))
+    assert tab.inputs.choose_record(0)
+
+    run = _run_both(qtbot, tab)
+
+    fed = run.pair("predict").plan.feeds
+    kind, signature, inputs = WARMUP_RECORDS[0]
+    assert (kind, signature) == ("predict", "predict")
+    assert len(fed) == 1 and set(fed[0]) == {"x"}
+    np.testing.assert_array_equal(fed[0]["x"], inputs["x"])  # the record's tensor, as is
+    sig = run.signature("predict")
+    assert sig.inputs == "warmup record 0" and not sig.beyond
+    assert tab.verdict_text().endswith(f"within tolerance on {len(inputs['x'])} inputs")
