@@ -21,6 +21,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QFrame,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -88,6 +89,21 @@ class PlaceholderStack(QStackedWidget):
     @property
     def showing_placeholder(self) -> bool:
         return self.currentIndex() == 1
+
+
+def problem_frame(label: QLabel, level: str = "error") -> QFrame:
+    """A hidden strip in the problem bar's look (style.qss ``problemFrame``) around
+    ``label``, which wraps and can be selected: where a view says what went wrong."""
+    label.setWordWrap(True)
+    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    frame = QFrame()
+    frame.setObjectName("problemFrame")
+    frame.setProperty("level", level)
+    row = QHBoxLayout(frame)
+    row.setContentsMargins(8, 6, 8, 6)
+    row.addWidget(label, 1)
+    frame.hide()
+    return frame
 
 
 def mono_font() -> QFont:

@@ -15,7 +15,6 @@ import sys
 from PySide6.QtCore import Qt, QThreadPool, Signal
 from PySide6.QtWidgets import (
     QComboBox,
-    QFrame,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -52,7 +51,7 @@ from smlens.core.run.pair import (
 from smlens.core.run.request import LoadRequest
 from smlens.core.tasks import CancelCheck, Progress
 from smlens.gui.base.tasks import TaskRunner
-from smlens.gui.base.widgets import muted_label
+from smlens.gui.base.widgets import muted_label, problem_frame
 from smlens.gui.run.inputs_editor import FILL_TEXT, KINDS, RunInputsEditor
 from smlens.gui.run.output_comparison import OutputComparisonView
 
@@ -184,15 +183,7 @@ class OutputsCompareTab(QWidget):
         self.status.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         self.error = QLabel()
         self.error.setObjectName("outputsError")
-        self.error.setWordWrap(True)
-        self.error.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.error_frame = QFrame()  # the Run panel's error look (style.qss)
-        self.error_frame.setObjectName("problemFrame")
-        self.error_frame.setProperty("level", "error")
-        inner = QHBoxLayout(self.error_frame)
-        inner.setContentsMargins(8, 6, 8, 6)
-        inner.addWidget(self.error, 1)
-        self.error_frame.hide()
+        self.error_frame = problem_frame(self.error)  # the Run panel's error look
 
         bar = QHBoxLayout()
         bar.setSpacing(6)

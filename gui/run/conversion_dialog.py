@@ -20,7 +20,6 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
     QFileDialog,
-    QFrame,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -43,7 +42,7 @@ from smlens.core.run.client import RunCancelled, RunEngine, RunError
 from smlens.core.run.conversion import Converted, FreezeRequest, WrapRequest, convert
 from smlens.core.run.messages import describe_failure, short_tf_error
 from smlens.gui.base.tasks import TaskRunner
-from smlens.gui.base.widgets import heading_label, mono_font, muted_label
+from smlens.gui.base.widgets import heading_label, mono_font, muted_label, problem_frame
 from smlens.gui.run.tensorflow_notice import TensorFlowNotice
 
 
@@ -131,16 +130,8 @@ class ConversionDialog(QDialog):
         status_row = QHBoxLayout()
         status_row.addWidget(self.progress_bar)
         status_row.addWidget(self.status_label, 1)
-        self.error_frame = QFrame()
-        self.error_frame.setObjectName("problemFrame")
-        self.error_frame.setProperty("level", "error")
         self.error_label = QLabel()
-        self.error_label.setWordWrap(True)
-        self.error_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        error_layout = QHBoxLayout(self.error_frame)
-        error_layout.setContentsMargins(8, 4, 8, 4)
-        error_layout.addWidget(self.error_label, 1)
-        self.error_frame.hide()
+        self.error_frame = problem_frame(self.error_label)
 
         self.result_view = QPlainTextEdit()
         self.result_view.setReadOnly(True)

@@ -21,7 +21,6 @@ from PySide6.QtCore import Qt, QThreadPool, QTimer
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
-    QFrame,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -57,6 +56,7 @@ from smlens.core.run.request import LoadRequest
 from smlens.core.run.state import RunState, execute, list_devices, restart_worker, switch_model
 from smlens.gui.base.panel import Panel
 from smlens.gui.base.tasks import TaskRunner, tasks_running
+from smlens.gui.base.widgets import problem_frame
 from smlens.gui.run.compare_dialog import RunCompareDialog
 from smlens.gui.run.fetches_list import RunFetchesList
 from smlens.gui.run.inputs_editor import RunInputsEditor
@@ -236,16 +236,8 @@ class RunPanel(Panel):
         bar.addWidget(loads_label)
         bar.addWidget(self.loads_edit, 1)
 
-        self.error_frame = QFrame()
-        self.error_frame.setObjectName("problemFrame")
-        self.error_frame.setProperty("level", "error")
         self.error_label = QLabel()
-        self.error_label.setWordWrap(True)
-        self.error_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        inner = QHBoxLayout(self.error_frame)
-        inner.setContentsMargins(8, 6, 8, 6)
-        inner.addWidget(self.error_label, 1)
-        self.error_frame.hide()
+        self.error_frame = problem_frame(self.error_label)
 
         self.inputs = RunInputsEditor()
         self.inputs.changed.connect(self._update_enabled)
