@@ -15,7 +15,7 @@ from smlens.core.graph.calls import node_callees
 from smlens.core.graph.fold import WeightRow, fold_weights, weight_rows
 from smlens.core.graph.layout import Layout, LayoutCache, Size, default_size, layout_graph
 from smlens.core.graph.scopes import Hierarchy, VisibleGraph, build_hierarchy, visible_graph
-from smlens.core.graph.start import Starts, start_nodes
+from smlens.core.graph.start import Starts, plumbing_scopes, start_nodes
 from smlens.core.model import MetaGraph, Model, Variable
 from smlens.core.model.text import tag_set_text
 from smlens.core.tasks import CancelCheck, Progress, gc_paused
@@ -233,6 +233,7 @@ class LoadedGraph:
     op_count: int = 0  # NodeDefs, args and rets left out: counted by the loader
     variables: dict[str, Variable] = field(default_factory=dict, repr=False)  # by key
     starts: Starts = field(default_factory=Starts)  # where its dataflow starts: the first screen
+    plumbing: frozenset[str] = frozenset()  # scopes a first screen keeps shut (plumbing_scopes)
     _rows: dict[int, list[WeightRow]] = field(default_factory=dict, repr=False)
     _drawn: dict[str, list[WeightRow]] = field(default_factory=dict, repr=False)
 
@@ -291,7 +292,15 @@ def load_graph(
     variables = {v.key: v for v in model.variables} if model is not None else {}
     starts = start_nodes(graph, meta_graph, ref.label)
     hierarchy = build_hierarchy(graph, folding)
-    return LoadedGraph(ref, graph, hierarchy, op_count=ops, variables=variables, starts=starts)
+    return LoadedGraph(
+        ref,
+        graph,
+        hierarchy,
+        op_count=ops,
+        variables=variables,
+        starts=starts,
+        plumbing=plumbing_scopes(graph, hierarchy),
+    )
 
 
 @dataclass

@@ -21,7 +21,6 @@ from smlens.core.graph.scopes import (
     reveal,
     scope_id,
 )
-from smlens.core.graph.start import plumbing_scopes
 
 KEPT_GRAPHS = 6  # built graphs kept for Back and Forward
 
@@ -189,8 +188,7 @@ class GraphState:
         if saved is not None:
             self.request_layout(loaded, saved.expanded, restore=saved)
         else:
-            closed = plumbing_scopes(loaded.graph, loaded.hierarchy)
-            expanded = default_expanded(loaded.hierarchy, closed=closed)
+            expanded = default_expanded(loaded.hierarchy, closed=loaded.plumbing)
             self.request_layout(loaded, expanded, fit=True, first=True)
 
     # -- layouts -------------------------------------------------------------------------

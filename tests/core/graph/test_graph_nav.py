@@ -24,7 +24,6 @@ from smlens.core.graph.nav import (
 )
 from smlens.core.graph.query import trace
 from smlens.core.graph.scopes import default_expanded, scope_id
-from smlens.core.graph.start import plumbing_scopes
 
 
 def test_a_signature_opens_the_function_its_wrapper_calls(models):
@@ -107,9 +106,7 @@ def _first_layout(models, fixture: str, file: str = ""):
     model = open_model(models.path(fixture) / file if file else models.path(fixture))
     mg = model.meta_graphs[0]
     loaded = load_graph(model, mg, default_place(model).ref)
-    expanded = default_expanded(
-        loaded.hierarchy, closed=plumbing_scopes(loaded.graph, loaded.hierarchy)
-    )
+    expanded = default_expanded(loaded.hierarchy, closed=loaded.plumbing)
     return loaded, expanded, lay_out_first(loaded, expanded)
 
 
